@@ -1,0 +1,1 @@
+"""Agents: settings, model selection, the per-session team and the turn runner."""

@@ -1,0 +1,31 @@
+"""Process-wide services shared by every session: settings and caches of public data.
+
+Built once by `build_services()` when the app is created (never at import).
+Only public market data is shared between sessions; everything personal lives
+in `Session`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from agents.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    market: Any = None  # market.client.MarketData: the shared, cached market-data client
+    tracing: Any = None  # telemetry.Tracing, or None when nothing is configured
+
+
+def build_services(settings: Settings) -> Services:
+    from market.client import MarketData
+    from telemetry import Tracing
+
+    return Services(
+        settings=settings,
+        market=MarketData.from_settings(settings),
+        tracing=Tracing.from_settings(settings),
+    )

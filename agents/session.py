@@ -1,0 +1,103 @@
+"""Per-browser-session state and the store that expires idle sessions."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+@dataclass
+class Session:
+    """Everything one person has: their team, memory, tickets, stop switch.
+
+    `extras` holds per-session domain objects (trading desk, paper account,
+    ...) created on first use by the module that owns them.
+    """
+
+    id: str
+    user: str | None = None
+    created: float = field(default_factory=time.time)
+    last_seen: float = field(default_factory=time.time)
+    team: Any = None
+    running: Any = None  # the TurnRun in progress, if any
+    extras: dict[str, Any] = field(default_factory=dict)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def touch(self) -> None:
+        self.last_seen = time.time()
+
+    def extra(self, key: str, factory: Callable[[], Any]) -> Any:
+        """The per-session object under `key`, created by `factory` on first use."""
+        with self.lock:
+            if key not in self.extras:
+                self.extras[key] = factory()
+            return self.extras[key]
+
+    def stop(self) -> bool:
+        """Interrupt the running turn, if any. True when something was running."""
+        run = self.running
+        if run is None:
+            return False
+        run.stop()
+        return True
+
+    def close(self) -> None:
+        self.stop()
+        for value in list(self.extras.values()):
+            closer = getattr(value, "close", None)
+            if callable(closer):
+                try:
+                    closer()
+                except Exception:
+                    pass
+        self.extras.clear()
+        self.team = None
+
+
+class SessionStore:
+    """Sessions by id; idle ones expire after `idle_seconds` and are closed."""
+
+    def __init__(self, idle_seconds: float):
+        self.idle_seconds = idle_seconds
+        self._sessions: dict[str, Session] = {}
+        self._lock = threading.Lock()
+
+    def get(self, session_id: str | None, user: str | None = None) -> Session:
+        self.expire_idle()
+        session_id = session_id or uuid.uuid4().hex
+        with self._lock:
+            session = self._sessions.get(session_id)
+            if session is None:
+                session = self._sessions[session_id] = Session(id=session_id, user=user)
+        if user and session.user != user:
+            session.user = user
+        session.touch()
+        return session
+
+    def drop(self, session_id: str) -> None:
+        with self._lock:
+            session = self._sessions.pop(session_id, None)
+        if session is not None:
+            session.close()
+
+    def expire_idle(self, now: float | None = None) -> list[str]:
+        now = time.time() if now is None else now
+        with self._lock:
+            stale = [
+                sid
+                for sid, s in self._sessions.items()
+                if now - s.last_seen > self.idle_seconds and s.running is None
+            ]
+            dropped = [self._sessions.pop(sid) for sid in stale]
+        for session in dropped:
+            session.close()
+        return stale
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    def __contains__(self, session_id: str) -> bool:
+        return session_id in self._sessions

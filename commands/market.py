@@ -1,0 +1,9 @@
+"""Slash commands for the market domain (filled in by its issue)."""
+
+from __future__ import annotations
+
+from commands import Command
+
+
+def commands() -> list[Command]:
+    return []
