@@ -1,0 +1,15 @@
+"""Test-wide setup: nothing here may reach the internet."""
+
+import os
+
+# Before gradio / huggingface_hub are imported anywhere.
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+os.environ["DO_NOT_TRACK"] = "1"
+os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+# Settings come only from what each test passes, never from a developer's .env or keys.
+for _name in ("HF_TOKEN", "OPENAI_API_KEY", "OPENAI_API_BASE", "MODEL_ID", "MODEL_BACKEND", "ALPACA_API_KEY",
+              "ALPACA_SECRET_KEY", "LANGFUSE_PUBLIC_KEY", "LANGFUSE_SECRET_KEY", "OTEL_EXPORTER_OTLP_ENDPOINT",
+              "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_HEADERS"):
+    os.environ.pop(_name, None)
