@@ -1,0 +1,132 @@
+"""Remove secret values from spans before they leave the process.
+
+Belt and braces: the app never puts keys into prompts or tools, but a tool
+error message, a stack trace or a person pasting a key into the chat could.
+`ScrubbingExporter` sits in front of the real exporter and rewrites every
+span whose name, attributes, events, links or status mention a secret.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any, Iterable, Sequence
+from urllib.parse import quote
+
+from opentelemetry.sdk.trace import Event, ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+from opentelemetry.trace import Link, Status
+
+REDACTED = "[REDACTED]"
+
+
+def secret_variants(secrets: Iterable[str]) -> list[str]:
+    """The secrets plus the forms they travel in (URL-quoted, `Bearer x`, header values).
+
+    Longest first, so a longer secret is replaced before a shorter one inside it.
+    """
+    from opentelemetry.util.re import parse_env_headers
+
+    found: set[str] = set()
+    for secret in secrets:
+        if not secret:
+            continue
+        found.add(secret)
+        found.add(quote(secret, safe=""))
+        if "=" in secret:  # an OTEL_EXPORTER_OTLP_HEADERS string: also each header value
+            for value in parse_env_headers(secret, liberal=True).values():
+                if value:
+                    found.add(value)
+                    found.update(word for word in value.split() if len(word) >= 8)
+    return sorted((s for s in found if s), key=len, reverse=True)
+
+
+def basic_auth_token(user: str, password: str) -> str:
+    return base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+class Redactor:
+    """Replaces every occurrence of any secret in strings (and lists of strings)."""
+
+    def __init__(self, secrets: Iterable[str]):
+        self.secrets = secret_variants(secrets)
+
+    def text(self, value: str) -> str:
+        for secret in self.secrets:
+            if secret in value:
+                value = value.replace(secret, REDACTED)
+        if any(secret in value for secret in self.secrets):  # the marker itself re-formed a secret
+            return ""
+        return value
+
+    def value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, (list, tuple)):
+            return type(value)(self.text(v) if isinstance(v, str) else v for v in value)
+        return value
+
+    def attributes(self, attributes: Any) -> dict | None:
+        if attributes is None:
+            return None
+        return {self.text(str(k)): self.value(v) for k, v in attributes.items()}
+
+    def mentions_secret(self, span: ReadableSpan) -> bool:
+        """Fast check so clean spans are passed through untouched."""
+        parts: list[str] = [span.name, span.status.description or ""]
+        parts += _strings(span.attributes)
+        for event in span.events:
+            parts.append(event.name)
+            parts += _strings(event.attributes)
+        for link in span.links:
+            parts += _strings(link.attributes)
+        blob = "\x00".join(parts)
+        return any(secret in blob for secret in self.secrets)
+
+    def span(self, span: ReadableSpan) -> ReadableSpan:
+        if not self.secrets or not self.mentions_secret(span):
+            return span
+        status = span.status
+        if status.description:
+            status = Status(status.status_code, self.text(status.description))
+        return ReadableSpan(
+            name=self.text(span.name),
+            context=span.context,
+            parent=span.parent,
+            resource=span.resource,
+            attributes=self.attributes(span.attributes),
+            events=[Event(self.text(e.name), self.attributes(e.attributes), e.timestamp) for e in span.events],
+            links=[Link(link.context, self.attributes(link.attributes)) for link in span.links],
+            kind=span.kind,
+            status=status,
+            start_time=span.start_time,
+            end_time=span.end_time,
+            instrumentation_scope=span.instrumentation_scope,
+        )
+
+
+def _strings(attributes: Any) -> list[str]:
+    out: list[str] = []
+    for key, value in (attributes or {}).items():
+        out.append(str(key))
+        if isinstance(value, str):
+            out.append(value)
+        elif isinstance(value, (list, tuple)):
+            out.extend(v for v in value if isinstance(v, str))
+    return out
+
+
+class ScrubbingExporter(SpanExporter):
+    """Redacts secrets from every span, then hands the batch to `inner`."""
+
+    def __init__(self, inner: SpanExporter, redactor: Redactor):
+        self.inner = inner
+        self.redactor = redactor
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return self.inner.export([self.redactor.span(span) for span in spans])
+
+    def shutdown(self) -> None:
+        self.inner.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self.inner.force_flush(timeout_millis)
