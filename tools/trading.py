@@ -1,0 +1,150 @@
+"""The trader agent's trading tools: read the account and propose orders. None of them places an order.
+
+Why the tools hold bound methods and not the desk: the CodeAgent's Python
+sandbox can read any non-dunder attribute of a tool object. If a tool kept
+`self.desk`, model-written code (or an injected instruction it obeys) could
+reach `desk.confirm(...)`. A bound method's `__self__` is a dunder, which the
+sandbox refuses, so the desk's confirm path stays out of reach.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from smolagents import Tool
+
+from trading.broker import BrokerError
+from trading.desk import TradingDesk, TradingInputError
+
+
+def _safely(fn: Callable[[], str]) -> str:
+    """Broker and input problems become a sentence the model can act on, not a crash."""
+    try:
+        return fn()
+    except (TradingInputError, BrokerError) as exc:
+        return f"Error: {getattr(exc, 'user_message', None) or exc}"
+
+
+class AccountTool(Tool):
+    name = "get_account"
+    description = "The trading account: cash, equity and buying power, and which account is in use (paper or live)."
+    inputs = {}
+    output_type = "string"
+
+    def __init__(self, desk: TradingDesk):
+        self._read = desk.account_text
+        super().__init__()
+
+    def forward(self) -> str:
+        return _safely(self._read)
+
+
+class PositionsTool(Tool):
+    name = "get_positions"
+    description = "Open positions with quantity, average cost, current price, market value, unrealized and realized P&L."
+    inputs = {}
+    output_type = "string"
+
+    def __init__(self, desk: TradingDesk):
+        self._read = desk.positions_text
+        super().__init__()
+
+    def forward(self) -> str:
+        return _safely(self._read)
+
+
+class OrdersTool(Tool):
+    name = "get_orders"
+    description = "Open orders and the most recent closed orders (filled, canceled, rejected, expired)."
+    inputs = {}
+    output_type = "string"
+
+    def __init__(self, desk: TradingDesk):
+        self._read = desk.orders_text
+        super().__init__()
+
+    def forward(self) -> str:
+        return _safely(self._read)
+
+
+class AssetCheckTool(Tool):
+    name = "check_asset"
+    description = "Whether a symbol can be traded on this account: tradable, fractionable, shortable."
+    inputs = {"symbol": {"type": "string", "description": "Ticker symbol, e.g. 'AAPL'."}}
+    output_type = "string"
+
+    def __init__(self, desk: TradingDesk):
+        self._read = desk.asset_text
+        super().__init__()
+
+    def forward(self, symbol: str) -> str:
+        return _safely(lambda: self._read(symbol))
+
+
+class MarketClockTool(Tool):
+    name = "market_clock"
+    description = "Whether the US stock market is open now, and the next open and close times."
+    inputs = {}
+    output_type = "string"
+
+    def __init__(self, desk: TradingDesk):
+        self._read = desk.clock_text
+        super().__init__()
+
+    def forward(self) -> str:
+        return _safely(self._read)
+
+
+class ProposeOrderTool(Tool):
+    name = "propose_order"
+    description = (
+        "Proposes an order as a ticket for the person to confirm or reject in the chat. It does NOT place the "
+        "order: only the person's own Confirm does, after deterministic risk checks. Returns the ticket id and "
+        "the risk check results. Give qty (shares) or notional (dollars, market orders only), not both. "
+        "order_type: market, limit, stop or stop_limit. For a bracket order give both take_profit and stop_loss."
+    )
+    inputs = {
+        "symbol": {"type": "string", "description": "Ticker symbol, e.g. 'AAPL'."},
+        "side": {"type": "string", "description": "'buy' or 'sell'."},
+        "qty": {"type": "number", "description": "Number of shares.", "nullable": True},
+        "notional": {"type": "number", "description": "Dollar amount instead of shares (market orders only).",
+                     "nullable": True},
+        "order_type": {"type": "string", "description": "market (default), limit, stop or stop_limit.",
+                       "nullable": True},
+        "limit_price": {"type": "number", "description": "Limit price (limit and stop_limit orders).",
+                        "nullable": True},
+        "stop_price": {"type": "number", "description": "Stop trigger price (stop and stop_limit orders).",
+                       "nullable": True},
+        "take_profit": {"type": "number", "description": "Bracket: take-profit limit price.", "nullable": True},
+        "stop_loss": {"type": "number", "description": "Bracket: stop-loss stop price.", "nullable": True},
+        "time_in_force": {"type": "string", "description": "day (default) or gtc.", "nullable": True},
+    }
+    output_type = "string"
+
+    def __init__(self, desk: TradingDesk, on_ticket: Callable | None = None):
+        self._propose = desk.propose
+        self._card = desk.ticket_card
+        self.on_ticket = on_ticket  # set by the team builder: receives the ChatItem card for the chat
+        super().__init__()
+
+    def forward(self, symbol: str, side: str, qty: float | None = None, notional: float | None = None,
+                order_type: str | None = None, limit_price: float | None = None, stop_price: float | None = None,
+                take_profit: float | None = None, stop_loss: float | None = None,
+                time_in_force: str | None = None) -> str:
+        try:
+            ticket = self._propose(symbol, side, qty=qty, notional=notional, order_type=order_type or "market",
+                                   limit_price=limit_price, stop_price=stop_price, take_profit=take_profit,
+                                   stop_loss=stop_loss, time_in_force=time_in_force or "day")
+        except (TradingInputError, BrokerError) as exc:
+            return f"Error: no ticket created: {getattr(exc, 'user_message', None) or exc}"
+        if self.on_ticket is not None:
+            self.on_ticket(self._card(ticket))
+        verdict = ticket.risk.summary()
+        return (f"Ticket {ticket.id} created ({ticket.order.describe()}, est. cost ${ticket.risk.est_cost:,.2f}), "
+                f"awaiting the person's confirmation in the chat; it has NOT been executed. Risk checks: {verdict}.")
+
+
+def trading_tools(desk: TradingDesk) -> list[Tool]:
+    """The trader's trading tools for this session's desk. None of them places an order."""
+    return [AccountTool(desk), PositionsTool(desk), OrdersTool(desk), AssetCheckTool(desk), MarketClockTool(desk),
+            ProposeOrderTool(desk)]

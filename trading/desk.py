@@ -1,0 +1,370 @@
+"""The per-session trading desk: one broker, one ticket book, and the only code path that executes orders.
+
+`propose()` is what the trader's `propose_order` tool and `/buy` call: it runs
+the risk gate and files a ticket. `confirm()` is what the Confirm button, the
+API and `/confirm` call: it re-checks who is asking, re-runs the risk gate with
+fresh numbers, and sends that exact ticket's order once. No model output passes
+through `confirm()`; the tools are never handed the desk itself.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from datetime import datetime, timezone
+from typing import Callable
+
+from agents.messages import ChatItem
+from trading.access import may_confirm, may_use_real_broker
+from trading.broker import (
+    ORDER_TYPES,
+    TIMES_IN_FORCE,
+    Broker,
+    BrokerError,
+    OrderRequest,
+    _num,
+)
+from trading.market_hours import trading_date
+from trading.risk import RiskLimits, RiskReport, evaluate
+from trading.tickets import (
+    EXECUTED,
+    EXECUTING,
+    EXPIRED,
+    FAILED,
+    PENDING,
+    REFUSED,
+    REJECTED,
+    Ticket,
+    TicketBook,
+)
+from trading import views
+
+DESK_KEY = "trading_desk"
+SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.\-=^]{0,14}$")
+
+
+class TradingInputError(ValueError):
+    """An order request that cannot become a ticket; the message says why, for the chat or the model."""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class TradingDesk:
+    def __init__(self, broker: Broker, *, settings: Callable[[], object], price_of: Callable[[str], float],
+                 now: Callable[[], datetime] = _utc_now, user: str | None = None,
+                 history_of: Callable[[str], object] | None = None):
+        self.broker = broker
+        self._settings = settings
+        self.price_of = price_of
+        self.now = now
+        self.user = user
+        self.history_of = history_of
+        self.tickets = TicketBook(ttl_s=float(settings().ticket_ttl_s))
+        self._executed_dates: list[str] = []
+        self._lock = threading.RLock()
+
+    def __repr__(self) -> str:
+        return f"TradingDesk({self.mode_label()!r}, user={self.user!r})"
+
+    @property
+    def settings(self):
+        """Read on every use, so an operator flipping the kill switch takes effect at the next confirmation."""
+        return self._settings()
+
+    def mode_label(self) -> str:
+        if self.broker.kind == "built-in":
+            return "Paper · built-in"
+        return f"{'Paper' if self.broker.is_paper else 'LIVE'} · Alpaca"
+
+    def close(self) -> None:
+        self.broker.close()
+
+    # --- reads (the trader's tools use these) -------------------------------------------------
+
+    def account_text(self) -> str:
+        return views.account_text(self.broker.account(), self.mode_label())
+
+    def positions_text(self) -> str:
+        realized = self.broker.realized_pl() if hasattr(self.broker, "realized_pl") else None
+        return views.positions_text(self.broker.positions(), realized)
+
+    def orders_text(self) -> str:
+        return views.orders_text(self.broker.orders("open"), self.broker.orders("all", limit=20))
+
+    def asset_text(self, symbol: str) -> str:
+        return views.asset_text(self.broker.asset(self._symbol(symbol)))
+
+    def clock_text(self) -> str:
+        return views.clock_text(self.broker.clock())
+
+    def pending_tickets(self) -> list[Ticket]:
+        return self.tickets.pending(self.now())
+
+    def orders_today(self) -> int:
+        today = trading_date(self.now())
+        return sum(1 for d in self._executed_dates if d == today)
+
+    # --- proposing -------------------------------------------------------------------------------
+
+    def propose(self, symbol: str, side: str, qty: float | None = None, notional: float | None = None,
+                order_type: str = "market", limit_price: float | None = None, stop_price: float | None = None,
+                take_profit: float | None = None, stop_loss: float | None = None,
+                time_in_force: str = "day") -> Ticket:
+        """Validate, run the risk gate, and file a ticket. Never places an order."""
+        order = OrderRequest(
+            symbol=self._symbol(symbol), side=_choice("side", side, ("buy", "sell")),
+            type=_choice("order type", (order_type or "market").replace("-", "_"), ORDER_TYPES),
+            qty=_number("qty", qty), notional=_number("notional", notional),
+            limit_price=_number("limit price", limit_price), stop_price=_number("stop price", stop_price),
+            take_profit=_number("take-profit", take_profit), stop_loss=_number("stop-loss", stop_loss),
+            time_in_force=_choice("time in force", time_in_force or "day", TIMES_IN_FORCE),
+        )
+        if (order.qty is None) == (order.notional is None):
+            raise TradingInputError("Give exactly one of qty (shares) or notional (dollars).")
+        if order.notional is not None and (order.type != "market" or order.is_bracket):
+            raise TradingInputError("A dollar amount (notional) works only for simple market orders.")
+        if order.type in ("limit", "stop_limit") and order.limit_price is None:
+            raise TradingInputError(f"A {order.type.replace('_', '-')} order needs a limit price.")
+        if order.type in ("stop", "stop_limit") and order.stop_price is None:
+            raise TradingInputError(f"A {order.type.replace('_', '-')} order needs a stop price.")
+        if order.type in ("market", "stop") and order.limit_price is not None:
+            raise TradingInputError(f"A {order.type} order takes no limit price (use stop_limit or limit).")
+        if order.type in ("market", "limit") and order.stop_price is not None:
+            raise TradingInputError(f"A {order.type} order takes no stop price (use stop or stop_limit).")
+        if order.is_bracket and (order.take_profit is None or order.stop_loss is None):
+            raise TradingInputError("A bracket order needs both a take-profit and a stop-loss price.")
+        report = self._risk(order)
+        return self.tickets.create(order, report, self.now())
+
+    def _risk(self, order: OrderRequest) -> RiskReport:
+        try:
+            price = float(self.price_of(order.symbol))
+        except Exception as exc:
+            message = getattr(exc, "user_message", None) or f"{type(exc).__name__}: {exc}"
+            raise TradingInputError(f"No current price for {order.symbol}, so no ticket: {message}") from None
+        position_qty = sum(p.qty for p in self.broker.positions() if p.symbol == order.symbol)
+        return evaluate(
+            order, limits=RiskLimits.from_settings(self.settings), price=price, account=self.broker.account(),
+            position_qty=position_qty, asset=self.broker.asset(order.symbol), clock=self.broker.clock(),
+            orders_today=self.orders_today(),
+        )
+
+    def ticket_card(self, ticket: Ticket) -> ChatItem:
+        return ChatItem(content=ticket_markdown(ticket, self.mode_label(), self.now()), kind="ticket",
+                        title=f"Order ticket {ticket.id}", extra={"ticket": ticket.to_dict()})
+
+    # --- the person's decision (buttons, API, /confirm, /reject) ---------------------------------
+
+    def confirm(self, ticket_id: str, actor: str | None) -> list[ChatItem]:
+        """Execute that exact ticket once, after the access check and a fresh risk gate."""
+        with self._lock:
+            ticket = self.tickets.get(ticket_id, self.now())
+            if ticket is None:
+                return [_error(f"There is no ticket {ticket_id!r} in this session. Nothing was sent.")]
+            if ticket.status == EXECUTED:
+                return [_notice(f"Ticket {ticket.id} was already confirmed; no second order was placed.\n\n"
+                                + views.order_result_text(ticket.result), ticket)]
+            if ticket.status != PENDING:
+                return [_error(f"Ticket {ticket.id} is {ticket.status}; it can no longer be confirmed. "
+                               "Nothing was sent.", ticket)]
+            decision = may_confirm(self.settings, self.broker.kind, actor)
+            if not decision.allowed:
+                ticket.history.append(f"confirm refused for {actor!r}: {decision.reason}")
+                return [_error(f"Not confirmed: {decision.reason}", ticket)]
+            try:
+                report = self._risk(ticket.order)
+            except (TradingInputError, BrokerError) as exc:
+                return [_error(f"Ticket {ticket.id} was not sent: {_message(exc)}. Confirm again to retry.", ticket)]
+            if not report.passed:
+                ticket.status, ticket.risk = REFUSED, report
+                ticket.error = report.summary()
+                return [_error(f"Ticket {ticket.id} was refused by the risk gate at confirmation, nothing was sent:"
+                               f"\n\n{views.risk_lines(report)}", ticket)]
+            ticket.status = EXECUTING
+            try:
+                order = self.broker.submit(ticket.order)
+            except BrokerError as exc:
+                if exc.retryable:
+                    ticket.status = PENDING  # same client_order_id next time, so a retry can't double-place
+                    return [_error(f"The broker could not be reached for ticket {ticket.id}: {exc.user_message} "
+                                   "Confirm again to retry; it can never place two orders.", ticket)]
+                ticket.status, ticket.error = FAILED, exc.user_message
+                return [_error(f"Ticket {ticket.id} failed at the broker: {exc.user_message}", ticket)]
+            except Exception as exc:  # an unknown failure: keep the ticket retryable, idempotently
+                ticket.status = PENDING
+                return [_error(f"Ticket {ticket.id} hit an unexpected error ({type(exc).__name__}). "
+                               "Confirm again to retry; it can never place two orders.", ticket)]
+            ticket.status, ticket.result = EXECUTED, order
+            ticket.history.append(f"confirmed by {actor or 'this session'}")
+            self._executed_dates.append(trading_date(self.now()))
+        items = [_notice(views.order_result_text(order), ticket, title=f"Ticket {ticket.id} executed")]
+        try:
+            items.append(ChatItem(content=self.positions_text(), kind="text", title="Positions"))
+        except BrokerError:
+            pass
+        return items
+
+    def reject(self, ticket_id: str, actor: str | None) -> list[ChatItem]:
+        with self._lock:
+            ticket = self.tickets.get(ticket_id, self.now())
+            if ticket is None:
+                return [_error(f"There is no ticket {ticket_id!r} in this session.")]
+            if ticket.status != PENDING:
+                return [_notice(f"Ticket {ticket.id} is already {ticket.status}.", ticket)]
+            ticket.status = REJECTED
+            ticket.history.append(f"rejected by {actor or 'this session'}")
+        return [_notice(f"Ticket {ticket.id} rejected: {ticket.order.describe()}. Nothing was sent to the broker.",
+                        ticket, title=f"Ticket {ticket.id} rejected")]
+
+    def cancel(self, order_id: str, actor: str | None) -> list[ChatItem]:
+        decision = may_confirm(self.settings, self.broker.kind, actor)
+        if not decision.allowed:
+            return [_error(f"Not canceled: {decision.reason}")]
+        order_id = (order_id or "").strip()
+        if not order_id:
+            raise TradingInputError("Which order? Give its id (see /orders).")
+        if self.broker.kind != "built-in":
+            matches = [o.id for o in self.broker.orders("open") if o.id.startswith(order_id)]
+            if len(matches) == 1:
+                order_id = matches[0]
+        self.broker.cancel(order_id)
+        return [_notice(f"Order `{order_id[:8]}` canceled.")]
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _symbol(symbol: str) -> str:
+        text = (symbol or "").strip().upper().lstrip("$")
+        if not SYMBOL_RE.match(text):
+            raise TradingInputError(f"{symbol!r} is not a ticker symbol (e.g. AAPL, BRK.B).")
+        return text
+
+
+def ticket_markdown(ticket: Ticket, mode: str, now: datetime) -> str:
+    o, r = ticket.order, ticket.risk
+    head = {PENDING: "awaiting your confirmation", EXECUTED: "executed", REJECTED: "rejected",
+            EXPIRED: "expired", REFUSED: "refused", FAILED: "failed", EXECUTING: "executing"}[ticket.status]
+    qty = f"{_num(o.qty)}" if o.qty is not None else f"≈{r.est_qty:.4f} (${o.notional:,.2f})"
+    prices = []
+    if o.limit_price is not None:
+        prices.append(f"limit {views.money(o.limit_price)}")
+    if o.stop_price is not None:
+        prices.append(f"stop {views.money(o.stop_price)}")
+    if o.is_bracket:
+        prices.append(f"take-profit {views.money(o.take_profit)} / stop-loss {views.money(o.stop_loss)}")
+    minutes = max(0, int((ticket.expires_at - now).total_seconds() // 60))
+    lines = [
+        f"### 🧾 Order ticket {ticket.id} — {head}",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| side | **{o.side.upper()}** |",
+        f"| qty | {qty} |",
+        f"| symbol | **{o.symbol}** |",
+        f"| type | {o.type.replace('_', '-')}{' (bracket)' if o.is_bracket else ''}, {o.time_in_force} |",
+        f"| prices | {', '.join(prices) if prices else 'market'} (now ≈ {views.money(r.est_price)}) |",
+        f"| est. cost | {views.money(r.est_cost)} ({r.pct_of_equity:.1f}% of equity) |",
+        f"| account | {mode} |",
+        f"| expires | {ticket.expires_at.strftime('%H:%M:%S %Z')} (in {minutes} min) |",
+        f"| client order id | `{o.client_order_id}` |",
+        "",
+        "**Risk checks**",
+        views.risk_lines(r),
+        "",
+    ]
+    if ticket.status == PENDING:
+        if not r.passed:
+            lines.append("⚠️ Some checks fail: confirming will be refused unless they pass at that moment.\n")
+        lines.append(f"Confirm with `/confirm {ticket.id}` or the Confirm button; reject with `/reject {ticket.id}`.")
+    return "\n".join(lines)
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    text = str(value or "").strip().lower()
+    if text not in allowed:
+        raise TradingInputError(f"The {name} must be one of {', '.join(allowed)}, not {value!r}.")
+    return text
+
+
+def _number(name: str, value) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = float(str(value).replace(",", "").replace("$", ""))
+    except ValueError:
+        raise TradingInputError(f"The {name} must be a number, not {value!r}.") from None
+    if not number > 0 or number != number or number == float("inf"):
+        raise TradingInputError(f"The {name} must be a positive number, not {value!r}.")
+    return number
+
+
+def _message(exc: Exception) -> str:
+    return getattr(exc, "user_message", None) or str(exc)
+
+
+def _error(text: str, ticket: Ticket | None = None) -> ChatItem:
+    return ChatItem(content=text, kind="error", extra={"ticket": ticket.to_dict()} if ticket else {})
+
+
+def _notice(text: str, ticket: Ticket | None = None, title: str | None = None) -> ChatItem:
+    return ChatItem(content=text, kind="notice", title=title, extra={"ticket": ticket.to_dict()} if ticket else {})
+
+
+# --- building a session's desk ------------------------------------------------------------------
+
+
+def price_from_market(market) -> Callable[[str], float]:
+    """`services.market.quote(symbol).price` as a plain callable (the desk's only price source)."""
+
+    def price_of(symbol: str) -> float:
+        if market is None:
+            raise BrokerError("Market data is not available, so there is no price to trade at.")
+        return float(market.quote(symbol).price)
+
+    return price_of
+
+
+def history_from_market(market) -> Callable[[str], object] | None:
+    """Daily closes for the portfolio charts, from the shared market-data client (None when there is none)."""
+    if market is None or not hasattr(market, "history"):
+        return None
+
+    def history_of(symbol: str):
+        return market.history(symbol, period="6mo", interval="1d")
+
+    return history_of
+
+
+def build_desk(services, *, session_id: str, user: str | None, now: Callable[[], datetime] = _utc_now,
+               price_of: Callable[[str], float] | None = None) -> TradingDesk:
+    """Alpaca for an allowlisted signed-in person when keys are set; the built-in paper ledger otherwise."""
+    settings = services.settings
+    price_of = price_of or price_from_market(services.market)
+    if settings.alpaca_configured and may_use_real_broker(settings, user).allowed:
+        from trading.alpaca_broker import AlpacaBroker
+
+        broker = AlpacaBroker(settings.alpaca_api_key.reveal(), settings.alpaca_secret_key.reveal(),
+                              paper=not settings.live_trading, url_override=settings.alpaca_url_override or None)
+    else:
+        from trading.paper import PaperBroker
+
+        account_id = f"user:{user}" if user else f"session:{session_id}"
+        broker = PaperBroker(settings.paper_ledger_path, account_id, starting_cash=settings.paper_starting_cash,
+                             price_of=price_of, now=now)
+    return TradingDesk(broker, settings=lambda: services.settings, price_of=price_of, now=now, user=user,
+                       history_of=history_from_market(services.market))
+
+
+def desk_for(session, services) -> TradingDesk:
+    """The session's desk, created on first use; rebuilt when the person signs in or out."""
+    desk = session.extra(DESK_KEY, lambda: build_desk(services, session_id=session.id, user=session.user))
+    if desk.user != session.user:
+        with session.lock:
+            desk = session.extras.get(DESK_KEY)
+            if desk is None or desk.user != session.user:
+                if desk is not None:
+                    desk.close()
+                desk = session.extras[DESK_KEY] = build_desk(services, session_id=session.id, user=session.user)
+    return desk

@@ -1,0 +1,75 @@
+"""Markdown renderings of broker data, shared by the trader's tools, slash commands and the UI."""
+
+from __future__ import annotations
+
+from trading.broker import Account, Asset, Clock, Order, Position, _num
+from trading.risk import RiskReport
+
+
+def money(value: float | None) -> str:
+    if value is None:
+        return "—"
+    sign = "-" if value < 0 else ""
+    return f"{sign}${abs(value):,.2f}"
+
+
+def account_text(account: Account, mode: str) -> str:
+    return (f"**Account** ({mode})\n\n| cash | equity | buying power |\n|---|---|---|\n"
+            f"| {money(account.cash)} | {money(account.equity)} | {money(account.buying_power)} |")
+
+
+def positions_text(positions: list[Position], realized_total: float | None = None) -> str:
+    if not positions:
+        text = "No open positions."
+    else:
+        rows = "\n".join(
+            f"| {p.symbol} | {_num(p.qty)} | {money(p.avg_cost)} | {money(p.current_price)} | {money(p.market_value)} "
+            f"| {money(p.unrealized_pl)} ({_pct(p.unrealized_pl, p.avg_cost * p.qty)}) | "
+            f"{money(p.realized_pl) if p.realized_pl is not None else '—'} |"
+            for p in positions
+        )
+        text = ("| symbol | qty | avg cost | price | value | unrealized P&L | realized P&L |\n"
+                "|---|---|---|---|---|---|---|\n" + rows)
+    if realized_total is not None:
+        text += f"\n\nRealized P&L (all closed trades): {money(realized_total)}"
+    return text
+
+
+def orders_text(open_orders: list[Order], recent: list[Order]) -> str:
+    lines = ["**Open orders**"]
+    lines += [f"- {o.describe()}" for o in open_orders] or ["- none"]
+    closed = [o for o in recent if not o.is_open]
+    lines.append("\n**Recent orders**")
+    lines += [f"- {o.describe()}" for o in closed[:10]] or ["- none"]
+    return "\n".join(lines)
+
+
+def asset_text(asset: Asset) -> str:
+    yes = {True: "yes", False: "no"}
+    return (f"**{asset.symbol}** ({asset.name}{', ' + asset.exchange if asset.exchange else ''}): "
+            f"tradable {yes[asset.tradable]}, fractionable {yes[asset.fractionable]}, "
+            f"shortable {yes[asset.shortable]}")
+
+
+def clock_text(clock: Clock) -> str:
+    def when(value):
+        return value.strftime("%a %Y-%m-%d %H:%M %Z") if value else "unknown"
+
+    state = "OPEN" if clock.is_open else "CLOSED"
+    return f"The US stock market is **{state}** (as of {when(clock.timestamp)}); next open {when(clock.next_open)}, " \
+           f"next close {when(clock.next_close)}."
+
+
+def risk_lines(report: RiskReport) -> str:
+    return "\n".join(f"- {'✅' if c.passed else '❌'} **{c.name}**: {c.detail}" for c in report.checks)
+
+
+def order_result_text(order: Order) -> str:
+    if order.status == "filled":
+        return (f"✅ **Filled**: {order.side} {_num(order.filled_qty)} {order.symbol} at "
+                f"{money(order.filled_avg_price)} (order `{order.id[:8]}`).")
+    return f"📨 **Order {order.status}**: {order.describe()}"
+
+
+def _pct(part: float, whole: float) -> str:
+    return f"{part / whole * 100:+.1f}%" if whole else "—"
