@@ -64,6 +64,7 @@ class SessionStore:
         self.idle_seconds = idle_seconds
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
+        self._stop_sweeping = threading.Event()
 
     def get(self, session_id: str | None, user: str | None = None) -> Session:
         self.expire_idle()
@@ -95,6 +96,20 @@ class SessionStore:
         for session in dropped:
             session.close()
         return stale
+
+    def start_sweeper(self, interval_s: float = 60.0) -> threading.Thread:
+        """A daemon thread that expires idle sessions every `interval_s` seconds."""
+
+        def sweep():
+            while not self._stop_sweeping.wait(interval_s):
+                self.expire_idle()
+
+        thread = threading.Thread(target=sweep, name="session-sweeper", daemon=True)
+        thread.start()
+        return thread
+
+    def stop_sweeper(self) -> None:
+        self._stop_sweeping.set()
 
     def __len__(self) -> int:
         return len(self._sessions)

@@ -80,8 +80,9 @@ def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in env.get(name, "").replace("\n", ",").split(",") if item.strip())
 
 
-def _url(env: Mapping[str, str], name: str, default: str = "") -> str:
-    value = _text(env, name, default).rstrip("/")
+def _url(env: Mapping[str, str], name: str, default: str = "", keep_slash: bool = False) -> str:
+    value = _text(env, name, default)
+    value = value if keep_slash else value.rstrip("/")
     if value and not value.startswith(("http://", "https://")):
         raise SettingsError(f"{name} must start with http:// or https://, got {value!r}")
     return value
@@ -104,11 +105,13 @@ class Settings:
     concurrency_limit: int = 32
     session_idle_minutes: float = 30.0
     max_message_chars: int = 8000
+    turn_timeout_s: float = 600.0
     web_output_chars: int = 6000
 
     # --- web search ------------------------------------------------------------
     ddg_html_url: str = "https://html.duckduckgo.com/html/"
     web_timeout_s: float = 10.0
+    web_allow_private_hosts: bool = False  # let read_page fetch localhost / private addresses (tests, intranets)
 
     # --- market data -----------------------------------------------------------
     yahoo_base_url: str = ""  # empty: Yahoo's own hosts; set to route yfinance elsewhere
@@ -192,9 +195,11 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv_path: str | None 
         concurrency_limit=_number(env, "CONCURRENCY_LIMIT", 32, minimum=1, cast=int),
         session_idle_minutes=_number(env, "SESSION_IDLE_MINUTES", 30.0, minimum=0.01),
         max_message_chars=_number(env, "MAX_MESSAGE_CHARS", 8000, minimum=1, cast=int),
+        turn_timeout_s=_number(env, "TURN_TIMEOUT_S", 600.0, minimum=1),
         web_output_chars=_number(env, "WEB_OUTPUT_CHARS", 6000, minimum=200, cast=int),
-        ddg_html_url=_url(env, "DDG_HTML_URL", "https://html.duckduckgo.com/html/"),
+        ddg_html_url=_url(env, "DDG_HTML_URL", "https://html.duckduckgo.com/html/", keep_slash=True),
         web_timeout_s=_number(env, "WEB_TIMEOUT_S", 10.0, minimum=0.1),
+        web_allow_private_hosts=_bool(env, "WEB_ALLOW_PRIVATE_HOSTS", False),
         yahoo_base_url=_url(env, "YAHOO_BASE_URL"),
         market_timeout_s=_number(env, "MARKET_TIMEOUT_S", 10.0, minimum=0.1),
         quote_ttl_s=_number(env, "QUOTE_TTL_S", 15.0),

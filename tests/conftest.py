@@ -7,6 +7,7 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 os.environ["DO_NOT_TRACK"] = "1"
+os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 # Settings come only from what each test passes, never from a developer's .env or keys.
 for _name in ("HF_TOKEN", "OPENAI_API_KEY", "OPENAI_API_BASE", "MODEL_ID", "MODEL_BACKEND", "ALPACA_API_KEY",

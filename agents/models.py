@@ -1,0 +1,94 @@
+"""Choosing the LLM from settings.
+
+Three backends, picked by `MODEL_BACKEND` or, when it is empty, by what is set:
+`OPENAI_API_BASE` (any OpenAI-compatible server: OpenAI, Ollama, vLLM,
+llama.cpp), `MODEL_ID` starting with `litellm/` (any LiteLLM model id; its keys
+come from LiteLLM's own variables), or `HF_TOKEN` (Hugging Face Inference
+Providers). With none of these, there is no model: the app still runs and
+slash commands work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agents.settings import Settings
+
+DEFAULT_HF_MODEL = "Qwen/Qwen3-Coder-480B-A35B-Instruct"
+
+HOW_TO_CONFIGURE = (
+    "No language model is configured, so the AI team is off; slash commands still work (try `/help`).\n\n"
+    "Set one of these (as Space secrets or environment variables) and restart:\n"
+    "- `HF_TOKEN` for Hugging Face Inference Providers (optionally `MODEL_ID`, `HF_PROVIDER`);\n"
+    "- `OPENAI_API_BASE` + `OPENAI_API_KEY` + `MODEL_ID` for any OpenAI-compatible server (OpenAI, Ollama, vLLM, llama.cpp);\n"
+    "- `MODEL_ID=litellm/<provider>/<model>` plus that provider's key for LiteLLM."
+)
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    backend: str  # "hf" | "openai" | "litellm" | "none"
+    model_id: str
+    problem: str = ""  # why there is no model, for the UI
+
+    @property
+    def available(self) -> bool:
+        return self.backend != "none"
+
+    def label(self) -> str:
+        return f"{self.model_id} ({self.backend})" if self.available else "not configured"
+
+
+def choose_model(settings: Settings) -> ModelChoice:
+    backend = settings.model_backend
+    model_id = settings.model_id
+    if not backend:
+        if settings.openai_api_base:
+            backend = "openai"
+        elif model_id.startswith("litellm/"):
+            backend = "litellm"
+        elif settings.hf_token:
+            backend = "hf"
+        else:
+            return ModelChoice("none", "", HOW_TO_CONFIGURE)
+    if backend == "openai":
+        if not settings.openai_api_base or not model_id:
+            return ModelChoice("none", "", "MODEL_BACKEND=openai needs OPENAI_API_BASE and MODEL_ID.\n\n" + HOW_TO_CONFIGURE)
+        return ModelChoice("openai", model_id)
+    if backend == "litellm":
+        model_id = model_id.removeprefix("litellm/")
+        if not model_id:
+            return ModelChoice("none", "", "MODEL_BACKEND=litellm needs MODEL_ID.\n\n" + HOW_TO_CONFIGURE)
+        return ModelChoice("litellm", model_id)
+    if not settings.hf_token:
+        return ModelChoice("none", "", "MODEL_BACKEND=hf needs HF_TOKEN.\n\n" + HOW_TO_CONFIGURE)
+    return ModelChoice("hf", model_id or DEFAULT_HF_MODEL)
+
+
+def build_model(settings: Settings, choice: ModelChoice | None = None):
+    """The smolagents model for `choice` (default: `choose_model(settings)`), or None."""
+    choice = choice or choose_model(settings)
+    timeout = int(settings.model_timeout_s)
+    if choice.backend == "openai":
+        from smolagents import OpenAIModel
+
+        return OpenAIModel(
+            model_id=choice.model_id,
+            api_base=settings.openai_api_base,
+            api_key=settings.openai_api_key.reveal() or "not-needed",
+            client_kwargs={"timeout": timeout, "max_retries": 1},
+        )
+    if choice.backend == "litellm":
+        from smolagents import LiteLLMModel
+
+        return LiteLLMModel(model_id=choice.model_id, timeout=timeout)
+    if choice.backend == "hf":
+        from smolagents import InferenceClientModel
+
+        return InferenceClientModel(
+            model_id=choice.model_id,
+            provider=settings.hf_provider or None,
+            token=settings.hf_token.reveal(),
+            timeout=timeout,
+        )
+    return None

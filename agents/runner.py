@@ -1,0 +1,192 @@
+"""Running one chat turn in its own thread and streaming its chat items out through a queue.
+
+Iterating `agent.run(stream=True)` from Gradio's worker threads would split one
+turn across threads (and traces); here the whole turn, sub-agents included, runs
+in one dedicated thread, and the UI side only reads the queue.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+import time
+from collections import OrderedDict
+from typing import Any, Iterator
+
+from smolagents.utils import AgentError, AgentGenerationError
+
+from agents.messages import STATUS_DONE, STATUS_PENDING, ChatItem, chart
+from agents.rendering import StepRenderer, shorten
+
+PLACEHOLDERS = ("Thinking…", "Working…")
+
+
+class _NoTrace:
+    trace_id = None
+    url = None
+
+    def set_output(self, text: str) -> None:
+        pass
+
+
+def trace_turn(tracing: Any, session_id: str, user_id: str | None, message: str, kind: str):
+    """The tracing context for a turn, or a no-op one when tracing is absent."""
+    if tracing is None:
+        return contextlib.nullcontext(_NoTrace())
+    return tracing.turn(session_id, user_id, message, kind=kind)
+
+
+def scrub(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if secret and secret in text:
+            text = text.replace(secret, "***")
+    return text
+
+
+class TurnRun:
+    """One turn of one session: start(), then iterate updates(); stop() from any thread."""
+
+    def __init__(self, team: Any, task: str, *, session_id: str, user_id: str | None = None, tracing: Any = None,
+                 secrets: list[str] | None = None, timeout_s: float = 600.0):
+        self.team = team
+        self.task = task
+        self.session_id = session_id
+        self.user_id = user_id
+        self.tracing = tracing
+        self.secrets = [s for s in (secrets or []) if s]
+        self.timeout_s = timeout_s
+        self.renderer = StepRenderer(self._emit)
+        self.trace_id: str | None = None
+        self.trace_url: str | None = None
+        self.stop_reason: str | None = None
+        self.finished = threading.Event()
+        self._stopped = threading.Event()
+        self._queue: queue.Queue = queue.Queue()
+        self._thread = threading.Thread(target=self._work, name=f"turn-{session_id[:8]}", daemon=True)
+
+    # -- the turn's thread -----------------------------------------------------------
+    def start(self) -> "TurnRun":
+        self.team.sink.target = self
+        self._thread.start()
+        return self
+
+    def _emit(self, op: str, payload: Any) -> None:
+        if self._stopped.is_set():
+            return
+        if op == "upsert" and self.secrets:
+            content = payload.content if isinstance(payload.content, str) else payload.content
+            payload = payload.with_(
+                content=scrub(content, self.secrets) if isinstance(content, str) else content,
+                log=scrub(payload.log, self.secrets) if payload.log else payload.log,
+                title=scrub(payload.title, self.secrets) if payload.title else payload.title,
+            )
+        self._queue.put((op, payload))
+
+    def on_event(self, kind: str, *payload: Any) -> None:
+        """Events from the team's sink: sub-agent steps, delegations, charts, tickets."""
+        if self._stopped.is_set():
+            return
+        if kind == "delegation_start":
+            self.renderer.delegation_start(*payload)
+        elif kind == "delegation_end":
+            self.renderer.delegation_end(*payload)
+        elif kind == "member_step":
+            self.renderer.member_step(*payload)
+        elif kind == "figure":
+            figure, title = payload
+            self.renderer.show(chart(figure, title=None, extra={"caption": title} if title else {}))
+        elif kind == "item":
+            self.renderer.show(payload[0])
+
+    def _work(self) -> None:
+        try:
+            with trace_turn(self.tracing, self.session_id, self.user_id, self.task, "chat") as trace:
+                self.trace_id, self.trace_url = trace.trace_id, trace.url
+                self.renderer.start()
+                for event in self.team.manager.run(self.task, stream=True, reset=False):
+                    if self._stopped.is_set():
+                        break
+                    self.renderer.manager_event(event)
+                trace.set_output(self.renderer.final_answer or "")
+        except AgentError as exc:
+            if not self._stopped.is_set():
+                self._fail(exc)
+        except Exception as exc:  # our bug or a library's: the person still gets a message
+            self._fail(exc)
+        finally:
+            if self.team.sink.target is self:
+                self.team.sink.target = None
+            self._queue.put(("done", None))
+            self.finished.set()
+
+    def _fail(self, exc: BaseException) -> None:
+        self.renderer.close_pending("stopped by an error")
+        if isinstance(exc, AgentGenerationError):
+            cause = exc.__cause__ or exc
+            text = (f"💥 The language model service failed: {shorten(str(cause), 300)}\n\n"
+                    "Nothing was lost: your conversation is kept. Try again in a moment.")
+        else:
+            text = (f"💥 Something went wrong: {type(exc).__name__}: {shorten(str(exc), 300)}\n\n"
+                    "Nothing was lost: your conversation is kept. Try again or rephrase.")
+        self.renderer.show(ChatItem(content=text, kind="error"))
+
+    # -- any thread ----------------------------------------------------------------------
+    def stop(self, reason: str = "stopped") -> None:
+        if self._stopped.is_set():
+            return
+        self.stop_reason = reason
+        self._stopped.set()
+        self.team.interrupt()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped.is_set()
+
+    # -- the UI side ------------------------------------------------------------------------
+    def updates(self, poll_s: float = 0.05) -> Iterator[list[ChatItem]]:
+        """The turn's chat items, as a growing list, until the turn ends or is stopped."""
+        items: "OrderedDict[str, ChatItem]" = OrderedDict()
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            try:
+                op, payload = self._queue.get(timeout=poll_s)
+            except queue.Empty:
+                if self._stopped.is_set():
+                    yield self._closed(items)
+                    return
+                if time.monotonic() > deadline:
+                    self.stop("timeout")
+                continue
+            done = False
+            while True:  # apply everything already queued, then yield once
+                if op == "done":
+                    done = True
+                elif op == "upsert":
+                    items[payload.id] = payload
+                elif op == "remove":
+                    items.pop(payload, None)
+                try:
+                    op, payload = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            if done:
+                yield self._closed(items) if self._stopped.is_set() else list(items.values())
+                return
+            yield list(items.values())
+
+    def _closed(self, items: "OrderedDict[str, ChatItem]") -> list[ChatItem]:
+        """The items after a stop: nothing left spinning, and a note saying what happened."""
+        out = []
+        for item in items.values():
+            if item.status == STATUS_PENDING:
+                if item.content in PLACEHOLDERS:
+                    continue
+                item = item.with_(status=STATUS_DONE, log="stopped")
+            out.append(item)
+        if self.stop_reason == "timeout":
+            note = f"⏱️ This turn took longer than {self.timeout_s:g} s and was stopped. Your conversation is kept."
+        else:
+            note = "⏹️ Stopped. Your conversation is kept; ask again whenever you like."
+        out.append(ChatItem(content=note, kind="notice", id="stopped"))
+        return out

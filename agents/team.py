@@ -1,0 +1,159 @@
+"""Building one session's team: a manager CodeAgent with `web_agent` and `trader`.
+
+Built fresh per session (never at import). Tool outputs that carry charts or
+order tickets reach the chat through `team.sink`, which the turn runner points
+at the running turn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from smolagents import CodeAgent, ToolCallingAgent
+from smolagents.memory import ActionStep, PlanningStep
+from smolagents.monitoring import LogLevel
+
+from agents.prompts import load_prompts
+from agents.sealed_executor import SealedExecutor, seal
+from tools.untrusted import cap, label_untrusted
+from tools.web import ReadPageTool, WebSearchTool
+
+MANAGER_IMPORTS = ["json", "math", "datetime", "statistics", "re"]
+TRADER_IMPORTS = ["json", "math", "datetime", "statistics", "re"]
+
+
+class Sink:
+    """Where a team's side outputs go during a turn (charts, tickets, step events)."""
+
+    def __init__(self):
+        self.target: Any = None  # the running TurnRun, or None between turns
+
+    def __call__(self, kind: str, *payload: Any) -> None:
+        target = self.target
+        if target is not None:
+            target.on_event(kind, *payload)
+
+
+@dataclass
+class Team:
+    manager: CodeAgent
+    members: dict[str, Any]
+    sink: Sink
+    tools_by_agent: dict[str, list[str]] = field(default_factory=dict)
+
+    def agents(self) -> list[Any]:
+        return [self.manager, *self.members.values()]
+
+    def interrupt(self) -> None:
+        for agent in self.agents():
+            agent.interrupt()
+
+
+def _attach_sinks(tools: list, sink: Sink) -> None:
+    """Tools that show things to the person get a callback into the running turn."""
+    for tool in tools:
+        if hasattr(tool, "on_figure"):
+            tool.on_figure = lambda fig, title=None: sink("figure", fig, title)
+        if hasattr(tool, "on_ticket"):
+            tool.on_ticket = lambda item: sink("item", item)
+
+
+def _member_wrapper(sink: Sink, untrusted_members: set[str], max_chars: int) -> Callable[[str, Any], Callable]:
+    """Seal tools; for managed agents also report delegation start/end and label untrusted reports."""
+
+    def wrap(name: str, target: Any) -> Callable:
+        if not isinstance(target, (CodeAgent, ToolCallingAgent)):
+            return seal(name, target)
+
+        def delegate(task: str, additional_args: dict | None = None) -> str:
+            sink("delegation_start", name, str(task))
+            try:
+                kwargs = {"additional_args": additional_args} if additional_args else {}
+                report = target(str(task), **kwargs)
+            except BaseException as exc:
+                sink("delegation_end", name, exc)
+                raise
+            report = str(report)
+            if name in untrusted_members:
+                report = label_untrusted(cap(report, max_chars), source=f"{name} report")
+            sink("delegation_end", name, None)
+            return report
+
+        return seal(name, delegate)
+
+    return wrap
+
+
+def trader_tools(services: Any, session: Any) -> list:
+    """Every tool the trader gets: market data, indicators, charts, trading, backtests, trusted Hub tools."""
+    from agents.toolsets import trader_toolset
+
+    return trader_toolset(services, session)
+
+
+def build_team(services: Any, session: Any, model: Any, extra_tools: dict[str, list] | None = None) -> Team:
+    """A fresh team for one session. `model` is one smolagents Model or a dict role -> Model."""
+    settings = services.settings
+    prompts = load_prompts()
+    models = model if isinstance(model, dict) else {"manager": model, "web_agent": model, "trader": model}
+    extra_tools = extra_tools or {}
+    sink = Sink()
+
+    def step_callback(agent_name: str):
+        def on_step(step, agent=None):
+            sink("member_step", agent_name, step)
+
+        return {ActionStep: on_step, PlanningStep: on_step}
+
+    web_tools = [
+        WebSearchTool(settings.ddg_html_url, settings.web_timeout_s, settings.web_output_chars),
+        ReadPageTool(settings.web_timeout_s, settings.web_output_chars, settings.web_allow_private_hosts),
+        *extra_tools.get("web_agent", []),
+    ]
+    web_agent = ToolCallingAgent(
+        tools=web_tools,
+        model=models["web_agent"],
+        name="web_agent",
+        description=prompts["web_agent"]["description"].strip(),
+        instructions=prompts["web_agent"]["instructions"],
+        max_steps=settings.sub_agent_max_steps,
+        step_callbacks=step_callback("web_agent"),
+        verbosity_level=LogLevel.OFF,
+    )
+
+    trader_tool_list = [*trader_tools(services, session), *extra_tools.get("trader", [])]
+    _attach_sinks(trader_tool_list, sink)
+    trader = CodeAgent(
+        tools=trader_tool_list,
+        model=models["trader"],
+        name="trader",
+        description=prompts["trader"]["description"].strip(),
+        instructions=prompts["trader"]["instructions"],
+        max_steps=settings.sub_agent_max_steps,
+        step_callbacks=step_callback("trader"),
+        executor=SealedExecutor(TRADER_IMPORTS),
+        additional_authorized_imports=TRADER_IMPORTS,
+        verbosity_level=LogLevel.OFF,
+    )
+
+    members = {"web_agent": web_agent, "trader": trader}
+    manager = CodeAgent(
+        tools=[],
+        model=models["manager"],
+        managed_agents=list(members.values()),
+        name="manager",
+        instructions=prompts["manager"]["instructions"],
+        max_steps=settings.manager_max_steps,
+        executor=SealedExecutor(
+            MANAGER_IMPORTS, wrap=_member_wrapper(sink, {"web_agent"}, settings.web_output_chars)
+        ),
+        additional_authorized_imports=MANAGER_IMPORTS,
+        verbosity_level=LogLevel.OFF,
+    )
+    return Team(
+        manager=manager,
+        members=members,
+        sink=sink,
+        tools_by_agent={name: sorted(agent.tools) for name, agent in {"manager": manager, **members}.items()},
+    )

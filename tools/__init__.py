@@ -1,0 +1,1 @@
+"""smolagents Tools: thin, typed wrappers the agents call."""

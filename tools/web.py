@@ -1,0 +1,152 @@
+"""The web agent's tools: DuckDuckGo search through ddgs, and a page reader.
+
+Both outputs are capped and wrapped as untrusted web content.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+from urllib.parse import parse_qs, urlparse
+
+from smolagents import Tool
+
+from tools.untrusted import cap, label_untrusted
+
+MAX_PAGE_BYTES = 3_000_000
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0", re.IGNORECASE)
+
+
+class WebError(Exception):
+    pass
+
+
+def unwrap_ddg_link(href: str) -> str:
+    """DuckDuckGo's HTML results link through `//duckduckgo.com/l/?uddg=<target>`; return the target."""
+    parsed = urlparse(href if "://" in href else "https:" + href if href.startswith("//") else href)
+    if parsed.path == "/l/" and "uddg" in parse_qs(parsed.query):
+        return parse_qs(parsed.query)["uddg"][0]
+    return href
+
+
+class WebSearchTool(Tool):
+    name = "web_search"
+    description = (
+        "Searches the web with DuckDuckGo and returns the top results (title, URL, snippet) as untrusted web content."
+    )
+    inputs = {
+        "query": {"type": "string", "description": "What to search for, e.g. 'NVDA earnings November 2026'."},
+        "max_results": {"type": "integer", "description": "How many results, 1 to 10 (default 5).", "nullable": True},
+    }
+    output_type = "string"
+
+    def __init__(self, search_url: str, timeout_s: float = 10.0, max_chars: int = 6000):
+        super().__init__()
+        self.search_url = search_url
+        self.timeout_s = timeout_s
+        self.max_chars = max_chars
+
+    def _engine(self):
+        from ddgs.engines.duckduckgo import Duckduckgo
+
+        engine = Duckduckgo(timeout=int(max(1, self.timeout_s)))
+        engine.search_url = self.search_url  # instance attribute: DuckDuckGo's HTML endpoint, or a mirror
+        return engine
+
+    def forward(self, query: str, max_results: int | None = None) -> str:
+        from ddgs.exceptions import DDGSException
+
+        query = (query or "").strip()
+        if not query:
+            return "Error: the search query is empty."
+        limit = min(max(int(max_results or 5), 1), 10)
+        try:
+            results = self._engine().search(query[:500])
+        except DDGSException as exc:
+            return f"Error: web search is unavailable right now ({type(exc).__name__}). Try again later."
+        if not results:
+            return f"No web results for {query!r} (or the search service refused the request)."
+        lines = []
+        for i, result in enumerate(results[:limit], 1):
+            lines.append(f"{i}. {result.title}\n   URL: {unwrap_ddg_link(result.href)}\n   {result.body}")
+        return label_untrusted(cap("\n".join(lines), self.max_chars), source=f"DuckDuckGo search: {query}")
+
+
+def _is_private_host(host: str) -> bool:
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if address.is_private or address.is_loopback or address.is_link_local or address.is_reserved:
+            return True
+    return False
+
+
+def html_to_text(html: str) -> str:
+    """Readable markdown from HTML, without scripts, styles and hidden elements (a common injection vector)."""
+    from bs4 import BeautifulSoup
+    from markdownify import markdownify
+
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(["script", "style", "noscript", "template", "svg", "iframe", "head"]):
+        tag.decompose()
+    for tag in soup.find_all(True):
+        if tag.decomposed:
+            continue
+        attrs = tag.attrs or {}
+        if "hidden" in attrs or attrs.get("aria-hidden") == "true" or _HIDDEN_STYLE.search(attrs.get("style", "")):
+            tag.decompose()
+    text = markdownify(str(soup), heading_style="ATX")
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+class ReadPageTool(Tool):
+    name = "read_page"
+    description = "Fetches a web page (http/https URL) and returns its readable text as untrusted web content."
+    inputs = {"url": {"type": "string", "description": "The full http(s) URL of the page."}}
+    output_type = "string"
+
+    def __init__(self, timeout_s: float = 10.0, max_chars: int = 6000, allow_private_hosts: bool = False):
+        super().__init__()
+        self.timeout_s = timeout_s
+        self.max_chars = max_chars
+        self.allow_private_hosts = allow_private_hosts
+
+    def fetch(self, url: str) -> tuple[str, str]:
+        import requests
+
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise WebError(f"{url!r} is not an http(s) URL.")
+        if not self.allow_private_hosts and _is_private_host(parsed.hostname):
+            raise WebError(f"{parsed.hostname} is a private or local address; reading it is not allowed.")
+        try:
+            with requests.get(url, timeout=self.timeout_s, stream=True,
+                              headers={"User-Agent": "Mozilla/5.0 (SmolTrader page reader)"}) as response:
+                if response.status_code >= 400:
+                    raise WebError(f"the site answered HTTP {response.status_code}.")
+                content_type = response.headers.get("Content-Type", "")
+                body = response.raw.read(MAX_PAGE_BYTES, decode_content=True)
+                encoding = response.encoding or "utf-8"
+        except requests.Timeout:
+            raise WebError(f"the page did not answer within {self.timeout_s:g} s.") from None
+        except requests.RequestException as exc:
+            raise WebError(f"could not fetch the page ({type(exc).__name__}).") from None
+        text = body.decode(encoding, errors="replace")
+        if "html" in content_type or text.lstrip()[:1] == "<":
+            text = html_to_text(text)
+        elif not content_type.startswith("text/") and "json" not in content_type:
+            raise WebError(f"the page is {content_type or 'not text'}, which I cannot read.")
+        return text, content_type
+
+    def forward(self, url: str) -> str:
+        try:
+            text, _ = self.fetch((url or "").strip())
+        except WebError as exc:
+            return f"Error reading {url}: {exc}"
+        if not text:
+            return f"The page {url} has no readable text."
+        return label_untrusted(cap(text, self.max_chars), source=url)
