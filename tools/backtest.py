@@ -1,0 +1,124 @@
+"""The trader's strategy-lab tools: backtest a spec, list the specs tried, show a backtest's trades.
+
+The model writes a strategy as a JSON-able spec (see backtest.spec), never as
+code. Every run is judged in-sample and out-of-sample and logged in the
+session's lab, so the refinement table and the over-fitting alarm come from
+deterministic code rather than from the model's memory.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pandas as pd
+from smolagents import Tool
+
+from backtest.charts import equity_chart
+from backtest.lab import StrategyLab
+from backtest.report import entry_markdown, trades_markdown
+from backtest.spec import BacktestError, describe_presets
+from backtest.validation import DEFAULT_OOS_FRACTION, evaluate
+
+HistoryOf = Callable[[str, str, str], pd.DataFrame]
+FigureSink = Callable[[Any, str], None]
+MAX_OUTPUT_CHARS = 5000
+
+
+def _problem(exc: Exception) -> str | None:
+    """A message fit for the model for errors it can act on (bad spec, bad symbol, no data), else None."""
+    if isinstance(exc, BacktestError):
+        return str(exc)
+    return getattr(exc, "user_message", None)
+
+
+class BacktestStrategyTool(Tool):
+    name = "backtest_strategy"
+    description = (
+        "Backtests a trading strategy on a symbol's price history and reports metrics for the full period, "
+        "in-sample (first 70%) and out-of-sample (last 30%), buy-and-hold over the same bars, a 4-window "
+        "walk-forward, and over-fitting warnings. Each run is logged (see backtest_table). The strategy is a "
+        "spec dict, not code. Presets:\n" + describe_presets() + "\n"
+        "Spec keys: strategy, params (dict), entry (extra buy conditions, all must hold), exit (extra sell "
+        "conditions, any), direction (long|short|long_short), stop_loss / take_profit (fractions, 0.05 = 5%), "
+        "position_size (fraction of equity), commission, slippage (fractions; default 0.0005 each), name. "
+        "A condition is [left, op, right] with op one of > < >= <= crosses_above crosses_below and operands "
+        "numbers, close/open/high/low/volume, sma(N), ema(N), rsi(N), macd(F,S,G), macd_signal(F,S,G), "
+        "macd_hist(F,S,G), bb_lower(N,K), bb_mid(N,K), bb_upper(N,K). "
+        "Example: {'strategy': 'rsi', 'params': {'period': 14, 'low': 30, 'high': 70}, "
+        "'entry': [['close', '>', 'sma(200)']], 'stop_loss': 0.08}."
+    )
+    inputs = {
+        "symbol": {"type": "string", "description": "Ticker, e.g. 'AAPL'."},
+        "spec": {"type": "any", "description": "The strategy spec: a dict (or its JSON text)."},
+        "period": {"type": "string", "description": "History length: 1y, 2y, 5y, 10y, max (default 5y); "
+                                                    "intraday intervals allow up to 60d.", "nullable": True},
+        "interval": {"type": "string", "description": "Bar size: 1d (default), 1h, 30m, 15m, 5m.", "nullable": True},
+    }
+    output_type = "string"
+
+    def __init__(self, history_of: HistoryOf, lab: StrategyLab, oos_fraction: float = DEFAULT_OOS_FRACTION):
+        super().__init__()
+        self.history_of = history_of
+        self.lab = lab
+        self.oos_fraction = oos_fraction
+        self.on_figure: FigureSink | None = None  # set by the team builder: sends the equity chart to the chat
+
+    def forward(self, symbol: str, spec: Any, period: str | None = None, interval: str | None = None) -> str:
+        symbol = (symbol or "").strip().upper()
+        period, interval = (period or "5y").strip(), (interval or "1d").strip()
+        if not symbol:
+            return "Error: give a symbol, e.g. 'AAPL'."
+        try:
+            prices = self.history_of(symbol, period, interval)
+            report = evaluate(prices, spec, self.oos_fraction)
+        except Exception as exc:  # the model gets a sentence it can act on, never a traceback
+            message = _problem(exc)
+            if message is None:
+                return f"Error: the backtest failed ({type(exc).__name__}). Try another symbol or period."
+            return f"Error: {message}"
+        entry = self.lab.record(symbol, period, interval, report)
+        if self.on_figure is not None:
+            title = f"#{entry.number} {symbol} — {report.spec.label()}"
+            self.on_figure(equity_chart(report.full, title, report.split_time), title)
+        return entry_markdown(entry)[:MAX_OUTPUT_CHARS]
+
+
+class BacktestTableTool(Tool):
+    name = "backtest_table"
+    description = ("Lists every strategy spec backtested in this conversation with its in-sample and "
+                   "out-of-sample return and Sharpe, out-of-sample buy-and-hold, trade counts and warnings, "
+                   "as a markdown table. Use it to end a strategy search.")
+    inputs = {"symbol": {"type": "string", "description": "Only this symbol (default: all).", "nullable": True}}
+    output_type = "string"
+
+    def __init__(self, lab: StrategyLab):
+        super().__init__()
+        self.lab = lab
+
+    def forward(self, symbol: str | None = None) -> str:
+        return self.lab.table((symbol or "").strip() or None)[:MAX_OUTPUT_CHARS]
+
+
+class BacktestTradesTool(Tool):
+    name = "backtest_trades"
+    description = "Shows the trade list (entries, exits, returns, exit reasons) of a logged backtest."
+    inputs = {"number": {"type": "integer", "description": "The backtest number from backtest_table "
+                                                           "(default: the latest).", "nullable": True}}
+    output_type = "string"
+
+    def __init__(self, lab: StrategyLab):
+        super().__init__()
+        self.lab = lab
+
+    def forward(self, number: int | None = None) -> str:
+        entry = self.lab.get(None if number is None else int(number))
+        if entry is None:
+            return "Error: no such backtest; see backtest_table for the numbers." if number is not None \
+                else "No backtests yet."
+        return (f"Backtest #{entry.number} {entry.symbol}, {entry.report.spec.label()}:\n"
+                + trades_markdown(entry.report.full))[:MAX_OUTPUT_CHARS]
+
+
+def backtest_tools(history_of: HistoryOf, lab: StrategyLab) -> list[Tool]:
+    """The strategy-lab tools for one session's trader; `lab` is that session's `backtest.lab.lab_for(session)`."""
+    return [BacktestStrategyTool(history_of, lab), BacktestTableTool(lab), BacktestTradesTool(lab)]
