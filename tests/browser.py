@@ -1,0 +1,40 @@
+"""Headless Debian chromium driven by Playwright, for real-browser tests (never downloads a browser)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                 "--disable-background-networking", "--disable-component-update", "--disable-dev-shm-usage"]
+
+
+def require_chromium() -> None:
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"Debian chromium not found at {CHROMIUM}: `apt-get install chromium` (.ci/run does)")
+
+
+@contextlib.contextmanager
+def browser_page(url: str):
+    from playwright.sync_api import sync_playwright
+
+    require_chromium()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1400})
+            page.set_default_timeout(30_000)
+            page.goto(url)
+            page.wait_for_selector("#message textarea")
+            yield page
+        finally:
+            browser.close()
+
+
+def send_message(page, text: str) -> None:
+    page.fill("#message textarea", text)
+    page.click("#send")

@@ -1,0 +1,71 @@
+"""Shared test wiring: settings from a dict, the app's services against local servers, and turn collection.
+
+Nothing here fakes our code: it builds the real services and chat service, with
+external services replaced by the 127.0.0.1 servers in tests/servers/ and the
+LLM by tests/scripted_model.ScriptedModel.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from agents.chat import ChatService
+from agents.messages import ChatItem
+from agents.services import Services, build_services
+from agents.session import Session
+from agents.settings import Settings, load_settings
+from tests.servers.web import WebServer
+from tests.servers.yahoo import YahooReplay
+
+
+def settings_for(**env: Any) -> Settings:
+    return load_settings({k: str(v) for k, v in env.items()}, dotenv_path=None)
+
+
+@dataclass
+class Stack:
+    web: WebServer
+    yahoo: YahooReplay
+    settings: Settings
+    services: Services
+
+    def chat(self, model_factory: Callable[[], Any]) -> ChatService:
+        return ChatService(self.services, model_factory=model_factory)
+
+
+@contextlib.contextmanager
+def local_stack(tmp_path: Path, **env: Any):
+    """Web + Yahoo servers on 127.0.0.1 and the app's real services pointed at them."""
+    with WebServer() as web, YahooReplay() as yahoo:
+        settings = settings_for(
+            DDG_HTML_URL=web.search_url,
+            WEB_ALLOW_PRIVATE_HOSTS="true",
+            YAHOO_BASE_URL=yahoo.url,
+            MARKET_TIMEOUT_S=5,
+            PAPER_LEDGER_PATH=tmp_path / "ledger.sqlite3",
+            **env,
+        )
+        services = build_services(settings)
+        try:
+            yield Stack(web, yahoo, settings, services)
+        finally:
+            if services.tracing is not None:
+                services.tracing.shutdown()
+
+
+def run_turn(chat: ChatService, session: Session, text: str) -> list[list[ChatItem]]:
+    """Every snapshot the turn streamed, in order."""
+    return [list(snapshot) for snapshot in chat.respond(session, text)]
+
+
+def by_id(items: list[ChatItem]) -> dict[str, ChatItem]:
+    return {item.id: item for item in items if item.id}
+
+
+def final_text(items: list[ChatItem]) -> str:
+    finals = [item for item in items if item.kind == "final"]
+    assert finals, f"no final answer in {[(i.kind, str(i.content)[:60]) for i in items]}"
+    return str(finals[-1].content)

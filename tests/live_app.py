@@ -1,0 +1,32 @@
+"""Launching the real app on 127.0.0.1 for API and browser tests."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from pathlib import Path
+from typing import Any, Callable
+
+from tests.harness import local_stack
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_app(tmp_path: Path, model_factory: Callable[[], Any] | None, **env: Any):
+    """The Gradio app served on 127.0.0.1 with scripted models; yields (url, stack, demo)."""
+    import app
+
+    with local_stack(tmp_path, **env) as stack:
+        demo = app.create_app(stack.settings, stack.services, model_factory=model_factory)
+        port = free_port()
+        demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, ssr_mode=False)
+        try:
+            yield f"http://127.0.0.1:{port}/", stack, demo
+        finally:
+            demo.close()
+            demo.smol["sessions"].stop_sweeper()
