@@ -1,9 +1,128 @@
-"""Slash commands for the trading domain (filled in by its issue)."""
+"""Slash commands for trading. `/buy` and `/sell` only create tickets; `/confirm` is the only way one executes.
+
+The actor for every command is `ctx.session.user` (the signed-in person, or
+None), checked inside the desk's confirm path.
+"""
 
 from __future__ import annotations
 
-from commands import Command
+from commands import Command, CommandContext, CommandError
+from trading.broker import BrokerError
+from trading.desk import TradingInputError, desk_for
+
+ORDER_USAGE = "QTY SYMBOL [limit P | stop P | stop P limit P] [tp P sl P] [notional] [gtc]"
+
+
+def parse_order_words(side: str, args: list[str]) -> dict:
+    """The words after /buy or /sell, as keyword arguments for `TradingDesk.propose`."""
+    if len(args) < 2:
+        raise CommandError(f"Say how many and what, e.g. `/{side} 10 AAPL` or `/{side} 10 AAPL limit 180`.")
+    amount, symbol, rest = args[0], args[1], [w.lower() for w in args[2:]]
+    notional = amount.startswith("$")
+    fields: dict = {"symbol": symbol, "side": side}
+    options: dict[str, str] = {}
+    i = 0
+    while i < len(rest):
+        word = rest[i]
+        if word in ("notional", "usd", "dollars"):
+            notional = True
+            i += 1
+        elif word in ("gtc", "day"):
+            fields["time_in_force"] = word
+            i += 1
+        elif word in ("limit", "stop", "tp", "sl", "take-profit", "stop-loss"):
+            if i + 1 >= len(rest):
+                raise CommandError(f"`{word}` needs a price after it.")
+            key = {"take-profit": "tp", "stop-loss": "sl"}.get(word, word)
+            if key in options:
+                raise CommandError(f"`{word}` is given twice.")
+            options[key] = rest[i + 1]
+            i += 2
+        else:
+            raise CommandError(f"I don't understand `{word}`.")
+    fields["notional" if notional else "qty"] = amount.lstrip("$")
+    if "limit" in options and "stop" in options:
+        fields["order_type"] = "stop_limit"
+    elif "limit" in options:
+        fields["order_type"] = "limit"
+    elif "stop" in options:
+        fields["order_type"] = "stop"
+    else:
+        fields["order_type"] = "market"
+    fields["limit_price"] = options.get("limit")
+    fields["stop_price"] = options.get("stop")
+    fields["take_profit"] = options.get("tp")
+    fields["stop_loss"] = options.get("sl")
+    return fields
+
+
+def _propose(side: str):
+    def handler(ctx: CommandContext, args: list[str]):
+        desk = desk_for(ctx.session, ctx.services)
+        try:
+            ticket = desk.propose(**parse_order_words(side, args))
+        except TradingInputError as exc:
+            raise CommandError(str(exc)) from None
+        return [desk.ticket_card(ticket)]
+
+    return handler
+
+
+def _one_id(args: list[str], what: str) -> str:
+    if len(args) != 1:
+        raise CommandError(f"Give exactly one {what}.")
+    return args[0]
+
+
+def _confirm(ctx: CommandContext, args: list[str]):
+    return desk_for(ctx.session, ctx.services).confirm(_one_id(args, "ticket id"), ctx.session.user)
+
+
+def _reject(ctx: CommandContext, args: list[str]):
+    return desk_for(ctx.session, ctx.services).reject(_one_id(args, "ticket id"), ctx.session.user)
+
+
+def _cancel(ctx: CommandContext, args: list[str]):
+    try:
+        return desk_for(ctx.session, ctx.services).cancel(_one_id(args, "order id"), ctx.session.user)
+    except (TradingInputError, BrokerError) as exc:
+        raise CommandError(getattr(exc, "user_message", None) or str(exc)) from None
+
+
+def _orders(ctx: CommandContext, args: list[str]):
+    desk = desk_for(ctx.session, ctx.services)
+    text = desk.orders_text()
+    pending = desk.pending_tickets()
+    if pending:
+        text += "\n\n**Tickets awaiting your confirmation**\n" + "\n".join(
+            f"- `{t.id}` {t.order.describe()}" for t in pending)
+    return text
+
+
+def _positions(ctx: CommandContext, args: list[str]):
+    return desk_for(ctx.session, ctx.services).positions_text()
+
+
+def _portfolio(ctx: CommandContext, args: list[str]):
+    return desk_for(ctx.session, ctx.services).portfolio_items()
+
+
+def _account(ctx: CommandContext, args: list[str]):
+    return desk_for(ctx.session, ctx.services).account_text()
 
 
 def commands() -> list[Command]:
-    return []
+    return [
+        Command("buy", f"/buy {ORDER_USAGE}", "Propose a buy order as a ticket (nothing executes until /confirm).",
+                _propose("buy")),
+        Command("sell", f"/sell {ORDER_USAGE}", "Propose a sell order as a ticket (nothing executes until /confirm).",
+                _propose("sell")),
+        Command("confirm", "/confirm TICKET", "Execute a ticket after re-checking the risk limits.", _confirm),
+        Command("reject", "/reject TICKET", "Discard a ticket; nothing is sent.", _reject),
+        Command("orders", "/orders", "Open and recent orders, and tickets awaiting confirmation.", _orders),
+        Command("cancel", "/cancel ORDER_ID", "Cancel an open order.", _cancel),
+        Command("positions", "/positions", "Open positions with P&L.", _positions),
+        Command("portfolio", "/portfolio", "Holdings, P&L, allocation and performance vs SPY, as charts.",
+                _portfolio),
+        Command("account", "/account", "Cash, equity, buying power, and which account is in use.", _account),
+    ]

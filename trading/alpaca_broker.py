@@ -162,6 +162,12 @@ class AlpacaBroker:
         request = self._request(order)
         try:
             return self._order(self._call("place the order", self._client.submit_order, request))
+        except OrderRejected as exc:
+            # A retry of an order Alpaca already has is refused as a duplicate client_order_id: return that order.
+            found = self.order_by_client_id(order.client_order_id) if exc.status == 422 else None
+            if found is None:
+                raise
+            return found
         except BrokerUnavailable:
             # Did Alpaca accept it before the connection failed? Ask by our idempotency key.
             found = self.order_by_client_id(order.client_order_id)

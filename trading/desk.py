@@ -99,6 +99,14 @@ class TradingDesk:
     def clock_text(self) -> str:
         return views.clock_text(self.broker.clock())
 
+    def portfolio_items(self) -> list[ChatItem]:
+        """Holdings, P&L, allocation and performance vs SPY (charts as plotly figures)."""
+        from trading.portfolio import portfolio_items
+
+        realized = self.broker.realized_pl() if hasattr(self.broker, "realized_pl") else None
+        return portfolio_items(self.broker.account(), self.broker.positions(), self.mode_label(),
+                               realized_pl=realized, history_of=self.history_of)
+
     def pending_tickets(self) -> list[Ticket]:
         return self.tickets.pending(self.now())
 

@@ -1,0 +1,118 @@
+"""The portfolio view: holdings and P&L as a table, allocation and performance against a benchmark as plotly charts.
+
+Performance is "today's holdings, held over the recent past" (rebased to 100)
+against the benchmark (SPY by default), from daily closes supplied by
+`history_of(symbol)`. It answers "how has what I own done versus the market",
+and needs nothing but public price history. Missing history never breaks the
+view: the chart is skipped with a note.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from agents.messages import ChatItem, chart
+from trading.broker import Account, Position
+from trading import views
+
+BENCHMARK = "SPY"
+
+
+def closes(history) -> pd.Series | None:
+    """Daily closes from whatever the market-data client returns (DataFrame with Close, Series, or None)."""
+    if history is None:
+        return None
+    frame = getattr(history, "frame", None)
+    if frame is not None:
+        history = frame
+    if isinstance(history, pd.DataFrame):
+        for column in ("Close", "close", "Adj Close", "adjclose"):
+            if column in history.columns:
+                history = history[column]
+                break
+        else:
+            return None
+    if not isinstance(history, pd.Series):
+        return None
+    series = pd.to_numeric(history, errors="coerce").dropna()
+    if series.empty:
+        return None
+    index = pd.to_datetime(series.index, utc=True)
+    series.index = index.normalize().tz_localize(None)
+    return series[~series.index.duplicated(keep="last")].sort_index()
+
+
+def allocation_figure(positions: list[Position], cash: float) -> go.Figure:
+    labels = [p.symbol for p in positions if p.market_value > 0] + (["Cash"] if cash > 0 else [])
+    values = [p.market_value for p in positions if p.market_value > 0] + ([cash] if cash > 0 else [])
+    fig = go.Figure(go.Pie(labels=labels, values=values, hole=0.45, textinfo="label+percent"))
+    fig.update_layout(title="Allocation", margin=dict(l=10, r=10, t=40, b=10), height=360)
+    return fig
+
+
+def performance_series(positions: list[Position], history_of: Callable[[str], object]) -> pd.Series | None:
+    """Value of today's holdings over the history window, rebased to 100 (None when no history is available)."""
+    parts = []
+    for p in positions:
+        try:
+            series = closes(history_of(p.symbol))
+        except Exception:
+            series = None
+        if series is None:
+            return None
+        parts.append(series * p.qty)
+    if not parts:
+        return None
+    value = pd.concat(parts, axis=1).sort_index().ffill().dropna().sum(axis=1)
+    if value.empty or value.iloc[0] <= 0:
+        return None
+    return value / value.iloc[0] * 100
+
+
+def performance_figure(portfolio: pd.Series, benchmark: pd.Series | None, benchmark_symbol: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=portfolio.index, y=portfolio.values, name="Current holdings", mode="lines"))
+    if benchmark is not None:
+        aligned = benchmark[benchmark.index >= portfolio.index[0]]
+        if not aligned.empty:
+            fig.add_trace(go.Scatter(x=aligned.index, y=aligned / aligned.iloc[0] * 100, name=benchmark_symbol,
+                                     mode="lines", line=dict(dash="dash")))
+    fig.update_layout(title=f"Current holdings vs {benchmark_symbol} (rebased to 100)", yaxis_title="index",
+                      margin=dict(l=10, r=10, t=40, b=10), height=360, legend=dict(orientation="h"))
+    return fig
+
+
+def portfolio_items(account: Account, positions: list[Position], mode: str, *, realized_pl: float | None = None,
+                    history_of: Callable[[str], object] | None = None,
+                    benchmark_symbol: str = BENCHMARK) -> list[ChatItem]:
+    """The /portfolio answer: a holdings table with P&L, then allocation and performance charts."""
+    unrealized = sum(p.unrealized_pl for p in positions)
+    summary = (f"**Portfolio** ({mode}) · equity {views.money(account.equity)} · cash {views.money(account.cash)} · "
+               f"unrealized P&L {views.money(unrealized)}"
+               + (f" · realized P&L {views.money(realized_pl)}" if realized_pl is not None else ""))
+    items = [ChatItem(content=summary + "\n\n" + views.positions_text(positions), kind="text", title="Holdings")]
+    if positions or account.cash > 0:
+        items.append(chart(allocation_figure(positions, account.cash), title="Allocation"))
+    if not positions:
+        return items
+    if history_of is None:
+        items.append(ChatItem(content="Performance chart unavailable: no price history source.", kind="notice"))
+        return items
+    perf = performance_series(positions, history_of)
+    if perf is None:
+        items.append(ChatItem(content="Performance chart unavailable: no price history for every holding.",
+                              kind="notice"))
+        return items
+    try:
+        bench = closes(history_of(benchmark_symbol))
+    except Exception:
+        bench = None
+    items.append(chart(performance_figure(perf, bench, benchmark_symbol),
+                       title=f"Performance vs {benchmark_symbol}"))
+    if bench is None:
+        items.append(ChatItem(content=f"Benchmark {benchmark_symbol} history unavailable; showing holdings only.",
+                              kind="notice"))
+    return items
