@@ -1,0 +1,221 @@
+"""Publishing our tools to the Hub, against the 127.0.0.1 Hub stand-in.
+
+Every Hub operation runs in a child process with HF_ENDPOINT pointing at the
+stand-in (huggingface_hub reads it at import). The stand-in records what it
+received, so the tests check the real wire traffic and the files stored.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import yaml
+
+from smolagents import Tool
+from tests.servers.hub import FAKE_TOKEN, HubServer, hub_env, run_python
+from tools.alpaca_order import AlpacaOrderTool
+
+
+class MovingAverageTool(Tool):
+    """A small self-contained tool used to check publish -> load back gives the same outputs."""
+
+    name = "moving_average"
+    description = "Simple moving average of a comma-separated list of prices over a window."
+    inputs = {
+        "prices": {"type": "string", "description": "Comma-separated prices, oldest first."},
+        "window": {"type": "integer", "description": "Number of prices per average."},
+    }
+    output_type = "string"
+
+    def forward(self, prices: str, window: int) -> str:
+        import json
+
+        values = [float(p) for p in prices.split(",") if p.strip()]
+        if window < 1 or window > len(values):
+            return "window must be between 1 and the number of prices"
+        averages = [round(sum(values[i - window:i]) / window, 4) for i in range(window, len(values) + 1)]
+        return json.dumps(averages)
+
+
+PUBLISH_TEST_TOOL = (
+    "from hub.client import use_configured_endpoint; use_configured_endpoint();"
+    "from hub.publish import publish_tools; from tests.test_hub_publish import MovingAverageTool;"
+    "r = publish_tools('alice', [MovingAverageTool()]); print(r.tools[0].repo_id)"
+)
+
+
+def front_matter(readme: bytes) -> dict:
+    match = re.match(r"^---\n(.*?)\n---\n", readme.decode("utf-8"), flags=re.DOTALL)
+    assert match, "README has no front matter"
+    return yaml.safe_load(match.group(1))
+
+
+@pytest.fixture
+def hub():
+    with HubServer(user="alice") as server:
+        yield server
+
+
+def test_publish_command_creates_a_working_space_per_tool_and_a_collection(hub, tmp_path):
+    proc = run_python(["-m", "hub.publish", "--namespace", "alice", "--only", "alpaca_place_order", "--json"],
+                      hub_env(hub.url, str(tmp_path)))
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    repo_id = "alice/smol-trader-alpaca-place-order"
+    assert result["tools"] == [{"name": "alpaca_place_order", "repo_id": repo_id, "url": f"{hub.url}/spaces/{repo_id}"}]
+
+    repo = hub.state.repo("space", repo_id)
+    assert repo is not None and repo.sdk == "gradio"
+    assert set(repo.files) == {".gitattributes", "README.md", "tool.py", "app.py", "requirements.txt"}
+    assert "class AlpacaOrderTool(Tool)" in repo.files["tool.py"].decode()
+    assert repo.files["app.py"].decode() == (
+        "from smolagents import launch_gradio_demo\nfrom tool import AlpacaOrderTool\n\n"
+        "tool = AlpacaOrderTool()\nlaunch_gradio_demo(tool)\n"
+    )
+    # pip distribution names, pinned (smolagents itself writes the import name `alpaca`)
+    assert repo.files["requirements.txt"].decode().split() == ["alpaca-py==0.44.0", "smolagents==1.26.0"]
+
+    meta = front_matter(repo.files["README.md"])
+    assert meta["tags"] == ["smolagents", "tool"]
+    assert meta["sdk"] == "gradio" and meta["app_file"] == "app.py"
+    body = repo.files["README.md"].decode()
+    for expected in ("Places a stock order on Alpaca", "## Inputs", "| `symbol` | string | yes |",
+                     "## Output", "## Example", f'Tool.from_hub("{repo_id}", trust_remote_code=True)',
+                     "ALPACA_API_KEY"):
+        assert expected in body
+    # every README that was committed went through the Hub's card validation first
+    assert hub.state.validated_cards and all("tags:" in card for card in hub.state.validated_cards[-1:])
+
+    [collection] = hub.state.collections.values()
+    assert collection.namespace == "alice" and collection.title == "Smol Trader tools"
+    assert [(i["id"], i["type"]) for i in collection.items] == [(repo_id, "space")]
+    assert result["collection_slug"] == collection.slug
+
+    writes = hub.state.requests("POST")
+    assert writes and all(r.headers.get("authorization") == f"Bearer {FAKE_TOKEN}"
+                          for r in writes if r.path != "/api/validate-yaml")
+    commits = hub.state.requests("POST", "/commit/")
+    assert commits and all(r.headers["content-type"] == "application/x-ndjson" for r in commits)
+    assert FAKE_TOKEN not in proc.stdout + proc.stderr
+
+
+def test_published_tool_loads_back_in_a_fresh_process_with_the_same_outputs(hub, tmp_path):
+    env = hub_env(hub.url, str(tmp_path / "publisher"))
+    published = run_python(["-c", PUBLISH_TEST_TOOL], env)
+    assert published.returncode == 0, published.stderr
+    repo_id = published.stdout.strip().splitlines()[-1]
+    assert repo_id == "alice/smol-trader-moving-average"
+
+    cases = [{"prices": "1,2,3,4,5", "window": 2}, {"prices": "10, 11.5, 9", "window": 3},
+             {"prices": "1,2", "window": 5}]
+    load = (
+        "import json, sys; from smolagents import Tool;"
+        f"tool = Tool.from_hub({repo_id!r}, trust_remote_code=True);"
+        f"print(json.dumps([tool.name, tool.inputs, tool.output_type] + [tool(**c) for c in {cases!r}]))"
+    )
+    loaded = run_python(["-c", load], hub_env(hub.url, str(tmp_path / "consumer"), token=None))
+    assert loaded.returncode == 0, loaded.stderr
+    name, inputs, output_type, *outputs = json.loads(loaded.stdout.strip().splitlines()[-1])
+    local = MovingAverageTool()
+    assert (name, inputs, output_type) == (local.name, local.inputs, local.output_type)
+    assert outputs == [local(**c) for c in cases]
+    assert outputs[0] == "[1.5, 2.5, 3.5, 4.5]"
+    assert hub.state.requests("HEAD", "/resolve/main/tool.py")
+
+
+def test_alpaca_tool_from_the_hub_behaves_like_the_local_one(hub, tmp_path):
+    assert run_python(["-m", "hub.publish", "--namespace", "alice", "--only", "alpaca_place_order"],
+                      hub_env(hub.url, str(tmp_path / "p"))).returncode == 0
+    cases = [{"symbol": "AAPL", "side": "buy", "qty": 1}, {"symbol": "AAPL", "side": "buy", "qty": 1, "live": True},
+             {"symbol": "??", "side": "buy", "qty": 1}]
+    load = (
+        "import json; from smolagents import Tool;"
+        "tool = Tool.from_hub('alice/smol-trader-alpaca-place-order', trust_remote_code=True);"
+        f"print(json.dumps([tool(**c) for c in {cases!r}]))"
+    )
+    loaded = run_python(["-c", load], hub_env(hub.url, str(tmp_path / "c"), token=None))
+    assert loaded.returncode == 0, loaded.stderr
+    remote = json.loads(loaded.stdout.strip().splitlines()[-1])
+    local = [AlpacaOrderTool()(**c) for c in cases]
+    assert remote == local
+    assert "set ALPACA_API_KEY" in remote[0] and "not enabled" in remote[1] and "not a valid ticker" in remote[2]
+
+
+def test_publishing_again_needs_update_and_then_succeeds(hub, tmp_path):
+    env = hub_env(hub.url, str(tmp_path))
+    args = ["-m", "hub.publish", "--namespace", "alice", "--only", "alpaca_place_order"]
+    assert run_python(args, env).returncode == 0
+    again = run_python(args, env)
+    assert again.returncode == 1
+    assert again.stderr.strip() == ("Could not publish the tools: the Space alice/smol-trader-alpaca-place-order "
+                                    "already exists (409). Pass --update to publish a new version over it.")
+    updated = run_python(args + ["--update"], env)
+    assert updated.returncode == 0, updated.stderr
+    assert len(hub.state.collections) == 1
+    [collection] = hub.state.collections.values()
+    assert len(collection.items) == 1
+
+
+def test_409_from_the_hub_is_a_clear_message(tmp_path):
+    with HubServer(mode="409") as hub:
+        proc = run_python(["-m", "hub.publish", "--namespace", "alice"], hub_env(hub.url, str(tmp_path)))
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "already exists (409)" in lines[0] and "--update" in lines[0]
+    assert "Traceback" not in proc.stderr
+
+
+def test_bad_token_401_is_a_clear_message(tmp_path):
+    with HubServer(mode="401") as hub:
+        proc = run_python(["-m", "hub.publish", "--namespace", "alice"], hub_env(hub.url, str(tmp_path)))
+        assert not hub.state.repos
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "rejected the token (401 Unauthorized)" in lines[0] and "HF_TOKEN" in lines[0]
+    assert "Traceback" not in proc.stderr and FAKE_TOKEN not in proc.stderr + proc.stdout
+
+
+def test_network_down_is_a_clear_message(tmp_path):
+    endpoint = HubServer.down()
+    proc = run_python(["-m", "hub.publish", "--namespace", "alice"], hub_env(endpoint, str(tmp_path)))
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert lines == [f"Could not publish the tools: the Hugging Face Hub at {endpoint} cannot be reached "
+                     "(network down?). Retry when online."]
+
+
+def test_a_tool_that_is_not_self_contained_is_refused_before_any_upload(hub, tmp_path):
+    code = (
+        "import sys; from hub.client import use_configured_endpoint, explain_hub_error; use_configured_endpoint();"
+        "from hub.publish import publish_tools; from smolagents import tool\n"
+        "HELPER = 3\n"
+        "@tool\n"
+        "def triple(x: int) -> int:\n"
+        "    '''Triples x.\n\n    Args:\n        x: a number\n    '''\n"
+        "    return x * HELPER\n"
+        "try:\n    publish_tools('alice', [triple])\n"
+        "except Exception as exc:\n    print(explain_hub_error(exc, action='publish the tools'))\n"
+    )
+    script = tmp_path / "publish_bad.py"
+    script.write_text(code)
+    proc = run_python([str(script)], hub_env(hub.url, str(tmp_path)))
+    assert "Could not publish the tools: the tool 'triple' is not self-contained" in proc.stdout, proc.stderr
+    assert not hub.state.repos and not hub.state.requests("POST", "/api/repos/create")
+
+
+def test_bad_namespace_is_refused():
+    from hub.client import HubCommandError
+    from hub.publish import publish_tools
+
+    with pytest.raises(HubCommandError, match="--namespace must be"):
+        publish_tools("alice/oops", [MovingAverageTool()])
+
+
+def test_space_names_and_examples():
+    from hub.publish import example_arguments, space_repo_name
+
+    assert space_repo_name("get_quote") == "smol-trader-get-quote"
+    assert example_arguments(MovingAverageTool()) == {"prices": "AAPL", "window": 1}
+    assert example_arguments(AlpacaOrderTool()) == {"symbol": "AAPL", "side": "buy", "qty": 1}
