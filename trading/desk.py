@@ -329,7 +329,10 @@ def price_from_market(market) -> Callable[[str], float]:
     def price_of(symbol: str) -> float:
         if market is None:
             raise BrokerError("Market data is not available, so there is no price to trade at.")
-        return float(market.quote(symbol).price)
+        price = market.quote(symbol).price
+        if price is None:
+            raise BrokerError(f"Market data has no current price for {symbol}.")
+        return float(price)
 
     return price_of
 
