@@ -15,7 +15,9 @@ Conventions (the same as backtesting.py's defaults, so results compare):
   it; when both are hit in one bar the stop-loss is assumed first;
 - a position still open at the window's end is closed at the last close, with
   costs, so every figure includes the round trip;
-- `position_size` of equity is committed per trade (commission included).
+- `position_size` of equity is committed per trade (commission included);
+- a position that loses all the equity (a short in a rally) is closed at that
+  bar's close with equity 0 and trading stops, as a broker would.
 """
 
 from __future__ import annotations
@@ -238,15 +240,24 @@ def simulate(prices: pd.DataFrame, spec: StrategySpec, book: SignalBook | None =
                 leave_signal = None
 
         fill_out = exit_price * (1.0 - direction * spec.slippage)
-        equity[entry_bar:last_held + 1] = cash + shares * c[entry_bar:last_held + 1]
+        marked = cash + shares * c[entry_bar:last_held + 1]
+        busted = np.flatnonzero(marked <= 0.0)
+        if len(busted):  # the position lost all the equity (a short in a rally): closed, trading stops
+            exit_bar = last_held = entry_bar + int(busted[0])
+            marked = marked[: busted[0] + 1]
+            fill_out, reason = c[exit_bar], "bankrupt"
+        equity[entry_bar:last_held + 1] = marked
         position[entry_bar:last_held + 1] = int(direction)
         new_capital = cash + shares * fill_out - spec.commission * abs(shares) * fill_out
+        if reason == "bankrupt":
+            new_capital = 0.0
+            equity[exit_bar:end] = 0.0
         equity[exit_bar] = new_capital
         rows.append((prices.index[entry_bar], prices.index[exit_bar], "long" if direction > 0 else "short",
                      fill_in, fill_out, (new_capital - capital) / (fraction * capital),
                      new_capital - capital, exit_bar - entry_bar + (0 if reason.startswith("signal") else 1), reason))
         capital = new_capital
-        if reason == "end":
+        if reason in ("end", "bankrupt"):
             break
         if reason == "signal":
             wanted = targets[leave_signal]

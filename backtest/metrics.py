@@ -40,7 +40,9 @@ def bar_returns(equity: pd.Series, start_value: float = 1.0) -> pd.Series:
     """Simple returns per bar; the first is measured from the starting capital."""
     previous = equity.shift(1)
     previous.iloc[0] = start_value
-    return equity / previous - 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        returns = equity / previous - 1.0
+    return returns.replace([np.inf, -np.inf], np.nan).fillna(0.0)  # after a bust: 0/0
 
 
 def _finite(value: float) -> float | None:

@@ -180,3 +180,14 @@ def test_too_short_or_broken_histories_give_clear_errors():
         run_backtest(prices.reset_index(drop=True), {"strategy": "rsi"})
     with pytest.raises(DataError, match="at least 3 bars"):
         run_backtest(prices.iloc[:2], {"strategy": "buy_and_hold"})
+
+
+def test_a_short_that_loses_everything_is_closed_at_zero_equity():
+    closes = [10, 9, 8, 9, 11, 12, 11, 9, 25, 30, 40]  # short from bar 7's open (9); 18 = double the entry busts it
+    frame = hand_frame(closes)
+    result = run_backtest(frame, {"strategy": "sma_cross", "params": {"fast": 1, "slow": 2}, "direction": "short",
+                                  "commission": 0, "slippage": 0})
+    trade = result.trades.iloc[-1]
+    assert (trade.exit_reason, trade.exit_time) == ("bankrupt", frame.index[8])
+    assert result.equity.iloc[8:].tolist() == [0.0, 0.0, 0.0]
+    assert result.metrics["total_return"] == -1.0 and result.metrics["max_drawdown"] == -1.0
