@@ -32,7 +32,7 @@ def compute_indicators(frame, names=("sma20", "sma50", "rsi", "macd", "bollinger
     close = out["Close"].astype(float)
     for raw in names:
         name = str(raw).strip().lower().replace("_", "").replace("-", "")
-        match = re.fullmatch(r"(sma|ema|rsi|atr|macd|bollinger|bb|volume|avgvolume)(\d{0,3})", name)
+        match = re.fullmatch(r"(sma|ema|rsi|atr|macd|bollinger|bb|volume|avgvolume)(\d{0,4})", name)
         if not match:
             raise ValueError(f"Unknown indicator {raw!r}: use smaN, emaN, rsi, macd, bollinger, atr or volume.")
         kind, digits = match.group(1), match.group(2)
