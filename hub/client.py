@@ -78,9 +78,11 @@ def hub_error_reason(exc: BaseException) -> str:
     endpoint = configured_endpoint()
     if isinstance(exc, HubCommandError):
         return str(exc)
-    if isinstance(exc, OfflineModeIsEnabled):
+    chain = _cause_chain(exc)  # downloads wrap network errors (LocalEntryNotFoundError from ConnectError)
+    if any(isinstance(e, OfflineModeIsEnabled) for e in chain):
         return "HF_HUB_OFFLINE is set, so the Hub cannot be reached. Unset it and retry."
-    if isinstance(exc, (httpx.ConnectError, httpx.TimeoutException, httpx.NetworkError, ConnectionError)):
+    if any(isinstance(e, (httpx.ConnectError, httpx.TimeoutException, httpx.NetworkError, ConnectionError))
+           for e in chain):
         return f"the Hugging Face Hub at {endpoint} cannot be reached (network down?). Retry when online."
     if isinstance(exc, HfHubHTTPError):
         status = exc.response.status_code if exc.response is not None else None
@@ -101,6 +103,15 @@ def hub_error_reason(exc: BaseException) -> str:
         return f"the Hub answered {status}{detail}."
     first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {first_line}" if first_line else type(exc).__name__
+
+
+def _cause_chain(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
 
 
 def scrub(text: str, secrets: list[str]) -> str:

@@ -65,12 +65,20 @@ def _space_ids(source: HubToolSource, token: str | None) -> list[str]:
 
 
 def _load_tool(repo_id: str, token: str | None):
+    from huggingface_hub import space_info
     from smolagents import Tool
 
+    # One plain request first: a missing repo, a refused token or a down Hub fail here at once,
+    # where hf_hub_download would retry a dead connection for ~20 s before giving up.
+    space_info(repo_id, token=token)
     tool = Tool.from_hub(repo_id, token=token, trust_remote_code=True)
     if not isinstance(tool, Tool):
         raise TypeError(f"{repo_id} did not define a smolagents Tool")
     return tool
+
+
+def _is_network_failure(exc: BaseException) -> bool:
+    return "cannot be reached" in hub_error_reason(exc)
 
 
 def load_remote_tools(settings, reserved_names: set[str] | frozenset[str] = frozenset()
@@ -95,24 +103,35 @@ def load_remote_tools(settings, reserved_names: set[str] | frozenset[str] = froz
     token = settings.hf_token.reveal() or None
     secrets = settings.secret_values()
     taken = set(reserved_names)
+    hub_unreachable = ""
     for entry in entries:
         try:
             source = parse_entry(entry)
         except ValueError as exc:
             report.append(f"✗ {exc}")
             continue
+        if hub_unreachable:
+            report.append(f"✗ {source}: skipped, {hub_unreachable}")
+            continue
         try:
             repo_ids = _space_ids(source, token)
         except Exception as exc:
-            report.append(scrub(f"✗ {source}: could not read the collection: {hub_error_reason(exc)}", secrets))
+            reason = hub_error_reason(exc)
+            hub_unreachable = reason if _is_network_failure(exc) else ""
+            report.append(scrub(f"✗ {source}: could not read the collection: {reason}", secrets))
             continue
         if not repo_ids:
             report.append(f"✗ {source}: the collection has no Spaces.")
         for repo_id in repo_ids:
+            if hub_unreachable:
+                report.append(f"✗ {source.agent}: {repo_id} skipped, {hub_unreachable}")
+                continue
             try:
                 tool = _load_tool(repo_id, token)
             except Exception as exc:
-                report.append(scrub(f"✗ {source.agent}: {repo_id} did not load: {hub_error_reason(exc)}", secrets))
+                reason = hub_error_reason(exc)
+                hub_unreachable = reason if _is_network_failure(exc) else ""
+                report.append(scrub(f"✗ {source.agent}: {repo_id} did not load: {reason}", secrets))
                 continue
             if tool.name in taken:
                 report.append(f"✗ {source.agent}: {repo_id} skipped: a tool named `{tool.name}` is already active.")

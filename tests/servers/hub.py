@@ -130,6 +130,15 @@ class HubState:
             repo.commit("initial commit", files, [])
         return repo
 
+    def add_collection(self, namespace: str, title: str, items: list[tuple[str, str]]) -> str:
+        """Put a collection on the Hub directly; items are (id, type). Returns its slug."""
+        slug = f"{namespace}/{re.sub(r'[^a-z0-9]+', '-', title.lower()).strip('-')}-{secrets.token_hex(12)}"
+        self.collections[slug] = Collection(slug, title, namespace, False, None, [
+            {"_id": secrets.token_hex(12), "id": item_id, "type": item_type, "position": i}
+            for i, (item_id, item_type) in enumerate(items)
+        ])
+        return slug
+
     def requests(self, method: str | None = None, path_contains: str = "") -> list[Received]:
         return [r for r in self.received if (method is None or r.method == method) and path_contains in r.path]
 
