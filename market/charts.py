@@ -67,6 +67,8 @@ def price_figure(frame, title: str):
         fig.add_trace(go.Scatter(x=x, y=values("MACD_signal"), mode="lines", name="Signal", line={"width": 1.2}),
                       row=row["macd"], col=1)
         fig.update_yaxes(title_text="MACD", row=row["macd"], col=1)
+    if not intraday and len(index) > 10 and not (index.dayofweek >= 5).any():
+        fig.update_xaxes(rangebreaks=[{"bounds": ["sat", "mon"]}])  # no empty weekends for exchange-traded symbols
     fig.update_yaxes(title_text="Price", row=1, col=1)
     fig.update_yaxes(title_text="Volume", row=row["volume"], col=1)
     fig.update_layout(title={"text": title}, height=300 + 130 * (len(panels) - 1), hovermode="x unified",
