@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Sequence
+from typing import Any, Sequence
 
+import requests
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
@@ -33,12 +34,27 @@ class _CaptureExporterLogs(logging.Filter):
     """Swallows the exporter's own per-batch records, keeping the last as the problem."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno >= logging.WARNING:
+        if record.levelno >= logging.WARNING and not record.msg.startswith("Transient error"):
             _last_problem.record = record
         return False
 
 
 _filter = _CaptureExporterLogs()
+
+
+class ProblemRecordingSession(requests.Session):
+    """The exporter's HTTP session; remembers the last transport error of this thread.
+
+    The exporter's own log line after retrying until its timeout does not say
+    why; this gives the one warning a cause (connection refused, read timeout).
+    """
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
+        try:
+            return super().request(*args, **kwargs)
+        except Exception as exc:
+            _last_problem.error = exc
+            raise
 
 
 def quiet_exporter_logs() -> None:
@@ -49,9 +65,9 @@ def quiet_exporter_logs() -> None:
             logger.addFilter(_filter)
 
 
-def _problem_of(record: logging.LogRecord | None) -> tuple[str, str]:
-    """(key, description) for the failure the exporter just logged."""
-    if record is None:
+def _problem_of(record: logging.LogRecord | None, error: BaseException | None) -> tuple[str, str]:
+    """(key, description) for the failure the exporter just logged (`error`: its last transport error)."""
+    if record is None and error is None:
         return "unknown", "unknown error"
     args = record.args if isinstance(record.args, tuple) else ()
     if record.msg.startswith("Failed to export %s batch code"):  # args: kind, status code, reason/error
@@ -59,8 +75,11 @@ def _problem_of(record: logging.LogRecord | None) -> tuple[str, str]:
         if status is not None:
             return f"http {status}", f"HTTP {status} {reason or ''}".strip()
         return f"error {type(reason).__name__}", f"{type(reason).__name__}: {_short(reason)}"
-    if "due to timeout" in record.msg:
-        return "timeout", "no answer before the export timeout (backend slow or unreachable)"
+    if record is None or "due to timeout" in record.msg:
+        if error is None:
+            return "timeout", "gave up after retrying until the export timeout"
+        return (f"timeout {type(error).__name__}",
+                f"gave up after retrying until the export timeout; {type(error).__name__}: {_short(error)}")
     return record.msg, _short(record.getMessage())
 
 
@@ -83,10 +102,10 @@ class ReportingExporter(SpanExporter):
         self._lock = threading.Lock()
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        _last_problem.record = None
+        _last_problem.record = _last_problem.error = None
         try:
             result = self.inner.export(spans)
-            problem = _problem_of(getattr(_last_problem, "record", None))
+            problem = _problem_of(_last_problem.record, _last_problem.error)
         except Exception as exc:  # an exporter bug must not kill the batch worker or spam logs
             result = SpanExportResult.FAILURE
             problem = (f"exception {type(exc).__name__}", f"{type(exc).__name__}: {_short(exc)}")

@@ -35,7 +35,7 @@ from opentelemetry.trace import Span, StatusCode
 from agents.settings import Settings
 from telemetry import routing
 from telemetry.backends import Backend, choose_backends
-from telemetry.reporting import ReportingExporter, quiet_exporter_logs
+from telemetry.reporting import ProblemRecordingSession, ReportingExporter, quiet_exporter_logs
 from telemetry.scrub import Redactor, ScrubbingExporter
 
 log = logging.getLogger("telemetry")
@@ -142,7 +142,7 @@ class Tracing:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         return OTLPSpanExporter(endpoint=backend.endpoint, headers=dict(backend.headers),
-                                timeout=self.export_timeout_s)
+                                timeout=self.export_timeout_s, session=ProblemRecordingSession())
 
     @classmethod
     def from_settings(cls, settings: Settings, *, export_timeout_s: float = DEFAULT_EXPORT_TIMEOUT_S,

@@ -99,12 +99,12 @@ class OTLPReceiver:
         self._changed = threading.Condition(self._lock)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        self._down_port: int | None = None
+        self._port: int | None = None
 
     # --- lifecycle ---------------------------------------------------------------
     def start(self) -> "OTLPReceiver":
         if self.mode == "down":
-            self._down_port = unused_port()
+            self._port = unused_port()
             return self
         receiver = self
 
@@ -119,6 +119,7 @@ class OTLPReceiver:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
+        self._port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, name="otlp-receiver", daemon=True)
         self._thread.start()
         return self
@@ -137,8 +138,7 @@ class OTLPReceiver:
 
     @property
     def base_url(self) -> str:
-        port = self._down_port if self._server is None else self._server.server_address[1]
-        return f"http://127.0.0.1:{port}"
+        return f"http://127.0.0.1:{self._port}"
 
     @property
     def endpoint(self) -> str:
@@ -180,11 +180,14 @@ class OTLPReceiver:
 
     @staticmethod
     def _reply(handler: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str) -> None:
-        handler.send_response(status)
-        handler.send_header("Content-Type", content_type)
-        handler.send_header("Content-Length", str(len(body)))
-        handler.end_headers()
-        handler.wfile.write(body)
+        try:
+            handler.send_response(status)
+            handler.send_header("Content-Type", content_type)
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            handler.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting (slow mode)
+            handler.close_connection = True
 
     # --- what arrived -------------------------------------------------------------------
     def spans(self) -> list[ReceivedSpan]:
