@@ -37,6 +37,15 @@ SHORT_DESCRIPTION_LIMIT = 60  # the Hub's limit for a Space's short_description
 # Example arguments shown in each README; tools without an entry get type-based placeholders.
 EXAMPLES: dict[str, dict[str, Any]] = {
     "alpaca_place_order": {"symbol": "AAPL", "side": "buy", "qty": 1},
+    "stock_quote": {"symbol": "AAPL"},
+    "price_history": {"symbol": "AAPL", "period": "6mo", "interval": "1d"},
+    "company_profile": {"symbol": "MSFT"},
+    "stock_news": {"symbol": "NVDA"},
+    "symbol_search": {"query": "tesla"},
+    "compare_stocks": {"symbols": "AAPL,MSFT,GOOG", "period": "1y"},
+    "technical_indicators": {"symbol": "AAPL"},
+    "price_chart": {"symbol": "AAPL", "period": "6mo"},
+    "performance_chart": {"symbols": "AAPL,MSFT", "period": "1y"},
 }
 
 # What a person must configure for a tool to work in its Space (names only).
@@ -66,16 +75,10 @@ class PublishResult:
 def shareable_tools() -> list:
     """The tools we share: market data, indicators, charts (when present) and the Alpaca order tool."""
     from tools.alpaca_order import AlpacaOrderTool
+    from tools.market import market_tools
 
-    found = []
-    try:
-        from tools.shareable import shareable_market_tools  # provided by the market-data area
-    except ImportError:
-        shareable_market_tools = None
-    if shareable_market_tools is not None:
-        found.extend(shareable_market_tools())
-    found.append(AlpacaOrderTool())
-    return found
+    # No shared client: each published copy fetches its own data with yfinance (market.standalone).
+    return [*market_tools(None), AlpacaOrderTool()]
 
 
 def space_repo_name(tool_name: str, prefix: str = DEFAULT_PREFIX) -> str:

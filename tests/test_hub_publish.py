@@ -219,3 +219,56 @@ def test_space_names_and_examples():
     assert space_repo_name("get_quote") == "smol-trader-get-quote"
     assert example_arguments(MovingAverageTool()) == {"prices": "AAPL", "window": 1}
     assert example_arguments(AlpacaOrderTool()) == {"symbol": "AAPL", "side": "buy", "qty": 1}
+
+
+def test_publish_all_shareable_tools_into_one_collection(hub, tmp_path):
+    proc = run_python(["-m", "hub.publish", "--namespace", "alice", "--json"], hub_env(hub.url, str(tmp_path)))
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    names = [t["name"] for t in result["tools"]]
+    assert names == ["stock_quote", "price_history", "company_profile", "stock_news", "symbol_search",
+                     "compare_stocks", "technical_indicators", "price_chart", "performance_chart",
+                     "alpaca_place_order"]
+    [collection] = hub.state.collections.values()
+    assert [i["id"] for i in collection.items] == [t["repo_id"] for t in result["tools"]]
+    for published in result["tools"]:
+        repo = hub.state.repo("space", published["repo_id"])
+        assert {"tool.py", "app.py", "requirements.txt", "README.md"} <= set(repo.files)
+        assert front_matter(repo.files["README.md"])["tags"] == ["smolagents", "tool"]
+        assert f"# `{published['name']}`" in repo.files["README.md"].decode()
+        requirements = repo.files["requirements.txt"].decode().split()
+        assert "smolagents==1.26.0" in requirements and all("==" in line for line in requirements)
+
+
+def test_market_tools_from_the_hub_give_the_same_answers_as_local_ones(hub, tmp_path):
+    from tests.servers.yahoo import YahooReplay
+
+    published = run_python(["-m", "hub.publish", "--namespace", "alice", "--only", "stock_quote", "price_history",
+                            "technical_indicators", "compare_stocks"], hub_env(hub.url, str(tmp_path / "p")))
+    assert published.returncode == 0, published.stderr
+    cases = [("stock_quote", {"symbol": "AAPL"}), ("price_history", {"symbol": "MSFT", "period": "1mo"}),
+             ("technical_indicators", {"symbol": "AAPL"}), ("compare_stocks", {"symbols": "AAPL,MSFT", "period": "3mo"})]
+    remote_code = (
+        "import json; from smolagents import Tool\n"
+        f"cases = {cases!r}\n"
+        "print(json.dumps([Tool.from_hub('alice/smol-trader-' + n.replace('_', '-'), trust_remote_code=True)(**a)"
+        " for n, a in cases]))\n"
+    )
+    local_code = (
+        "import json; from tools.market import market_tools\n"
+        f"cases = {cases!r}\n"
+        "tools = {t.name: t for t in market_tools(None)}\n"
+        "print(json.dumps([tools[n](**a) for n, a in cases]))\n"
+    )
+    with YahooReplay() as yahoo:
+        env = hub_env(hub.url, str(tmp_path / "c"), token=None, YAHOO_BASE_URL=yahoo.url)
+        standalone = {k: v for k, v in env.items() if k != "PYTHONPATH"}  # the Hub copy cannot import our code
+        remote = run_python(["-c", remote_code], standalone, cwd=str(tmp_path))
+        local = run_python(["-c", local_code], env)
+    assert remote.returncode == 0, remote.stderr
+    assert local.returncode == 0, local.stderr
+    remote_out = json.loads(remote.stdout.strip().splitlines()[-1])
+    local_out = json.loads(local.stdout.strip().splitlines()[-1])
+    assert remote_out == local_out
+    assert "AAPL" in remote_out[0] and "MSFT" in remote_out[1]
+    assert not any(line.lower().startswith(("error", "could not")) for line in remote_out)
