@@ -86,6 +86,7 @@ class StepRenderer:
         self.final_answer: str | None = None
         self.hit_max_steps = False
         self.items_seen = 0
+        self._rendered_steps: set[int] = set()
 
     # -- helpers -------------------------------------------------------------
     def _new_id(self, prefix: str) -> str:
@@ -136,6 +137,9 @@ class StepRenderer:
         if isinstance(step.error, AgentMaxStepsError):
             self.hit_max_steps = True
             return
+        if id(step) in self._rendered_steps:  # smolagents yields the last step again when max_steps is hit
+            return
+        self._rendered_steps.add(id(step))
         if self._open_step is None:
             self._open_manager_step()
         self._upsert(ChatItem(content=render_action_step(step), title=f"🧠 Manager · step {self._step_no}",

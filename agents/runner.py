@@ -14,7 +14,8 @@ import time
 from collections import OrderedDict
 from typing import Any, Iterator
 
-from smolagents.utils import AgentError, AgentGenerationError
+from smolagents.memory import FinalAnswerStep
+from smolagents.utils import AgentError, AgentGenerationError, AgentMaxStepsError
 
 from agents.messages import STATUS_DONE, STATUS_PENDING, ChatItem, chart
 from agents.rendering import StepRenderer, shorten
@@ -106,7 +107,9 @@ class TurnRun:
                 self.renderer.start()
                 for event in self.team.manager.run(self.task, stream=True, reset=False):
                     if self._stopped.is_set():
-                        break
+                        continue  # drain: smolagents ends the run at the next step (interrupt switch)
+                    if isinstance(event, FinalAnswerStep) and self._hit_max_steps():
+                        self.renderer.hit_max_steps = True
                     self.renderer.manager_event(event)
                 trace.set_output(self.renderer.final_answer or "")
         except AgentError as exc:
@@ -119,6 +122,10 @@ class TurnRun:
                 self.team.sink.target = None
             self._queue.put(("done", None))
             self.finished.set()
+
+    def _hit_max_steps(self) -> bool:
+        steps = self.team.manager.memory.steps
+        return bool(steps) and isinstance(getattr(steps[-1], "error", None), AgentMaxStepsError)
 
     def _fail(self, exc: BaseException) -> None:
         self.renderer.close_pending("stopped by an error")

@@ -6,6 +6,20 @@ from typing import Any
 
 
 def trader_toolset(services: Any, session: Any) -> list:
+    """Market data, indicators and charts (shared cache); this session's trading desk and strategy lab."""
+    from backtest.lab import lab_for
+    from tools.backtest import backtest_tools
     from tools.market import market_tools
+    from tools.trading import trading_tools
+    from trading.desk import desk_for
 
-    return [*market_tools(services.market)]
+    market = services.market
+
+    def history_of(symbol: str, period: str = "5y", interval: str = "1d"):
+        return market.history(symbol, period=period, interval=interval)
+
+    return [
+        *market_tools(market),
+        *trading_tools(desk_for(session, services)),
+        *backtest_tools(history_of, lab_for(session)),
+    ]
