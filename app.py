@@ -6,6 +6,7 @@ Run with `python app.py`. Hugging Face Spaces runs this file too.
 from __future__ import annotations
 
 import os
+from typing import Iterator
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -84,7 +85,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             sessions.drop(session_id)
 
     # --- API handlers (JSON-safe; charts as plotly JSON) ----------------------------------
-    def api_chat(message: str, request: gr.Request):
+    def api_chat(message: str, request: gr.Request) -> Iterator[list[dict]]:
         """Send a message (or a slash command) and stream the reply as JSON messages."""
         session = session_for(request)
         for items in chat.respond(session, message):
