@@ -33,6 +33,7 @@ class MovingAverageTool(Tool):
         import json
 
         values = [float(p) for p in prices.split(",") if p.strip()]
+        window = int(window)  # a Space's gr.Number sends floats
         if window < 1 or window > len(values):
             return "window must be between 1 and the number of prices"
         averages = [round(sum(values[i - window:i]) / window, 4) for i in range(window, len(values) + 1)]
@@ -272,3 +273,44 @@ def test_market_tools_from_the_hub_give_the_same_answers_as_local_ones(hub, tmp_
     assert remote_out == local_out
     assert "AAPL" in remote_out[0] and "MSFT" in remote_out[1]
     assert not any(line.lower().startswith(("error", "could not")) for line in remote_out)
+
+
+def test_published_space_app_runs_and_answers_like_the_local_tool(hub, tmp_path):
+    """The generated app.py, downloaded with snapshot_download, serves the tool in Gradio."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    assert run_python(["-c", PUBLISH_TEST_TOOL], hub_env(hub.url, str(tmp_path / "p"))).returncode == 0
+    space_dir = tmp_path / "space"
+    download = ("from huggingface_hub import snapshot_download;"
+                f"print(snapshot_download('alice/smol-trader-moving-average', repo_type='space', local_dir={str(space_dir)!r}))")
+    fetched = run_python(["-c", download], hub_env(hub.url, str(tmp_path / "d"), token=None))
+    assert fetched.returncode == 0, fetched.stderr
+    assert {"app.py", "tool.py", "requirements.txt", "README.md"} <= {p.name for p in space_dir.iterdir()}
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in hub_env(hub.url, str(tmp_path / "s"), token=None).items() if k != "PYTHONPATH"}
+    env.update(GRADIO_SERVER_PORT=str(port), GRADIO_SERVER_NAME="127.0.0.1", GRADIO_ANALYTICS_ENABLED="False")
+    app = subprocess.Popen([sys.executable, "app.py"], cwd=space_dir, env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 120  # a readiness wait, not a speed assertion
+        while time.monotonic() < deadline and app.poll() is None:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.5)
+        assert app.poll() is None, app.stdout.read()
+        from gradio_client import Client
+
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        answer = client.predict("1,2,3,4,5", 2, fn_index=0)
+    finally:
+        app.terminate()
+        app.wait(timeout=30)
+    assert answer == MovingAverageTool()(prices="1,2,3,4,5", window=2) == "[1.5, 2.5, 3.5, 4.5]"
