@@ -175,10 +175,13 @@ class YahooReplay:
             return sum(n for path, n in self.hits.items() if path.startswith(prefix))
 
     # --- answering -------------------------------------------------------------------
-    def _send(self, handler, status: int, body, content_type: str = "application/json") -> None:
+    def _send(self, handler, status: int, body, content_type: str = "application/json",
+              headers: dict[str, str] | None = None) -> None:
         data = body if isinstance(body, bytes) else (body if isinstance(body, str) else json.dumps(body)).encode()
         handler.send_response(status)
         handler.send_header("Content-Type", content_type)
+        for name, value in (headers or {}).items():
+            handler.send_header(name, value)
         handler.send_header("Content-Length", str(len(data)))
         handler.end_headers()
         try:
@@ -204,8 +207,13 @@ class YahooReplay:
             return self._send(handler, 429, "Too Many Requests\r\n", "text/html")
         if mode == "500":
             return self._send(handler, 500, "<html><body>Internal Server Error</body></html>", "text/html")
-        if path in ("", "/"):  # fc.yahoo.com: Yahoo answers 404 (its cookie is optional for yfinance)
-            return self._send(handler, 404, "<html><body>Not Found</body></html>", "text/html")
+        if path in ("", "/"):
+            # fc.yahoo.com answers 404 and sets the A3 session cookie (its real value was scrubbed from the
+            # recordings, so this one is a placeholder). yfinance keeps it in its cookie cache and stops
+            # asking; without it, it would re-fetch fc.yahoo.com under a lock before every request.
+            # Short-lived so a placeholder left in a shared yfinance cache expires soon.
+            cookie = "A3=d=REPLAY&S=REDACTED; Max-Age=600; Domain=.yahoo.com; Path=/; SameSite=None; Secure; HttpOnly"
+            return self._send(handler, 404, "<html><body>Not Found</body></html>", "text/html", {"Set-Cookie": cookie})
         if path == "/consent":  # guce.yahoo.com: no consent form here, so yfinance falls back to basic cookies
             return self._send(handler, 200, "<html><body></body></html>", "text/html")
         if path == "/v1/test/getcrumb":
