@@ -13,6 +13,8 @@ from typing import Any
 
 STATUS_PENDING = "pending"
 STATUS_DONE = "done"
+# Kinds shown as collapsible "thoughts" (metadata title); everything else is shown open, title inline.
+COLLAPSIBLE_KINDS = frozenset({"step", "step_error", "delegation", "member_step", "plan"})
 
 
 def is_figure(value: Any) -> bool:
@@ -32,9 +34,14 @@ class ChatItem:
     kind: str = "text"  # text | step | code | tool | observation | error | final | chart | ticket | notice
     extra: dict = field(default_factory=dict)  # machine-readable payload for API clients (e.g. a ticket)
 
+    @property
+    def collapsible(self) -> bool:
+        return self.kind in COLLAPSIBLE_KINDS
+
     def metadata(self) -> dict:
         meta = {}
-        for key in ("title", "id", "parent_id", "status", "duration", "log"):
+        keys = ("title", "id", "parent_id", "status", "duration", "log") if self.collapsible else ("id",)
+        for key in keys:
             value = getattr(self, key)
             if value is not None:
                 meta[key] = round(value, 2) if key == "duration" else value
@@ -46,11 +53,21 @@ class ChatItem:
     def to_gradio(self):
         import gradio as gr
 
-        content = gr.Plot(self.content) if is_figure(self.content) else self.content
-        return gr.ChatMessage(role=self.role, content=content, metadata=self.metadata())
+        if is_figure(self.content):
+            content = gr.Plot(self.content)
+        elif self.title and not self.collapsible:
+            content = f"**{self.title}**\n\n{self.content}"
+        else:
+            content = self.content
+        metadata = self.metadata()
+        if not self.collapsible:
+            metadata.pop("id", None)  # an id without a title would still group it as a thought
+        return gr.ChatMessage(role=self.role, content=content, metadata=metadata)
 
     def to_json(self) -> dict:
-        out: dict[str, Any] = {"role": self.role, "kind": self.kind, "metadata": self.metadata()}
+        meta = {key: value for key, value in (("title", self.title), ("id", self.id), ("parent_id", self.parent_id),
+                ("status", self.status), ("duration", self.duration), ("log", self.log)) if value is not None}
+        out: dict[str, Any] = {"role": self.role, "kind": self.kind, "metadata": meta}
         if is_figure(self.content):
             out["content"] = ""
             out["plotly"] = json.loads(self.content.to_json())

@@ -129,7 +129,7 @@ class StepRenderer:
             elif isinstance(event, PlanningStep):
                 self._upsert(ChatItem(content=shorten(event.plan), title="🗺️ Plan", id=self._new_id("plan"),
                                       status=STATUS_DONE, duration=event.timing.duration, log=tokens_label(event),
-                                      kind="step"))
+                                      kind="plan"))
             elif isinstance(event, FinalAnswerStep):
                 self._finish(event.output)
 
@@ -144,7 +144,7 @@ class StepRenderer:
             self._open_manager_step()
         self._upsert(ChatItem(content=render_action_step(step), title=f"🧠 Manager · step {self._step_no}",
                               id=self._open_step, status=STATUS_DONE, duration=step.timing.duration,
-                              log=tokens_label(step), kind="error" if step.error else "step"))
+                              log=tokens_label(step), kind="step_error" if step.error else "step"))
         self._open_step = None
         if not step.is_final_answer:
             self._open_manager_step()
@@ -195,7 +195,7 @@ class StepRenderer:
             if isinstance(step, PlanningStep):
                 self._upsert(ChatItem(content=shorten(step.plan), title=f"{name} · plan", id=self._new_id("plan"),
                                       parent_id=d["id"], status=STATUS_DONE, duration=step.timing.duration,
-                                      kind="member_step"))
+                                      kind="plan"))
                 return
             if not isinstance(step, ActionStep) or isinstance(step.error, AgentMaxStepsError):
                 return

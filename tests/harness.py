@@ -39,6 +39,9 @@ class Stack:
 @contextlib.contextmanager
 def local_stack(tmp_path: Path, **env: Any):
     """Web + Yahoo servers on 127.0.0.1 and the app's real services pointed at them."""
+    import yfinance
+
+    yfinance.set_tz_cache_location(str(tmp_path / "yfinance-cache"))  # never a developer's ~/.cache
     with WebServer() as web, YahooReplay() as yahoo:
         settings = settings_for(
             DDG_HTML_URL=web.search_url,

@@ -156,7 +156,7 @@ def test_stop_during_a_slow_model_call_returns_at_once_and_keeps_memory(stack):
 def test_broken_code_is_shown_as_an_error_and_the_agent_recovers(stack):
     chat = stack.chat(team(manager=[code("x = (1 +"), code("print(undefined_name)"), final("Recovered.")]))
     last = run_turn(chat, Session(id="s-broken"), "Try something")[-1]
-    errors = [i for i in last if i.kind == "error"]
+    errors = [i for i in last if i.kind == "step_error"]
     assert len(errors) == 2
     assert "SyntaxError" in errors[0].content or "syntax" in errors[0].content.lower()
     assert "undefined_name" in errors[1].content
@@ -195,6 +195,6 @@ def test_model_code_cannot_reach_tool_or_member_internals(stack):
         manager=[code("print(web_agent.model)"), code("print(trader.tools)"), final("ok")],
     ))
     last = run_turn(chat, Session(id="s-sealed"), "poke around")[-1]
-    errors = [i.content for i in last if i.kind == "error"]
+    errors = [i.content for i in last if i.kind == "step_error"]
     assert len(errors) == 2
     assert all("has no attribute" in e or "Forbidden" in e or "AttributeError" in e for e in errors), errors

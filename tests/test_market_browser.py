@@ -36,8 +36,6 @@ def test_chart_command_draws_an_interactive_candlestick_chart(tmp_path):
             page.screenshot(path=str(tmp_path / "chart.png"), full_page=True)
 
 
-@pytest.mark.xfail(strict=True, reason="Gradio sizes a bot bubble to its content: the chart is ~120 px wide until "
-                                       "app.py's CSS widens plot messages (docs/notes/market.md gives the rule)")
 def test_chart_uses_the_width_of_the_chat(tmp_path):
     with running_app(tmp_path, no_llm_team) as (url, _stack, _demo):
         with browser_page(url) as page:
