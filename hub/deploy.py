@@ -55,7 +55,7 @@ REQUIRED_SECRETS = ("HF_TOKEN",)  # the default model backend needs it
 EXCLUDED_DIRS = ("tests/", "benchmarks/", "scripts/", "docs/", "data/", ".ci/", ".github/", ".git/", "__pycache__/")
 EXCLUDED_NAMES = (
     ".env", ".env.*", "*.sqlite3", "*.sqlite3-*", "*.sqlite", "*.db", "*.pyc", "*.pem", "*.key",
-    "requirements-test.txt", ".gitignore", "*.log",
+    "requirements-test.txt", "pytest.ini", "conftest.py", ".gitignore", "*.log",
 )
 ALLOWED_DESPITE_EXCLUSION = (".env.example",)  # a template without values
 
