@@ -67,20 +67,21 @@ def quiet_exporter_logs() -> None:
 
 def _problem_of(record: logging.LogRecord | None, error: BaseException | None) -> tuple[str, str]:
     """(key, description) for the failure the exporter just logged (`error`: its last transport error)."""
-    if record is None and error is None:
-        return "unknown", "unknown error"
-    args = record.args if isinstance(record.args, tuple) else ()
-    if record.msg.startswith("Failed to export %s batch code"):  # args: kind, status code, reason/error
+    message = record.msg if record is not None and isinstance(record.msg, str) else ""
+    args = record.args if record is not None and isinstance(record.args, tuple) else ()
+    if message.startswith("Shutdown in progress") or "already shutdown" in message:
+        return "shutdown", "export abandoned because tracing is shutting down"
+    if message.startswith("Failed to export %s batch code"):  # args: kind, status code, reason or error
         status, reason = (args[1], args[2]) if len(args) >= 3 else (None, None)
         if status is not None:
             return f"http {status}", f"HTTP {status} {reason or ''}".strip()
         return f"error {type(reason).__name__}", f"{type(reason).__name__}: {_short(reason)}"
-    if record is None or "due to timeout" in record.msg:
+    if not message or "due to timeout" in message:
         if error is None:
             return "timeout", "gave up after retrying until the export timeout"
         return (f"timeout {type(error).__name__}",
                 f"gave up after retrying until the export timeout; {type(error).__name__}: {_short(error)}")
-    return record.msg, _short(record.getMessage())
+    return message, _short(record.getMessage())
 
 
 def _short(value: object, limit: int = 200) -> str:
@@ -131,7 +132,9 @@ class ReportingExporter(SpanExporter):
             self._failing = True
             first = key not in self.reported
             self.reported.add(key)
-        if first:
+        if first and key == "shutdown":  # the consequence of a problem already reported, or of a slow exit
+            log.info("Tracing: %s; spans still queued for %s were dropped.", description, self.backend_name)
+        elif first:
             log.warning("Tracing: could not export traces to %s (%s): %s. The chat is unaffected; "
                         "further failures of this kind are not logged.", self.backend_name, self.endpoint,
                         description)

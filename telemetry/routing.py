@@ -23,7 +23,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from typing import Any, Iterator, Optional, Sequence
 
-from opentelemetry import trace as trace_api
 from opentelemetry.context import Context
 from opentelemetry.trace import INVALID_SPAN, Link, Span, SpanKind, Tracer, TracerProvider, use_span
 from opentelemetry.util.types import Attributes
@@ -168,6 +167,3 @@ def instrument_model_classes() -> int:
                 wrapped += 1
     return wrapped
 
-
-def current_span_is_recording() -> bool:
-    return trace_api.get_current_span().is_recording()
