@@ -16,6 +16,7 @@ class Backend:
     endpoint: str  # full traces URL
     headers: dict[str, str] = field(repr=False, default_factory=dict)  # carries credentials: never log
     trace_url_template: str | None = None  # "{trace_id}" placeholder; None when the backend has no UI we know
+    only_own_headers: bool = False  # True: send no OTEL_EXPORTER_OTLP_HEADERS from the environment to it
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ def langfuse_backend(settings: Settings) -> Backend:
         endpoint=host + LANGFUSE_OTLP_PATH,
         headers={"authorization": f"Basic {token}"},
         trace_url_template=host + "/trace/{trace_id}",
+        only_own_headers=True,
     )
 
 

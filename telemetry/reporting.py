@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import requests
 from opentelemetry.sdk.trace import ReadableSpan
@@ -47,9 +47,18 @@ class ProblemRecordingSession(requests.Session):
 
     The exporter's own log line after retrying until its timeout does not say
     why; this gives the one warning a cause (connection refused, read timeout).
+    With `only_headers`, every other request header is dropped: the exporter
+    merges OTEL_EXPORTER_OTLP_HEADERS from the environment into every
+    exporter, and a key meant for one backend must not be sent to another.
     """
 
+    def __init__(self, only_headers: Iterable[str] | None = None):
+        super().__init__()
+        self.only_headers = None if only_headers is None else {h.lower() for h in only_headers}
+
     def request(self, *args: Any, **kwargs: Any) -> requests.Response:
+        if self.only_headers is not None and kwargs.get("headers"):
+            kwargs["headers"] = {k: v for k, v in kwargs["headers"].items() if k.lower() in self.only_headers}
         try:
             return super().request(*args, **kwargs)
         except Exception as exc:

@@ -60,7 +60,9 @@ def test_generic_otlp_endpoint_gets_the_turn_with_the_custom_header(receiver):
     assert request.headers["content-type"] == "application/x-protobuf"
 
 
-def test_langfuse_gets_basic_auth_on_its_otlp_path_and_a_trace_link(receiver):
+def test_langfuse_gets_basic_auth_on_its_otlp_path_and_a_trace_link(receiver, monkeypatch):
+    # Meant for another backend: the OTLP exporter would merge it into every request; not to Langfuse.
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", "x-phoenix-api-key=phoenix-only-123")
     env = {"LANGFUSE_PUBLIC_KEY": "pk-lf-1", "LANGFUSE_SECRET_KEY": "sk-lf-2", "LANGFUSE_HOST": receiver.base_url}
     tracing = Tracing.from_settings(settings_for(env))
     try:
@@ -71,6 +73,7 @@ def test_langfuse_gets_basic_auth_on_its_otlp_path_and_a_trace_link(receiver):
     request = receiver.requests[0]
     assert request.path == "/api/public/otel/v1/traces"
     assert request.headers["authorization"] == "Basic " + base64.b64encode(b"pk-lf-1:sk-lf-2").decode()
+    assert "x-phoenix-api-key" not in request.headers
     assert trace.url == f"{receiver.base_url}/trace/{trace.trace_id}"
     notice = trace_notice(trace)
     assert notice is not None and notice.kind == "notice"
