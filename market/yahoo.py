@@ -150,21 +150,32 @@ def fetch_yahoo(kind: str, symbol: str, options: dict, session: Any = None, time
     """One raw yfinance call: kind is "history", "info", "news" or "search".
 
     The single place where yfinance is called, shared by the app's cached
-    client and by standalone tools. Raises yfinance's/requests' errors as is.
+    client and by standalone tools. Raises yfinance's/requests' errors as is,
+    except that yfinance's own SQLite cache being briefly locked by a parallel
+    fetch ("database is locked") is retried a few times.
     """
+    import time
+
     import yfinance as yf
 
-    if kind == "history":
-        ticker = yf.Ticker(symbol, session=session)
-        return ticker.history(period=options.get("period"), interval=options.get("interval", "1d"),
-                              start=options.get("start"), end=options.get("end"), timeout=timeout_s,
-                              auto_adjust=True, actions=True)
-    if kind == "info":
-        return dict(yf.Ticker(symbol, session=session).info or {})
-    if kind == "news":
-        return yf.Search(symbol, max_results=0, news_count=int(options.get("count", 8)), lists_count=0,
-                         include_cb=False, session=session, timeout=timeout_s).news
-    if kind == "search":
-        return yf.Search(symbol, max_results=int(options.get("count", 8)), news_count=0, lists_count=0,
-                         include_cb=False, session=session, timeout=timeout_s).quotes
-    raise ValueError(f"unknown kind {kind!r}")
+    for attempt in range(4):
+        try:
+            if kind == "history":
+                ticker = yf.Ticker(symbol, session=session)
+                return ticker.history(period=options.get("period"), interval=options.get("interval", "1d"),
+                                      start=options.get("start"), end=options.get("end"), timeout=timeout_s,
+                                      auto_adjust=True, actions=True)
+            if kind == "info":
+                return dict(yf.Ticker(symbol, session=session).info or {})
+            if kind == "news":
+                return yf.Search(symbol, max_results=0, news_count=int(options.get("count", 8)), lists_count=0,
+                                 include_cb=False, session=session, timeout=timeout_s).news
+            if kind == "search":
+                return yf.Search(symbol, max_results=int(options.get("count", 8)), news_count=0, lists_count=0,
+                                 include_cb=False, session=session, timeout=timeout_s).quotes
+        except Exception as exc:
+            if "database is locked" not in str(exc) or attempt == 3:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+            continue
+        raise ValueError(f"unknown kind {kind!r}")
