@@ -85,6 +85,12 @@ def _member_wrapper(sink: Sink, untrusted_members: set[str], max_chars: int) -> 
     return wrap
 
 
+def without_clashes(local: list, extra: list) -> list:
+    """Extra (Hub) tools whose names do not shadow a local tool: a remote tool never replaces ours."""
+    taken = {tool.name for tool in local}
+    return [tool for tool in extra if tool.name not in taken]
+
+
 def trader_tools(services: Any, session: Any) -> list:
     """Every tool the trader gets: market data, indicators, charts, trading, backtests, trusted Hub tools."""
     from agents.toolsets import trader_toolset
@@ -109,8 +115,8 @@ def build_team(services: Any, session: Any, model: Any, extra_tools: dict[str, l
     web_tools = [
         WebSearchTool(settings.ddg_html_url, settings.web_timeout_s, settings.web_output_chars),
         ReadPageTool(settings.web_timeout_s, settings.web_output_chars, settings.web_allow_private_hosts),
-        *extra_tools.get("web_agent", []),
     ]
+    web_tools += without_clashes(web_tools, extra_tools.get("web_agent", []))
     web_agent = ToolCallingAgent(
         tools=web_tools,
         model=models["web_agent"],
@@ -122,7 +128,8 @@ def build_team(services: Any, session: Any, model: Any, extra_tools: dict[str, l
         verbosity_level=LogLevel.OFF,
     )
 
-    trader_tool_list = [*trader_tools(services, session), *extra_tools.get("trader", [])]
+    trader_tool_list = trader_tools(services, session)
+    trader_tool_list += without_clashes(trader_tool_list, extra_tools.get("trader", []))
     _attach_sinks(trader_tool_list, sink)
     trader = CodeAgent(
         tools=trader_tool_list,
