@@ -15,6 +15,7 @@ import gradio as gr  # noqa: E402
 
 from agents.chat import ChatService  # noqa: E402
 from agents.messages import ChatItem  # noqa: E402
+from agents.runner import trace_turn  # noqa: E402
 from agents.services import Services, build_services  # noqa: E402
 from agents.session import SessionStore  # noqa: E402
 from agents.settings import Settings, load_settings  # noqa: E402
@@ -97,17 +98,25 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     def refresh_tickets(request: gr.Request):
         return gr.update(choices=ticket_choices(desk_of(request)), value=None)
 
+    def ticket_decision(request: gr.Request | None, decision: str, ticket_id: str) -> list[ChatItem]:
+        """Confirm or reject exactly that ticket, in code no model output passes through; traced."""
+        session = session_for(request)
+        desk = desk_for(session, services)
+        act = desk.confirm if decision == "confirm" else desk.reject
+        with trace_turn(services.tracing, session.id, session.user, f"{decision} ticket {ticket_id}",
+                        "confirm") as trace:
+            items = act(ticket_id, user_of(request))
+            trace.set_output("\n".join(str(i.content) for i in items if isinstance(i.content, str))[:2000])
+        return items
+
     def decide(decision: str, ticket_id: str | None, history: list, request: gr.Request):
-        """Confirm/Reject buttons: the desk executes exactly that ticket; no model is involved."""
-        desk = desk_of(request)
+        """Confirm/Reject buttons."""
         if not ticket_id:
             items = [ChatItem(content="Pick a ticket first.", kind="notice")]
-        elif decision == "confirm":
-            items = desk.confirm(ticket_id, user_of(request))
         else:
-            items = desk.reject(ticket_id, user_of(request))
+            items = ticket_decision(request, decision, ticket_id)
         shown = [*history, *(item.to_gradio() for item in items)]
-        return shown, gr.update(choices=ticket_choices(desk), value=None)
+        return shown, gr.update(choices=ticket_choices(desk_of(request)), value=None)
 
     def confirm_clicked(ticket_id, history, request: gr.Request):
         return decide("confirm", ticket_id, history, request)
@@ -137,11 +146,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     def api_confirm_ticket(ticket_id: str, request: gr.Request) -> list[dict]:
         """Confirm (execute) one of this session's tickets. Access and risk are checked here, in code."""
-        return [item.to_json() for item in desk_of(request).confirm(ticket_id, user_of(request))]
+        return [item.to_json() for item in ticket_decision(request, "confirm", ticket_id)]
 
     def api_reject_ticket(ticket_id: str, request: gr.Request) -> list[dict]:
         """Reject one of this session's tickets; nothing is sent to the broker."""
-        return [item.to_json() for item in desk_of(request).reject(ticket_id, user_of(request))]
+        return [item.to_json() for item in ticket_decision(request, "reject", ticket_id)]
 
     with gr.Blocks(title="Smol Trader", fill_height=True) as demo:
         gr.Markdown("# 📈 Smol Trader\nTalk to a small team of AI agents about the stock market. "

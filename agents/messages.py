@@ -55,7 +55,7 @@ class ChatItem:
 
         if is_figure(self.content):
             content = gr.Plot(self.content)
-        elif self.title and not self.collapsible:
+        elif self.title and not self.collapsible and self.title not in str(self.content):
             content = f"**{self.title}**\n\n{self.content}"
         else:
             content = self.content

@@ -1,7 +1,7 @@
 """A real browser: the trader proposes an order, the person confirms it in the chat and sees the fill and the
 portfolio; a second ticket is rejected and nothing executes.
 
-Uses `/confirm` and `/reject` typed in the chat (the same desk calls the Confirm/Reject buttons make).
+The person decides with the Order tickets panel: pick the ticket, click Confirm (or Reject).
 """
 
 from __future__ import annotations
@@ -27,6 +27,12 @@ def scripted_team():
     }
 
 
+def choose_ticket(page, ticket: str) -> None:
+    """Pick `ticket` in the Order tickets dropdown, as a person would."""
+    page.click("#tickets input")
+    page.get_by_role("option", name=re.compile(ticket)).first.click()
+
+
 def ticket_ids(page) -> list[str]:
     return list(dict.fromkeys(re.findall(r"Order ticket (T-[0-9A-F]{4})", page.inner_text("#chatbot"))))
 
@@ -39,7 +45,8 @@ def test_confirm_shows_the_fill_and_portfolio_and_reject_executes_nothing(tmp_pa
             [ticket] = ticket_ids(page)
             assert page.locator("#chatbot").get_by_text(f"/confirm {ticket}").count() >= 1
 
-            send_message(page, f"/confirm {ticket}")
+            choose_ticket(page, ticket)
+            page.click("#confirm")
             page.get_by_text("Filled").first.wait_for()
             send_message(page, "/portfolio")
             page.get_by_text("Allocation").first.wait_for()
@@ -49,7 +56,8 @@ def test_confirm_shows_the_fill_and_portfolio_and_reject_executes_nothing(tmp_pa
             send_message(page, "/buy 1 AAPL limit 900")
             page.wait_for_function("document.querySelector('#chatbot').innerText.match(/Order ticket T-/g).length >= 2")
             second = [t for t in ticket_ids(page) if t != ticket][0]
-            send_message(page, f"/reject {second}")
+            choose_ticket(page, second)
+            page.click("#reject")
             page.get_by_text("Nothing was sent to the broker").first.wait_for()
             page.screenshot(path=str(tmp_path / "trading.png"), full_page=True)
 

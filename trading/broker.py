@@ -67,7 +67,9 @@ class OrderRequest:
 
     def describe(self) -> str:
         amount = f"${self.notional:,.2f} of" if self.notional is not None else f"{_num(self.qty)}"
-        text = f"{self.side.upper()} {amount} {self.symbol} {self.type.replace('_', '-')}"
+        text = f"{self.side.upper()} {amount} {self.symbol}"
+        if self.stop_price is None and self.limit_price is None:
+            text += f" {self.type.replace('_', '-')}"
         if self.stop_price is not None:
             text += f" stop {self.stop_price:g}"
         if self.limit_price is not None:
@@ -127,7 +129,9 @@ class Order:
 
     def describe(self) -> str:
         amount = f"{_num(self.qty)}" if self.qty is not None else f"${(self.notional or 0):,.2f} of"
-        text = f"`{self.id[:8]}` {self.side} {amount} {self.symbol} {self.type.replace('_', '-')}"
+        text = f"`{self.id[:8]}` {self.side} {amount} {self.symbol}"
+        if self.stop_price is None and self.limit_price is None:
+            text += f" {self.type.replace('_', '-')}"
         if self.stop_price is not None:
             text += f" stop {self.stop_price:g}"
         if self.limit_price is not None:
