@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import importlib.resources
 from functools import lru_cache
 from pathlib import Path
 
@@ -17,3 +19,16 @@ def load_prompts(path: str = str(PROMPTS_PATH)) -> dict[str, dict[str, str]]:
         if role not in prompts or "instructions" not in prompts[role]:
             raise ValueError(f"{path} lacks {role}.instructions")
     return prompts
+
+
+@lru_cache(maxsize=None)
+def _smolagents_templates(name: str) -> dict:
+    return yaml.safe_load(importlib.resources.files("smolagents.prompts").joinpath(name).read_text())
+
+
+def smolagents_templates(name: str) -> dict:
+    """smolagents' own prompt templates (`code_agent.yaml`, `toolcalling_agent.yaml`), parsed once per process.
+
+    smolagents parses them again for every agent it builds; building a team per session made that the main cost.
+    """
+    return copy.deepcopy(_smolagents_templates(name))

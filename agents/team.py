@@ -14,7 +14,7 @@ from smolagents import CodeAgent, ToolCallingAgent
 from smolagents.memory import ActionStep, PlanningStep
 from smolagents.monitoring import LogLevel
 
-from agents.prompts import load_prompts
+from agents.prompts import load_prompts, smolagents_templates
 from agents.sealed_executor import SealedExecutor, seal
 from tools.untrusted import cap, label_untrusted
 from tools.web import ReadPageTool, WebSearchTool
@@ -119,6 +119,7 @@ def build_team(services: Any, session: Any, model: Any, extra_tools: dict[str, l
     web_tools += without_clashes(web_tools, extra_tools.get("web_agent", []))
     web_agent = ToolCallingAgent(
         tools=web_tools,
+        prompt_templates=smolagents_templates("toolcalling_agent.yaml"),
         model=models["web_agent"],
         name="web_agent",
         description=prompts["web_agent"]["description"].strip(),
@@ -133,6 +134,7 @@ def build_team(services: Any, session: Any, model: Any, extra_tools: dict[str, l
     _attach_sinks(trader_tool_list, sink)
     trader = CodeAgent(
         tools=trader_tool_list,
+        prompt_templates=smolagents_templates("code_agent.yaml"),
         model=models["trader"],
         name="trader",
         description=prompts["trader"]["description"].strip(),
@@ -147,6 +149,7 @@ def build_team(services: Any, session: Any, model: Any, extra_tools: dict[str, l
     members = {"web_agent": web_agent, "trader": trader}
     manager = CodeAgent(
         tools=[],
+        prompt_templates=smolagents_templates("code_agent.yaml"),
         model=models["manager"],
         managed_agents=list(members.values()),
         name="manager",

@@ -119,7 +119,7 @@ def bench_latency(tmp: Path) -> dict:
 
     def run_stock(message):
         agent.model = ScriptedModel(next(gradio_scripts))
-        return first_and_total(client(url), message, "/chat")
+        return first_and_total(client(url), message, "/_stream_response")  # ChatInterface's endpoint
 
     firsts = [run_stock("hello")[0] for _ in range(5)]
     totals = [run_stock("steps")[1] for _ in range(5)]
