@@ -47,9 +47,9 @@ class ChatService:
         self.extra_tools: dict[str, list] = {}
 
     # -- the team -------------------------------------------------------------------------
-    def team_for(self, session: Session) -> Team:
+    def team_for(self, session: Session, previous: TurnRun | None = None) -> Team:
+        """The session's team; `previous` is the session's last turn (a fresh team if its thread is still busy)."""
         with session.lock:
-            previous = session.extras.get("last_run")
             if session.team is not None and previous is not None and not previous.finished.is_set():
                 # The stopped turn's thread is still inside a slow call: continue with a fresh team
                 # that keeps the conversation so far, and let the old thread finish unseen.
@@ -81,8 +81,8 @@ class ChatService:
                 yield [ChatItem(content="The team is still working on your previous message. "
                                         "Press Stop first, or wait for the answer.", kind="notice")]
                 return
-            team = self.team_for(session)
-            run = TurnRun(team, text, session_id=session.id, user_id=session.user,
+            previous = session.extras.get("last_run")
+            run = TurnRun(lambda: self.team_for(session, previous), text, session_id=session.id, user_id=session.user,
                           tracing=self.services.tracing, secrets=self.settings.secret_values(),
                           timeout_s=self.settings.turn_timeout_s)
             session.running = run

@@ -50,7 +50,10 @@ class TurnRun:
 
     def __init__(self, team: Any, task: str, *, session_id: str, user_id: str | None = None, tracing: Any = None,
                  secrets: list[str] | None = None, timeout_s: float = 600.0):
-        self.team = team
+        # `team` may be a Team or a zero-argument callable building one: then it is built in the turn's
+        # thread, after the first "Thinking…" message is already on its way to the person.
+        self._team_factory = team if callable(team) and not hasattr(team, "manager") else None
+        self.team = None if self._team_factory else team
         self.task = task
         self.session_id = session_id
         self.user_id = user_id
@@ -68,7 +71,8 @@ class TurnRun:
 
     # -- the turn's thread -----------------------------------------------------------
     def start(self) -> "TurnRun":
-        self.team.sink.target = self
+        if self.team is not None:
+            self.team.sink.target = self
         self._thread.start()
         return self
 
@@ -105,6 +109,11 @@ class TurnRun:
             with trace_turn(self.tracing, self.session_id, self.user_id, self.task, "chat") as trace:
                 self.trace_id, self.trace_url = trace.trace_id, trace.url
                 self.renderer.start()
+                if self.team is None:
+                    self.team = self._team_factory()
+                    self.team.sink.target = self
+                if self._stopped.is_set():
+                    return
                 for event in self.team.manager.run(self.task, stream=True, reset=False):
                     if self._stopped.is_set():
                         continue  # drain: smolagents ends the run at the next step (interrupt switch)
@@ -118,12 +127,12 @@ class TurnRun:
         except Exception as exc:  # our bug or a library's: the person still gets a message
             self._fail(exc)
         finally:
-            if self.team.sink.target is self:
+            if self.team is not None and self.team.sink.target is self:
                 self.team.sink.target = None
             self._queue.put(("done", None))
             self.finished.set()
 
-    def _hit_max_steps(self) -> bool:
+    def _hit_max_steps(self) -> bool:  # only called once the team exists
         steps = self.team.manager.memory.steps
         return bool(steps) and isinstance(getattr(steps[-1], "error", None), AgentMaxStepsError)
 
@@ -144,7 +153,9 @@ class TurnRun:
             return
         self.stop_reason = reason
         self._stopped.set()
-        self.team.interrupt()
+        team = self.team
+        if team is not None:
+            team.interrupt()
 
     @property
     def stopped(self) -> bool:

@@ -1,0 +1,74 @@
+"""Serve Smol Trader or smolagents' stock GradioUI with a scripted model, in its own process, for benchmarks.
+
+    python benchmarks/scripted_server.py --app ours|gradioui --port 7861 --steps 3 --latency 0.3
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+
+from tests.scripted_model import ScriptedModel, Slow, code, final  # noqa: E402
+
+
+def steps_reply(steps: int, latency_s: float):
+    """A stateless script: the k-th model call of the current task answers step k (the last one answers)."""
+
+    def reply(messages):
+        texts = [str(m.content) for m in messages]
+        start = max((i for i, t in enumerate(texts) if "New task" in t), default=0)
+        k = sum(1 for m in messages[start:] if getattr(m, "role", None) == "assistant")
+        answer = final("done") if k >= steps - 1 else code(f"x = {k}\nprint(x)")
+        return Slow(latency_s, answer) if latency_s else answer
+
+    return reply
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--app", choices=["ours", "gradioui"], default="ours")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--steps", type=int, default=1)
+    parser.add_argument("--latency", type=float, default=0.0)
+    args = parser.parse_args()
+    reply = steps_reply(args.steps, args.latency)
+
+    def model():
+        return ScriptedModel(default=reply)
+
+    if args.app == "ours":
+        import app
+        from agents.services import build_services
+        from tests.harness import settings_for
+
+        settings = settings_for(PAPER_LEDGER_PATH=Path(tempfile.mkdtemp()) / "ledger.sqlite3", CONCURRENCY_LIMIT=64,
+                                MANAGER_MAX_STEPS=args.steps + 2)
+        demo = app.create_app(settings, build_services(settings),
+                              model_factory=lambda: {"manager": model(), "web_agent": model(), "trader": model()})
+        demo.launch(server_name="127.0.0.1", server_port=args.port, prevent_thread_lock=True, quiet=True,
+                    ssr_mode=False, max_threads=200)
+    else:
+        from smolagents import CodeAgent, GradioUI
+
+        agent = CodeAgent(tools=[], model=model(), verbosity_level=0, max_steps=args.steps + 2)
+        demo = GradioUI(agent, reset_agent_memory=True).create_app()
+        demo.queue(default_concurrency_limit=64)
+        demo.launch(server_name="127.0.0.1", server_port=args.port, prevent_thread_lock=True, quiet=True,
+                    ssr_mode=False, max_threads=200)
+    print("ready", flush=True)
+    while True:
+        time.sleep(3600)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""The prompt-template compile cache renders exactly what smolagents renders."""
+
+from __future__ import annotations
+
+import smolagents.agents
+
+from agents import template_cache
+from agents.session import Session
+from tests.harness import local_stack
+from tests.scripted_model import ScriptedModel
+
+
+def test_cached_rendering_is_identical_to_smolagents(tmp_path, monkeypatch):
+    with local_stack(tmp_path) as stack:  # build_services() installs the cache
+        assert smolagents.agents.populate_template is template_cache.populate_template
+        chat = stack.chat(lambda: {"manager": ScriptedModel(), "web_agent": ScriptedModel(), "trader": ScriptedModel()})
+        team = chat.team_for(Session(id="a"))
+        agents = [("manager", team.manager), *team.members.items()]
+        cached_prompts = {name: agent.initialize_system_prompt() for name, agent in agents}
+        # smolagents' own implementation, on the very same agents
+        monkeypatch.setattr(smolagents.agents, "populate_template", _smolagents_original())
+        for name, agent in agents:
+            assert agent.initialize_system_prompt() == cached_prompts[name]
+    assert "web_agent" in cached_prompts["manager"] and "stock_quote" in cached_prompts["trader"]
+
+
+def test_errors_read_like_smolagents():
+    import pytest
+
+    with pytest.raises(Exception, match="Error during jinja template rendering: UndefinedError"):
+        template_cache.populate_template("{{ missing }}", {})
+
+
+def _smolagents_original():
+    from jinja2 import StrictUndefined, Template
+
+    def populate_template(template, variables):  # smolagents 1.26.0's body, verbatim
+        compiled_template = Template(template, undefined=StrictUndefined)
+        try:
+            return compiled_template.render(**variables)
+        except Exception as e:
+            raise Exception(f"Error during jinja template rendering: {type(e).__name__}: {e}")
+
+    return populate_template
