@@ -210,6 +210,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
 
 def main() -> None:
+    import warnings
+
+    # yfinance 1.7 under pandas 3.1 warns about its own inplace calls on every fetch; keep the Space logs readable.
+    warnings.filterwarnings("ignore", message=".*inplace.*", module="yfinance")
     settings = load_settings()
     demo = create_app(settings)
     auth = None

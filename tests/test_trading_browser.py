@@ -41,7 +41,7 @@ def test_confirm_shows_the_fill_and_portfolio_and_reject_executes_nothing(tmp_pa
     with running_app(tmp_path, scripted_team) as (url, stack, _demo):
         with browser_page(url) as page:
             send_message(page, "Buy 3 AAPL for me")
-            page.get_by_text("please confirm or reject the ticket").wait_for()
+            page.get_by_text("I proposed the order; please confirm or reject the ticket.", exact=True).wait_for()
             [ticket] = ticket_ids(page)
             assert page.locator("#chatbot").get_by_text(f"/confirm {ticket}").count() >= 1
 
