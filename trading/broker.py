@@ -18,6 +18,14 @@ TIMES_IN_FORCE = ("day", "gtc")
 OPEN_STATUSES = ("new", "accepted", "pending_new", "partially_filled", "held", "accepted_for_bidding", "triggered")
 
 
+
+def price_words(order_type: str, stop_price: float | None, limit_price: float | None) -> str:
+    """" stop 99 limit 98" for priced orders, " market" (the type) otherwise."""
+    if stop_price is None and limit_price is None:
+        return f" {order_type.replace('_', '-')}"
+    words = f" stop {stop_price:g}" if stop_price is not None else ""
+    return words + (f" limit {limit_price:g}" if limit_price is not None else "")
+
 class BrokerError(Exception):
     """A broker refused or failed; `user_message` is safe to show in the chat."""
 
@@ -67,13 +75,7 @@ class OrderRequest:
 
     def describe(self) -> str:
         amount = f"${self.notional:,.2f} of" if self.notional is not None else f"{_num(self.qty)}"
-        text = f"{self.side.upper()} {amount} {self.symbol}"
-        if self.stop_price is None and self.limit_price is None:
-            text += f" {self.type.replace('_', '-')}"
-        if self.stop_price is not None:
-            text += f" stop {self.stop_price:g}"
-        if self.limit_price is not None:
-            text += f" limit {self.limit_price:g}"
+        text = f"{self.side.upper()} {amount} {self.symbol}{price_words(self.type, self.stop_price, self.limit_price)}"
         if self.is_bracket:
             text += f" (take-profit {self.take_profit:g}, stop-loss {self.stop_loss:g})"
         return text
@@ -130,13 +132,7 @@ class Order:
     def describe(self) -> str:
         amount = f"{_num(self.qty)}" if self.qty is not None else f"${(self.notional or 0):,.2f} of"
         text = f"`{self.id[:8]}` {self.side} {amount} {self.symbol}"
-        if self.stop_price is None and self.limit_price is None:
-            text += f" {self.type.replace('_', '-')}"
-        if self.stop_price is not None:
-            text += f" stop {self.stop_price:g}"
-        if self.limit_price is not None:
-            text += f" limit {self.limit_price:g}"
-        text += f" — **{self.status}**"
+        text += price_words(self.type, self.stop_price, self.limit_price) + f" — **{self.status}**"
         if self.filled_qty:
             text += f" ({_num(self.filled_qty)} filled @ {self.filled_avg_price:,.2f})"
         if self.reason:

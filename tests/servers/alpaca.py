@@ -26,6 +26,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from tests.servers import LocalServer
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "alpaca"
 
 
@@ -37,7 +39,7 @@ def _s(value) -> str | None:
     return None if value is None else str(value)
 
 
-class AlpacaStandIn:
+class AlpacaStandIn(LocalServer):
     def __init__(self, api_key: str, secret_key: str, clock_fixture: str = "openapi_clock_open.json"):
         self.api_key = api_key
         self.secret_key = secret_key
@@ -52,7 +54,6 @@ class AlpacaStandIn:
         self._failures: list[tuple[str, str, int, dict]] = []
         self._hang_s = 0.0
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
 
     # --- controls ---------------------------------------------------------------------
 
@@ -90,15 +91,7 @@ class AlpacaStandIn:
             def do_DELETE(self):
                 self._handle("DELETE")
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        return self._serve(ThreadingHTTPServer(("127.0.0.1", 0), Handler), "alpaca-stand-in")
 
     # --- the protocol ---------------------------------------------------------------------
 

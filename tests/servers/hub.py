@@ -35,6 +35,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from tests.servers import LocalServer
+
 REPO_PREFIXES = {"models": "model", "datasets": "dataset", "spaces": "space"}
 
 SPACE_GITATTRIBUTES = b"*.bin filter=lfs diff=lfs merge=lfs -text\n*.pt filter=lfs diff=lfs merge=lfs -text\n"
@@ -475,34 +477,19 @@ class _Server(ThreadingHTTPServer):
     url: str
 
 
-class HubServer:
+class HubServer(LocalServer):
     """The stand-in, served from a thread. Use as a context manager."""
 
     def __init__(self, mode: str = "ok", user: str = "tester"):
         self.state = HubState(mode=mode, user=user)
         self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         self.url = ""
 
     def start(self) -> "HubServer":
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.state = self.state
         self.url = self._server.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="hub-stand-in", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> "HubServer":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+        return self._serve(self._server, "hub-stand-in")
 
     @staticmethod
     def down() -> str:

@@ -28,6 +28,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
+from tests.servers import LocalServer
+
 MODES = ("ok", "401", "slow", "down")
 
 
@@ -87,7 +89,7 @@ def spans_of(request: ExportTraceServiceRequest) -> list[ReceivedSpan]:
     return out
 
 
-class OTLPReceiver:
+class OTLPReceiver(LocalServer):
     """Context manager: `with OTLPReceiver() as rx: ... rx.endpoint ... rx.spans()`."""
 
     def __init__(self, mode: str = "ok", slow_seconds: float = 5.0):
@@ -98,7 +100,6 @@ class OTLPReceiver:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._port: int | None = None
 
     # --- lifecycle ---------------------------------------------------------------
@@ -118,23 +119,11 @@ class OTLPReceiver:
                 receiver._handle(self)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
         self._port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, name="otlp-receiver", daemon=True)
-        self._thread.start()
-        return self
+        return self._serve(self._server, "otlp-receiver")
 
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
 
-    def __enter__(self) -> "OTLPReceiver":
-        return self.start()
 
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:

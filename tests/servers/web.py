@@ -9,17 +9,18 @@ Every request is recorded in `requests` as (method, path, form/body text).
 
 from __future__ import annotations
 
-import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
 
+from tests.servers import LocalServer
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "duckduckgo"
 DEFAULT_RESULTS = FIXTURES / "ddg_html_2026-02-27_graph_database.html"
 
 
-class WebServer:
+class WebServer(LocalServer):
     def __init__(self):
         self.pages: dict[str, tuple[int, str, bytes]] = {}
         self.results_by_query: dict[str, bytes] = {}
@@ -27,7 +28,6 @@ class WebServer:
         self.requests: list[tuple[str, str, str]] = []
         self.delay_s = 0.0
         self._fail: list[int] = []
-        self._server: ThreadingHTTPServer | None = None
 
     @property
     def url(self) -> str:
@@ -92,18 +92,4 @@ class WebServer:
         return Handler
 
     def start(self) -> "WebServer":
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
+        return self._serve(ThreadingHTTPServer(("127.0.0.1", 0), self._handler()), "web-server")

@@ -28,6 +28,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from tests.servers import LocalServer
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "yahoo"
 RANGE_DAYS = {"1d": 1, "5d": 7, "1mo": 31, "3mo": 92, "6mo": 183, "1y": 366, "2y": 731, "5y": 1827, "10y": 3653}
 MODES = ("ok", "429", "500", "slow", "malformed")
@@ -116,7 +118,7 @@ def slice_chart(result: dict, query: dict[str, str], symbol: str) -> dict:
     return out
 
 
-class YahooReplay:
+class YahooReplay(LocalServer):
     """Replays recorded Yahoo responses over HTTP on 127.0.0.1 (use as a context manager)."""
 
     def __init__(self, recordings: YahooRecordings | None = None, latency_s: float = 0.0,
@@ -129,7 +131,6 @@ class YahooReplay:
         self.hits: collections.Counter[str] = collections.Counter()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # --- lifecycle -----------------------------------------------------------------
     def start(self) -> "YahooReplay":
@@ -148,22 +149,7 @@ class YahooReplay:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="yahoo-replay", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> "YahooReplay":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+        return self._serve(self._server, "yahoo-replay")
 
     @property
     def url(self) -> str:
