@@ -7,7 +7,8 @@
    model: ours (/chat) and smolagents' stock GradioUI driving the same agent steps, in one run,
    both measured the same way through gradio_client against a real local server.
 3. 32 concurrent sessions, scripted model with 300 ms per call, 3 steps each: wall time
-   (ideal ~0.9 s) through the real server.
+   (ideal ~0.9 s) through the real server, each person a separate process; next to it the floor
+   (a bare Gradio endpoint that only sleeps, under the same load) and our code alone, in-process.
 4. Memory per idle session (team built, one turn done), from tracemalloc.
 """
 
@@ -115,7 +116,7 @@ def _one_person(url: str, go, ready, results) -> None:
     results.put((time.time(), result[-1]["kind"], result[-1]["content"]))
 
 
-def bench_concurrency(sessions: int = 32) -> tuple[float, int]:
+def bench_concurrency(sessions: int = 32, app: str = "ours") -> tuple[float, int]:
     """Wall time from a common start until the last of `sessions` people has the whole answer.
 
     Each person is a separate process with its own gradio_client, so the load generator does not
@@ -124,7 +125,7 @@ def bench_concurrency(sessions: int = 32) -> tuple[float, int]:
     import multiprocessing as mp
 
     ctx = mp.get_context("spawn")
-    with scripted_server("ours", steps=3, latency_s=0.3) as url:
+    with scripted_server(app, steps=3, latency_s=0.3) as url:
         client(url).predict("warm up", api_name="/chat")
         go, ready, results = ctx.Event(), ctx.Queue(), ctx.Queue()
         people = [ctx.Process(target=_one_person, args=(url, go, ready, results)) for _ in range(sessions)]
@@ -195,6 +196,7 @@ def main() -> None:
         startup = bench_startup()
         latency = bench_latency()
         wall, answered = bench_concurrency()
+        floor, _ = bench_concurrency(app="bare")
         in_process = bench_concurrency_in_process(tmp)
         memory = bench_memory(tmp)
     ours, stock = latency["ours"], latency["gradioui"]
@@ -207,6 +209,7 @@ def main() -> None:
           f"| {stock[1]*1000:.1f} ms | |")
     print(f"| 32 concurrent sessions × 3 steps × 300 ms ({answered}/32 answered) | {wall:.2f} s | "
           "| ≤ 1.5 s (ideal 0.9 s) |")
+    print(f"| the floor: a bare Gradio endpoint that only sleeps 3 × 300 ms, same load | {floor:.2f} s | | |")
     print(f"| the same, in-process through ChatService (our code only) | {in_process:.2f} s | | |")
     print(f"| memory per idle session (team built, one turn) | {memory:.2f} MB | | ≤ 5 MB |")
 

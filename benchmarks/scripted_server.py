@@ -11,6 +11,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -34,9 +35,28 @@ def steps_reply(steps: int, latency_s: float):
     return reply
 
 
+def bare_endpoint(steps: int, latency_s: float):
+    """The floor: a Gradio `/chat` API endpoint that only sleeps like the model and streams one snapshot per step."""
+    import gradio as gr
+
+    def chat(message: str) -> Iterator[list[dict]]:
+        out = []
+        for i in range(steps):
+            out.append({"role": "assistant", "kind": "step", "content": f"step {i}"})
+            yield list(out)
+            time.sleep(latency_s)
+        out.append({"role": "assistant", "kind": "final", "content": "done"})
+        yield list(out)
+
+    with gr.Blocks() as demo:
+        gr.api(chat, api_name="chat")
+    demo.queue(default_concurrency_limit=64)
+    return demo
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--app", choices=["ours", "gradioui"], default="ours")
+    parser.add_argument("--app", choices=["ours", "gradioui", "bare"], default="ours")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--steps", type=int, default=1)
     parser.add_argument("--latency", type=float, default=0.0)
@@ -46,7 +66,11 @@ def main() -> None:
     def model():
         return ScriptedModel(default=reply)
 
-    if args.app == "ours":
+    if args.app == "bare":
+        demo = bare_endpoint(args.steps, args.latency)
+        demo.launch(server_name="127.0.0.1", server_port=args.port, prevent_thread_lock=True, quiet=True,
+                    ssr_mode=False, max_threads=200)
+    elif args.app == "ours":
         import app
         from agents.services import build_services
         from tests.harness import settings_for
