@@ -85,7 +85,6 @@ class StepRenderer:
         self._counter = 0
         self.final_answer: str | None = None
         self.hit_max_steps = False
-        self.items_seen = 0
         self._rendered_steps: set[int] = set()
 
     # -- helpers -------------------------------------------------------------
@@ -94,7 +93,6 @@ class StepRenderer:
         return f"{prefix}-{self._counter}"
 
     def _upsert(self, item: ChatItem) -> None:
-        self.items_seen += 1
         self._emit("upsert", item)
 
     def _remove(self, item_id: str) -> None:

@@ -7,7 +7,7 @@ at the running turn.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from smolagents import CodeAgent, ToolCallingAgent
@@ -16,6 +16,7 @@ from smolagents.monitoring import LogLevel
 
 from agents.prompts import load_prompts, smolagents_templates
 from agents.sealed_executor import SealedExecutor, seal
+from agents.toolsets import trader_toolset
 from tools.untrusted import cap, label_untrusted
 from tools.web import ReadPageTool, WebSearchTool
 
@@ -40,7 +41,6 @@ class Team:
     manager: CodeAgent
     members: dict[str, Any]
     sink: Sink
-    tools_by_agent: dict[str, list[str]] = field(default_factory=dict)
 
     def agents(self) -> list[Any]:
         return [self.manager, *self.members.values()]
@@ -91,13 +91,6 @@ def without_clashes(local: list, extra: list) -> list:
     return [tool for tool in extra if tool.name not in taken]
 
 
-def trader_tools(services: Any, session: Any) -> list:
-    """Every tool the trader gets: market data, indicators, charts, trading, backtests, trusted Hub tools."""
-    from agents.toolsets import trader_toolset
-
-    return trader_toolset(services, session)
-
-
 def build_team(services: Any, session: Any, model: Any, extra_tools: dict[str, list] | None = None) -> Team:
     """A fresh team for one session. `model` is one smolagents Model or a dict role -> Model."""
     settings = services.settings
@@ -129,7 +122,7 @@ def build_team(services: Any, session: Any, model: Any, extra_tools: dict[str, l
         verbosity_level=LogLevel.OFF,
     )
 
-    trader_tool_list = trader_tools(services, session)
+    trader_tool_list = trader_toolset(services, session)
     trader_tool_list += without_clashes(trader_tool_list, extra_tools.get("trader", []))
     _attach_sinks(trader_tool_list, sink)
     trader = CodeAgent(
@@ -165,5 +158,4 @@ def build_team(services: Any, session: Any, model: Any, extra_tools: dict[str, l
         manager=manager,
         members=members,
         sink=sink,
-        tools_by_agent={name: sorted(agent.tools) for name, agent in {"manager": manager, **members}.items()},
     )

@@ -21,7 +21,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from smolagents.models import (
     ChatMessage,
@@ -113,6 +113,3 @@ class ScriptedModel(Model):
             return ChatMessage(role=MessageRole.ASSISTANT, content="", tool_calls=[tool_call], token_usage=usage)
         return ChatMessage(role=MessageRole.ASSISTANT, content=str(reply), token_usage=usage)
 
-
-Reply = Any
-ReplyFn = Callable[[list], Reply]

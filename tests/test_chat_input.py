@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from agents.chat import ChatService, clean_message
-from agents.services import Services
 from agents.session import Session, SessionStore
 from tests.harness import final_text, local_stack, run_turn, settings_for
 from tests.scripted_model import ScriptedModel, final
