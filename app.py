@@ -18,7 +18,7 @@ from agents.messages import ChatItem  # noqa: E402
 from agents.runner import trace_turn  # noqa: E402
 from agents.services import Services, build_services  # noqa: E402
 from agents.session import SessionStore  # noqa: E402
-from agents.settings import Settings, load_settings  # noqa: E402
+from core.settings import Settings, load_settings  # noqa: E402
 from hub.remote_tools import active_tools_markdown, load_remote_tools  # noqa: E402
 from trading.desk import desk_for  # noqa: E402
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agents.settings import Settings
+from core.settings import Settings
 
 DEFAULT_HF_MODEL = "Qwen/Qwen3-Coder-480B-A35B-Instruct"
 

@@ -19,12 +19,18 @@ class Session:
 
     id: str
     user: str | None = None
+    workspace: str | None = None  # the person's lasting workspace key (set by the workspace layer)
     created: float = field(default_factory=time.time)
     last_seen: float = field(default_factory=time.time)
     team: Any = None
     running: Any = None  # the TurnRun in progress, if any
     extras: dict[str, Any] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
+
+    @property
+    def workspace_id(self) -> str:
+        """Whose data this session sees: the workspace key, else (before workspaces exist) the session id."""
+        return self.workspace or self.id
 
     def touch(self) -> None:
         self.last_seen = time.time()

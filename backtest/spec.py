@@ -31,19 +31,16 @@ bb_mid(N,K), bb_upper(N,K). Operators: > < >= <= crosses_above crosses_below.
 
 from __future__ import annotations
 
+from core.errors import UserError
+
 import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 
-class BacktestError(ValueError):
+class BacktestError(UserError, ValueError):
     """Base for every backtest problem the person or model can fix; the message says how."""
-
-    @property
-    def user_message(self) -> str:
-        """Shown as is by the slash-command dispatcher and the tools."""
-        return str(self)
 
 
 class SpecError(BacktestError):

@@ -31,7 +31,7 @@ TIMED_PUBLISH = (
 )
 TIMED_LOAD = (
     "import json, time\n"
-    "from agents.settings import load_settings\n"
+    "from core.settings import load_settings\n"
     "from hub.remote_tools import load_remote_tools\n"
     "settings = load_settings(dotenv_path=None); out = []\n"
     "for _ in range(2):\n"

@@ -7,6 +7,8 @@ command name, and returns chat items (or a plain string).
 
 from __future__ import annotations
 
+from core.errors import UserError
+
 import shlex
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -14,7 +16,7 @@ from typing import Any, Callable
 from agents.messages import ChatItem
 
 
-class CommandError(ValueError):
+class CommandError(UserError, ValueError):
     """A command was used wrongly; the message tells the person how to use it."""
 
 

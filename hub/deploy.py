@@ -181,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("\n".join(files))
             print(f"{len(files)} files would be uploaded to {args.space}.")
             return 0
-        from agents.settings import load_settings
+        from core.settings import load_settings
 
         token = load_settings(dotenv_path=str(root / ".env")).hf_token.reveal() or None
         result = deploy(args.space, root, token=token, private=args.private, update=args.update)

@@ -254,7 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     use_configured_endpoint()
     try:
-        from agents.settings import load_settings
+        from core.settings import load_settings
 
         token = load_settings().hf_token.reveal() or None
         tools = shareable_tools()

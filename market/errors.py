@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import json
 
+from core.errors import UserError
 
-class MarketDataError(Exception):
+
+class MarketDataError(UserError):
     """Base class; `user_message` is a complete, plain sentence."""
-
-    def __init__(self, user_message: str):
-        super().__init__(user_message)
-        self.user_message = user_message
 
 
 class InvalidRequest(MarketDataError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from agents.settings import Settings
+from core.settings import Settings
 from telemetry.scrub import basic_auth_token
 
 LANGFUSE_OTLP_PATH = "/api/public/otel/v1/traces"

@@ -32,7 +32,7 @@ from opentelemetry.sdk.trace import SpanLimits, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.trace import Span, StatusCode
 
-from agents.settings import Settings
+from core.settings import Settings
 from telemetry import routing
 from telemetry.backends import Backend, choose_backends
 from telemetry.reporting import ProblemRecordingSession, ReportingExporter, quiet_exporter_logs

@@ -16,7 +16,7 @@ from agents.chat import ChatService
 from agents.messages import ChatItem
 from agents.services import Services, build_services
 from agents.session import Session
-from agents.settings import Settings, load_settings
+from core.settings import Settings, load_settings
 from tests.servers.web import WebServer
 from tests.servers.yahoo import YahooReplay
 

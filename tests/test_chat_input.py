@@ -117,7 +117,7 @@ def test_second_message_while_a_turn_runs_is_refused_politely(tmp_path):
 
 
 def test_settings_fail_fast_naming_the_variable():
-    from agents.settings import SettingsError
+    from core.settings import SettingsError
 
     with pytest.raises(SettingsError, match="MAX_MESSAGE_CHARS"):
         settings_for(MAX_MESSAGE_CHARS="lots")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.settings import load_settings
+from core.settings import load_settings
 from hub.deploy import SECRET_ENV_VARS, VARIABLE_ENV_VARS, deploy_files, is_deployable
 from tests.servers.hub import FAKE_TOKEN, HubServer, hub_env, run_python
 

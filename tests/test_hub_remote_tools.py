@@ -11,14 +11,14 @@ import json
 
 import pytest
 
-from agents.settings import load_settings
+from core.settings import load_settings
 from hub.remote_tools import HubToolSource, active_tools_markdown, load_remote_tools, parse_entry
 from tests.servers.hub import FAKE_TOKEN, HubServer, hub_env, run_python
 from tests.test_hub_publish import MovingAverageTool
 
 LOADER = (
     "import json\n"
-    "from agents.settings import load_settings\n"
+    "from core.settings import load_settings\n"
     "from hub.remote_tools import load_remote_tools\n"
     "tools, report = load_remote_tools(load_settings(dotenv_path=None), reserved_names={'web_search'})\n"
     "calls = {t.name: t(prices='1,2,3', window=2) for ts in tools.values() for t in ts if t.name.startswith('moving')}\n"

@@ -29,7 +29,7 @@ def market(replay):
 
 
 def test_from_settings_reads_market_settings(replay):
-    from agents.settings import load_settings
+    from core.settings import load_settings
 
     settings = load_settings({"YAHOO_BASE_URL": replay.url, "MARKET_TIMEOUT_S": "3", "QUOTE_TTL_S": "7",
                               "HISTORY_TTL_S": "99"}, dotenv_path=None)

@@ -8,7 +8,7 @@ import pytest
 
 from agents.services import Services
 from agents.session import Session
-from agents.settings import load_settings
+from core.settings import load_settings
 from commands import CommandContext, dispatch
 from market.client import MarketData
 from tests.servers.yahoo import YahooReplay

@@ -108,7 +108,7 @@ def test_errors_are_not_cached(market, replay):
 def test_tools_and_commands_answer_faults_with_the_message(market, replay):
     from agents.services import Services
     from agents.session import Session
-    from agents.settings import Settings
+    from core.settings import Settings
     from commands import CommandContext, dispatch
     from tools.market import StockQuoteTool
 

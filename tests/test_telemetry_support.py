@@ -12,7 +12,7 @@ from collections import defaultdict
 
 from smolagents import CodeAgent, Tool, ToolCallingAgent
 
-from agents.settings import Settings, load_settings
+from core.settings import Settings, load_settings
 from tests.scripted_model import ScriptedModel, call, code, final
 from tests.servers.otlp import ReceivedSpan
 

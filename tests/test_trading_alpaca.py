@@ -9,7 +9,7 @@ import pytest
 
 from agents.services import Services
 from agents.session import Session
-from agents.settings import load_settings
+from core.settings import load_settings
 from trading.alpaca_broker import AlpacaBroker
 from trading.broker import BrokerUnavailable, InsufficientFunds, OrderRejected, OrderRequest
 from trading.desk import build_desk, desk_for

@@ -13,7 +13,7 @@ from smolagents import CodeAgent
 from agents.messages import ChatItem
 from agents.services import Services
 from agents.session import Session
-from agents.settings import load_settings
+from core.settings import load_settings
 from commands import CommandContext, dispatch
 from commands.trading import parse_order_words
 from tests.scripted_model import ScriptedModel, code, final

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from agents.services import Services
-from agents.settings import load_settings
+from core.settings import load_settings
 from trading.broker import Account, Asset, OrderRequest
 from trading.desk import build_desk
 from trading.market_hours import us_equity_clock

@@ -5,6 +5,8 @@ Both outputs are capped and wrapped as untrusted web content.
 
 from __future__ import annotations
 
+from core.errors import UserError
+
 import ipaddress
 import re
 import socket
@@ -18,8 +20,8 @@ MAX_PAGE_BYTES = 3_000_000
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0", re.IGNORECASE)
 
 
-class WebError(Exception):
-    pass
+class WebError(UserError):
+    """The web could not be searched or read; the message says why."""
 
 
 def unwrap_ddg_link(href: str) -> str:

@@ -7,6 +7,8 @@ a plain float/str so it renders and serialises without surprises.
 
 from __future__ import annotations
 
+from core.errors import UserError
+
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -26,12 +28,11 @@ def price_words(order_type: str, stop_price: float | None, limit_price: float | 
     words = f" stop {stop_price:g}" if stop_price is not None else ""
     return words + (f" limit {limit_price:g}" if limit_price is not None else "")
 
-class BrokerError(Exception):
+class BrokerError(UserError):
     """A broker refused or failed; `user_message` is safe to show in the chat."""
 
     def __init__(self, user_message: str, *, status: int | None = None, retryable: bool = False):
         super().__init__(user_message)
-        self.user_message = user_message
         self.status = status
         self.retryable = retryable
 

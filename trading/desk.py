@@ -9,6 +9,8 @@ through `confirm()`; the tools are never handed the desk itself.
 
 from __future__ import annotations
 
+from core.errors import UserError
+
 import re
 import threading
 from datetime import datetime, timezone
@@ -43,7 +45,7 @@ DESK_KEY = "trading_desk"
 SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.\-=^]{0,14}$")
 
 
-class TradingInputError(ValueError):
+class TradingInputError(UserError, ValueError):
     """An order request that cannot become a ticket; the message says why, for the chat or the model."""
 
 

@@ -147,6 +147,23 @@ class Settings:
     hub_tools: tuple[str, ...] = ()
     hub_tools_trusted: bool = False
 
+    # --- #12 model code isolation ---
+
+    # --- #12 egress and visitor limits ---
+
+    # --- #14 workspace and storage ---
+    data_dir: str = "data"  # every database of the app lives here (/data on a Space with persistent storage)
+
+    # --- #15 watchlists, alerts, briefs ---
+
+    # --- #17 forecasts, news, sizing ---
+
+    # --- #18 MCP, runs API, metrics ---
+
+    # --- #11 streaming ---
+
+    # --- #16/#19 provenance and evals ---
+
     @property
     def alpaca_configured(self) -> bool:
         return bool(self.alpaca_api_key) and bool(self.alpaca_secret_key)
@@ -226,4 +243,13 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv_path: str | None 
         otel_headers=_secret(env, "OTEL_EXPORTER_OTLP_HEADERS"),
         hub_tools=_list(env, "HUB_TOOLS"),
         hub_tools_trusted=_bool(env, "HUB_TOOLS_TRUSTED", False),
+        # --- #12 model code isolation ---
+        # --- #12 egress and visitor limits ---
+        # --- #14 workspace and storage ---
+        data_dir=_text(env, "DATA_DIR", "data") or "data",
+        # --- #15 watchlists, alerts, briefs ---
+        # --- #17 forecasts, news, sizing ---
+        # --- #18 MCP, runs API, metrics ---
+        # --- #11 streaming ---
+        # --- #16/#19 provenance and evals ---
     )
