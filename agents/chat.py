@@ -34,7 +34,8 @@ def clean_message(text: Any, max_chars: int) -> tuple[str, str | None]:
 
 
 class ChatService:
-    def __init__(self, services: Any, model_factory: Callable[[], Any] | None = None):
+    def __init__(self, services: Any, model_factory: Callable[[], Any] | None = None,
+                 extra_tools: dict[str, list] | None = None):
         self.services = services
         self.settings = services.settings
         if model_factory is None:
@@ -44,7 +45,7 @@ class ChatService:
         else:
             self.model_choice = ModelChoice("custom", "custom")
             self.model_factory = model_factory
-        self.extra_tools: dict[str, list] = {}
+        self.extra_tools: dict[str, list] = extra_tools or {}  # Hub tools per member, never shadowing ours
 
     # -- the team -------------------------------------------------------------------------
     def team_for(self, session: Session, previous: TurnRun | None = None) -> Team:

@@ -18,16 +18,18 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def running_app(tmp_path: Path, model_factory: Callable[[], Any] | None, **env: Any):
-    """The Gradio app served on 127.0.0.1 with scripted models; yields (url, stack, demo)."""
+    """The Gradio app served on 127.0.0.1 with scripted models; yields (url, stack, ui) — ui is the SmolTraderApp."""
     import app
 
     with local_stack(tmp_path, **env) as stack:
-        demo = app.create_app(stack.settings, stack.services, model_factory=model_factory)
+        ui = app.SmolTraderApp(stack.settings, stack.services, model_factory=model_factory)
+        ui.start()
+        demo = ui.build()
         port = free_port()
         demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, ssr_mode=False,
                     css=app.CSS)
         try:
-            yield f"http://127.0.0.1:{port}/", stack, demo
+            yield f"http://127.0.0.1:{port}/", stack, ui
         finally:
             demo.close()
-            demo.smol["sessions"].stop_sweeper()
+            ui.close()

@@ -22,8 +22,8 @@ def scripted_team():
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with running_app(tmp_path_factory.mktemp("api"), scripted_team) as (url, stack, demo):
-        yield url, demo
+    with running_app(tmp_path_factory.mktemp("api"), scripted_team) as (url, stack, ui):
+        yield url, ui
 
 
 def client(url: str) -> Client:
@@ -55,11 +55,11 @@ def test_submit_poll_and_read_a_scripted_conversation(server):
 
 
 def test_each_api_client_is_its_own_session(server):
-    url, demo = server
+    url, ui = server
     first, second = client(url), client(url)
     first.predict("/help", api_name="/chat")
     second.predict("/help", api_name="/chat")
-    assert len(demo.smol["sessions"]) >= 2
+    assert len(ui.sessions) >= 2
 
 
 def test_bad_input_through_the_api_is_a_clear_message(server):
