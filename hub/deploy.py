@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Sequence
 
 from hub.client import HubCommandError, explain_hub_error, use_configured_endpoint
+from hub.space_python import ensure_space_python, pins
 
 # Secrets the app reads (Settings fields of type Secret), by environment variable name.
 SECRET_ENV_VARS: tuple[str, ...] = (
@@ -108,6 +109,14 @@ def check_space_config(root: Path, files: list[str]) -> dict:
     app_file = meta.get("app_file", "app.py")
     if app_file not in files:
         raise HubCommandError(f"the Space's app_file {app_file!r} is not among the files to upload.")
+    requirements = root / "requirements.txt"
+    if "requirements.txt" in files and requirements.is_file():
+        text = requirements.read_text(encoding="utf-8")
+        gradio_pin = dict(pins(text)).get("gradio")
+        if gradio_pin and str(meta.get("sdk_version")) != gradio_pin:
+            raise HubCommandError(f"README.md front matter says sdk_version {meta.get('sdk_version')!r} but "
+                                  f"requirements.txt pins gradio=={gradio_pin}; make them equal.")
+        meta["python_check"] = ensure_space_python(text, meta.get("python_version"))
     return meta
 
 
@@ -177,8 +186,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.dry_run:
             files = deploy_files(root)
-            check_space_config(root, files)
+            meta = check_space_config(root, files)
             print("\n".join(files))
+            if meta.get("python_check"):
+                print(meta["python_check"])
             print(f"{len(files)} files would be uploaded to {args.space}.")
             return 0
         from core.settings import load_settings

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from hub.client import HubCommandError, explain_hub_error, use_configured_endpoint
+from hub.space_python import SPACE_PYTHON, ensure_space_python
 
 DEFAULT_PREFIX = "smol-trader-"
 DEFAULT_COLLECTION_TITLE = "Smol Trader tools"
@@ -158,6 +159,7 @@ def tool_card(tool, repo_id: str, existing_card_text: str):
     card.data.tags = ["smolagents", "tool"]  # exactly what push_to_hub sets, so republishing stays valid
     card.data.sdk = "gradio"
     card.data.sdk_version = gradio.__version__
+    card.data.python_version = SPACE_PYTHON
     card.data.app_file = "app.py"
     summary = tool.description.split(". ")[0].strip().rstrip(".")
     card.data.short_description = (summary[: SHORT_DESCRIPTION_LIMIT - 1] + "…") if len(summary) > SHORT_DESCRIPTION_LIMIT else summary
@@ -184,6 +186,8 @@ def publish_tool(api, tool, repo_id: str, *, private: bool = False, update: bool
     """Publish one tool as the Space `repo_id` (create, push_to_hub, README + pinned requirements)."""
     from huggingface_hub import CommitOperationAdd, RepoCard
 
+    requirements = pinned_requirements(tool)
+    ensure_space_python(requirements, SPACE_PYTHON, what=f"the {tool.name} Space's requirements.txt")
     _create_space(api, repo_id, private=private, update=update)
     tool.push_to_hub(repo_id, commit_message=f"Publish the {tool.name} tool", token=api.token, private=private)
     existing = RepoCard.load(repo_id, repo_type="space", token=api.token)
@@ -194,7 +198,7 @@ def publish_tool(api, tool, repo_id: str, *, private: bool = False, update: bool
         repo_type="space",
         operations=[
             CommitOperationAdd("README.md", str(card).encode("utf-8")),
-            CommitOperationAdd("requirements.txt", pinned_requirements(tool).encode("utf-8")),
+            CommitOperationAdd("requirements.txt", requirements.encode("utf-8")),
         ],
         commit_message=f"Describe the {tool.name} tool and pin its requirements",
     )
@@ -247,7 +251,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--private", action="store_true", help="create private Spaces and collection")
     parser.add_argument("--update", action="store_true", help="publish over Spaces that already exist")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="check each tool Space's requirements against its Python; upload nothing")
     return parser.parse_args(argv)
+
+
+def dry_run(namespace: str, tools: Sequence, prefix: str) -> str:
+    """What would be published, with each Space's Python check; raises HubCommandError when a check fails."""
+    return "\n".join(f"{namespace}/{space_repo_name(tool.name, prefix)}: "
+                     + ensure_space_python(pinned_requirements(tool), SPACE_PYTHON,
+                                           what=f"the {tool.name} Space's requirements.txt")
+                     for tool in tools)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -263,6 +277,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if unknown:
                 raise HubCommandError(f"unknown tool(s) {unknown}; shareable: {sorted(t.name for t in tools)}")
             tools = [tool for tool in tools if tool.name in args.only]
+        if args.dry_run:
+            print(dry_run(args.namespace, tools, args.prefix))
+            return 0
         result = publish_tools(args.namespace, tools, token=token, prefix=args.prefix,
                                collection_title=args.collection_title, private=args.private, update=args.update)
     except Exception as exc:

@@ -112,7 +112,29 @@ def test_dry_run_lists_files_and_touches_nothing(checkout, tmp_path):
         proc = deploy(hub.url, checkout, tmp_path, "--dry-run")
         assert hub.state.received == [] or all(r.path == "/api/agent-harnesses" for r in hub.state.received)
     assert proc.returncode == 0
-    assert proc.stdout.splitlines()[:-1] == sorted(APP_FILES)
+    lines = proc.stdout.splitlines()
+    assert lines[:-2] == sorted(APP_FILES)
+    assert lines[-2] == "Python 3.10: all 1 pins in requirements.txt admit it."  # no python_version: Spaces' 3.10
+
+
+def test_deploy_refuses_a_space_python_that_a_pin_does_not_admit(checkout, tmp_path):
+    (checkout / "README.md").write_text(README.replace("app_file:", 'python_version: "3.10"\napp_file:'))
+    (checkout / "requirements.txt").write_text("gradio==6.31.0\npandas==3.1.1\n")
+    with HubServer() as hub:
+        for extra in ((), ("--dry-run",)):
+            proc = deploy(hub.url, checkout, tmp_path, *extra)
+            assert proc.returncode == 1
+            assert "Python 3.10" in proc.stderr and "pandas==3.1.1 (Requires-Python >=3.11)" in proc.stderr
+            assert "gradio==6.31.0" not in proc.stderr  # gradio admits 3.10: only the failing pin is named
+        assert not hub.state.repos
+
+
+def test_deploy_refuses_an_sdk_version_other_than_the_pinned_gradio(checkout, tmp_path):
+    (checkout / "README.md").write_text(README.replace("sdk_version: 6.31.0", "sdk_version: 5.0.0"))
+    with HubServer() as hub:
+        proc = deploy(hub.url, checkout, tmp_path, "--dry-run")
+    assert proc.returncode == 1
+    assert "sdk_version '5.0.0' but requirements.txt pins gradio==6.31.0" in proc.stderr
 
 
 def test_readme_must_configure_a_gradio_space(checkout, tmp_path):
