@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from agents.streaming import streaming
 from core.settings import Settings
 
 DEFAULT_HF_MODEL = "Qwen/Qwen3-Coder-480B-A35B-Instruct"
@@ -72,7 +73,7 @@ def build_model(settings: Settings, choice: ModelChoice | None = None):
     if choice.backend == "openai":
         from smolagents import OpenAIModel
 
-        return OpenAIModel(
+        return streaming(OpenAIModel)(
             model_id=choice.model_id,
             api_base=settings.openai_api_base,
             api_key=settings.openai_api_key.reveal() or "not-needed",
@@ -81,11 +82,11 @@ def build_model(settings: Settings, choice: ModelChoice | None = None):
     if choice.backend == "litellm":
         from smolagents import LiteLLMModel
 
-        return LiteLLMModel(model_id=choice.model_id, timeout=timeout)
+        return streaming(LiteLLMModel)(model_id=choice.model_id, timeout=timeout)
     if choice.backend == "hf":
         from smolagents import InferenceClientModel
 
-        return InferenceClientModel(
+        return streaming(InferenceClientModel)(
             model_id=choice.model_id,
             provider=settings.hf_provider or None,
             token=settings.hf_token.reveal(),

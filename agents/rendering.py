@@ -176,6 +176,7 @@ class StepRenderer:
     def _open_member_step(self, d: dict) -> None:
         d["steps"] += 1
         d["open"] = f"{d['id']}-s{d['steps']}"
+        d["stream"] = ""
         self._upsert(ChatItem(content="Working…", title=f"{d['name']} · step {d['steps']}", id=d["open"],
                               parent_id=d["id"], status=STATUS_PENDING, kind="member_step"))
 
@@ -201,6 +202,16 @@ class StepRenderer:
                                   id=d["open"], parent_id=d["id"], status=STATUS_DONE, duration=step.timing.duration,
                                   log=tokens_label(step), kind="member_step"))
             self._open_member_step(d)
+
+    def member_delta(self, name: str, delta: ChatMessageStreamDelta) -> None:
+        """A member's streamed words, shown in its open step as they come."""
+        with self._lock:
+            d = self._delegation_for(name)
+            if d is None or not d["open"] or not delta.content:
+                return
+            d["stream"] += delta.content
+            self._upsert(ChatItem(content=shorten(d["stream"]), title=f"{name} · step {d['steps']}", id=d["open"],
+                                  parent_id=d["id"], status=STATUS_PENDING, kind="member_step"))
 
     def delegation_end(self, name: str, error: BaseException | None) -> None:
         with self._lock:

@@ -98,6 +98,8 @@ class TurnRun:
             self.renderer.delegation_end(*payload)
         elif kind == "member_step":
             self.renderer.member_step(*payload)
+        elif kind == "member_delta":
+            self.renderer.member_delta(*payload)
         elif kind == "figure":
             figure, title = payload
             self.renderer.show(chart(figure, title=None, extra={"caption": title} if title else {}))
@@ -162,14 +164,25 @@ class TurnRun:
         return self._stopped.is_set()
 
     # -- the UI side ------------------------------------------------------------------------
-    def updates(self, poll_s: float = 0.05) -> Iterator[list[ChatItem]]:
-        """The turn's chat items, as a growing list, until the turn ends or is stopped."""
+    def updates(self, poll_s: float = 0.05, min_interval_s: float = 0.05) -> Iterator[list[ChatItem]]:
+        """The turn's chat items, as a growing list, until the turn ends or is stopped.
+
+        Coalesced: at most one snapshot per `min_interval_s` (20 a second), however fast the model streams; the first
+        change after a quiet spell and the end of the turn are yielded at once.
+        """
         items: "OrderedDict[str, ChatItem]" = OrderedDict()
         deadline = time.monotonic() + self.timeout_s
+        next_yield = 0.0  # monotonic time before which changes are held back
+        dirty = False  # changes not yet yielded
         while True:
+            wait = max(0.0, next_yield - time.monotonic()) if dirty else poll_s
             try:
-                op, payload = self._queue.get(timeout=poll_s)
+                op, payload = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
             except queue.Empty:
+                if dirty:
+                    dirty, next_yield = False, time.monotonic() + min_interval_s
+                    yield list(items.values())
+                    continue
                 if self._stopped.is_set():
                     yield self._closed(items)
                     return
@@ -177,10 +190,11 @@ class TurnRun:
                     self.stop("timeout")
                 continue
             done = False
-            while True:  # apply everything already queued, then yield once
+            while True:  # apply everything already queued
                 if op == "done":
                     done = True
-                elif op == "upsert":
+                    break
+                if op == "upsert":
                     items[payload.id] = payload
                 elif op == "remove":
                     items.pop(payload, None)
@@ -191,7 +205,10 @@ class TurnRun:
             if done:
                 yield self._closed(items) if self._stopped.is_set() else list(items.values())
                 return
-            yield list(items.values())
+            dirty = True
+            if time.monotonic() >= next_yield:
+                dirty, next_yield = False, time.monotonic() + min_interval_s
+                yield list(items.values())
 
     def _closed(self, items: "OrderedDict[str, ChatItem]") -> list[ChatItem]:
         """The items after a stop: nothing left spinning, and a note saying what happened."""

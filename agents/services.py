@@ -21,11 +21,11 @@ class Services:
 
 
 def build_services(settings: Settings) -> Services:
-    from agents import template_cache
+    from agents import compat
     from market.client import MarketData
     from telemetry import Tracing
 
-    template_cache.install()
+    compat.install()
 
     return Services(
         settings=settings,

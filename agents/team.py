@@ -16,6 +16,7 @@ from smolagents.monitoring import LogLevel
 
 from agents.prompts import load_prompts, smolagents_templates
 from agents.sealed_executor import SealedExecutor, seal
+from agents.streaming import can_stream, run_member
 from agents.toolsets import trader_toolset
 from tools.untrusted import cap, label_untrusted
 from tools.web import ReadPageTool, WebSearchTool
@@ -70,7 +71,7 @@ def _member_wrapper(sink: Sink, untrusted_members: set[str], max_chars: int) -> 
             sink("delegation_start", name, str(task))
             try:
                 kwargs = {"additional_args": additional_args} if additional_args else {}
-                report = target(str(task), **kwargs)
+                report = run_member(target, str(task), lambda delta: sink("member_delta", name, delta), **kwargs)
             except BaseException as exc:
                 sink("delegation_end", name, exc)
                 raise
@@ -119,6 +120,7 @@ def build_team(services: Any, session: Any, model: Any, extra_tools: dict[str, l
         instructions=prompts["web_agent"]["instructions"],
         max_steps=settings.sub_agent_max_steps,
         step_callbacks=step_callback("web_agent"),
+        stream_outputs=can_stream(models["web_agent"]),
         verbosity_level=LogLevel.OFF,
     )
 
@@ -134,6 +136,7 @@ def build_team(services: Any, session: Any, model: Any, extra_tools: dict[str, l
         instructions=prompts["trader"]["instructions"],
         max_steps=settings.sub_agent_max_steps,
         step_callbacks=step_callback("trader"),
+        stream_outputs=can_stream(models["trader"]),
         executor=SealedExecutor(TRADER_IMPORTS),
         additional_authorized_imports=TRADER_IMPORTS,
         verbosity_level=LogLevel.OFF,
@@ -148,6 +151,7 @@ def build_team(services: Any, session: Any, model: Any, extra_tools: dict[str, l
         name="manager",
         instructions=prompts["manager"]["instructions"],
         max_steps=settings.manager_max_steps,
+        stream_outputs=can_stream(models["manager"]),
         executor=SealedExecutor(
             MANAGER_IMPORTS, wrap=_member_wrapper(sink, {"web_agent"}, settings.web_output_chars)
         ),

@@ -113,3 +113,34 @@ class ScriptedModel(Model):
             return ChatMessage(role=MessageRole.ASSISTANT, content="", tool_calls=[tool_call], token_usage=usage)
         return ChatMessage(role=MessageRole.ASSISTANT, content=str(reply), token_usage=usage)
 
+
+
+class StreamingScriptedModel(ScriptedModel):
+    """A `ScriptedModel` that also streams: each text reply arrives as `chunks` deltas spread over its `Slow` delay."""
+
+    def __init__(self, *args, chunks: int = 20, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.chunks = chunks
+
+    def generate_stream(self, messages, stop_sequences=None, response_format=None, tools_to_call_from=None,
+                        **kwargs):
+        from smolagents.models import ChatMessageStreamDelta
+
+        with self._lock:
+            self.calls.append(list(messages))
+        reply, delay = self._next(), 0.0
+        while isinstance(reply, Slow):
+            delay, reply = delay + reply.seconds, reply.reply
+        if callable(reply) and not isinstance(reply, (ToolCallReply, BaseException)):
+            reply = reply(messages)
+        if isinstance(reply, BaseException):
+            raise reply
+        text = str(reply)
+        size = max(1, -(-len(text) // self.chunks))
+        parts = [text[i:i + size] for i in range(0, len(text), size)]
+        for part in parts:
+            if delay:
+                time.sleep(delay / len(parts))
+            yield ChatMessageStreamDelta(content=part)
+        yield ChatMessageStreamDelta(content="", token_usage=TokenUsage(input_tokens=self.input_tokens,
+                                                                          output_tokens=self.output_tokens))

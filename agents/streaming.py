@@ -1,0 +1,100 @@
+"""Streaming the models' words as they come, for the manager and for every member.
+
+- `StreamFallback` is mixed into the model classes we build (agents/models.py): it streams when the server does and
+  falls back to whole responses, once and for all for that model, when the server cannot stream (it refuses the
+  request, or answers a streaming request with no events at all).
+- `run_member()` runs a managed agent the way smolagents' `MultiStepAgent.__call__` does (same task and report
+  templates), but with `stream=True`, handing each `ChatMessageStreamDelta` to a callback: sub-agents' words reach
+  the chat only this way, since step callbacks see finished steps.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Iterator
+
+from smolagents.memory import FinalAnswerStep
+from agents.template_cache import populate_template
+from smolagents.models import (
+    ChatMessage,
+    ChatMessageStreamDelta,
+    ChatMessageToolCallFunction,
+    ChatMessageToolCallStreamDelta,
+)
+
+
+def as_deltas(message: ChatMessage) -> Iterator[ChatMessageStreamDelta]:
+    """A whole response as the one stream delta smolagents' `agglomerate_stream_deltas` turns back into it."""
+    calls = None
+    if message.tool_calls:
+        calls = [
+            ChatMessageToolCallStreamDelta(
+                index=index, id=call.id, type="function",
+                function=ChatMessageToolCallFunction(
+                    name=call.function.name,
+                    arguments=call.function.arguments if isinstance(call.function.arguments, str)
+                    else json.dumps(call.function.arguments),
+                ),
+            )
+            for index, call in enumerate(message.tool_calls)
+        ]
+    yield ChatMessageStreamDelta(content=message.content or "", tool_calls=calls, token_usage=message.token_usage)
+
+
+class StreamFallback:
+    """Mixin for a smolagents model class: `generate_stream` that falls back to `generate` when streaming fails.
+
+    Mixed in by `streaming()`, whose subclass defines no model method of its own, so telemetry leaves it alone: the
+    base class's `generate_stream` / `generate` it calls are instrumented, and each model call is one LLM span.
+    """
+
+    streams = True  # becomes False for this model once its server has shown it cannot stream
+
+    def generate_stream(self, messages, *args, **kwargs) -> Iterator[ChatMessageStreamDelta]:
+        if self.streams:
+            produced = False
+            try:
+                for delta in super().generate_stream(messages, *args, **kwargs):
+                    produced = produced or bool(delta.content or delta.tool_calls)
+                    yield delta
+            except Exception:
+                if produced:
+                    raise
+                whole = self.generate(messages, *args, **kwargs)  # raises (the real problem) if this fails too
+                self.streams = False
+                yield from as_deltas(whole)
+                return
+            if produced:
+                return
+            self.streams = False  # a streaming request answered with no events: the server ignores `stream`
+        yield from as_deltas(self.generate(messages, *args, **kwargs))
+
+
+_STREAMING_CLASSES: dict[type, type] = {}
+
+
+def streaming(model_class: type) -> type:
+    """`model_class` with `StreamFallback` mixed in (one subclass per class, made once)."""
+    if model_class not in _STREAMING_CLASSES:
+        _STREAMING_CLASSES[model_class] = type(model_class.__name__, (StreamFallback, model_class),
+                                               {"__module__": __name__})
+    return _STREAMING_CLASSES[model_class]
+
+
+def can_stream(model: Any) -> bool:
+    return callable(getattr(model, "generate_stream", None))
+
+
+def run_member(agent: Any, task: str, on_delta: Callable[[ChatMessageStreamDelta], None], **kwargs) -> str:
+    """Run a managed agent like `agent(task, **kwargs)` does, forwarding its streamed words to `on_delta`."""
+    if not getattr(agent, "stream_outputs", False) or agent.provide_run_summary:
+        return agent(task, **kwargs)
+    templates = agent.prompt_templates["managed_agent"]
+    full_task = populate_template(templates["task"], variables=dict(name=agent.name, task=task))
+    report = None
+    for event in agent.run(full_task, stream=True, **kwargs):
+        if isinstance(event, ChatMessageStreamDelta):
+            on_delta(event)
+        elif isinstance(event, FinalAnswerStep):
+            report = event.output
+    return populate_template(templates["report"], variables=dict(name=agent.name, final_answer=report))

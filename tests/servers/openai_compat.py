@@ -1,0 +1,148 @@
+"""A scripted OpenAI-compatible chat-completions server on 127.0.0.1 (the wire protocol of OpenAI, vLLM, Ollama).
+
+`POST /v1/chat/completions` answers from `script(messages) -> reply` (the assistant's text, or a `ToolCallReply` from
+tests.scripted_model). With `"stream": true` the reply goes out as server-sent events, `chunks` pieces spread over
+`stream_seconds`, then a usage chunk (when `stream_options.include_usage`) and `data: [DONE]` — as OpenAI sends it.
+With `streams=False` the server ignores `stream` and always answers one JSON body, like servers that cannot stream.
+Every request is recorded with the time its first and last chunk were written, so a test can tell whether the client
+saw words before the model finished.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+
+from tests.scripted_model import ToolCallReply
+from tests.servers import LocalServer
+
+PROMPT_TOKENS, COMPLETION_TOKENS = 101, 23
+
+
+@dataclass
+class Completion:
+    messages: list[dict]
+    stream: bool
+    reply: Any = None
+    first_chunk_at: float | None = None
+    finished_at: float | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def finished(self) -> bool:
+        return self.done.is_set()
+
+
+def pieces(text: str, count: int) -> list[str]:
+    size = max(1, -(-len(text) // max(1, count)))
+    return [text[i:i + size] for i in range(0, len(text), size)] or [""]
+
+
+class OpenAICompatServer(LocalServer):
+    def __init__(self, script: Callable[[list[dict]], Any], *, streams: bool = True, chunks: int = 20,
+                 stream_seconds: float = 2.0):
+        self.script = script
+        self.streams = streams
+        self.chunks = chunks
+        self.stream_seconds = stream_seconds
+        self.completions: list[Completion] = []
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def start(self):
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+                if not self.path.endswith("/chat/completions"):
+                    self.send_error(404)
+                    return
+                owner.answer(self, body)
+
+        return self._serve(ThreadingHTTPServer(("127.0.0.1", 0), Handler), "openai-compat")
+
+    # -- one completion -------------------------------------------------------------------
+    def answer(self, handler: BaseHTTPRequestHandler, body: dict) -> None:
+        completion = Completion(messages=body.get("messages", []), stream=bool(body.get("stream")) and self.streams)
+        with self._lock:
+            self.completions.append(completion)
+        completion.reply = self.script(completion.messages)
+        try:
+            if completion.stream:
+                self._stream(handler, completion, body, completion.reply)
+            else:
+                self._whole(handler, completion, body, completion.reply)
+        finally:
+            completion.finished_at = time.monotonic()
+            completion.done.set()
+
+    def _whole(self, handler, completion: Completion, body: dict, reply: Any) -> None:
+        message: dict[str, Any] = {"role": "assistant", "content": None if isinstance(reply, ToolCallReply) else reply}
+        if isinstance(reply, ToolCallReply):
+            message["tool_calls"] = [{"id": "call_" + uuid.uuid4().hex[:8], "type": "function",
+                                      "function": {"name": reply.name, "arguments": json.dumps(reply.arguments)}}]
+        payload = json.dumps({
+            "id": "chatcmpl-" + uuid.uuid4().hex, "object": "chat.completion", "created": int(time.time()),
+            "model": body.get("model", "scripted"),
+            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": PROMPT_TOKENS, "completion_tokens": COMPLETION_TOKENS,
+                      "total_tokens": PROMPT_TOKENS + COMPLETION_TOKENS},
+        }).encode()
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(payload)))
+        handler.end_headers()
+        completion.first_chunk_at = time.monotonic()
+        handler.wfile.write(payload)
+
+    def _stream(self, handler, completion: Completion, body: dict, reply: Any) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/event-stream")
+        handler.send_header("Cache-Control", "no-cache")
+        handler.send_header("Connection", "close")
+        handler.end_headers()
+        chunk_id, created, model = "chatcmpl-" + uuid.uuid4().hex, int(time.time()), body.get("model", "scripted")
+
+        def send(choices: list, usage: dict | None = None) -> None:
+            event = {"id": chunk_id, "object": "chat.completion.chunk", "created": created, "model": model,
+                     "choices": choices}
+            if usage is not None:
+                event["usage"] = usage
+            handler.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+            handler.wfile.flush()
+            if completion.first_chunk_at is None:
+                completion.first_chunk_at = time.monotonic()
+
+        if isinstance(reply, ToolCallReply):
+            deltas = [{"role": "assistant", "tool_calls": [{"index": 0, "id": "call_" + uuid.uuid4().hex[:8],
+                                                           "type": "function",
+                                                           "function": {"name": reply.name, "arguments": ""}}]}]
+            deltas += [{"tool_calls": [{"index": 0, "function": {"arguments": part}}]}
+                       for part in pieces(json.dumps(reply.arguments), self.chunks - 1)]
+        else:
+            deltas = [{"role": "assistant", "content": part} for part in pieces(str(reply), self.chunks)]
+        pause = self.stream_seconds / max(1, len(deltas))
+        for index, delta in enumerate(deltas):
+            if index:
+                time.sleep(pause)
+            send([{"index": 0, "delta": delta, "finish_reason": None}])
+        send([{"index": 0, "delta": {}, "finish_reason": "stop"}])
+        if (body.get("stream_options") or {}).get("include_usage"):
+            send([], {"prompt_tokens": PROMPT_TOKENS, "completion_tokens": COMPLETION_TOKENS,
+                      "total_tokens": PROMPT_TOKENS + COMPLETION_TOKENS})
+        handler.wfile.write(b"data: [DONE]\n\n")
+        handler.wfile.flush()
