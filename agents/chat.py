@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterator
 
 from agents.messages import ChatItem
 from agents.models import ModelChoice, build_model, choose_model
+from agents.rendering import trace_item
 from agents.runner import TurnRun, trace_turn
 from agents.session import Session
 from agents.team import Team, build_team
@@ -93,10 +94,9 @@ class ChatService:
             last: list[ChatItem] = []
             for last in run.updates():
                 yield last
-            if run.trace_id and not run.stopped:
-                link = f"[{run.trace_id}]({run.trace_url})" if run.trace_url else f"`{run.trace_id}`"
-                yield [*last, ChatItem(content=f"trace {link}", kind="trace", id="trace",
-                                       extra={"trace_id": run.trace_id, "trace_url": run.trace_url})]
+            trace = trace_item(run.trace_id, run.trace_url)
+            if trace is not None and not run.stopped:
+                yield [*last, trace]
         finally:
             if not run.finished.wait(timeout=0.2):
                 run.stop("closed")  # the person left (or the API client disconnected) mid-turn

@@ -242,3 +242,11 @@ class StepRenderer:
             if self._open_step is not None:
                 self._remove(self._open_step)
                 self._open_step = None
+
+
+def trace_item(trace_id: str | None, url: str | None) -> ChatItem | None:
+    """The chat line that tells the person which trace holds the turn (a link when the backend has a UI)."""
+    if not trace_id:
+        return None
+    link = f"[{trace_id}]({url})" if url else f"`{trace_id}`"
+    return ChatItem(content=f"trace {link}", kind="trace", id="trace", extra={"trace_id": trace_id, "trace_url": url})

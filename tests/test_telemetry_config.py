@@ -8,7 +8,8 @@ import warnings
 from hypothesis import given
 from hypothesis import strategies as st
 
-from telemetry import Tracing, trace_notice
+from agents.rendering import trace_item
+from telemetry import Tracing
 from telemetry.backends import choose_backends
 from telemetry.scrub import REDACTED, Redactor, secret_variants
 from tests.test_telemetry_support import FAKE_SECRETS, build_team, settings_for
@@ -27,7 +28,7 @@ def test_nothing_configured_means_no_exporter_no_warnings_and_a_plain_turn(caplo
         assert tracing.flush() and tracing.shutdown()
     assert answer == "AAPL is 123.45"
     assert trace.trace_id is None and trace.url is None and trace.output == answer
-    assert trace_notice(trace) is None
+    assert trace_item(trace.trace_id, trace.url) is None
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
     assert tracing.describe() == "tracing is off"
 

@@ -8,7 +8,8 @@ import threading
 import pytest
 
 from commands import Command, CommandContext, dispatch
-from telemetry import Tracing, trace_notice
+from agents.rendering import trace_item
+from telemetry import Tracing
 from tests.servers.otlp import OTLPReceiver
 from tests.test_telemetry_support import (
     FAKE_SECRETS,
@@ -75,8 +76,8 @@ def test_langfuse_gets_basic_auth_on_its_otlp_path_and_a_trace_link(receiver, mo
     assert request.headers["authorization"] == "Basic " + base64.b64encode(b"pk-lf-1:sk-lf-2").decode()
     assert "x-phoenix-api-key" not in request.headers
     assert trace.url == f"{receiver.base_url}/trace/{trace.trace_id}"
-    notice = trace_notice(trace)
-    assert notice is not None and notice.kind == "notice"
+    notice = trace_item(trace.trace_id, trace.url)
+    assert notice is not None and notice.kind == "trace"
     assert f"({trace.url})" in notice.content and notice.extra["trace_id"] == trace.trace_id
 
 
