@@ -9,10 +9,14 @@ the server's event loop). Used by `SmolTraderApp.launch()`, so `python app.py` a
 from __future__ import annotations
 
 from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from api.analysis import Analysis
+from api.clients import session_for_workspace
 from api.limits import RateLimiter
+
+RUNS_DB = "runs.sqlite3"
 
 
 class Integrations:
@@ -27,9 +31,16 @@ class Integrations:
             from api.mcp_server import build_mcp
 
             self.mcp = build_mcp(Analysis(ui.services.market), self.limiter.check)
+        from agents.runs import RunRegistry, RunStore
+
+        self.runs = RunRegistry(ui.chat, RunStore(Path(settings.data_dir) / RUNS_DB, settings.runs_keep),
+                                lambda key: session_for_workspace(ui, key), max_queued=settings.runs_max_queued,
+                                max_running=settings.concurrency_limit)
 
     def routes(self) -> list:
-        routes: list = []
+        from api.runs_routes import runs_router
+
+        routes: list = list(runs_router(self.runs, self.ui.settings, self.limiter.check).routes)
         if self.mcp is not None:
             from api.mcp_server import mcp_routes
 
@@ -48,4 +59,4 @@ class Integrations:
         return {"routes": self.routes(), "lifespan": self.lifespan}
 
     def close(self) -> None:
-        pass
+        self.runs.close()
