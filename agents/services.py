@@ -18,6 +18,7 @@ class Services:
     settings: Settings
     market: Any = None  # market.client.MarketData: the shared, cached market-data client
     tracing: Any = None  # telemetry.Tracing, or None when nothing is configured
+    metrics: Any = None  # telemetry.metrics.Metrics: this app's Prometheus metrics
 
 
 def build_services(settings: Settings) -> Services:
@@ -25,10 +26,10 @@ def build_services(settings: Settings) -> Services:
     from market.client import MarketData
     from telemetry import Tracing
 
-    template_cache.install()
+    from telemetry.metrics import Metrics
 
-    return Services(
-        settings=settings,
-        market=MarketData.from_settings(settings),
-        tracing=Tracing.from_settings(settings),
-    )
+    template_cache.install()
+    metrics = Metrics()
+    market = MarketData.from_settings(settings)
+    market.metrics = metrics
+    return Services(settings=settings, market=market, tracing=Tracing.from_settings(settings), metrics=metrics)

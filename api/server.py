@@ -25,12 +25,16 @@ class Integrations:
     def __init__(self, ui: Any):
         self.ui = ui
         settings = ui.settings
-        self.limiter = RateLimiter(settings.api_rate_per_minute)
+        self.metrics = getattr(ui.services, "metrics", None)
+        self.limiter = RateLimiter(settings.api_rate_per_minute, on_refusal=self._count_refusal)
+        if self.metrics is not None:
+            self.metrics.active_sessions.set_function(lambda: len(ui.sessions))
         self.mcp = None
         if settings.mcp_enabled:
             from api.mcp_server import build_mcp
 
-            self.mcp = build_mcp(Analysis(ui.services.market), self.limiter.check)
+            counter = self.metrics.count_tool if self.metrics is not None else None
+            self.mcp = build_mcp(Analysis(ui.services.market, counter), self.limiter.check)
         from agents.runs import RunRegistry, RunStore
 
         self.runs = RunRegistry(ui.chat, RunStore(Path(settings.data_dir) / RUNS_DB, settings.runs_keep),
@@ -41,11 +45,19 @@ class Integrations:
         from api.runs_routes import runs_router
 
         routes: list = list(runs_router(self.runs, self.ui.settings, self.limiter.check).routes)
+        if self.metrics is not None:
+            from api.metrics_route import metrics_route
+
+            routes.append(metrics_route(self.metrics, self.ui.settings))
         if self.mcp is not None:
             from api.mcp_server import mcp_routes
 
             routes += mcp_routes(self.mcp)
         return routes
+
+    def _count_refusal(self, client: str) -> None:
+        if self.metrics is not None:
+            self.metrics.budget_refusals.labels(scope="api_rate").inc()
 
     @asynccontextmanager
     async def lifespan(self, app: Any):
