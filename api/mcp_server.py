@@ -35,7 +35,7 @@ def build_mcp(analysis: Analysis, check_client: Callable[[str], None] | None = N
     """The MCP server; `check_client(client_key)` raises a UserError to refuse a call (rate limits)."""
     server = FastMCP(
         "smol-trader", instructions=INSTRUCTIONS, streamable_http_path=MCP_PATH, stateless_http=True,
-        json_response=True,
+        json_response=True, log_level="WARNING",
         # The Space's host name is not known here; the tools serve public data only, with no cookie auth.
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
     )
