@@ -138,3 +138,33 @@ def test_finished_runs_outlive_a_restart_and_unfinished_ones_say_why(tmp_path):
     assert registry.get("ws-b", "r1") is None
     interrupted = registry.get("ws-a", "r2")
     assert interrupted.status == FAILED and interrupted.error == RESTART_NOTE
+
+
+def test_with_an_app_login_the_runs_api_wants_the_same_credentials(tmp_path):
+    """APP_USERNAME/APP_PASSWORD protect Gradio's pages; the runs API must not be a way around them."""
+    import asyncio
+
+    import httpx
+    from fastapi import FastAPI
+
+    from agents.session import SessionStore
+    from api.runs_routes import runs_router
+    from tests.harness import local_stack
+
+    with local_stack(tmp_path, APP_USERNAME="ada", APP_PASSWORD="s3cret-pass") as stack:
+        sessions = SessionStore(idle_seconds=60)
+        registry = RunRegistry(stack.chat(None), RunStore(tmp_path / "runs.sqlite3"), sessions.get)
+        app = FastAPI(routes=runs_router(registry, stack.settings).routes)
+
+        async def calls():
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://app") as client:
+                anonymous = await client.post("/api/runs", json={"message": "/help"})
+                wrong = await client.post("/api/runs", json={"message": "/help"}, auth=("ada", "nope"))
+                right = await client.post("/api/runs", json={"message": "/help"}, auth=("ada", "s3cret-pass"))
+                return anonymous, wrong, right
+
+        anonymous, wrong, right = asyncio.run(calls())
+        assert anonymous.status_code == 401 and anonymous.headers["www-authenticate"] == "Basic"
+        assert wrong.status_code == 401
+        assert right.status_code == 202
+        registry.close()
