@@ -7,6 +7,9 @@ workspaces in DATA_DIR, key validation) takes it over by changing only this func
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hmac
 import re
 import secrets
 from typing import Any, Mapping
@@ -47,3 +50,21 @@ def session_for_workspace(ui: Any, key: str):
 def client_key(host: str | None) -> str:
     """What a rate limit counts against: the client's address (a fresh workspace key must not reset it)."""
     return f"address:{host or 'unknown'}"
+
+
+def login_required(settings: Any) -> bool:
+    """The app has a username/password login (APP_USERNAME/APP_PASSWORD): API clients need it too."""
+    return bool(settings.app_username and settings.app_password)
+
+
+def basic_auth_ok(authorization: str | None, settings: Any) -> bool:
+    """Does an `Authorization: Basic ...` header carry the app's username and password?"""
+    scheme, _, encoded = (authorization or "").partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        username, _, password = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return hmac.compare_digest(username.encode(), settings.app_username.encode()) & \
+        hmac.compare_digest(password.encode(), settings.app_password.reveal().encode())

@@ -17,9 +17,11 @@ from mcp.server.fastmcp import Context, FastMCP
 from mcp.server.fastmcp.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import ToolAnnotations
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
 
 from api.analysis import CHART_TOOLS, TEXT_TOOLS, Analysis
-from api.clients import client_key
+from api.clients import basic_auth_ok, client_key, login_required
 from core.errors import UserError
 from tools.backtest import BacktestStrategyTool
 
@@ -108,6 +110,28 @@ def build_mcp(analysis: Analysis, check_client: Callable[[str], None] | None = N
     return server
 
 
-def mcp_routes(server: FastMCP) -> list:
-    """The Starlette route serving `server` at /mcp (its session manager must run in the app's lifespan)."""
-    return list(server.streamable_http_app().routes)
+def mcp_routes(server: FastMCP, settings: Any) -> list:
+    """The Starlette route serving `server` at /mcp (its session manager must run in the app's lifespan).
+
+    With an app login (APP_USERNAME/APP_PASSWORD), MCP clients send the same credentials as HTTP Basic auth.
+    """
+    (route,) = [r for r in server.streamable_http_app().routes if getattr(r, "path", None) == MCP_PATH]
+    if not login_required(settings):
+        return [route]
+    return [Route(MCP_PATH, endpoint=LoginGuard(route.app, settings))]
+
+
+class LoginGuard:
+    """An ASGI app that serves `app` only to requests with the app's HTTP Basic credentials."""
+
+    def __init__(self, app: Any, settings: Any):
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope, receive, send) -> None:
+        headers = dict(scope.get("headers") or [])
+        if basic_auth_ok(headers.get(b"authorization", b"").decode("latin-1"), self.settings):
+            return await self.app(scope, receive, send)
+        response = PlainTextResponse("This app needs its username and password (HTTP Basic).", status_code=401,
+                                     headers={"WWW-Authenticate": "Basic"})
+        await response(scope, receive, send)

@@ -7,20 +7,17 @@ one); a run of another workspace is "not found". When the app has a username/pas
 
 from __future__ import annotations
 
-import hmac
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.openapi.utils import get_openapi
-from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel, Field
 
 from agents.chat import clean_message
 from agents.runs import RunRefused, RunRegistry
-from api.clients import WORKSPACE_HEADER, BadWorkspaceKey, client_key, new_workspace_key, workspace_key
+from api.clients import (WORKSPACE_HEADER, BadWorkspaceKey, basic_auth_ok, client_key, login_required,
+                         new_workspace_key, workspace_key)
 from api.limits import RateLimited
-
-basic_auth = HTTPBasic(auto_error=False)
 
 
 class RunRequest(BaseModel):
@@ -48,12 +45,8 @@ class RunView(BaseModel):
 def runs_router(registry: RunRegistry, settings: Any, check_client=None) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["runs"])
 
-    def login(credentials: HTTPBasicCredentials | None = Depends(basic_auth)) -> None:
-        if not (settings.app_username and settings.app_password):
-            return
-        ok = credentials is not None and hmac.compare_digest(credentials.username, settings.app_username) and \
-            hmac.compare_digest(credentials.password, settings.app_password.reveal())
-        if not ok:
+    def login(request: Request) -> None:
+        if login_required(settings) and not basic_auth_ok(request.headers.get("authorization"), settings):
             raise HTTPException(401, "This app needs its username and password (HTTP Basic).",
                                 headers={"WWW-Authenticate": "Basic"})
 

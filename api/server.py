@@ -52,7 +52,7 @@ class Integrations:
         if self.mcp is not None:
             from api.mcp_server import mcp_routes
 
-            routes += mcp_routes(self.mcp)
+            routes += mcp_routes(self.mcp, self.ui.settings)
         return routes
 
     def _count_refusal(self, client: str) -> None:

@@ -87,3 +87,30 @@ def test_tool_calls_are_rate_limited_per_client(server):
     results = session_run(url, work)
     assert [r.isError for r in results[:6]] == [False] * 6
     assert all(r.isError and "Too many requests" in r.content[0].text for r in results[6:])
+
+
+def test_with_an_app_login_mcp_clients_need_the_credentials():
+    import httpx
+    from starlette.applications import Starlette
+
+    from api.analysis import Analysis
+    from api.mcp_server import build_mcp, mcp_routes
+    from tests.harness import settings_for
+
+    settings = settings_for(APP_USERNAME="ada", APP_PASSWORD="s3cret-pass")
+    server = build_mcp(Analysis(market=None))
+    app = Starlette(routes=mcp_routes(server, settings))
+    request = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+    headers = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-06-18"}
+
+    async def calls():
+        async with server.session_manager.run():
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://app") as client:
+                anonymous = await client.post("/mcp", json=request, headers=headers)
+                right = await client.post("/mcp", json=request, headers=headers, auth=("ada", "s3cret-pass"))
+                return anonymous, right
+
+    anonymous, right = asyncio.run(calls())
+    assert anonymous.status_code == 401 and anonymous.headers["www-authenticate"] == "Basic"
+    assert right.status_code == 200, right.text
+    assert "stock_quote" in {tool["name"] for tool in right.json()["result"]["tools"]}
