@@ -69,6 +69,7 @@ class SmolTraderApp:
         extra_tools = {"trader": self.remote_tools.get("trader", []), "web_agent": self.remote_tools.get("web", [])}
         self.chat = ChatService(self.services, model_factory=model_factory, extra_tools=extra_tools)
         self.sessions = SessionStore(idle_seconds=self.settings.session_idle_minutes * 60)
+        self.integrations = None  # api.server.Integrations: MCP, runs API, /metrics (made by launch())
 
     # --- sessions -------------------------------------------------------------------------
     def session_for(self, request: gr.Request | None) -> Session:
@@ -86,6 +87,18 @@ class SmolTraderApp:
 
     def close(self) -> None:
         self.sessions.stop_sweeper()
+        if self.integrations is not None:
+            self.integrations.close()
+
+    def launch(self, **options) -> gr.Blocks:
+        """Build the UI and serve it with the MCP, runs and /metrics routes (`python app.py` and the tests)."""
+        from api.server import Integrations
+
+        demo = self.build()
+        self.integrations = Integrations(self)
+        # mcp_server=False: Gradio's own MCP server would publish every API endpoint, confirm_ticket included.
+        demo.launch(app_kwargs=self.integrations.app_kwargs(), mcp_server=False, ssr_mode=False, css=CSS, **options)
+        return demo
 
     # --- browser handlers -------------------------------------------------------------------
     def add_user_message(self, message: str, history: list):
@@ -231,17 +244,16 @@ def main() -> None:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     settings = load_settings()
-    demo = create_app(settings)
+    ui = SmolTraderApp(settings)
+    ui.start()
     auth = None
     if settings.app_username and settings.app_password:
         auth = [(settings.app_username, settings.app_password.reveal())]
-    demo.launch(
+    ui.launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0" if os.environ.get("SPACE_ID") else "127.0.0.1"),
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
         max_threads=max(40, settings.concurrency_limit * 2 + 8),
         auth=auth,
-        ssr_mode=False,
-        css=CSS,
     )
 
 

@@ -17,6 +17,7 @@ from agents.runner import TurnRun, trace_turn
 from agents.session import Session
 from agents.team import Team, build_team
 from commands import CommandContext, dispatch, is_command
+from telemetry.metrics import TurnTimer
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -47,6 +48,7 @@ class ChatService:
             self.model_choice = ModelChoice("custom", "custom")
             self.model_factory = model_factory
         self.extra_tools: dict[str, list] = extra_tools or {}  # Hub tools per member, never shadowing ours
+        self.metrics = getattr(services, "metrics", None)  # telemetry.metrics.Metrics, or None
 
     # -- the team -------------------------------------------------------------------------
     def team_for(self, session: Session, previous: TurnRun | None = None) -> Team:
@@ -70,28 +72,33 @@ class ChatService:
         session.touch()
         text, problem = clean_message(message, self.settings.max_message_chars)
         if problem:
+            self._count("invalid")
             yield [ChatItem(content=problem, kind="error")]
             return
         if is_command(text):
+            self._count("command")
             yield self.run_command(session, text)
             return
         if self.model_factory is None:
+            self._count("no_model")
             yield [ChatItem(content=self.model_choice.problem, kind="notice")]
             return
         with session.lock:
             if session.running is not None:
+                self._count("busy")
                 yield [ChatItem(content="The team is still working on your previous message. "
                                         "Press Stop first, or wait for the answer.", kind="notice")]
                 return
             previous = session.extras.get("last_run")
             run = TurnRun(lambda: self.team_for(session, previous), text, session_id=session.id, user_id=session.user,
                           tracing=self.services.tracing, secrets=self.settings.secret_values(),
-                          timeout_s=self.settings.turn_timeout_s)
+                          timeout_s=self.settings.turn_timeout_s, metrics=self.metrics)
             session.running = run
             session.extras["last_run"] = run
+        last: list[ChatItem] = []
+        timer = TurnTimer(self.metrics)
         try:
             run.start()
-            last: list[ChatItem] = []
             for last in run.updates():
                 yield last
             trace = trace_item(run.trace_id, run.trace_url)
@@ -104,6 +111,11 @@ class ChatService:
                 if session.running is run:
                     session.running = None
             session.touch()
+            timer.finish(run.stop_reason or ("error" if any(i.kind == "error" for i in last) else "done"))
+
+    def _count(self, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.turns.labels(outcome=outcome).inc()
 
     def run_command(self, session: Session, text: str) -> list[ChatItem]:
         ctx = CommandContext(session=session, services=self.services)

@@ -14,7 +14,7 @@ import time
 from collections import OrderedDict
 from typing import Any, Iterator
 
-from smolagents.memory import FinalAnswerStep
+from smolagents.memory import ActionStep, FinalAnswerStep, PlanningStep
 from smolagents.utils import AgentError, AgentGenerationError, AgentMaxStepsError
 
 from agents.messages import STATUS_DONE, STATUS_PENDING, ChatItem, chart
@@ -49,7 +49,7 @@ class TurnRun:
     """One turn of one session: start(), then iterate updates(); stop() from any thread."""
 
     def __init__(self, team: Any, task: str, *, session_id: str, user_id: str | None = None, tracing: Any = None,
-                 secrets: list[str] | None = None, timeout_s: float = 600.0):
+                 secrets: list[str] | None = None, timeout_s: float = 600.0, metrics: Any = None):
         # `team` may be a Team or a zero-argument callable building one: then it is built in the turn's
         # thread, after the first "Thinking…" message is already on its way to the person.
         self._team_factory = team if callable(team) and not hasattr(team, "manager") else None
@@ -60,6 +60,7 @@ class TurnRun:
         self.tracing = tracing
         self.secrets = [s for s in (secrets or []) if s]
         self.timeout_s = timeout_s
+        self.metrics = metrics  # telemetry.metrics.Metrics: step latency and model tokens
         self.renderer = StepRenderer(self._emit)
         self.trace_id: str | None = None
         self.trace_url: str | None = None
@@ -97,6 +98,8 @@ class TurnRun:
         elif kind == "delegation_end":
             self.renderer.delegation_end(*payload)
         elif kind == "member_step":
+            if self.metrics is not None:
+                self.metrics.observe_step(*payload)
             self.renderer.member_step(*payload)
         elif kind == "member_delta":
             self.renderer.member_delta(*payload)
@@ -121,6 +124,8 @@ class TurnRun:
                         continue  # drain: smolagents ends the run at the next step (interrupt switch)
                     if isinstance(event, FinalAnswerStep) and self._hit_max_steps():
                         self.renderer.hit_max_steps = True
+                    if self.metrics is not None and isinstance(event, (ActionStep, PlanningStep)):
+                        self.metrics.observe_step("manager", event)
                     self.renderer.manager_event(event)
                 trace.set_output(self.renderer.final_answer or "")
         except AgentError as exc:

@@ -18,17 +18,17 @@ class Services:
     settings: Settings
     market: Any = None  # market.client.MarketData: the shared, cached market-data client
     tracing: Any = None  # telemetry.Tracing, or None when nothing is configured
+    metrics: Any = None  # telemetry.metrics.Metrics: this app's Prometheus metrics
 
 
 def build_services(settings: Settings) -> Services:
     from agents import compat
     from market.client import MarketData
     from telemetry import Tracing
+    from telemetry.metrics import Metrics
 
     compat.install()
-
-    return Services(
-        settings=settings,
-        market=MarketData.from_settings(settings),
-        tracing=Tracing.from_settings(settings),
-    )
+    metrics = Metrics()
+    market = MarketData.from_settings(settings)
+    market.metrics = metrics
+    return Services(settings=settings, market=market, tracing=Tracing.from_settings(settings), metrics=metrics)

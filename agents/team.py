@@ -18,6 +18,7 @@ from agents.prompts import load_prompts, smolagents_templates
 from agents.sealed_executor import SealedExecutor, seal
 from agents.streaming import can_stream, run_member
 from agents.toolsets import trader_toolset
+from telemetry.metrics import instrument_tools
 from tools.untrusted import cap, label_untrusted
 from tools.web import ReadPageTool, WebSearchTool
 
@@ -127,6 +128,7 @@ def build_team(services: Any, session: Any, model: Any, extra_tools: dict[str, l
     trader_tool_list = trader_toolset(services, session)
     trader_tool_list += without_clashes(trader_tool_list, extra_tools.get("trader", []))
     _attach_sinks(trader_tool_list, sink)
+    instrument_tools([*web_tools, *trader_tool_list], getattr(services, "metrics", None))
     trader = CodeAgent(
         tools=trader_tool_list,
         prompt_templates=smolagents_templates("code_agent.yaml"),

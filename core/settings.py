@@ -159,6 +159,12 @@ class Settings:
     # --- #17 forecasts, news, sizing ---
 
     # --- #18 MCP, runs API, metrics ---
+    mcp_enabled: bool = True  # serve the read-only analysis tools over MCP at /mcp
+    api_rate_per_minute: int = 30  # per client: MCP tool calls and new runs (until quota/ takes over)
+    runs_max_queued: int = 3  # unfinished runs one workspace may have at once
+    runs_keep: int = 200  # finished runs kept per workspace (oldest dropped first)
+    metrics_token: Secret = field(default_factory=lambda: Secret(""))  # bearer token for /metrics
+    space_id: str = ""  # set by Hugging Face on a Space; /metrics is off there unless METRICS_TOKEN is set
 
     # --- #11 streaming ---
 
@@ -167,6 +173,11 @@ class Settings:
     @property
     def alpaca_configured(self) -> bool:
         return bool(self.alpaca_api_key) and bool(self.alpaca_secret_key)
+
+    @property
+    def metrics_exposed(self) -> bool:
+        """/metrics is served when a token protects it, or when the app is not a public Space."""
+        return bool(self.metrics_token) or not self.space_id
 
     @property
     def live_trading(self) -> bool:
@@ -250,6 +261,12 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv_path: str | None 
         # --- #15 watchlists, alerts, briefs ---
         # --- #17 forecasts, news, sizing ---
         # --- #18 MCP, runs API, metrics ---
+        mcp_enabled=_bool(env, "MCP_ENABLED", True),
+        api_rate_per_minute=_number(env, "API_RATE_PER_MINUTE", 30, minimum=1, cast=int),
+        runs_max_queued=_number(env, "RUNS_MAX_QUEUED", 3, minimum=1, cast=int),
+        runs_keep=_number(env, "RUNS_KEEP", 200, minimum=1, cast=int),
+        metrics_token=_secret(env, "METRICS_TOKEN"),
+        space_id=_text(env, "SPACE_ID"),
         # --- #11 streaming ---
         # --- #16/#19 provenance and evals ---
     )

@@ -14,8 +14,10 @@ from typing import Any, Callable, Hashable
 
 
 class TTLCache:
-    def __init__(self, max_entries: int = 2048, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, max_entries: int = 2048, clock: Callable[[], float] = time.monotonic,
+                 on_lookup: Callable[[Hashable, bool], None] | None = None):
         self.max_entries = max_entries
+        self.on_lookup = on_lookup  # called with (key, hit) for metrics; a waiter on another's fetch is a hit
         self._clock = clock
         self._entries: dict[Hashable, tuple[float, Any]] = {}  # key -> (expires_at, value)
         self._flights: dict[Hashable, Future] = {}
@@ -26,21 +28,26 @@ class TTLCache:
         """The fresh cached value for `key`, or None."""
         with self._lock:
             entry = self._entries.get(key)
-            if entry is not None and entry[0] > self._clock():
-                return entry[1]
-        return None
+            if entry is None or entry[0] <= self._clock():
+                return None  # not counted: the caller's get_or_fetch() counts the miss
+        if self.on_lookup is not None:
+            self.on_lookup(key, True)
+        return entry[1]
 
     def get_or_fetch(self, key: Hashable, ttl_s: float, fetch: Callable[[], Any]) -> Any:
         """The cached value for `key`, fetching it (once, however many callers ask) when missing or stale."""
         now = self._clock()
         with self._lock:
             entry = self._entries.get(key)
-            if entry is not None and entry[0] > now:
-                return entry[1]
-            flight = self._flights.get(key)
-            leader = flight is None
+            fresh = entry is not None and entry[0] > now
+            flight = None if fresh else self._flights.get(key)
+            leader = not fresh and flight is None
             if leader:
                 flight = self._flights[key] = Future()
+        if self.on_lookup is not None:
+            self.on_lookup(key, not leader)
+        if fresh:
+            return entry[1]
         if not leader:
             return flight.result()
         try:

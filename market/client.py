@@ -107,7 +107,8 @@ class MarketData:
         self.rate_limit_retries = rate_limit_retries
         self.backoff_s = backoff_s
         self.max_workers = max_workers
-        self.cache = TTLCache()
+        self.cache = TTLCache(on_lookup=self._count_lookup)
+        self.metrics = None  # telemetry.metrics.Metrics (set by build_services): cache hits/misses, upstream errors
         self._sleep = sleep
         self._session = yahoo_session(base_url, timeout_s)
         self._session_lock = threading.Lock()
@@ -129,11 +130,17 @@ class MarketData:
                 return fetch_yahoo(kind, key, options, session=self._session, timeout_s=self.timeout_s)
             except Exception as exc:  # yfinance/requests/curl raise many types; translate() sorts them
                 error = errors.translate(exc, what)
+                if self.metrics is not None:
+                    self.metrics.market_upstream_errors.labels(kind=kind, error=type(error).__name__).inc()
                 if isinstance(error, errors.RateLimited) and attempt < self.rate_limit_retries:
                     self._sleep(self.backoff_s * (2 ** attempt))
                     attempt += 1
                     continue
                 raise error from exc
+
+    def _count_lookup(self, key, hit: bool) -> None:
+        if self.metrics is not None:
+            self.metrics.market_cache.labels(kind=str(key[0]), result="hit" if hit else "miss").inc()
 
     # --- public API ---------------------------------------------------------------------
     def info(self, symbol: str) -> dict:

@@ -24,10 +24,8 @@ def running_app(tmp_path: Path, model_factory: Callable[[], Any] | None, **env: 
     with local_stack(tmp_path, **env) as stack:
         ui = app.SmolTraderApp(stack.settings, stack.services, model_factory=model_factory)
         ui.start()
-        demo = ui.build()
         port = free_port()
-        demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, ssr_mode=False,
-                    css=app.CSS)
+        demo = ui.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
         try:
             yield f"http://127.0.0.1:{port}/", stack, ui
         finally:

@@ -65,6 +65,7 @@ class TradingDesk:
         self.history_of = history_of
         self.tickets = TicketBook(ttl_s=float(settings().ticket_ttl_s))
         self._executed_dates: list[str] = []
+        self.metrics = None  # telemetry.metrics.Metrics (set by build_desk): orders by broker and status
         self._lock = threading.RLock()
 
     def __repr__(self) -> str:
@@ -188,6 +189,7 @@ class TradingDesk:
             except (TradingInputError, BrokerError) as exc:
                 return [_error(f"Ticket {ticket.id} was not sent: {_message(exc)}. Confirm again to retry.", ticket)]
             if not report.passed:
+                self._count_order("refused")
                 ticket.status, ticket.risk = REFUSED, report
                 ticket.error = report.summary()
                 return [_error(f"Ticket {ticket.id} was refused by the risk gate at confirmation, nothing was sent:"
@@ -196,6 +198,7 @@ class TradingDesk:
             try:
                 order = self.broker.submit(ticket.order)
             except BrokerError as exc:
+                self._count_order("retryable_error" if exc.retryable else "failed")
                 if exc.retryable:
                     ticket.status = PENDING  # same client_order_id next time, so a retry can't double-place
                     return [_error(f"The broker could not be reached for ticket {ticket.id}: {exc.user_message} "
@@ -203,10 +206,12 @@ class TradingDesk:
                 ticket.status, ticket.error = FAILED, exc.user_message
                 return [_error(f"Ticket {ticket.id} failed at the broker: {exc.user_message}", ticket)]
             except Exception as exc:  # an unknown failure: keep the ticket retryable, idempotently
+                self._count_order("retryable_error")
                 ticket.status = PENDING
                 return [_error(f"Ticket {ticket.id} hit an unexpected error ({type(exc).__name__}). "
                                "Confirm again to retry; it can never place two orders.", ticket)]
             ticket.status, ticket.result = EXECUTED, order
+            self._count_order(str(getattr(order, "status", None) or "submitted"))
             ticket.history.append(f"confirmed by {actor or 'this session'}")
             self._executed_dates.append(trading_date(self.now()))
         items = [_notice(views.order_result_text(order), ticket, title=f"Ticket {ticket.id} executed")]
@@ -215,6 +220,10 @@ class TradingDesk:
         except BrokerError:
             pass
         return items
+
+    def _count_order(self, status: str) -> None:
+        if self.metrics is not None:
+            self.metrics.orders.labels(broker=self.broker.kind, status=status).inc()
 
     def reject(self, ticket_id: str, actor: str | None) -> list[ChatItem]:
         with self._lock:
@@ -366,8 +375,10 @@ def build_desk(services, *, session_id: str, user: str | None, now: Callable[[],
         account_id = f"user:{user}" if user else f"session:{session_id}"
         broker = PaperBroker(settings.paper_ledger_path, account_id, starting_cash=settings.paper_starting_cash,
                              price_of=price_of, now=now)
-    return TradingDesk(broker, settings=lambda: services.settings, price_of=price_of, now=now, user=user,
+    desk = TradingDesk(broker, settings=lambda: services.settings, price_of=price_of, now=now, user=user,
                        history_of=history_from_market(services.market))
+    desk.metrics = getattr(services, "metrics", None)
+    return desk
 
 
 def desk_for(session, services) -> TradingDesk:

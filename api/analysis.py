@@ -1,0 +1,88 @@
+"""The read-only analysis tools as plain functions, for MCP clients: a thin adapter over the agents' tools.
+
+Each function calls the same tool class the trader agent uses (tools/market.py, tools/indicators.py,
+tools/charts.py, tools/backtest.py), bound to the app's shared cached `MarketData`, so a figure here is
+the figure the chat shows. Nothing here can reach a ticket, an order, a broker or a person's data:
+it is handed only the market-data client.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tools.backtest import BacktestStrategyTool
+from tools.charts import PerformanceChartTool, PriceChartTool
+from tools.indicators import TechnicalIndicatorsTool
+from tools.market import (
+    CompanyProfileTool,
+    CompareStocksTool,
+    PriceHistoryTool,
+    StockNewsTool,
+    StockQuoteTool,
+    SymbolSearchTool,
+)
+
+TEXT_TOOLS = {
+    "stock_quote": StockQuoteTool,
+    "price_history": PriceHistoryTool,
+    "company_profile": CompanyProfileTool,
+    "stock_news": StockNewsTool,
+    "symbol_search": SymbolSearchTool,
+    "compare_stocks": CompareStocksTool,
+    "technical_indicators": TechnicalIndicatorsTool,
+}
+CHART_TOOLS = {"price_chart": PriceChartTool, "performance_chart": PerformanceChartTool}
+
+
+def as_text(result: Any) -> str:
+    """A tool's result as text (tools return text today; structured results are shown as JSON)."""
+    if isinstance(result, str):
+        return result
+    for method in ("to_text", "text"):
+        render = getattr(result, method, None)
+        if callable(render):
+            return render()
+    to_dict = getattr(result, "to_dict", None)
+    return json.dumps(to_dict() if callable(to_dict) else result, default=str)
+
+
+class Analysis:
+    """The read-only tools over one shared market-data client; each call is independent."""
+
+    def __init__(self, market: Any, tool_counter=None):
+        self.market = market
+        self.tool_counter = tool_counter  # callable(tool_name, ok: bool), e.g. the tool-call metrics
+
+    def _count(self, name: str, text: str) -> None:
+        if self.tool_counter is not None:
+            self.tool_counter(name, not text.startswith("Error"))
+
+    def text(self, name: str, **arguments: Any) -> str:
+        """Run the text tool `name` (a key of TEXT_TOOLS)."""
+        tool = TEXT_TOOLS[name]()
+        tool.data_client = self.market
+        text = as_text(tool.forward(**arguments))
+        self._count(name, text)
+        return text
+
+    def chart(self, name: str, **arguments: Any) -> dict:
+        """Run the chart tool `name`: {"summary": text, "figure": plotly JSON or None}."""
+        figures: list = []
+        tool = CHART_TOOLS[name](on_figure=lambda figure, title: figures.append(figure))
+        tool.data_client = self.market
+        summary = as_text(tool.forward(**arguments)).replace("Chart shown to the user", "Chart built")
+        self._count(name, summary)
+        figure = json.loads(figures[-1].to_json()) if figures else None
+        return {"summary": summary, "figure": figure}
+
+    def backtest(self, symbol: str, spec: Any, period: str | None = None, interval: str | None = None) -> str:
+        """One backtest in a throwaway lab (nothing is remembered between calls)."""
+        from backtest.lab import StrategyLab
+
+        def history_of(sym: str, per: str = "5y", itv: str = "1d"):
+            return self.market.history(sym, period=per, interval=itv)
+
+        text = as_text(BacktestStrategyTool(history_of, StrategyLab()).forward(symbol, spec, period, interval))
+        self._count("backtest_strategy", text)
+        return text

@@ -1,0 +1,70 @@
+"""Who is calling: the workspace key of an HTTP client and the session it maps to.
+
+`session_for_workspace()` is the ONE function that turns an API client's workspace key into a
+`Session`. For now it keys the app's SessionStore by that value; the workspace layer (lasting
+workspaces in DATA_DIR, key validation) takes it over by changing only this function.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import re
+import secrets
+from typing import Any, Mapping
+
+from core.errors import UserError
+
+WORKSPACE_HEADER = "X-Smol-Workspace"
+KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
+SESSION_PREFIX = "api-workspace:"  # never collides with a browser's session hash
+
+
+class BadWorkspaceKey(UserError):
+    pass
+
+
+def new_workspace_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def workspace_key(headers: Mapping[str, str]) -> str | None:
+    """The client's workspace key from the `X-Smol-Workspace` header, None when absent; malformed keys raise."""
+    raw = (headers.get(WORKSPACE_HEADER) or "").strip()
+    if not raw:
+        return None
+    if not KEY_RE.match(raw):
+        raise BadWorkspaceKey(f"{WORKSPACE_HEADER} must be 16-128 letters, digits, '-' or '_' "
+                              "(keep it secret: whoever holds it sees the workspace).")
+    return raw
+
+
+def session_for_workspace(ui: Any, key: str):
+    """The session an API client with workspace `key` works in (the lead points this at the workspace layer)."""
+    session = ui.sessions.get(SESSION_PREFIX + key)
+    session.workspace = key
+    return session
+
+
+def client_key(host: str | None) -> str:
+    """What a rate limit counts against: the client's address (a fresh workspace key must not reset it)."""
+    return f"address:{host or 'unknown'}"
+
+
+def login_required(settings: Any) -> bool:
+    """The app has a username/password login (APP_USERNAME/APP_PASSWORD): API clients need it too."""
+    return bool(settings.app_username and settings.app_password)
+
+
+def basic_auth_ok(authorization: str | None, settings: Any) -> bool:
+    """Does an `Authorization: Basic ...` header carry the app's username and password?"""
+    scheme, _, encoded = (authorization or "").partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        username, _, password = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return hmac.compare_digest(username.encode(), settings.app_username.encode()) & \
+        hmac.compare_digest(password.encode(), settings.app_password.reveal().encode())
