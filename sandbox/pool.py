@@ -1,0 +1,78 @@
+"""Where workers come from: one pre-warmed spare, and a sweeper that ends idle workers.
+
+The pool makes the app process non-dumpable when it is created (before any worker exists). A new
+code agent's first step takes the spare (already imported and confined, waiting) and a new spare is
+spawned in its place, so no step pays the interpreter's import time unless two are needed at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from typing import Any
+
+from sandbox.hardening import make_undumpable
+from sandbox.process import WorkerProcess
+
+
+class WorkerPool:
+    def __init__(self, memory_mb: int, idle_s: float, spare: bool = True):
+        self.memory_mb = memory_mb
+        self.idle_s = idle_s
+        self.keep_spare = spare
+        self.undumpable = make_undumpable()
+        self._lock = threading.Lock()
+        self._spare: WorkerProcess | None = None
+        self._watched: "weakref.WeakSet[Any]" = weakref.WeakSet()
+        self._sweeper: threading.Thread | None = None
+        self._closed = threading.Event()
+        if spare:
+            self._spare = WorkerProcess(memory_mb)
+
+    def take(self) -> WorkerProcess:
+        """A worker for one code agent (the spare when there is one); a new spare starts in its place."""
+        with self._lock:
+            worker, self._spare = self._spare, None
+            if worker is not None and not worker.alive():
+                worker.release()
+                worker = None
+            if self.keep_spare and not self._closed.is_set():
+                self._spare = WorkerProcess(self.memory_mb)
+        return worker or WorkerProcess(self.memory_mb)
+
+    def watch(self, executor: Any) -> None:
+        """Let the sweeper end this executor's worker after `idle_s` without a step."""
+        with self._lock:
+            self._watched.add(executor)
+            if self._sweeper is None:
+                self._sweeper = threading.Thread(target=self._sweep, name="sandbox-sweeper", daemon=True)
+                self._sweeper.start()
+
+    def sweep(self, now: float | None = None) -> int:
+        now = time.monotonic() if now is None else now
+        return sum(1 for executor in list(self._watched) if executor.end_if_idle(now, self.idle_s))
+
+    def _sweep(self) -> None:
+        while not self._closed.wait(min(30.0, max(0.5, self.idle_s / 4))):
+            self.sweep()
+
+    def close(self) -> None:
+        self._closed.set()
+        with self._lock:
+            spare, self._spare = self._spare, None
+        if spare is not None:
+            spare.release()
+
+
+_pools: dict[tuple[int, float], WorkerPool] = {}
+_pools_lock = threading.Lock()
+
+
+def shared_pool(memory_mb: int, idle_s: float) -> WorkerPool:
+    """The app's pool for these limits (created on first use)."""
+    with _pools_lock:
+        pool = _pools.get((memory_mb, idle_s))
+        if pool is None:
+            pool = _pools[(memory_mb, idle_s)] = WorkerPool(memory_mb, idle_s)
+        return pool
