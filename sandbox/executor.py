@@ -58,12 +58,11 @@ class SandboxExecutor(PythonExecutor):
 
     # -- smolagents' PythonExecutor interface --------------------------------------------------
     def send_tools(self, tools: dict[str, Any]) -> None:
-        """Called at the start of every run: record the callables; claim a worker (its import overlaps the model call)."""
+        """Called at the start of every run: record the callables (the worker is claimed at the first step)."""
         with self._lock:
             self._callables = {name: self._wrap(name, target) for name, target in tools.items()}
             self._stop_requested = False
             self._mark_unsynced()
-            self._worker()
 
     def send_variables(self, variables: dict[str, Any]) -> None:
         with self._lock:

@@ -131,6 +131,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--memory-mb", type=int, default=1024)
     parser.add_argument("--test-raw-exec", action="store_true")
     args = parser.parse_args(argv)
+    os.nice(5)  # imports and model code yield the CPU to the app's own threads
     channel = Channel(0, _private_output_fd())
     from smolagents import local_python_executor as interpreter
 
