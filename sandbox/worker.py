@@ -61,10 +61,12 @@ class Worker:
         while True:
             message = self.channel.receive()
             op = message.get("op")
-            if op == "setup":
+            if op == "setup":  # the variables so far are kept
+                state = self.executor.state
                 self.executor = self.interpreter.LocalPythonExecutor(
                     list(message["imports"]), timeout_seconds=None,
                     max_print_outputs_length=message.get("max_print_chars"))
+                self.executor.state = state
                 self.executor.send_tools({"final_answer": _final_answer})
                 self.channel.send({"op": "ok"})
             elif op == "tools":
