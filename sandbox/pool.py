@@ -17,8 +17,9 @@ from sandbox.process import WorkerProcess
 
 
 class WorkerPool:
-    def __init__(self, memory_mb: int, idle_s: float, spare: bool = True):
+    def __init__(self, memory_mb: int, idle_s: float, spare: bool = True, test_raw_exec: bool = False):
         self.memory_mb = memory_mb
+        self.test_raw_exec = test_raw_exec  # tests only: workers also accept plain Python ("raw")
         self.idle_s = idle_s
         self.keep_spare = spare
         self.undumpable = make_undumpable()
@@ -28,7 +29,7 @@ class WorkerPool:
         self._sweeper: threading.Thread | None = None
         self._closed = threading.Event()
         if spare:
-            self._spare = WorkerProcess(memory_mb)
+            self._spare = self._spawn()
 
     def take(self) -> WorkerProcess:
         """A worker for one code agent (the spare when there is one); a new spare starts in its place."""
@@ -38,8 +39,11 @@ class WorkerPool:
                 worker.release()
                 worker = None
             if self.keep_spare and not self._closed.is_set():
-                self._spare = WorkerProcess(self.memory_mb)
-        return worker or WorkerProcess(self.memory_mb)
+                self._spare = self._spawn()
+        return worker or self._spawn()
+
+    def _spawn(self) -> WorkerProcess:
+        return WorkerProcess(self.memory_mb, test_raw_exec=self.test_raw_exec)
 
     def watch(self, executor: Any) -> None:
         """Let the sweeper end this executor's worker after `idle_s` without a step."""
