@@ -87,6 +87,11 @@ class SandboxExecutor(PythonExecutor):
     def worker(self) -> WorkerProcess | None:
         return self._holder[0]
 
+    @property
+    def busy(self) -> bool:
+        """A code step is running (in the worker, or in a tool it called)."""
+        return self._busy
+
     def _worker(self) -> WorkerProcess:
         worker = self._holder[0]
         if worker is None or not worker.alive():

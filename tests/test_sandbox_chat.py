@@ -76,7 +76,7 @@ def test_stop_kills_a_running_step_and_the_next_turn_works(stack):
     while time.monotonic() < deadline:  # wait until the loop is really running in its worker
         team = session.running.team if session.running else None
         executor = team.manager.python_executor if team else None
-        if executor is not None and executor._busy and executor.worker is not None \
+        if executor is not None and executor.busy and executor.worker is not None \
                 and executor.worker.hardening is not None:
             break
         time.sleep(0.02)
