@@ -1,8 +1,8 @@
 """Model code isolation: what the worker process costs.
 
 Per code step, worker vs smolagents' in-process interpreter (a plain step, and one with a tool call);
-worker cold start (spawn -> imported and confined) and warm-spare start (a new session's first step
-with the spare waiting); memory of an active worker (RSS / USS / PSS) and of an idle session (the
+the zygote's cold start (once per app), a worker's cold start (fork of the zygote -> confined, ready)
+and warm-spare start (a new session's first step with the spare waiting); memory of an active worker (RSS / USS / PSS) and of an idle session (the
 app-side team of a session whose worker has ended).
 Prints a table; asserts nothing. Run: python -m benchmarks.bench_sandbox
 """
@@ -19,7 +19,7 @@ from smolagents.local_python_executor import LocalPythonExecutor
 
 from sandbox.executor import SandboxExecutor
 from sandbox.pool import WorkerPool
-from sandbox.process import WorkerProcess
+from sandbox.process import Zygote
 
 IMPORTS = ["json", "math", "datetime", "statistics", "re"]
 STEP = "import statistics\nprices = [100 + i * 0.5 for i in range(50)]\navg = statistics.mean(prices)\nprint(round(avg, 2))"
@@ -87,13 +87,23 @@ def main() -> None:
                      f"+{worker - in_process:.2f} ms median"))
 
     cold = []
-    for _ in range(5):
+    for _ in range(3):
         start = time.perf_counter()
-        process = WorkerProcess(1024)
-        process.wait_ready(120)
+        zygote = Zygote()
+        zygote.fork(1024).wait_ready(120)
         cold.append((time.perf_counter() - start) * 1000)
-        process.release()
-    rows.append(("worker cold start (spawn, import, confine)", f"{statistics.median(cold):.0f} ms", "median of 5"))
+        zygote.close()
+    rows.append(("zygote cold start (spawn, import smolagents) + first worker",
+                 f"{statistics.median(cold):.0f} ms", "median of 3; once per app"))
+    forks = []
+    for _ in range(10):
+        start = time.perf_counter()
+        worker = pool._fork()
+        worker.wait_ready(60)
+        forks.append((time.perf_counter() - start) * 1000)
+        worker.release()
+    rows.append(("worker cold start (fork of the zygote, confine, ready)", f"{statistics.median(forks):.1f} ms",
+                 "median of 10"))
 
     warm = []
     for _ in range(5):

@@ -105,7 +105,10 @@ class SandboxExecutor(PythonExecutor):
             self._holder[0].synced = False
 
     def _ready(self) -> WorkerProcess:
-        worker = self._worker()
+        try:
+            worker = self._worker()
+        except WorkerFailed as exc:
+            raise InterpreterError(f"The Python worker could not start ({exc}). Try the step again.") from None
         try:
             worker.wait_ready(self.start_timeout_s)
             if not worker.synced:
@@ -176,10 +179,7 @@ class SandboxExecutor(PythonExecutor):
     def _why_gone(self, worker: WorkerProcess) -> str:
         if self._stop_requested:
             return "Stopped by the person: the running code was ended"
-        code = worker.exit_code()
-        if code == 3:
-            return f"The code needed more memory than a worker may use ({worker.memory_mb} MB) and was stopped"
-        return f"The Python worker ended unexpectedly (exit code {code})"
+        return "The Python worker ended unexpectedly"
 
     def _ended(self, worker: WorkerProcess, why: str) -> InterpreterError:
         self._lose(worker, why.split(":")[0].lower())

@@ -1,8 +1,8 @@
-"""Where workers come from: one pre-warmed spare, and a sweeper that ends idle workers.
+"""Where workers come from: a zygote, one pre-forked spare, and a sweeper that ends idle workers.
 
-The pool makes the app process non-dumpable when it is created (before any worker exists). A new
-code agent's first step takes the spare (already imported and confined, waiting) and a new spare is
-spawned in its place, so no step pays the interpreter's import time unless two are needed at once.
+The pool makes the app process non-dumpable when it is created (before any worker exists) and starts
+the zygote (the only process that pays smolagents' import). A new code agent's first step takes the
+spare (forked, confined, waiting) and a new spare is forked in its place.
 """
 
 from __future__ import annotations
@@ -13,37 +13,58 @@ import weakref
 from typing import Any
 
 from sandbox.hardening import make_undumpable
-from sandbox.process import WorkerProcess
+from sandbox.process import WorkerFailed, WorkerProcess, Zygote
 
 
 class WorkerPool:
     def __init__(self, memory_mb: int, idle_s: float, spare: bool = True, test_raw_exec: bool = False):
         self.memory_mb = memory_mb
-        self.test_raw_exec = test_raw_exec  # tests only: workers also accept plain Python ("raw")
         self.idle_s = idle_s
         self.keep_spare = spare
-        self.undumpable = make_undumpable()
+        self.test_raw_exec = test_raw_exec  # tests only: workers also accept plain Python ("raw")
+        self.undumpable = make_undumpable()  # before any worker exists
         self._lock = threading.Lock()
+        self._zygote_lock = threading.Lock()
+        self._zygote = Zygote()
         self._spare: WorkerProcess | None = None
         self._watched: "weakref.WeakSet[Any]" = weakref.WeakSet()
         self._sweeper: threading.Thread | None = None
         self._closed = threading.Event()
         if spare:
-            self._spare = self._spawn()
+            self._refill_soon()
+
+    def _fork(self) -> WorkerProcess:
+        with self._zygote_lock:
+            if not self._zygote.alive():
+                self._zygote.close()
+                self._zygote = Zygote()
+            zygote = self._zygote
+        return zygote.fork(self.memory_mb, self.test_raw_exec)
+
+    def _refill_soon(self) -> None:
+        threading.Thread(target=self._refill, name="sandbox-spare", daemon=True).start()
+
+    def _refill(self) -> None:
+        try:
+            worker = self._fork()
+        except WorkerFailed:
+            return
+        with self._lock:
+            if self._spare is None and not self._closed.is_set():
+                self._spare = worker
+                return
+        worker.release()
 
     def take(self) -> WorkerProcess:
-        """A worker for one code agent (the spare when there is one); a new spare starts in its place."""
+        """A worker for one code agent (the spare when there is one); a new spare is forked in its place."""
         with self._lock:
             worker, self._spare = self._spare, None
-            if worker is not None and not worker.alive():
-                worker.release()
-                worker = None
-            if self.keep_spare and not self._closed.is_set():
-                self._spare = self._spawn()
-        return worker or self._spawn()
-
-    def _spawn(self) -> WorkerProcess:
-        return WorkerProcess(self.memory_mb, test_raw_exec=self.test_raw_exec)
+        if worker is not None and not worker.alive():
+            worker.release()
+            worker = None
+        if self.keep_spare and not self._closed.is_set():
+            self._refill_soon()
+        return worker or self._fork()
 
     def watch(self, executor: Any) -> None:
         """Let the sweeper end this executor's worker after `idle_s` without a step."""
@@ -67,6 +88,8 @@ class WorkerPool:
             spare, self._spare = self._spare, None
         if spare is not None:
             spare.release()
+        with self._zygote_lock:
+            self._zygote.close()
 
 
 _pools: dict[tuple[int, float], WorkerPool] = {}

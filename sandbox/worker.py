@@ -1,11 +1,11 @@
-"""The worker process: smolagents' own interpreter, confined, talking JSON lines with the app.
+"""The worker processes: smolagents' own interpreter, confined, talking JSON lines with the app.
 
-Started by the app as a fresh interpreter (`python -m sandbox.worker --root DIR --memory-mb N`)
-with an environment built from an allowlist. It imports what model code may use, then confines
-itself (sandbox.hardening: no network, an empty root, no capabilities, a memory limit) and only then
-says "ready". Tools and team members are stubs that send (name, args, kwargs) to the app and wait for
-the plain-data answer. Messages from the app arrive on fd 0; messages to the app leave on a private
-copy of fd 1; fds 1 and 2 themselves point at /dev/null so stray writes cannot corrupt the protocol.
+The app starts one zygote as a fresh interpreter (`python -m sandbox.worker --control-fd N`), never a fork
+of itself, with an environment built from an allowlist. The zygote imports what model code may use, then
+waits; for each worker the app asks for, it forks a child that confines itself (sandbox.hardening: no
+network, an empty root, no capabilities, a memory limit) and only then says "ready". Tools and team
+members are stubs that send (name, args, kwargs) to the app and wait for the plain-data answer. Each
+worker talks to the app over its own two pipes; fds 0-2 of the zygote point at /dev/null.
 
 This module imports only the standard library, smolagents and sandbox (never settings).
 """
@@ -14,8 +14,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
+import random
 import re
+import signal
+import socket
 import sys
 from typing import Any
 
@@ -39,7 +43,7 @@ def _exception_type(name: str) -> type:
 
 
 class Worker:
-    def __init__(self, channel: Channel, interpreter: Any, allow_raw: bool = False):
+    def __init__(self, channel: Channel | None, interpreter: Any, allow_raw: bool = False):
         self.channel = channel
         self.interpreter = interpreter  # the smolagents.local_python_executor module
         self.allow_raw = allow_raw
@@ -117,35 +121,67 @@ def _text(exc: BaseException) -> str:
         return type(exc).__name__
 
 
-def _private_output_fd() -> int:
-    """A private copy of stdout for the protocol; fds 1 and 2 then go to /dev/null."""
-    out = os.dup(1)
-    null = os.open(os.devnull, os.O_RDWR)
-    os.dup2(null, 1)
-    os.dup2(null, 2)
-    os.close(null)
-    return out
+def prepare(interpreter: Any) -> None:
+    """What every worker needs before the root directory disappears: modules, the format guard, a warm interpreter."""
+    for name in PRELOADED:
+        importlib.import_module(name)
+    format_guard.install(interpreter)
+    Worker(None, interpreter).executor("x = 1")  # the interpreter's own lazy paths
+
+
+def run_worker(interpreter: Any, channel: Channel, root: str, memory_mb: int, allow_raw: bool) -> None:
+    """One worker: confine, say ready, serve until the app closes the pipe."""
+    random.seed()  # not the sequence every sibling inherited from the zygote
+    worker = Worker(channel, interpreter, allow_raw=allow_raw)
+    report = confine(root, memory_mb)
+    sys.path[:] = []
+    channel.send({"op": "ready", "hardening": report})
+    worker.serve()
+
+
+def zygote(interpreter: Any, control: socket.socket) -> None:
+    """Fork one worker per request from the app: (root, memory limit, raw flag) and the worker's two pipe ends.
+
+    The zygote is a clean process (the app's allowlisted environment, no secret), so forking it is safe;
+    each child confines itself before it says ready."""
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
+    while True:
+        try:
+            data, fds, _flags, _addr = socket.recv_fds(control, 4096, 2)
+        except OSError:
+            return
+        if not data or len(fds) != 2:
+            return
+        request = json.loads(data)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                control.close()
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                os.dup2(fds[0], 0)
+                os.close(fds[0])
+                run_worker(interpreter, Channel(0, fds[1]), request["root"], int(request["memory_mb"]),
+                           bool(request.get("raw")))
+            finally:
+                os._exit(0)
+        for fd in fds:
+            os.close(fd)
+        control.sendall(json.dumps({"pid": pid}).encode() + b"\n")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--root", required=True)
-    parser.add_argument("--memory-mb", type=int, default=1024)
-    parser.add_argument("--test-raw-exec", action="store_true")
+    parser.add_argument("--control-fd", type=int, required=True)
     args = parser.parse_args(argv)
     os.nice(5)  # imports and model code yield the CPU to the app's own threads
-    channel = Channel(0, _private_output_fd())
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):  # stray writes go nowhere; each worker gets its own pipes
+        os.dup2(null, fd)
+    os.close(null)
     from smolagents import local_python_executor as interpreter
 
-    for name in PRELOADED:
-        importlib.import_module(name)
-    format_guard.install(interpreter)
-    worker = Worker(channel, interpreter, allow_raw=args.test_raw_exec)
-    worker.executor("x = 1")  # warm the interpreter's own lazy paths before the root disappears
-    report = confine(args.root, args.memory_mb)
-    sys.path[:] = []
-    channel.send({"op": "ready", "hardening": report})
-    worker.serve()
+    prepare(interpreter)
+    zygote(interpreter, socket.socket(fileno=args.control_fd))
 
 
 if __name__ == "__main__":

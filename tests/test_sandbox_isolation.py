@@ -41,10 +41,12 @@ def app_secrets(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def worker(app_secrets):
-    worker = WorkerProcess(512, test_raw_exec=True)
+    pool = WorkerPool(512, 600, spare=False, test_raw_exec=True)
+    worker = pool.take()
     worker.wait_ready(60)
     yield worker
     worker.release()
+    pool.close()
 
 
 def raw(worker: WorkerProcess, source: str):

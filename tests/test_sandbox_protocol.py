@@ -9,7 +9,7 @@ from smolagents.local_python_executor import InterpreterError
 
 from sandbox.executor import SandboxExecutor
 from sandbox.pool import WorkerPool
-from sandbox.process import WorkerProcess, worker_environment
+from sandbox.process import worker_environment
 from sandbox.protocol import Channel, ProtocolError, check_message, encode
 
 
@@ -153,13 +153,18 @@ def test_the_spare_worker_is_ready_before_it_is_needed(pool):
         worker.release()
 
 
-def test_a_worker_is_a_fresh_interpreter_not_a_fork(monkeypatch):
+def test_workers_come_from_a_clean_zygote_not_from_the_app(monkeypatch):
     monkeypatch.setenv("HF_TOKEN", "hf_canary_fork")
-    worker = WorkerProcess(512, test_raw_exec=True)
+    pool = WorkerPool(512, 600, spare=False, test_raw_exec=True)
+    worker = pool.take()
     try:
         worker.wait_ready(60)
-        worker.channel.send({"op": "raw", "code": "import sys\nresult = sorted(sys.modules)"})
-        modules = worker.channel.receive(30)["output"]
+        worker.channel.send({"op": "raw", "code": "import sys, os\nresult = [sorted(sys.modules), dict(os.environ)]"})
+        modules, environ = worker.channel.receive(30)["output"]
         assert "agents" not in modules and "core.settings" not in modules and "pytest" not in modules
+        assert "HF_TOKEN" not in environ and set(environ) <= {"PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "HOME",
+                                                             "PYTHONPATH", "PYTHONDONTWRITEBYTECODE",
+                                                             "PYTHONNOUSERSITE"}
     finally:
         worker.release()
+        pool.close()
