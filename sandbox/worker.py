@@ -101,7 +101,8 @@ class Worker:
         self.channel.send({"op": "done", "output": out.output, "logs": out.logs, "final": bool(out.is_final_answer)})
 
     def run_raw(self, code: str) -> None:
-        """Test-only (--test-raw-exec): plain exec, no interpreter, to prove what the process itself can reach."""
+        """Tests only (a pool made with test_raw_exec=True): plain exec, no interpreter, to prove what the
+        confined process itself can reach. The app's own pools never enable it."""
         namespace: dict = {}
         try:
             exec(code, namespace)  # noqa: S102 - the test's own code, enabled only by a test flag
