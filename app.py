@@ -17,6 +17,7 @@ from agents.session import Session, SessionStore
 from agents.ticket_decisions import decide_ticket
 from core.settings import Settings, load_settings
 from hub.remote_tools import active_tools_markdown, load_remote_tools
+from sandbox.pool import shared_pool
 from trading.desk import desk_for
 
 EXAMPLES = [
@@ -82,8 +83,10 @@ class SmolTraderApp:
         return decide_ticket(self.services, self.session_for(request), decision, ticket_id, user_of(request))
 
     def start(self) -> None:
-        """Background work that lives as long as the app (the idle-session sweeper)."""
+        """Background work that lives as long as the app: the idle-session sweeper, and the code-worker pool
+        (its clean zygote starts now, so no visitor's first code step waits for it)."""
         self.sessions.start_sweeper(min(60.0, self.settings.session_idle_minutes * 60 / 2))
+        shared_pool(self.settings.worker_memory_mb, self.settings.worker_idle_s)
 
     def close(self) -> None:
         self.sessions.stop_sweeper()

@@ -60,6 +60,9 @@ class Session:
                 except Exception:
                     pass
         self.extras.clear()
+        closer = getattr(self.team, "close", None)
+        if callable(closer):
+            closer()  # the team's code workers end with the session
         self.team = None
 
 

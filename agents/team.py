@@ -15,9 +15,10 @@ from smolagents.memory import ActionStep, PlanningStep
 from smolagents.monitoring import LogLevel
 
 from agents.prompts import load_prompts, smolagents_templates
-from agents.sealed_executor import SealedExecutor, seal
 from agents.streaming import can_stream, run_member
 from agents.toolsets import trader_toolset
+from sandbox.executor import SandboxExecutor
+from sandbox.pool import shared_pool
 from telemetry.metrics import instrument_tools
 from tools.untrusted import cap, label_untrusted
 from tools.web import ReadPageTool, WebSearchTool
@@ -47,9 +48,20 @@ class Team:
     def agents(self) -> list[Any]:
         return [self.manager, *self.members.values()]
 
+    def executors(self) -> list[SandboxExecutor]:
+        return [a.python_executor for a in self.agents() if isinstance(getattr(a, "python_executor", None),
+                                                                         SandboxExecutor)]
+
     def interrupt(self) -> None:
         for agent in self.agents():
             agent.interrupt()
+        for executor in self.executors():  # a running code step ends now: its worker is killed
+            executor.interrupt()
+
+    def close(self) -> None:
+        """The session is over: its code workers end."""
+        for executor in self.executors():
+            executor.close()
 
 
 def _attach_sinks(tools: list, sink: Sink) -> None:
@@ -62,11 +74,12 @@ def _attach_sinks(tools: list, sink: Sink) -> None:
 
 
 def _member_wrapper(sink: Sink, untrusted_members: set[str], max_chars: int) -> Callable[[str, Any], Callable]:
-    """Seal tools; for managed agents also report delegation start/end and label untrusted reports."""
+    """Tools run as they are; managed agents become delegate functions that report delegation start/end
+    and label untrusted reports. The worker's stub for `name` calls what this returns, in the app."""
 
     def wrap(name: str, target: Any) -> Callable:
         if not isinstance(target, (CodeAgent, ToolCallingAgent)):
-            return seal(name, target)
+            return target
 
         def delegate(task: str, additional_args: dict | None = None) -> str:
             sink("delegation_start", name, str(task))
@@ -82,7 +95,7 @@ def _member_wrapper(sink: Sink, untrusted_members: set[str], max_chars: int) -> 
             sink("delegation_end", name, None)
             return report
 
-        return seal(name, delegate)
+        return delegate
 
     return wrap
 
@@ -100,6 +113,7 @@ def build_team(services: Any, session: Any, model: Any, extra_tools: dict[str, l
     models = model if isinstance(model, dict) else {"manager": model, "web_agent": model, "trader": model}
     extra_tools = extra_tools or {}
     sink = Sink()
+    pool = shared_pool(settings.worker_memory_mb, settings.worker_idle_s)
 
     def step_callback(agent_name: str):
         def on_step(step, agent=None):
@@ -139,7 +153,7 @@ def build_team(services: Any, session: Any, model: Any, extra_tools: dict[str, l
         max_steps=settings.sub_agent_max_steps,
         step_callbacks=step_callback("trader"),
         stream_outputs=can_stream(models["trader"]),
-        executor=SealedExecutor(TRADER_IMPORTS),
+        executor=SandboxExecutor(TRADER_IMPORTS, pool),
         additional_authorized_imports=TRADER_IMPORTS,
         verbosity_level=LogLevel.OFF,
     )
@@ -154,8 +168,8 @@ def build_team(services: Any, session: Any, model: Any, extra_tools: dict[str, l
         instructions=prompts["manager"]["instructions"],
         max_steps=settings.manager_max_steps,
         stream_outputs=can_stream(models["manager"]),
-        executor=SealedExecutor(
-            MANAGER_IMPORTS, wrap=_member_wrapper(sink, {"web_agent"}, settings.web_output_chars)
+        executor=SandboxExecutor(
+            MANAGER_IMPORTS, pool, wrap=_member_wrapper(sink, {"web_agent"}, settings.web_output_chars)
         ),
         additional_authorized_imports=MANAGER_IMPORTS,
         verbosity_level=LogLevel.OFF,

@@ -148,6 +148,8 @@ class Settings:
     hub_tools_trusted: bool = False
 
     # --- #12 model code isolation ---
+    worker_memory_mb: int = 1024  # address-space limit of one model-code worker process (RLIMIT_AS)
+    worker_idle_s: float = 600.0  # a worker without a code step for this long is ended (its variables go)
 
     # --- #12 egress and visitor limits ---
 
@@ -255,6 +257,8 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv_path: str | None 
         hub_tools=_list(env, "HUB_TOOLS"),
         hub_tools_trusted=_bool(env, "HUB_TOOLS_TRUSTED", False),
         # --- #12 model code isolation ---
+        worker_memory_mb=_number(env, "WORKER_MEMORY_MB", 1024, minimum=256, cast=int),
+        worker_idle_s=_number(env, "WORKER_IDLE_S", 600.0, minimum=1),
         # --- #12 egress and visitor limits ---
         # --- #14 workspace and storage ---
         data_dir=_text(env, "DATA_DIR", "data") or "data",

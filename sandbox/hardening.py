@@ -1,0 +1,137 @@
+"""Kernel measures that keep model code away from the app's secrets (Linux, via ctypes; stdlib only).
+
+The app calls `make_undumpable()` once: its `/proc/<pid>/environ` and `/proc/<pid>/mem` then need
+CAP_SYS_PTRACE, which no worker keeps. A worker calls `confine()` after its imports and before any
+model code: no network (own network namespace), an empty root directory (chroot), no capabilities
+(bounding set dropped, uid/gid switched to nobody when started as root, all capability sets
+cleared), no way to regain privileges (no_new_privs) and an address-space limit. Every measure is
+tried and reported; a measure the kernel refuses is reported as not applied, never faked.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import resource
+
+PR_SET_DUMPABLE = 4
+PR_GET_DUMPABLE = 3
+PR_CAPBSET_DROP = 24
+PR_SET_NO_NEW_PRIVS = 38
+PR_GET_NO_NEW_PRIVS = 39
+CLONE_NEWNET = 0x40000000
+CLONE_NEWUSER = 0x10000000
+_CAP_VERSION_3 = 0x20080522
+NOBODY = 65534
+
+_libc = None
+
+
+def libc() -> ctypes.CDLL:
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    return _libc
+
+
+def _prctl(option: int, arg: int = 0) -> int:
+    result = libc().prctl(option, ctypes.c_ulong(arg), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0))
+    if result < 0:
+        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+    return result
+
+
+def make_undumpable() -> bool:
+    """Close this process's /proc/<pid>/environ and /mem to anything without CAP_SYS_PTRACE."""
+    try:
+        _prctl(PR_SET_DUMPABLE, 0)
+        return _prctl(PR_GET_DUMPABLE) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def is_dumpable() -> bool:
+    return _prctl(PR_GET_DUMPABLE) != 0
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def capabilities() -> int:
+    """This process's effective | permitted | inheritable capability bits (0 = none)."""
+    header, data = _CapHeader(_CAP_VERSION_3, 0), (_CapData * 2)()
+    if libc().capget(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capget failed")
+    return sum((d.effective | d.permitted | d.inheritable) << (32 * i) for i, d in enumerate(data))
+
+
+def _clear_capabilities() -> None:
+    header, data = _CapHeader(_CAP_VERSION_3, 0), (_CapData * 2)()
+    if libc().capset(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capset failed")
+
+
+def _last_cap() -> int:
+    try:
+        with open("/proc/sys/kernel/cap_last_cap") as handle:
+            return int(handle.read())
+    except (OSError, ValueError):
+        return 40
+
+
+def _unshare(flags: int) -> None:
+    if libc().unshare(ctypes.c_int(flags)) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, os.strerror(errno))
+
+
+def _try(report: dict, name: str, action) -> None:
+    try:
+        action()
+        report[name] = True
+    except (OSError, AttributeError) as exc:
+        report[name] = f"refused: {exc}"
+
+
+def confine(root_dir: str, memory_mb: int) -> dict:
+    """Apply every measure in order; the report says which ones the kernel accepted."""
+    report: dict = {}
+    as_root = os.geteuid() == 0
+    if as_root:
+        _try(report, "network_namespace", lambda: _unshare(CLONE_NEWNET))
+    else:  # an unprivileged user namespace gives the rights needed for chroot, then they are dropped
+        _try(report, "network_namespace", lambda: _unshare(CLONE_NEWUSER | CLONE_NEWNET))
+    last = _last_cap()
+
+    def drop_bounding_set():
+        for cap in range(last + 1):
+            _prctl(PR_CAPBSET_DROP, cap)
+
+    os.chdir(root_dir)
+    _try(report, "empty_root", lambda: (os.chroot(root_dir), os.chdir("/")))
+    _try(report, "capability_bounding_set", drop_bounding_set)
+    if as_root:
+        def become_nobody():
+            os.setgroups([])
+            os.setresgid(NOBODY, NOBODY, NOBODY)
+            os.setresuid(NOBODY, NOBODY, NOBODY)
+
+        _try(report, "uid_nobody", become_nobody)
+    _try(report, "capabilities_cleared", _clear_capabilities)
+    _try(report, "no_new_privs", lambda: _prctl(PR_SET_NO_NEW_PRIVS, 1))
+    limit = memory_mb * 1024 * 1024
+    _try(report, "memory_limit", lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit)))
+    report["uid"] = os.getuid()
+    report["capabilities_left"] = capabilities()
+    return report
+
+
+def fully_confined(report: dict) -> bool:
+    keys = ("network_namespace", "empty_root", "capabilities_cleared", "no_new_privs", "memory_limit")
+    return all(report.get(k) is True for k in keys) and report.get("capabilities_left") == 0

@@ -1,0 +1,105 @@
+"""Where workers come from: a zygote, one pre-forked spare, and a sweeper that ends idle workers.
+
+The pool makes the app process non-dumpable when it is created (before any worker exists) and starts
+the zygote (the only process that pays smolagents' import). A new code agent's first step takes the
+spare (forked, confined, waiting) and a new spare is forked in its place.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from typing import Any
+
+from sandbox.hardening import make_undumpable
+from sandbox.process import WorkerFailed, WorkerProcess, Zygote
+
+
+class WorkerPool:
+    def __init__(self, memory_mb: int, idle_s: float, spare: bool = True, test_raw_exec: bool = False):
+        self.memory_mb = memory_mb
+        self.idle_s = idle_s
+        self.keep_spare = spare
+        self.test_raw_exec = test_raw_exec  # tests only: workers also accept plain Python ("raw")
+        self.undumpable = make_undumpable()  # before any worker exists
+        self._lock = threading.Lock()
+        self._zygote_lock = threading.Lock()
+        self._zygote = Zygote()
+        self._spare: WorkerProcess | None = None
+        self._watched: "weakref.WeakSet[Any]" = weakref.WeakSet()
+        self._sweeper: threading.Thread | None = None
+        self._closed = threading.Event()
+        if spare:
+            self._refill_soon()
+
+    def _fork(self) -> WorkerProcess:
+        with self._zygote_lock:
+            if not self._zygote.alive():
+                self._zygote.close()
+                self._zygote = Zygote()
+            zygote = self._zygote
+        return zygote.fork(self.memory_mb, self.test_raw_exec)
+
+    def _refill_soon(self) -> None:
+        threading.Thread(target=self._refill, name="sandbox-spare", daemon=True).start()
+
+    def _refill(self) -> None:
+        try:
+            worker = self._fork()
+        except WorkerFailed:
+            return
+        with self._lock:
+            if self._spare is None and not self._closed.is_set():
+                self._spare = worker
+                return
+        worker.release()
+
+    def take(self) -> WorkerProcess:
+        """A worker for one code agent (the spare when there is one); a new spare is forked in its place."""
+        with self._lock:
+            worker, self._spare = self._spare, None
+        if worker is not None and not worker.alive():
+            worker.release()
+            worker = None
+        if self.keep_spare and not self._closed.is_set():
+            self._refill_soon()
+        return worker or self._fork()
+
+    def watch(self, executor: Any) -> None:
+        """Let the sweeper end this executor's worker after `idle_s` without a step."""
+        with self._lock:
+            self._watched.add(executor)
+            if self._sweeper is None:
+                self._sweeper = threading.Thread(target=self._sweep, name="sandbox-sweeper", daemon=True)
+                self._sweeper.start()
+
+    def sweep(self, now: float | None = None) -> int:
+        now = time.monotonic() if now is None else now
+        return sum(1 for executor in list(self._watched) if executor.end_if_idle(now, self.idle_s))
+
+    def _sweep(self) -> None:
+        while not self._closed.wait(min(30.0, max(0.5, self.idle_s / 4))):
+            self.sweep()
+
+    def close(self) -> None:
+        self._closed.set()
+        with self._lock:
+            spare, self._spare = self._spare, None
+        if spare is not None:
+            spare.release()
+        with self._zygote_lock:
+            self._zygote.close()
+
+
+_pools: dict[tuple[int, float], WorkerPool] = {}
+_pools_lock = threading.Lock()
+
+
+def shared_pool(memory_mb: int, idle_s: float) -> WorkerPool:
+    """The app's pool for these limits (created on first use)."""
+    with _pools_lock:
+        pool = _pools.get((memory_mb, idle_s))
+        if pool is None:
+            pool = _pools[(memory_mb, idle_s)] = WorkerPool(memory_mb, idle_s)
+        return pool

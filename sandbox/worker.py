@@ -1,0 +1,189 @@
+"""The worker processes: smolagents' own interpreter, confined, talking JSON lines with the app.
+
+The app starts one zygote as a fresh interpreter (`python -m sandbox.worker --control-fd N`), never a fork
+of itself, with an environment built from an allowlist. The zygote imports what model code may use, then
+waits; for each worker the app asks for, it forks a child that confines itself (sandbox.hardening: no
+network, an empty root, no capabilities, a memory limit) and only then says "ready". Tools and team
+members are stubs that send (name, args, kwargs) to the app and wait for the plain-data answer. Each
+worker talks to the app over its own two pipes; fds 0-2 of the zygote point at /dev/null.
+
+This module imports only the standard library, smolagents and sandbox (never settings).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import random
+import re
+import signal
+import socket
+import sys
+from typing import Any
+
+from sandbox import format_guard
+from sandbox.hardening import confine
+from sandbox.protocol import Channel
+
+# Modules model code may import, loaded before the root directory disappears (with the lazy
+# helpers they reach for: strptime, common codecs).
+PRELOADED = (
+    "json", "math", "datetime", "statistics", "re", "collections", "itertools", "queue", "random",
+    "stat", "time", "unicodedata", "_strptime", "encodings.utf_16", "encodings.utf_32", "encodings.latin_1",
+    "encodings.ascii", "encodings.cp1252", "encodings.utf_8_sig", "encodings.unicode_escape",
+    "encodings.raw_unicode_escape", "encodings.idna", "encodings.hex_codec", "encodings.base64_codec",
+)
+
+
+def _exception_type(name: str) -> type:
+    name = name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,60}", name or "") else "ToolError"
+    return type(name, (Exception,), {})
+
+
+class Worker:
+    def __init__(self, channel: Channel | None, interpreter: Any, allow_raw: bool = False):
+        self.channel = channel
+        self.interpreter = interpreter  # the smolagents.local_python_executor module
+        self.allow_raw = allow_raw
+        self.executor = interpreter.LocalPythonExecutor([], timeout_seconds=None)
+        self.executor.send_tools({"final_answer": _final_answer})
+
+    def stub(self, name: str):
+        def call_app(*args, **kwargs):
+            self.channel.send({"op": "call", "name": name, "args": list(args), "kwargs": kwargs})
+            reply = self.channel.receive() or {}
+            if reply.get("ok"):
+                return reply.get("value")
+            raise _exception_type(reply.get("error_type", ""))(reply.get("error", "the tool failed"))
+
+        call_app.__name__ = call_app.__qualname__ = name
+        return call_app
+
+    def serve(self) -> None:
+        while True:
+            message = self.channel.receive()
+            op = message.get("op")
+            if op == "setup":  # the variables so far are kept
+                state = self.executor.state
+                self.executor = self.interpreter.LocalPythonExecutor(
+                    list(message["imports"]), timeout_seconds=None,
+                    max_print_outputs_length=message.get("max_print_chars"))
+                self.executor.state = state
+                self.executor.send_tools({"final_answer": _final_answer})
+                self.channel.send({"op": "ok"})
+            elif op == "tools":
+                tools = {name: self.stub(name) for name in message["names"] if name != "final_answer"}
+                self.executor.send_tools({**tools, "final_answer": _final_answer})
+                self.channel.send({"op": "ok"})
+            elif op == "vars":
+                self.executor.send_variables(dict(message["vars"]))
+                self.channel.send({"op": "ok"})
+            elif op == "run":
+                self.run(message["code"])
+            elif op == "raw" and self.allow_raw:
+                self.run_raw(message["code"])
+            else:
+                return
+
+    def run(self, code: str) -> None:
+        try:
+            out = self.executor(code)
+        except BaseException as exc:  # noqa: BLE001 - everything goes back to the app as text
+            logs = str(self.executor.state.get("_print_outputs", ""))
+            out_of_memory = isinstance(exc, MemoryError) or "due to: MemoryError" in _text(exc)
+            self.channel.send({"op": "error", "error": _text(exc), "logs": logs,
+                               "kind": "memory" if out_of_memory else "interpreter"})
+            if out_of_memory or not isinstance(exc, Exception):
+                os._exit(3)
+            return
+        self.channel.send({"op": "done", "output": out.output, "logs": out.logs, "final": bool(out.is_final_answer)})
+
+    def run_raw(self, code: str) -> None:
+        """Tests only (a pool made with test_raw_exec=True): plain exec, no interpreter, to prove what the
+        confined process itself can reach. The app's own pools never enable it."""
+        namespace: dict = {}
+        try:
+            exec(code, namespace)  # noqa: S102 - the test's own code, enabled only by a test flag
+            self.channel.send({"op": "done", "output": namespace.get("result"), "logs": "", "final": False})
+        except BaseException as exc:  # noqa: BLE001
+            self.channel.send({"op": "error", "error": _text(exc), "logs": "", "kind": "raw"})
+
+
+def _final_answer(answer: Any = None, *args: Any, **kwargs: Any) -> Any:
+    return answer if answer is not None else kwargs.get("answer")
+
+
+def _text(exc: BaseException) -> str:
+    try:
+        return f"{exc}" if str(exc) else type(exc).__name__
+    except Exception:
+        return type(exc).__name__
+
+
+def prepare(interpreter: Any) -> None:
+    """What every worker needs before the root directory disappears: modules, the format guard, a warm interpreter."""
+    for name in PRELOADED:
+        importlib.import_module(name)
+    format_guard.install(interpreter)
+    Worker(None, interpreter).executor("x = 1")  # the interpreter's own lazy paths
+
+
+def run_worker(interpreter: Any, channel: Channel, root: str, memory_mb: int, allow_raw: bool) -> None:
+    """One worker: confine, say ready, serve until the app closes the pipe."""
+    random.seed()  # not the sequence every sibling inherited from the zygote
+    worker = Worker(channel, interpreter, allow_raw=allow_raw)
+    report = confine(root, memory_mb)
+    sys.path[:] = []
+    channel.send({"op": "ready", "hardening": report})
+    worker.serve()
+
+
+def zygote(interpreter: Any, control: socket.socket) -> None:
+    """Fork one worker per request from the app: (root, memory limit, raw flag) and the worker's two pipe ends.
+
+    The zygote is a clean process (the app's allowlisted environment, no secret), so forking it is safe;
+    each child confines itself before it says ready."""
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
+    while True:
+        try:
+            data, fds, _flags, _addr = socket.recv_fds(control, 4096, 2)
+        except OSError:
+            return
+        if not data or len(fds) != 2:
+            return
+        request = json.loads(data)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                control.close()
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                os.dup2(fds[0], 0)
+                os.close(fds[0])
+                run_worker(interpreter, Channel(0, fds[1]), request["root"], int(request["memory_mb"]),
+                           bool(request.get("raw")))
+            finally:
+                os._exit(0)
+        for fd in fds:
+            os.close(fd)
+        control.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--control-fd", type=int, required=True)
+    args = parser.parse_args(argv)
+    os.nice(5)  # imports and model code yield the CPU to the app's own threads
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):  # stray writes go nowhere; each worker gets its own pipes
+        os.dup2(null, fd)
+    os.close(null)
+    from smolagents import local_python_executor as interpreter
+
+    prepare(interpreter)
+    zygote(interpreter, socket.socket(fileno=args.control_fd))
+
+
+if __name__ == "__main__":
+    main()
