@@ -16,6 +16,7 @@ from agents.runner import TurnRun, trace_turn
 from agents.session import Session
 from agents.team import Team, build_team
 from commands import CommandContext, dispatch, is_command
+from telemetry.scrub import scrub_log_records
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -37,6 +38,7 @@ class ChatService:
     def __init__(self, services: Any, model_factory: Callable[[], Any] | None = None):
         self.services = services
         self.settings = services.settings
+        scrub_log_records(self.settings.secret_values())  # logs, chat and egress checks know every secret
         if model_factory is None:
             self.model_choice: ModelChoice = choose_model(self.settings)
             self.model_factory = (lambda: build_model(self.settings, self.model_choice)) \

@@ -19,6 +19,7 @@ from smolagents.utils import AgentError, AgentGenerationError, AgentMaxStepsErro
 
 from agents.messages import STATUS_DONE, STATUS_PENDING, ChatItem, chart
 from agents.rendering import StepRenderer, shorten
+from core.text import KNOWN_SECRETS, scrub
 
 PLACEHOLDERS = ("Thinking…", "Working…")
 
@@ -36,13 +37,6 @@ def trace_turn(tracing: Any, session_id: str, user_id: str | None, message: str,
     if tracing is None:
         return contextlib.nullcontext(_NoTrace())
     return tracing.turn(session_id, user_id, message, kind=kind)
-
-
-def scrub(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        if secret and secret in text:
-            text = text.replace(secret, "***")
-    return text
 
 
 class TurnRun:
@@ -79,12 +73,13 @@ class TurnRun:
     def _emit(self, op: str, payload: Any) -> None:
         if self._stopped.is_set():
             return
-        if op == "upsert" and self.secrets:
-            content = payload.content if isinstance(payload.content, str) else payload.content
+        if op == "upsert":
+            secrets = [*self.secrets, *KNOWN_SECRETS.values()]
+            content = payload.content
             payload = payload.with_(
-                content=scrub(content, self.secrets) if isinstance(content, str) else content,
-                log=scrub(payload.log, self.secrets) if payload.log else payload.log,
-                title=scrub(payload.title, self.secrets) if payload.title else payload.title,
+                content=scrub(content, secrets) if isinstance(content, str) else content,
+                log=scrub(payload.log, secrets) if payload.log else payload.log,
+                title=scrub(payload.title, secrets) if payload.title else payload.title,
             )
         self._queue.put((op, payload))
 

@@ -83,14 +83,14 @@ def _key(secrets: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted({s for s in secrets if s}))
 
 
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every spelling of every secret replaced by `***`."""
+def scrub(text: str, secrets: Iterable[str], mask: str = MASK) -> str:
+    """`text` with every spelling of every secret replaced by `mask`."""
     if not text:
         return text
     exact, hexes = _patterns(_key(secrets))
     for pattern in (exact, hexes):
         if pattern is not None:
-            text = pattern.sub(MASK, text)
+            text = pattern.sub(lambda _: mask, text)
     return text
 
 
