@@ -51,11 +51,22 @@ def session_id_of(request: gr.Request | None) -> str | None:
     return getattr(request, "session_hash", None) if request is not None else None
 
 
-def status_line(chat: ChatService, services: Services, trading_mode: str) -> str:
+def client_of(request: gr.Request | None) -> str | None:
+    """The client's address (a visitor's identity of last resort for the limits)."""
+    client = getattr(request, "client", None) if request is not None else None
+    return getattr(client, "host", None)
+
+
+def token_of(oauth: gr.OAuthToken | None) -> str | None:
+    """A visitor's own Hugging Face token (signed in on a Space with `hf_oauth_scopes: [inference-api]`)."""
+    return getattr(oauth, "token", None) or None
+
+
+def status_line(chat: ChatService, services: Services, trading_mode: str, tokens: str = "") -> str:
     tracing = services.tracing
     tracing_label = "on" if tracing is not None and getattr(tracing, "enabled", False) else "off"
     return (f"**Model:** {chat.model_choice.label()} · **Trading:** {trading_mode} · "
-            f"**Tracing:** {tracing_label}")
+            f"**Tracing:** {tracing_label}" + (f" · **Tokens:** {tokens}" if tokens else ""))
 
 
 def ticket_choices(desk) -> list[tuple[str, str]]:
@@ -79,10 +90,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         text = message if isinstance(message, str) else ""
         return "", [*history, gr.ChatMessage(role="user", content=text)], text
 
-    def respond(pending: str, history: list, request: gr.Request):
+    def respond(pending: str, history: list, request: gr.Request, oauth: gr.OAuthToken | None = None):
         session = session_for(request)
         shown = list(history)
-        for items in chat.respond(session, pending):
+        for items in chat.respond(session, pending, hf_token=token_of(oauth), client=client_of(request)):
             yield [*shown, *(item.to_gradio() for item in items)]
 
     def stop(request: gr.Request):
@@ -91,9 +102,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     def desk_of(request: gr.Request | None):
         return desk_for(session_for(request), services)
 
-    def on_load(request: gr.Request):
+    def status_of(request: gr.Request, oauth: gr.OAuthToken | None = None) -> str:
+        session = session_for(request)
+        tokens = chat.visitors.usage_label(session, client_of(request), token_of(oauth))
+        return status_line(chat, services, desk_for(session, services).mode_label(), tokens)
+
+    def on_load(request: gr.Request, oauth: gr.OAuthToken | None = None):
         desk = desk_of(request)
-        return status_line(chat, services, desk.mode_label()), gr.update(choices=ticket_choices(desk), value=None)
+        return status_of(request, oauth), gr.update(choices=ticket_choices(desk), value=None)
 
     def refresh_tickets(request: gr.Request):
         return gr.update(choices=ticket_choices(desk_of(request)), value=None)
@@ -130,10 +146,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             sessions.drop(session_id)
 
     # --- API handlers (JSON-safe; charts as plotly JSON) ----------------------------------
-    def api_chat(message: str, request: gr.Request) -> Iterator[list[dict]]:
+    def api_chat(message: str, request: gr.Request, oauth: gr.OAuthToken | None = None) -> Iterator[list[dict]]:
         """Send a message (or a slash command) and stream the reply as JSON messages."""
         session = session_for(request)
-        for items in chat.respond(session, message):
+        for items in chat.respond(session, message, hf_token=token_of(oauth), client=client_of(request)):
             yield [item.to_json() for item in items]
 
     def api_stop(request: gr.Request) -> bool:
@@ -191,7 +207,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             (trigger(add_user_message, [textbox, chatbot], [textbox, chatbot, pending], queue=False,
                      api_visibility="private")
              .then(respond, [pending, chatbot], [chatbot], api_visibility="private")
-             .then(refresh_tickets, None, [tickets], api_visibility="private"))
+             .then(refresh_tickets, None, [tickets], api_visibility="private")
+             .then(status_of, None, [status], api_visibility="private"))
         stop_button.click(stop, None, None, queue=False, api_visibility="private")
         confirm_button.click(confirm_clicked, [tickets, chatbot], [chatbot, tickets], api_visibility="private")
         reject_button.click(reject_clicked, [tickets, chatbot], [chatbot, tickets], api_visibility="private")

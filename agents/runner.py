@@ -12,9 +12,9 @@ import queue
 import threading
 import time
 from collections import OrderedDict
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
-from smolagents.memory import FinalAnswerStep
+from smolagents.memory import ActionStep, FinalAnswerStep, PlanningStep
 from smolagents.utils import AgentError, AgentGenerationError, AgentMaxStepsError
 
 from agents.messages import STATUS_DONE, STATUS_PENDING, ChatItem, chart
@@ -43,7 +43,8 @@ class TurnRun:
     """One turn of one session: start(), then iterate updates(); stop() from any thread."""
 
     def __init__(self, team: Any, task: str, *, session_id: str, user_id: str | None = None, tracing: Any = None,
-                 secrets: list[str] | None = None, timeout_s: float = 600.0):
+                 secrets: list[str] | None = None, timeout_s: float = 600.0,
+                 meter: Callable[[int], str | None] | None = None):
         # `team` may be a Team or a zero-argument callable building one: then it is built in the turn's
         # thread, after the first "Thinking…" message is already on its way to the person.
         self._team_factory = team if callable(team) and not hasattr(team, "manager") else None
@@ -58,6 +59,9 @@ class TurnRun:
         self.trace_id: str | None = None
         self.trace_url: str | None = None
         self.stop_reason: str | None = None
+        self.stop_message: str | None = None
+        self.meter = meter  # fed each step's real token usage; returns why the turn must stop (limits), or None
+        self._metered: set[int] = set()
         self.finished = threading.Event()
         self._stopped = threading.Event()
         self._queue: queue.Queue = queue.Queue()
@@ -92,6 +96,7 @@ class TurnRun:
         elif kind == "delegation_end":
             self.renderer.delegation_end(*payload)
         elif kind == "member_step":
+            self._count(payload[1])
             self.renderer.member_step(*payload)
         elif kind == "figure":
             figure, title = payload
@@ -112,6 +117,7 @@ class TurnRun:
                 for event in self.team.manager.run(self.task, stream=True, reset=False):
                     if self._stopped.is_set():
                         continue  # drain: smolagents ends the run at the next step (interrupt switch)
+                    self._count(event)
                     if isinstance(event, FinalAnswerStep) and self._hit_max_steps():
                         self.renderer.hit_max_steps = True
                     self.renderer.manager_event(event)
@@ -126,6 +132,17 @@ class TurnRun:
                 self.team.sink.target = None
             self._queue.put(("done", None))
             self.finished.set()
+
+    def _count(self, step: Any) -> None:
+        """Feed a finished step's token usage to the meter (once per step); stop the turn when it says so."""
+        usage = getattr(step, "token_usage", None)
+        if self.meter is None or usage is None or not isinstance(step, (ActionStep, PlanningStep)) \
+                or id(step) in self._metered:
+            return
+        self._metered.add(id(step))
+        reason = self.meter(usage.input_tokens + usage.output_tokens)
+        if reason and not getattr(step, "is_final_answer", False):  # an answer already paid for is shown
+            self.stop("budget", reason)
 
     def _hit_max_steps(self) -> bool:  # only called once the team exists
         steps = self.team.manager.memory.steps
@@ -143,10 +160,10 @@ class TurnRun:
         self.renderer.show(ChatItem(content=text, kind="error"))
 
     # -- any thread ----------------------------------------------------------------------
-    def stop(self, reason: str = "stopped") -> None:
+    def stop(self, reason: str = "stopped", message: str | None = None) -> None:
         if self._stopped.is_set():
             return
-        self.stop_reason = reason
+        self.stop_reason, self.stop_message = reason, message
         self._stopped.set()
         team = self.team
         if team is not None:
@@ -197,7 +214,9 @@ class TurnRun:
                     continue
                 item = item.with_(status=STATUS_DONE, log="stopped")
             out.append(item)
-        if self.stop_reason == "timeout":
+        if self.stop_message:
+            note = self.stop_message
+        elif self.stop_reason == "timeout":
             note = f"⏱️ This turn took longer than {self.timeout_s:g} s and was stopped. Your conversation is kept."
         else:
             note = "⏹️ Stopped. Your conversation is kept; ask again whenever you like."
