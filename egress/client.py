@@ -75,13 +75,14 @@ class Egress:
     def __init__(self, *, allow_private: bool = False, timeout_s: float = 10.0,
                  secrets: Iterable[str] | Callable[[], Iterable[str]] = (), resolver: Resolver | None = None,
                  allowed_endpoints: Iterable[tuple[str, int]] = (), user_agent: str = USER_AGENT,
-                 max_hops: int = MAX_HOPS):
+                 max_hops: int = MAX_HOPS, ca_certs: str | None = None):
         self.policy = AddressPolicy(allow_private, allowed_endpoints)
         self.timeout_s = timeout_s
         self._secrets = secrets
         self.resolver = resolver or system_resolver
         self.user_agent = user_agent
         self.max_hops = max_hops
+        self.ca_certs = ca_certs  # a CA bundle file; default: certifi's
 
     # -- checks ------------------------------------------------------------------------
     def secrets(self) -> list[str]:
@@ -127,7 +128,7 @@ class Egress:
             is_ip = hop.host == hop.address
             return urllib3.HTTPSConnectionPool(
                 hop.address, hop.port, timeout=timeout, retries=False, maxsize=1,
-                cert_reqs="CERT_REQUIRED", ca_certs=certifi.where(),
+                cert_reqs="CERT_REQUIRED", ca_certs=self.ca_certs or certifi.where(),
                 server_hostname=None if is_ip else hop.host, assert_hostname=hop.host)
         return urllib3.HTTPConnectionPool(hop.address, hop.port, timeout=timeout, retries=False, maxsize=1)
 

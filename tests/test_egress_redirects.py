@@ -15,9 +15,10 @@ from tools.web import ReadPageTool
 class RedirectServer(LocalServer):
     """Pages and redirects on 127.0.0.1; records (method, path, Host header, body) of every request."""
 
-    def __init__(self):
+    def __init__(self, ssl_context=None):
         self.routes: dict[str, tuple[int, dict, bytes]] = {}
         self.requests: list[tuple[str, str, str, str]] = []
+        self.ssl_context = ssl_context  # serve HTTPS with it
 
     @property
     def port(self) -> int:
@@ -58,7 +59,10 @@ class RedirectServer(LocalServer):
 
             do_GET = do_POST = _handle
 
-        return self._serve(ThreadingHTTPServer(("127.0.0.1", 0), Handler), "redirect-server")
+        http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if self.ssl_context is not None:
+            http.socket = self.ssl_context.wrap_socket(http.socket, server_side=True)
+        return self._serve(http, "redirect-server")
 
 
 class ScriptedResolver:
@@ -194,3 +198,56 @@ def test_post_json_follows_the_same_rules(site, internal):
     with pytest.raises(EgressError, match="loopback"):
         strict(site).post_json(site.url + "/evil", {"alert": "x"})
     assert internal.requests == []
+
+
+def _certificates(tmp_path, name: str):
+    """A throwaway CA and a server certificate for `name` signed by it: (CA file, cert file, key file)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    def build(subject: str, issuer: str, key, signer, *, ca: bool, san: str | None = None):
+        now = datetime.datetime.now(datetime.timezone.utc)
+        builder = (x509.CertificateBuilder()
+                   .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+                   .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=1))
+                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        if san:
+            builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(san)]), critical=False)
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = build("test CA", "test CA", ca_key, ca_key, ca=True)
+    leaf = build(name, "test CA", leaf_key, ca_key, ca=False, san=name)
+    files = tmp_path / "ca.pem", tmp_path / "leaf.pem", tmp_path / "leaf.key"
+    files[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    files[1].write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    files[2].write_bytes(leaf_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                serialization.NoEncryption()))
+    return [str(f) for f in files]
+
+
+def test_https_to_the_pinned_address_still_verifies_the_certificate_for_the_name(tmp_path):
+    import ssl
+
+    ca_file, cert_file, key_file = _certificates(tmp_path, "shop.test")
+    seen_sni: list[str] = []
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_file, key_file)
+    context.sni_callback = lambda sock, name, ctx: seen_sni.append(name)
+    server = RedirectServer(ssl_context=context)
+    server.routes["/"] = (200, {"Content-Type": "text/plain"}, b"over tls")
+    with server:
+        resolver = ScriptedResolver({"shop.test": ["127.0.0.1"], "other.test": ["127.0.0.1"]})
+        egress = Egress(allow_private=True, timeout_s=3, resolver=resolver, ca_certs=ca_file)
+        response = egress.get(f"https://shop.test:{server.port}/")
+        assert response.body == b"over tls" and response.address == "127.0.0.1"
+        assert seen_sni == ["shop.test"] and server.requests[0][2] == f"shop.test:{server.port}"
+        with pytest.raises(EgressError, match="certificate could not be verified"):
+            egress.get(f"https://other.test:{server.port}/")  # same address, but the certificate is for shop.test
+        assert len(server.requests) == 1
