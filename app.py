@@ -66,7 +66,7 @@ def status_line(chat: ChatService, services: Services, trading_mode: str, tokens
     tracing = services.tracing
     tracing_label = "on" if tracing is not None and getattr(tracing, "enabled", False) else "off"
     return (f"**Model:** {chat.model_choice.label()} · **Trading:** {trading_mode} · "
-            f"**Tracing:** {tracing_label}" + (f" · **Tokens:** {tokens}" if tokens else ""))
+            f"**Tracing:** {tracing_label}" + (f" · **Usage:** {tokens}" if tokens else ""))
 
 
 def ticket_choices(desk) -> list[tuple[str, str]]:
