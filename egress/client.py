@@ -94,8 +94,9 @@ class Egress:
         if carries_secret(text, self.secrets()):
             raise EgressError(SECRET_REFUSAL.replace("the URL", f"the {what}"))
 
-    def _hop(self, url: str) -> _Hop:
-        self.check_text(url)
+    def _hop(self, url: str, check_secrets: bool = True) -> _Hop:
+        if check_secrets:
+            self.check_text(url)
         try:
             parts = urlsplit(url)
             port = parts.port
@@ -157,12 +158,16 @@ class Egress:
 
     # -- requests ------------------------------------------------------------------------------
     def request(self, method: str, url: str, *, body: bytes | None = None, headers: Mapping[str, str] | None = None,
-                max_bytes: int = DEFAULT_MAX_BYTES) -> EgressResponse:
-        """`method url`, following up to `max_hops` redirects, each checked before it is requested."""
+                max_bytes: int = DEFAULT_MAX_BYTES, url_is_configured: bool = False) -> EgressResponse:
+        """`method url`, following up to `max_hops` redirects, each checked before it is requested.
+
+        `url_is_configured`: the first URL comes from a setting or the person (a webhook URL that is itself
+        a secret), not from a model: it is not refused for carrying a secret. Redirect targets always are.
+        """
         headers = dict(headers or {})
         hops: list[str] = []
         for _ in range(self.max_hops + 1):
-            hop = self._hop(url)
+            hop = self._hop(url, check_secrets=not (url_is_configured and not hops))
             hops.append(url)
             status, got, data = self._send(hop, method, body, headers, max_bytes)
             location = got.get("location")
@@ -179,9 +184,15 @@ class Egress:
         return self.request("GET", url, headers=headers, max_bytes=max_bytes)
 
     def post_json(self, url: str, payload: Any, *, headers: Mapping[str, str] | None = None,
-                  max_bytes: int = 100_000) -> EgressResponse:
+                  max_bytes: int = 100_000, url_is_configured: bool = False) -> EgressResponse:
         """POST `payload` as JSON (a webhook). The payload is checked for secrets like the URL."""
         body = json.dumps(payload, default=str)
         self.check_text(body, "message")
-        return self.request("POST", url, body=body.encode(), max_bytes=max_bytes,
+        return self.request("POST", url, body=body.encode(), max_bytes=max_bytes, url_is_configured=url_is_configured,
                             headers={"Content-Type": "application/json", **(headers or {})})
+
+    @classmethod
+    def from_settings(cls, settings: Any, **kwargs: Any) -> "Egress":
+        """The app's egress: `WEB_ALLOW_PRIVATE_HOSTS`, `WEB_TIMEOUT_S`, and the settings' secrets refused."""
+        return cls(allow_private=settings.web_allow_private_hosts, timeout_s=settings.web_timeout_s,
+                   secrets=settings.secret_values, **kwargs)

@@ -76,3 +76,15 @@ def test_a_webhook_payload_carrying_a_secret_is_refused(web):
         Egress(allow_private=True, timeout_s=3, secrets=[SECRET]).post_json(
             f"{web.url}/hook", {"text": base64.b64encode(SECRET.encode()).decode()})
     assert not [r for r in web.requests if r[1] == "/hook"]
+
+
+def test_a_configured_webhook_url_may_itself_be_a_secret_but_its_redirects_may_not(web):
+    from tests.harness import settings_for
+
+    hook_secret = "hook-Secret-0123456789abcdef"
+    web.add_page(f"/hooks/{hook_secret}", "ok")
+    egress = Egress.from_settings(settings_for(WEB_ALLOW_PRIVATE_HOSTS="true", OPENAI_API_KEY=hook_secret))
+    url = f"{web.url}/hooks/{hook_secret}"
+    with pytest.raises(EgressError, match="carries a secret"):
+        egress.post_json(url, {"alert": "NVDA crossed 200"})  # a model-chosen URL: refused
+    assert egress.post_json(url, {"alert": "NVDA crossed 200"}, url_is_configured=True).status == 200
