@@ -58,8 +58,10 @@ def client_of(request: gr.Request | None) -> str | None:
 
 
 def token_of(oauth: gr.OAuthToken | None) -> str | None:
-    """A visitor's own Hugging Face token (signed in on a Space with `hf_oauth_scopes: [inference-api]`)."""
-    return getattr(oauth, "token", None) or None
+    """A visitor's own Hugging Face token, when it may call inference (`hf_oauth_scopes: [inference-api]`)."""
+    if oauth is None or "inference-api" not in (getattr(oauth, "scope", "") or "").split():
+        return None
+    return oauth.token or None
 
 
 def status_line(chat: ChatService, services: Services, trading_mode: str, tokens: str = "") -> str:

@@ -251,3 +251,12 @@ def test_https_to_the_pinned_address_still_verifies_the_certificate_for_the_name
         with pytest.raises(EgressError, match="certificate could not be verified"):
             egress.get(f"https://other.test:{server.port}/")  # same address, but the certificate is for shop.test
         assert len(server.requests) == 1
+
+
+def test_a_name_rebinding_to_a_private_address_after_the_check_is_not_reached(site):
+    """The resolver answers the allowed address once, then a private one: the request still reaches the first."""
+    site.page("/news", "<p>checked address</p>")
+    resolver = ScriptedResolver({"rebind.test": [["127.0.0.1"], ["10.0.0.1"]]})
+    response = strict(site, resolver).get(f"http://rebind.test:{site.port}/news")
+    assert b"checked address" in response.body and response.address == "127.0.0.1"
+    assert resolver.calls == ["rebind.test"]

@@ -173,3 +173,13 @@ def test_a_visitor_brings_their_own_inference_and_their_token_stays_secret(stack
     assert chat.visitors.usage_label(session, hf_token=token) == "your own inference"
     signed_out = last(list(chat.respond(session, "and now?")))  # signed out: a fresh team on the owner's model
     assert chat.models and "(script exhausted)" in signed_out
+
+
+def test_only_a_token_granted_inference_is_used_as_the_visitors_own():
+    import gradio as gr
+
+    import app
+
+    assert app.token_of(gr.OAuthToken(token="hf_x", scope="openid profile inference-api", expires_at=0)) == "hf_x"
+    assert app.token_of(gr.OAuthToken(token="hf_x", scope="openid profile", expires_at=0)) is None
+    assert app.token_of(None) is None
