@@ -183,3 +183,17 @@ def test_only_a_token_granted_inference_is_used_as_the_visitors_own():
     assert app.token_of(gr.OAuthToken(token="hf_x", scope="openid profile inference-api", expires_at=0)) == "hf_x"
     assert app.token_of(gr.OAuthToken(token="hf_x", scope="openid profile", expires_at=0)) is None
     assert app.token_of(None) is None
+
+
+def test_limit_settings_have_their_defaults_and_refuse_nonsense():
+    from core.settings import SettingsError
+    from tests.harness import settings_for
+
+    settings = settings_for()
+    assert (settings.rate_limit_turns_per_minute, settings.token_budget_per_day, settings.token_budget_per_turn,
+            settings.unlimited_users, settings.anonymous_model) == (6, 200_000, 100_000, (), "owner")
+    assert settings_for(UNLIMITED_USERS="alice, bob", ANONYMOUS_MODEL="NONE").unlimited_users == ("alice", "bob")
+    for name, value in (("ANONYMOUS_MODEL", "maybe"), ("TOKEN_BUDGET_PER_DAY", "-1"),
+                        ("RATE_LIMIT_TURNS_PER_MINUTE", "six")):
+        with pytest.raises(SettingsError, match=name):
+            settings_for(**{name: value})

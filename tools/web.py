@@ -1,6 +1,8 @@
 """The web agent's tools: DuckDuckGo search through ddgs, and a page reader.
 
-Both outputs are capped and wrapped as untrusted web content.
+Both outputs are capped and wrapped as untrusted web content. The page reader fetches through
+`egress` (every redirect hop checked, connections pinned to the checked address); a URL or a search
+query carrying a secret in any spelling is refused.
 """
 
 from __future__ import annotations
