@@ -49,11 +49,24 @@ def session_id_of(request: gr.Request | None) -> str | None:
     return getattr(request, "session_hash", None) if request is not None else None
 
 
-def status_line(chat: ChatService, services: Services, trading_mode: str) -> str:
+def client_of(request: gr.Request | None) -> str | None:
+    """The client's address (a visitor's identity of last resort for the limits)."""
+    client = getattr(request, "client", None) if request is not None else None
+    return getattr(client, "host", None)
+
+
+def token_of(oauth: gr.OAuthToken | None) -> str | None:
+    """A visitor's own Hugging Face token, when it may call inference (`hf_oauth_scopes: [inference-api]`)."""
+    if oauth is None or "inference-api" not in (getattr(oauth, "scope", "") or "").split():
+        return None
+    return oauth.token or None
+
+
+def status_line(chat: ChatService, services: Services, trading_mode: str, tokens: str = "") -> str:
     tracing = services.tracing
     tracing_label = "on" if tracing is not None and getattr(tracing, "enabled", False) else "off"
     return (f"**Model:** {chat.model_choice.label()} · **Trading:** {trading_mode} · "
-            f"**Tracing:** {tracing_label}")
+            f"**Tracing:** {tracing_label}" + (f" · **Usage:** {tokens}" if tokens else ""))
 
 
 def ticket_choices(desk) -> list[tuple[str, str]]:
@@ -108,19 +121,23 @@ class SmolTraderApp:
         text = message if isinstance(message, str) else ""
         return "", [*history, gr.ChatMessage(role="user", content=text)], text
 
-    def respond(self, pending: str, history: list, request: gr.Request):
+    def respond(self, pending: str, history: list, request: gr.Request, oauth: gr.OAuthToken | None = None):
         session = self.session_for(request)
         shown = list(history)
-        for items in self.chat.respond(session, pending):
+        for items in self.chat.respond(session, pending, hf_token=token_of(oauth), client=client_of(request)):
             yield [*shown, *(item.to_gradio() for item in items)]
 
     def stop(self, request: gr.Request):
         self.chat.stop(self.session_for(request))
 
-    def on_load(self, request: gr.Request):
+    def status_of(self, request: gr.Request, oauth: gr.OAuthToken | None = None) -> str:
+        session = self.session_for(request)
+        tokens = self.chat.visitors.usage_label(session, client_of(request), token_of(oauth))
+        return status_line(self.chat, self.services, desk_for(session, self.services).mode_label(), tokens)
+
+    def on_load(self, request: gr.Request, oauth: gr.OAuthToken | None = None):
         desk = self.desk_of(request)
-        return (status_line(self.chat, self.services, desk.mode_label()),
-                gr.update(choices=ticket_choices(desk), value=None))
+        return self.status_of(request, oauth), gr.update(choices=ticket_choices(desk), value=None)
 
     def refresh_tickets(self, request: gr.Request):
         return gr.update(choices=ticket_choices(self.desk_of(request)), value=None)
@@ -146,10 +163,11 @@ class SmolTraderApp:
             self.sessions.drop(session_id)
 
     # --- API handlers (JSON-safe; charts as plotly JSON) ----------------------------------
-    def api_chat(self, message: str, request: gr.Request) -> Iterator[list[dict]]:
+    def api_chat(self, message: str, request: gr.Request,
+                 oauth: gr.OAuthToken | None = None) -> Iterator[list[dict]]:
         """Send a message (or a slash command) and stream the reply as JSON messages."""
         session = self.session_for(request)
-        for items in self.chat.respond(session, message):
+        for items in self.chat.respond(session, message, hf_token=token_of(oauth), client=client_of(request)):
             yield [item.to_json() for item in items]
 
     def api_stop(self, request: gr.Request) -> bool:
@@ -213,7 +231,8 @@ class SmolTraderApp:
                 (trigger(self.add_user_message, [textbox, chatbot], [textbox, chatbot, pending], queue=False,
                          api_visibility="private")
                  .then(self.respond, [pending, chatbot], [chatbot], api_visibility="private")
-                 .then(self.refresh_tickets, None, [tickets], api_visibility="private"))
+                 .then(self.refresh_tickets, None, [tickets], api_visibility="private")
+                 .then(self.status_of, None, [status], api_visibility="private"))
             stop_button.click(self.stop, None, None, queue=False, api_visibility="private")
             confirm_button.click(self.confirm_clicked, [tickets, chatbot], [chatbot, tickets],
                                  api_visibility="private")

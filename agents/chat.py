@@ -16,8 +16,11 @@ from agents.rendering import trace_item
 from agents.runner import TurnRun, trace_turn
 from agents.session import Session
 from agents.team import Team, build_team
+from agents.visitors import Visitors
 from commands import CommandContext, dispatch, is_command
+from core.errors import UserError
 from telemetry.metrics import TurnTimer
+from telemetry.scrub import scrub_log_records
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -37,9 +40,10 @@ def clean_message(text: Any, max_chars: int) -> tuple[str, str | None]:
 
 class ChatService:
     def __init__(self, services: Any, model_factory: Callable[[], Any] | None = None,
-                 extra_tools: dict[str, list] | None = None):
+                 extra_tools: dict[str, list] | None = None, visitors: Visitors | None = None):
         self.services = services
         self.settings = services.settings
+        scrub_log_records(self.settings.secret_values())  # logs, chat and egress checks know every secret
         if model_factory is None:
             self.model_choice: ModelChoice = choose_model(self.settings)
             self.model_factory = (lambda: build_model(self.settings, self.model_choice)) \
@@ -49,26 +53,33 @@ class ChatService:
             self.model_factory = model_factory
         self.extra_tools: dict[str, list] = extra_tools or {}  # Hub tools per member, never shadowing ours
         self.metrics = getattr(services, "metrics", None)  # telemetry.metrics.Metrics, or None
+        self.visitors = visitors or Visitors(self.settings)  # limits and bring-your-own inference (issue 12)
 
     # -- the team -------------------------------------------------------------------------
-    def team_for(self, session: Session, previous: TurnRun | None = None) -> Team:
+    def team_for(self, session: Session, previous: TurnRun | None = None, hf_token: str | None = None) -> Team:
         """The session's team; `previous` is the session's last turn (a fresh team if its thread is still busy)."""
         with session.lock:
-            if session.team is not None and previous is not None and not previous.finished.is_set():
+            if (session.team is not None and previous is not None and not previous.finished.is_set()) \
+                    or self.visitors.needs_new_team(session, hf_token):  # also when the visitor signed in or out
+                self.visitors.remember(session, hf_token)
                 # The stopped turn's thread is still inside a slow call: continue with a fresh team
                 # that keeps the conversation so far, and let the old thread finish unseen.
                 old = session.team
                 session.team = self._build(session)
                 session.team.manager.memory.steps = list(old.manager.memory.steps)
             if session.team is None:
+                self.visitors.remember(session, hf_token)
                 session.team = self._build(session)
             return session.team
 
     def _build(self, session: Session) -> Team:
-        return build_team(self.services, session, self.model_factory(), self.extra_tools)
+        return build_team(self.services, session, self.visitors.model_for(session, self.model_factory),
+                          self.extra_tools)
 
     # -- a message ---------------------------------------------------------------------------
-    def respond(self, session: Session, message: Any) -> Iterator[list[ChatItem]]:
+    def respond(self, session: Session, message: Any, *, hf_token: str | None = None,
+                client: str | None = None) -> Iterator[list[ChatItem]]:
+        """`hf_token`: the visitor's own Hugging Face token (their turns run on it); `client`: their address."""
         session.touch()
         text, problem = clean_message(message, self.settings.max_message_chars)
         if problem:
@@ -76,23 +87,32 @@ class ChatService:
             yield [ChatItem(content=problem, kind="error")]
             return
         if is_command(text):
-            self._count("command")
-            yield self.run_command(session, text)
+            refused = self.visitors.admit_command(session, client)
+            self._count("refused" if refused else "command")
+            yield [refused] if refused else self.run_command(session, text)
             return
-        if self.model_factory is None:
+        if self.model_factory is None and not hf_token:
             self._count("no_model")
             yield [ChatItem(content=self.model_choice.problem, kind="notice")]
+            return
+        try:
+            turn_pass = self.visitors.admit_turn(session, client, hf_token)  # limits (issue 12)
+        except UserError as exc:
+            self._count("refused")
+            yield [ChatItem(content=exc.user_message, kind="notice")]
             return
         with session.lock:
             if session.running is not None:
                 self._count("busy")
+                turn_pass.close()
                 yield [ChatItem(content="The team is still working on your previous message. "
                                         "Press Stop first, or wait for the answer.", kind="notice")]
                 return
             previous = session.extras.get("last_run")
-            run = TurnRun(lambda: self.team_for(session, previous), text, session_id=session.id, user_id=session.user,
-                          tracing=self.services.tracing, secrets=self.settings.secret_values(),
-                          timeout_s=self.settings.turn_timeout_s, metrics=self.metrics)
+            run = TurnRun(lambda: self.team_for(session, previous, hf_token), text, session_id=session.id,
+                          user_id=session.user, tracing=self.services.tracing,
+                          secrets=[*self.settings.secret_values(), *([hf_token] if hf_token else [])],
+                          timeout_s=self.settings.turn_timeout_s, metrics=self.metrics, meter=turn_pass.meter)
             session.running = run
             session.extras["last_run"] = run
         last: list[ChatItem] = []
@@ -110,12 +130,15 @@ class ChatService:
             with session.lock:
                 if session.running is run:
                     session.running = None
+            turn_pass.close()
             session.touch()
             timer.finish(run.stop_reason or ("error" if any(i.kind == "error" for i in last) else "done"))
 
     def _count(self, outcome: str) -> None:
         if self.metrics is not None:
             self.metrics.turns.labels(outcome=outcome).inc()
+            if outcome == "refused":  # a visitor over a rate limit or token budget
+                self.metrics.budget_refusals.labels(scope="chat").inc()
 
     def run_command(self, session: Session, text: str) -> list[ChatItem]:
         ctx = CommandContext(session=session, services=self.services)

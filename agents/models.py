@@ -84,12 +84,22 @@ def build_model(settings: Settings, choice: ModelChoice | None = None):
 
         return streaming(LiteLLMModel)(model_id=choice.model_id, timeout=timeout)
     if choice.backend == "hf":
-        from smolagents import InferenceClientModel
-
-        return streaming(InferenceClientModel)(
-            model_id=choice.model_id,
-            provider=settings.hf_provider or None,
-            token=settings.hf_token.reveal(),
-            timeout=timeout,
-        )
+        return _hf_model(settings, choice.model_id, settings.hf_token.reveal())
     return None
+
+
+def _hf_model(settings: Settings, model_id: str, token: str):
+    from smolagents import InferenceClientModel
+
+    return streaming(InferenceClientModel)(model_id=model_id, provider=settings.hf_provider or None, token=token,
+                                            timeout=int(settings.model_timeout_s))
+
+
+def build_visitor_model(settings: Settings, token: str):
+    """A model on Hugging Face Inference Providers billed to a signed-in visitor's own token.
+
+    The owner's model when it is an HF model, else the default one. The token is only the client's
+    credential; callers keep it in the turn's scrub list.
+    """
+    choice = choose_model(settings)
+    return _hf_model(settings, choice.model_id if choice.backend == "hf" else DEFAULT_HF_MODEL, token)

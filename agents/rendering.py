@@ -20,6 +20,7 @@ from smolagents.models import ChatMessageStreamDelta
 from smolagents.utils import AgentMaxStepsError
 
 from agents.messages import STATUS_DONE, STATUS_PENDING, ChatItem
+from core.text import cap
 
 MEMBER_ICONS = {"web_agent": "🌐", "trader": "📈"}
 MAX_SHOWN = 3000
@@ -28,8 +29,7 @@ Emit = Callable[[str, Any], None]  # ("upsert", ChatItem) | ("remove", item_id)
 
 
 def shorten(text: str, limit: int = MAX_SHOWN) -> str:
-    text = str(text)
-    return text if len(text) <= limit else text[:limit] + f"\n…[{len(text) - limit} more characters]"
+    return cap(text, limit, note="{n} more characters")
 
 
 def tokens_label(step: Any) -> str | None:

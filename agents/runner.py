@@ -12,13 +12,14 @@ import queue
 import threading
 import time
 from collections import OrderedDict
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from smolagents.memory import ActionStep, FinalAnswerStep, PlanningStep
 from smolagents.utils import AgentError, AgentGenerationError, AgentMaxStepsError
 
 from agents.messages import STATUS_DONE, STATUS_PENDING, ChatItem, chart
 from agents.rendering import StepRenderer, shorten
+from core.text import KNOWN_SECRETS, scrub
 
 PLACEHOLDERS = ("Thinking…", "Working…")
 
@@ -38,18 +39,12 @@ def trace_turn(tracing: Any, session_id: str, user_id: str | None, message: str,
     return tracing.turn(session_id, user_id, message, kind=kind)
 
 
-def scrub(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        if secret and secret in text:
-            text = text.replace(secret, "***")
-    return text
-
-
 class TurnRun:
     """One turn of one session: start(), then iterate updates(); stop() from any thread."""
 
     def __init__(self, team: Any, task: str, *, session_id: str, user_id: str | None = None, tracing: Any = None,
-                 secrets: list[str] | None = None, timeout_s: float = 600.0, metrics: Any = None):
+                 secrets: list[str] | None = None, timeout_s: float = 600.0, metrics: Any = None,
+                 meter: Callable[[int], str | None] | None = None):
         # `team` may be a Team or a zero-argument callable building one: then it is built in the turn's
         # thread, after the first "Thinking…" message is already on its way to the person.
         self._team_factory = team if callable(team) and not hasattr(team, "manager") else None
@@ -65,6 +60,9 @@ class TurnRun:
         self.trace_id: str | None = None
         self.trace_url: str | None = None
         self.stop_reason: str | None = None
+        self.stop_message: str | None = None
+        self.meter = meter  # fed each step's real token usage; returns why the turn must stop (limits), or None
+        self._metered: set[int] = set()
         self.finished = threading.Event()
         self._stopped = threading.Event()
         self._queue: queue.Queue = queue.Queue()
@@ -80,12 +78,13 @@ class TurnRun:
     def _emit(self, op: str, payload: Any) -> None:
         if self._stopped.is_set():
             return
-        if op == "upsert" and self.secrets:
-            content = payload.content if isinstance(payload.content, str) else payload.content
+        if op == "upsert":
+            secrets = [*self.secrets, *KNOWN_SECRETS.values()]
+            content = payload.content
             payload = payload.with_(
-                content=scrub(content, self.secrets) if isinstance(content, str) else content,
-                log=scrub(payload.log, self.secrets) if payload.log else payload.log,
-                title=scrub(payload.title, self.secrets) if payload.title else payload.title,
+                content=scrub(content, secrets) if isinstance(content, str) else content,
+                log=scrub(payload.log, secrets) if payload.log else payload.log,
+                title=scrub(payload.title, secrets) if payload.title else payload.title,
             )
         self._queue.put((op, payload))
 
@@ -100,6 +99,7 @@ class TurnRun:
         elif kind == "member_step":
             if self.metrics is not None:
                 self.metrics.observe_step(*payload)
+            self._count(payload[1])
             self.renderer.member_step(*payload)
         elif kind == "member_delta":
             self.renderer.member_delta(*payload)
@@ -122,6 +122,7 @@ class TurnRun:
                 for event in self.team.manager.run(self.task, stream=True, reset=False):
                     if self._stopped.is_set():
                         continue  # drain: smolagents ends the run at the next step (interrupt switch)
+                    self._count(event)
                     if isinstance(event, FinalAnswerStep) and self._hit_max_steps():
                         self.renderer.hit_max_steps = True
                     if self.metrics is not None and isinstance(event, (ActionStep, PlanningStep)):
@@ -139,6 +140,17 @@ class TurnRun:
             self._queue.put(("done", None))
             self.finished.set()
 
+    def _count(self, step: Any) -> None:
+        """Feed a finished step's token usage to the meter (once per step); stop the turn when it says so."""
+        usage = getattr(step, "token_usage", None)
+        if self.meter is None or usage is None or not isinstance(step, (ActionStep, PlanningStep)) \
+                or id(step) in self._metered:
+            return
+        self._metered.add(id(step))
+        reason = self.meter(usage.input_tokens + usage.output_tokens)
+        if reason and not getattr(step, "is_final_answer", False):  # an answer already paid for is shown
+            self.stop("budget", reason)
+
     def _hit_max_steps(self) -> bool:  # only called once the team exists
         steps = self.team.manager.memory.steps
         return bool(steps) and isinstance(getattr(steps[-1], "error", None), AgentMaxStepsError)
@@ -155,10 +167,10 @@ class TurnRun:
         self.renderer.show(ChatItem(content=text, kind="error"))
 
     # -- any thread ----------------------------------------------------------------------
-    def stop(self, reason: str = "stopped") -> None:
+    def stop(self, reason: str = "stopped", message: str | None = None) -> None:
         if self._stopped.is_set():
             return
-        self.stop_reason = reason
+        self.stop_reason, self.stop_message = reason, message
         self._stopped.set()
         team = self.team
         if team is not None:
@@ -224,7 +236,9 @@ class TurnRun:
                     continue
                 item = item.with_(status=STATUS_DONE, log="stopped")
             out.append(item)
-        if self.stop_reason == "timeout":
+        if self.stop_message:
+            note = self.stop_message
+        elif self.stop_reason == "timeout":
             note = f"⏱️ This turn took longer than {self.timeout_s:g} s and was stopped. Your conversation is kept."
         else:
             note = "⏹️ Stopped. Your conversation is kept; ask again whenever you like."

@@ -76,6 +76,13 @@ def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float
     return value
 
 
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    value = _text(env, name, choices[0]).lower() or choices[0]
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
 def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in env.get(name, "").replace("\n", ",").split(",") if item.strip())
 
@@ -152,6 +159,11 @@ class Settings:
     worker_idle_s: float = 600.0  # a worker without a code step for this long is ended (its variables go)
 
     # --- #12 egress and visitor limits ---
+    rate_limit_turns_per_minute: int = 6  # messages per visitor per minute (slash commands too); 0 = unlimited
+    token_budget_per_day: int = 200_000  # model tokens per visitor and UTC day on the owner's model; 0 = unlimited
+    token_budget_per_turn: int = 100_000  # a turn using more model tokens is stopped; 0 = unlimited
+    unlimited_users: tuple[str, ...] = ()  # signed-in names exempt from every limit
+    anonymous_model: str = "owner"  # "owner": anonymous visitors use the owner's model (within the budget); "none"
 
     # --- #14 workspace and storage ---
     data_dir: str = "data"  # every database of the app lives here (/data on a Space with persistent storage)
@@ -260,6 +272,11 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv_path: str | None 
         worker_memory_mb=_number(env, "WORKER_MEMORY_MB", 1024, minimum=256, cast=int),
         worker_idle_s=_number(env, "WORKER_IDLE_S", 600.0, minimum=1),
         # --- #12 egress and visitor limits ---
+        rate_limit_turns_per_minute=_number(env, "RATE_LIMIT_TURNS_PER_MINUTE", 6, cast=int),
+        token_budget_per_day=_number(env, "TOKEN_BUDGET_PER_DAY", 200_000, cast=int),
+        token_budget_per_turn=_number(env, "TOKEN_BUDGET_PER_TURN", 100_000, cast=int),
+        unlimited_users=_list(env, "UNLIMITED_USERS"),
+        anonymous_model=_choice(env, "ANONYMOUS_MODEL", ("owner", "none")),
         # --- #14 workspace and storage ---
         data_dir=_text(env, "DATA_DIR", "data") or "data",
         # --- #15 watchlists, alerts, briefs ---

@@ -112,11 +112,3 @@ def _cause_chain(exc: BaseException) -> list[BaseException]:
         chain.append(current)
         current = current.__cause__ or current.__context__
     return chain
-
-
-def scrub(text: str, secrets: list[str]) -> str:
-    """`text` with every secret value replaced by ***."""
-    for value in secrets:
-        if value:
-            text = text.replace(value, "***")
-    return text

@@ -19,7 +19,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from hub.client import hub_error_reason, scrub
+from core.text import scrub
+from hub.client import hub_error_reason
 
 AGENTS = ("trader", "web")
 DEFAULT_AGENT = "trader"

@@ -1,20 +1,27 @@
-"""Remove secret values from spans before they leave the process.
+"""Remove secret values from spans and log records before they leave the process.
 
 Belt and braces: the app never puts keys into prompts or tools, but a tool
 error message, a stack trace or a person pasting a key into the chat could.
 `ScrubbingExporter` sits in front of the real exporter and rewrites every
-span whose name, attributes, events, links or status mention a secret.
+span whose name, attributes, events, links or status mention a secret;
+`scrub_log_records` does the same for every log record of the process. Both
+remove every spelling `core.text.scrub` knows (reversed, base64, hex,
+URL-encoded), of the given secrets and of those in `core.text.KNOWN_SECRETS`
+(visitors' own tokens).
 """
 
 from __future__ import annotations
 
 import base64
+import logging
 from typing import Any, Iterable, Sequence
 from urllib.parse import quote
 
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.trace import Link, Status
+
+from core.text import KNOWN_SECRETS, scrub
 
 REDACTED = "[REDACTED]"
 
@@ -45,16 +52,18 @@ def basic_auth_token(user: str, password: str) -> str:
 
 
 class Redactor:
-    """Replaces every occurrence of any secret in strings (and lists of strings)."""
+    """Replaces every spelling of any secret in strings (and lists of strings)."""
 
     def __init__(self, secrets: Iterable[str]):
         self.secrets = secret_variants(secrets)
 
+    def all_secrets(self) -> list[str]:
+        return [*self.secrets, *KNOWN_SECRETS.values()]
+
     def text(self, value: str) -> str:
-        for secret in self.secrets:
-            if secret in value:
-                value = value.replace(secret, REDACTED)
-        if any(secret in value for secret in self.secrets):  # the marker itself re-formed a secret
+        secrets = self.all_secrets()
+        value = scrub(value, secrets, REDACTED)
+        if any(secret in value for secret in secrets):  # the marker itself re-formed a secret
             return ""
         return value
 
@@ -80,10 +89,10 @@ class Redactor:
         for link in span.links:
             parts += _strings(link.attributes)
         blob = "\x00".join(parts)
-        return any(secret in blob for secret in self.secrets)
+        return scrub(blob, self.all_secrets(), REDACTED) != blob
 
     def span(self, span: ReadableSpan) -> ReadableSpan:
-        if not self.secrets or not self.mentions_secret(span):
+        if not self.mentions_secret(span):
             return span
         status = span.status
         if status.description:
@@ -130,3 +139,37 @@ class ScrubbingExporter(SpanExporter):
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return self.inner.force_flush(timeout_millis)
+
+
+def scrub_log_records(secrets: Iterable[str]) -> None:
+    """From now on, every log record of this process is scrubbed of `secrets` (and `KNOWN_SECRETS`) when created.
+
+    A message that carries a secret is formatted and scrubbed at once, and so is the traceback of a record with
+    `exc_info` (handlers print the pre-formatted `exc_text`). Idempotent: a second call only adds secrets.
+    """
+    for secret in secrets:
+        KNOWN_SECRETS.add(secret, lasting=True)
+    factory = logging.getLogRecordFactory()
+    if getattr(factory, "scrubs_secrets", False):
+        return
+
+    def make_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
+        known = KNOWN_SECRETS.values()
+        if not known:
+            return record
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record: leave it to logging's own error handling
+            return record
+        cleaned = scrub(message, known)
+        if cleaned != message:  # records without a secret keep their msg and args (handlers may read them)
+            record.msg, record.args = cleaned, ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = scrub(logging.Formatter().formatException(record.exc_info), known)
+        if record.stack_info:
+            record.stack_info = scrub(record.stack_info, known)
+        return record
+
+    make_record.scrubs_secrets = True
+    logging.setLogRecordFactory(make_record)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from core.text import cap  # noqa: F401  (the one truncation; imported from here by agents.team)
+
 TAG = "untrusted_web_content"
 _TAG_RE = re.compile(r"<\s*/?\s*untrusted_web_content[^>]*>", re.IGNORECASE)
 
@@ -18,10 +20,3 @@ def label_untrusted(text: str, source: str = "") -> str:
     body = _TAG_RE.sub("[tag removed]", text)
     src = source.replace('"', "'")
     return f'{NOTICE}\n<{TAG} source="{src}">\n{body}\n</{TAG}>'
-
-
-def cap(text: str, limit: int) -> str:
-    """`text` cut to `limit` characters, saying how much was cut."""
-    if len(text) <= limit:
-        return text
-    return text[:limit] + f"\n…[truncated {len(text) - limit} characters]"

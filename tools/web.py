@@ -1,20 +1,21 @@
 """The web agent's tools: DuckDuckGo search through ddgs, and a page reader.
 
-Both outputs are capped and wrapped as untrusted web content.
+Both outputs are capped and wrapped as untrusted web content. The page reader fetches through
+`egress` (every redirect hop checked, connections pinned to the checked address); a URL or a search
+query carrying a secret in any spelling is refused.
 """
 
 from __future__ import annotations
 
-from core.errors import UserError
-
-import ipaddress
 import re
-import socket
 from urllib.parse import parse_qs, urlparse
 
 from smolagents import Tool
 
-from tools.untrusted import cap, label_untrusted
+from core.errors import UserError
+from core.text import cap
+from egress import Egress, EgressError
+from tools.untrusted import label_untrusted
 
 MAX_PAGE_BYTES = 3_000_000
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0", re.IGNORECASE)
@@ -43,11 +44,12 @@ class WebSearchTool(Tool):
     }
     output_type = "string"
 
-    def __init__(self, search_url: str, timeout_s: float = 10.0, max_chars: int = 6000):
+    def __init__(self, search_url: str, timeout_s: float = 10.0, max_chars: int = 6000, egress: Egress | None = None):
         super().__init__()
         self.search_url = search_url
         self.timeout_s = timeout_s
         self.max_chars = max_chars
+        self.egress = egress or Egress(timeout_s=timeout_s)  # only its secret check: the endpoint is configured
 
     def _engine(self):
         from ddgs.engines.duckduckgo import Duckduckgo
@@ -64,6 +66,10 @@ class WebSearchTool(Tool):
             return "Error: the search query is empty."
         limit = min(max(int(max_results or 5), 1), 10)
         try:
+            self.egress.check_text(query, "search query")
+        except EgressError as exc:
+            return f"Error: {exc.user_message}"
+        try:
             results = self._engine().search(query[:500])
         except DDGSException as exc:
             return f"Error: web search is unavailable right now ({type(exc).__name__}). Try again later."
@@ -73,18 +79,6 @@ class WebSearchTool(Tool):
         for i, result in enumerate(results[:limit], 1):
             lines.append(f"{i}. {result.title}\n   URL: {unwrap_ddg_link(result.href)}\n   {result.body}")
         return label_untrusted(cap("\n".join(lines), self.max_chars), source=f"DuckDuckGo search: {query}")
-
-
-def _is_private_host(host: str) -> bool:
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError:
-        return False
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if address.is_private or address.is_loopback or address.is_link_local or address.is_reserved:
-            return True
-    return False
 
 
 def html_to_text(html: str) -> str:
@@ -111,33 +105,23 @@ class ReadPageTool(Tool):
     inputs = {"url": {"type": "string", "description": "The full http(s) URL of the page."}}
     output_type = "string"
 
-    def __init__(self, timeout_s: float = 10.0, max_chars: int = 6000, allow_private_hosts: bool = False):
+    def __init__(self, timeout_s: float = 10.0, max_chars: int = 6000, allow_private_hosts: bool = False,
+                 egress: Egress | None = None):
         super().__init__()
         self.timeout_s = timeout_s
         self.max_chars = max_chars
-        self.allow_private_hosts = allow_private_hosts
+        self.egress = egress or Egress(allow_private=allow_private_hosts, timeout_s=timeout_s)
 
     def fetch(self, url: str) -> tuple[str, str]:
-        import requests
-
-        parsed = urlparse(url)
-        if parsed.scheme not in ("http", "https") or not parsed.hostname:
-            raise WebError(f"{url!r} is not an http(s) URL.")
-        if not self.allow_private_hosts and _is_private_host(parsed.hostname):
-            raise WebError(f"{parsed.hostname} is a private or local address; reading it is not allowed.")
+        """(readable text, content type) of the page at `url`; every redirect hop is checked (see `egress`)."""
         try:
-            with requests.get(url, timeout=self.timeout_s, stream=True,
-                              headers={"User-Agent": "Mozilla/5.0 (SmolTrader page reader)"}) as response:
-                if response.status_code >= 400:
-                    raise WebError(f"the site answered HTTP {response.status_code}.")
-                content_type = response.headers.get("Content-Type", "")
-                body = response.raw.read(MAX_PAGE_BYTES, decode_content=True)
-                encoding = response.encoding or "utf-8"
-        except requests.Timeout:
-            raise WebError(f"the page did not answer within {self.timeout_s:g} s.") from None
-        except requests.RequestException as exc:
-            raise WebError(f"could not fetch the page ({type(exc).__name__}).") from None
-        text = body.decode(encoding, errors="replace")
+            response = self.egress.get(url, max_bytes=MAX_PAGE_BYTES)
+        except EgressError as exc:
+            raise WebError(exc.user_message) from None
+        if response.status >= 400:
+            raise WebError(f"the site answered HTTP {response.status}.")
+        content_type = response.content_type
+        text = response.text()
         if "html" in content_type or text.lstrip()[:1] == "<":
             text = html_to_text(text)
         elif not content_type.startswith("text/") and "json" not in content_type:

@@ -1,0 +1,174 @@
+"""Who a visitor is, what they may still do, and the meter of one running turn."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable
+
+from core.errors import UserError
+from core.settings import Settings
+from quota.store import UsageStore
+
+WINDOW_S = 60.0
+
+
+class LimitError(UserError):
+    """A visitor's limit is reached; the message says which and when it frees up."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    turns_per_minute: int = 6  # messages (turns and slash commands) per visitor per minute; 0 = unlimited
+    tokens_per_day: int = 200_000  # model tokens per visitor and UTC day; 0 = unlimited
+    tokens_per_turn: int = 100_000  # model tokens one turn may use before it is stopped; 0 = unlimited
+    unlimited_users: frozenset[str] = frozenset()  # signed-in names exempt from every limit
+
+
+def visitor_key(user: str | None, workspace: str | None, client: str | None = None) -> str:
+    """A signed-in person by name, else the browser's workspace, else the client's address."""
+    if user:
+        return f"user:{user}"
+    if workspace:
+        return f"workspace:{workspace}"
+    return f"client:{client or 'unknown'}"
+
+
+def _wait_words(seconds: float) -> str:
+    seconds = max(1, int(seconds + 0.999))
+    if seconds < 120:
+        return f"{seconds} s"
+    hours, minutes = divmod(seconds // 60, 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+class TurnPass:
+    """One admitted turn: `meter(tokens)` counts usage and returns why the turn must stop (or None); `close()`."""
+
+    def __init__(self, quota: "Quota", visitor: str, *, charged: bool, exempt: bool):
+        self.quota = quota
+        self.visitor = visitor
+        self.charged = charged
+        self.exempt = exempt
+        self.tokens = 0
+        self._closed = False
+
+    def meter(self, tokens: int) -> str | None:
+        if tokens <= 0:
+            return None
+        self.tokens += tokens
+        limits = self.quota.limits
+        used = self.quota.charge(self.visitor, tokens) if self.charged else None
+        if self.exempt:
+            return None
+        if limits.tokens_per_turn and self.tokens > limits.tokens_per_turn:
+            return (f"⛔ This turn used {self.tokens:,} model tokens, more than the limit of "
+                    f"{limits.tokens_per_turn:,} per turn, and was stopped. Your conversation is kept: "
+                    "ask a narrower question, or split it into steps.")
+        if used is not None and limits.tokens_per_day and used >= limits.tokens_per_day:
+            return self.quota.budget_message(stopped=True)
+        return None
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self.quota.release(self.visitor)
+
+
+class Quota:
+    """Every visitor's limits; `clock` returns epoch seconds (injected in tests)."""
+
+    def __init__(self, limits: Limits, store: UsageStore, clock: Callable[[], float] = time.time,
+                 sign_in_hint: str = ""):
+        self.limits = limits
+        self.store = store
+        self.clock = clock
+        self.sign_in_hint = sign_in_hint  # added to a budget message when visitors may bring their own inference
+        self._recent: dict[str, deque[float]] = {}
+        self._running: set[str] = set()
+        self._lock = threading.Lock()
+
+    # -- days ------------------------------------------------------------------------------
+    def day(self) -> str:
+        return datetime.fromtimestamp(self.clock(), timezone.utc).date().isoformat()
+
+    def seconds_to_midnight(self) -> float:
+        now = datetime.fromtimestamp(self.clock(), timezone.utc)
+        midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), timezone.utc)
+        return (midnight - now).total_seconds()
+
+    def used_today(self, visitor: str) -> int:
+        return self.store.used(visitor, self.day())
+
+    def charge(self, visitor: str, tokens: int) -> int:
+        return self.store.add(visitor, self.day(), tokens)
+
+    def exempt(self, user: str | None) -> bool:
+        return bool(user) and user in self.limits.unlimited_users
+
+    def budget_message(self, stopped: bool = False) -> str:
+        head = ("⛔ Today's budget of model tokens is used up, so this turn was stopped"
+                if stopped else "⛔ You have used today's budget of model tokens")
+        return (f"{head} ({self.limits.tokens_per_day:,} per day). It resets at midnight UTC, in "
+                f"{_wait_words(self.seconds_to_midnight())}. Slash commands (`/help`) still work."
+                + (f" {self.sign_in_hint}" if self.sign_in_hint else ""))
+
+    # -- admission -----------------------------------------------------------------------------
+    def _count_message(self, visitor: str) -> None:
+        """Refuse when the visitor already sent `turns_per_minute` messages in the last minute; else count this one."""
+        limit = self.limits.turns_per_minute
+        if not limit:
+            return
+        now = self.clock()
+        recent = self._recent.setdefault(visitor, deque())
+        while recent and now - recent[0] >= WINDOW_S:
+            recent.popleft()
+        if len(recent) >= limit:
+            wait = WINDOW_S - (now - recent[0])
+            raise LimitError(f"⏳ You have sent {len(recent)} messages in the last minute; the limit is {limit} "
+                             f"per minute. Try again in {_wait_words(wait)}. Nothing was lost.")
+        recent.append(now)
+
+    def admit_command(self, visitor: str, user: str | None = None) -> None:
+        """A slash command: free of tokens, but rate-limited."""
+        if self.exempt(user):
+            return
+        with self._lock:
+            self._count_message(visitor)
+
+    def admit_turn(self, visitor: str, user: str | None = None, *, charged: bool = True) -> TurnPass:
+        """A model turn: rate, one running turn per visitor, and (when `charged`) the daily budget."""
+        exempt = self.exempt(user)
+        with self._lock:
+            if not exempt:
+                if visitor in self._running:
+                    raise LimitError("The team is still working on your previous message (maybe in another tab). "
+                                     "Press Stop there first, or wait for the answer.")
+                if charged and self.limits.tokens_per_day and \
+                        self.store.used(visitor, self.day()) >= self.limits.tokens_per_day:
+                    raise LimitError(self.budget_message())
+                self._count_message(visitor)
+            self._running.add(visitor)
+        return TurnPass(self, visitor, charged=charged, exempt=exempt)
+
+    def release(self, visitor: str) -> None:
+        with self._lock:
+            self._running.discard(visitor)
+
+    def usage_label(self, visitor: str, own_inference: bool = False) -> str:
+        """'1,234 / 200,000 tokens today' for the status line."""
+        if own_inference:
+            return "your own inference"
+        budget = f"{self.limits.tokens_per_day:,}" if self.limits.tokens_per_day else "unlimited"
+        return f"{self.used_today(visitor):,} / {budget} tokens today"
+
+
+def quota_from_settings(settings: Settings, clock: Callable[[], float] = time.time, sign_in_hint: str = "") -> Quota:
+    """The app's quota: limits from settings, daily usage in `<DATA_DIR>/usage.sqlite3`."""
+    limits = Limits(settings.rate_limit_turns_per_minute, settings.token_budget_per_day,
+                    settings.token_budget_per_turn, frozenset(settings.unlimited_users))
+    return Quota(limits, UsageStore(Path(settings.data_dir) / "usage.sqlite3"), clock, sign_in_hint)
