@@ -7,6 +7,7 @@ plain-words verdict. `fan_figure(forecast)` draws it.
 """
 
 from forecast.errors import ForecastError
+from forecast.model import warm_up
 from forecast.service import Forecast, forecast_closes, forecast_price
 
-__all__ = ["Forecast", "ForecastError", "forecast_closes", "forecast_price"]
+__all__ = ["Forecast", "ForecastError", "forecast_closes", "forecast_price", "warm_up"]

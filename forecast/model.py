@@ -5,11 +5,12 @@ Two additive-error, non-seasonal ETS forms compete by AIC: ETS(A,N,N)
 random walk) and ETS(A,Ad,N) (damped additive trend). Prices are modelled on
 the log scale, so intervals are exponentiated back and stay positive.
 
-Rolling origin without look-ahead: the parameters are estimated once on the
-data up to the first evaluated origin; the model is then run with those
-fixed parameters over the whole series, and each origin's forecast starts
-from the states filtered with data up to that origin only
-(`get_prediction(dynamic=0)` anchors the dynamic forecast there).
+Rolling origin without look-ahead: the form, its parameters and the error
+variance are estimated once on the data up to the first evaluated origin; the
+model is then run with those fixed parameters over the whole series, and each
+origin's forecast starts from the level (and trend) filtered with data up to
+that origin only. With fixed parameters every origin's h-step error variance
+is the same, so it is taken from the fitted model's own forecast.
 """
 
 from __future__ import annotations
@@ -56,31 +57,48 @@ def fit_best(log_prices: np.ndarray):
     return ("ETS(A,N,N)", simple) if simple.aic <= damped.aic else ("ETS(A,Ad,N)", damped)
 
 
-def _path(prediction) -> Path:
-    """Exact ETS intervals (what `pred_int` computes: mean ± z·sd), for both levels at once, on the price scale."""
-    mean = np.asarray(prediction.predicted_mean, dtype=float)
-    sd = np.sqrt(np.asarray(prediction.forecast_variance, dtype=float))
+def _path(log_mean: np.ndarray, variance: np.ndarray) -> Path:
+    """Exact ETS intervals (what statsmodels' `pred_int` computes: mean ± z·sd) on the price scale."""
+    sd = np.sqrt(variance)
     bands = {}
     for level, z in Z.items():
-        bands[f"lower{level}"], bands[f"upper{level}"] = np.exp(mean - z * sd), np.exp(mean + z * sd)
-    return Path(point=np.exp(mean), **bands)
+        bands[f"lower{level}"], bands[f"upper{level}"] = np.exp(log_mean - z * sd), np.exp(log_mean + z * sd)
+    return Path(point=np.exp(log_mean), **bands)
+
+
+def _forecast(results, nobs: int, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, variance) of the log forecast for steps 1..horizon past the end of `results`' data."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        prediction = results.get_prediction(start=nobs, end=nobs + horizon - 1)
+    return np.asarray(prediction.predicted_mean, dtype=float), np.asarray(prediction.forecast_variance, dtype=float)
 
 
 def forecast_path(log_prices: np.ndarray, horizon: int, form: str, start_params=None) -> Path:
     """Refit `form` on all of `log_prices` (from `start_params`) and forecast `horizon` steps past its end."""
-    n = len(log_prices)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         results = _ets(log_prices, form).fit(disp=False, start_params=start_params)
-        return _path(results.get_prediction(start=n, end=n + horizon - 1))
+    return _path(*_forecast(results, len(log_prices), horizon))
 
 
 def rolling_origin(log_prices: np.ndarray, horizon: int, origins: list[int]):
-    """(form, fitted params, one Path per origin): each origin's `horizon`-step forecast, with the form chosen and
-    its parameters fitted on data up to the first origin only."""
-    form, results = fit_best(log_prices[: origins[0] + 1])
+    """(form, fitted params, one Path per origin): each origin's `horizon`-step forecast, with the form chosen,
+    its parameters and its error variance estimated on data up to the first origin only."""
+    nobs = origins[0] + 1
+    form, results = fit_best(log_prices[:nobs])
+    _, variance = _forecast(results, nobs, horizon)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         replay = _ets(log_prices, form).smooth(results.params)
-        paths = [_path(replay.get_prediction(start=t + 1, end=t + horizon, dynamic=0)) for t in origins]
-    return form, results.params, paths
+    at = np.asarray(origins)
+    means = np.repeat(np.asarray(replay.level, dtype=float)[at][:, None], horizon, axis=1)
+    if replay.has_trend:  # damped trend: level + (phi + ... + phi^h) * slope
+        reach = np.cumsum(results.damping_trend ** np.arange(1, horizon + 1))
+        means = means + np.asarray(replay.slope, dtype=float)[at][:, None] * reach[None, :]
+    return form, results.params, [_path(mean, variance) for mean in means]
+
+
+def warm_up() -> None:
+    """Import statsmodels' ETS and fit once, so the first forecast a person asks for does not pay for it."""
+    fit_best(np.log(100.0 + np.arange(80, dtype=float) % 7))

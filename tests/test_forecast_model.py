@@ -81,3 +81,19 @@ def test_bad_interval_and_too_short_history_are_refused_clearly():
 def test_fewer_windows_when_history_allows_no_more():
     e = forecast_closes(_series(np.random.default_rng(6).normal(0, 0.01, 100)), "S", horizon=5).evaluation
     assert e.windows == 36
+
+
+@pytest.mark.parametrize("drift, expected_form", [(0.0, "ETS(A,N,N)"), (0.01, "ETS(A,Ad,N)")])
+def test_each_origin_forecast_is_statsmodels_own_forecast_from_that_origin(drift, expected_form):
+    from forecast.model import _ets, fit_best, rolling_origin
+
+    rng = np.random.default_rng(11)
+    log_prices = np.log(_series(drift + rng.normal(0.0, 0.01, 300)).to_numpy())
+    origins = [250, 260, 290]
+    form, params, paths = rolling_origin(log_prices, 7, origins)
+    assert form == expected_form
+    _, fitted = fit_best(log_prices[:251])
+    replay = _ets(log_prices, form).smooth(fitted.params)
+    for origin, path in zip(origins, paths):
+        own = replay.get_prediction(start=origin + 1, end=origin + 7, dynamic=0).predicted_mean
+        assert np.allclose(np.log(path.point), np.asarray(own), atol=1e-10)
