@@ -9,6 +9,7 @@ def trader_toolset(services: Any, session: Any) -> list:
     """Market data, indicators and charts (shared cache); this session's trading desk and strategy lab."""
     from backtest.lab import lab_for
     from tools.backtest import backtest_tools
+    from tools.analysis import analysis_tools
     from tools.forecast import forecast_tools
     from tools.market import market_tools
     from tools.trading import trading_tools
@@ -24,4 +25,5 @@ def trader_toolset(services: Any, session: Any) -> list:
         *trading_tools(desk_for(session, services)),
         *backtest_tools(history_of, lab_for(session)),
         *forecast_tools(market),
+        *analysis_tools(market, services.settings),
     ]

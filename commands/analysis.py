@@ -1,4 +1,8 @@
-"""Analysis slash commands (issue 17), answered by code with no model: /forecast."""
+"""Analysis slash commands (issue 17), answered by code with no model: /forecast, /news (extended).
+
+`/news` keeps the market module's headline list and adds, below it, each
+headline's measured price reaction and a chart with headline markers.
+"""
 
 from __future__ import annotations
 
@@ -37,8 +41,36 @@ def _forecast(ctx: CommandContext, args: list[str]):
             chart(fan_figure(result), title=f"{result.symbol} {result.horizon}-bar {result.interval} forecast")]
 
 
+def _news_with_reactions(ctx: CommandContext, args: list[str]):
+    from commands import market as market_commands
+    from market.headline_tone import tone_reader
+    from market.news_reaction import news_reactions, reaction_figure
+
+    listing = next(c for c in market_commands.commands() if c.name == "news")
+    items = listing.handler(ctx, args)
+    items = [items] if not isinstance(items, list) else items
+    try:
+        reaction = news_reactions(_market(ctx), args[0], 8)
+    except UserError as exc:
+        return items + [text(f"Price reactions could not be measured: {exc.user_message}")]
+    if not reaction.rows:
+        return items
+    parts = [f"**Measured price reaction** ({reaction.symbol} vs {reaction.benchmark})\n\n" + reaction.markdown()]
+    reader = tone_reader(getattr(ctx.settings, "sentiment_model", ""))
+    tones = reader.read([r.title for r in reaction.rows]) if reader.model else None
+    if tones is not None:
+        parts.append(f"Tone by the classifier {reader.model} (its reading, not a measurement): "
+                     + "; ".join(f"{i + 1}. {t}" for i, t in enumerate(tones)))
+    elif reader.model:
+        parts.append(f"No classifier tone: {reader.reason}.")
+    return items + [text("\n\n".join(parts)), chart(reaction_figure(reaction), title=f"{reaction.symbol} headlines and price")]
+
+
 def commands() -> list[Command]:
     return [
+        Command("news", "/news SYMBOL",
+                "Latest headlines about a ticker, with the measured price reaction to each (vs SPY).",
+                _news_with_reactions),
         Command("forecast", FORECAST_USAGE,
                 "Price forecast with 80%/95% intervals, judged first against 'tomorrow = today' on 40 windows.",
                 _forecast),

@@ -157,6 +157,7 @@ class Settings:
     # --- #15 watchlists, alerts, briefs ---
 
     # --- #17 forecasts, news, sizing ---
+    sentiment_model: str = ""  # optional transformers text classifier for headline tone (off when empty)
 
     # --- #18 MCP, runs API, metrics ---
 
@@ -249,6 +250,7 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv_path: str | None 
         data_dir=_text(env, "DATA_DIR", "data") or "data",
         # --- #15 watchlists, alerts, briefs ---
         # --- #17 forecasts, news, sizing ---
+        sentiment_model=_text(env, "SENTIMENT_MODEL", ""),
         # --- #18 MCP, runs API, metrics ---
         # --- #11 streaming ---
         # --- #16/#19 provenance and evals ---
