@@ -25,5 +25,5 @@ def trader_toolset(services: Any, session: Any) -> list:
         *trading_tools(desk_for(session, services)),
         *backtest_tools(history_of, lab_for(session)),
         *forecast_tools(market),
-        *analysis_tools(market, services.settings),
+        *analysis_tools(market, services.settings, desk_for(session, services)),
     ]

@@ -12,6 +12,8 @@ from smolagents import Tool
 from core.errors import user_message
 from market.news_reaction import news_reactions, reaction_figure
 from tools.untrusted import label_untrusted
+from trading.risk import RiskLimits
+from trading.sizing import position_size
 
 _NUMBER = {"type": "number"}
 _TEXT = {"type": "string"}
@@ -80,8 +82,87 @@ class NewsReactionTool(Tool):
                            + label_untrusted(reaction.markdown(), "Yahoo Finance news")}
 
 
-def analysis_tools(market, settings=None) -> list[Tool]:
+class PositionSizeTool(Tool):
+    name = "position_size"
+    description = (
+        "How many shares to buy so that RISK% of equity is at risk between the entry (current price) and a stop: "
+        "fixed-fractional sizing, stop from a price or K × ATR(14), capped by the risk limits and buying power, "
+        "with the arithmetic. Use it when the person asks how much to buy. Long positions only. The result's "
+        "'propose_order_args' can be passed to propose_order (a bracket also needs a take_profit).")
+    inputs = {
+        "symbol": {"type": "string", "description": "Ticker symbol, e.g. AAPL."},
+        "risk_pct": {"type": "number", "description": "Percent of equity to risk, e.g. 1 for 1%."},
+        "stop": {"type": "number", "description": "Stop price (give this or atr_multiple).", "nullable": True},
+        "atr_multiple": {"type": "number", "description": "Stop at entry − K × ATR(14), e.g. 2.", "nullable": True},
+    }
+    output_type = "object"
+    output_schema = {
+        "type": "object",
+        "properties": {
+            "summary": {"type": "string", "description": "The result, then the arithmetic step by step."},
+            "symbol": _TEXT, "shares": {"type": "integer"}, "entry": _NUMBER, "stop": _NUMBER, "risk_pct": _NUMBER,
+            "equity": _NUMBER, "budget": _NUMBER, "risk_per_share": _NUMBER, "cost": _NUMBER,
+            "actual_risk": _NUMBER, "actual_risk_pct": _NUMBER, "binding_cap": _TEXT, "atr": _NUMBER,
+            "as_of": {"type": "string", "description": "Time of the quote used as the entry."}, "source": _TEXT,
+            "propose_order_args": {"type": "object"}, "error": _TEXT,
+        },
+        "required": ["summary"],
+    }
+
+    def __init__(self, data_client=None, desk=None):
+        super().__init__()
+        self.data_client = data_client
+        # bound methods and a closure only: model code in the sandbox cannot walk from them to the desk
+        self._account = desk.broker.account
+        self._positions = desk.broker.positions
+        self._limits = lambda: RiskLimits.from_settings(desk.settings)
+
+    def forward(self, symbol: str, risk_pct: float, stop: float | None = None,
+                atr_multiple: float | None = None) -> dict:
+        try:
+            return self._size(symbol, risk_pct, stop, atr_multiple)
+        except Exception as exc:  # bad input, data or broker failures are answers for the model
+            message = user_message(exc)
+            return {"error": message, "summary": f"Error: {message}"}
+
+    def _size(self, symbol, risk_pct, stop, atr_multiple) -> dict:
+        from market.client import normalize_symbol
+        from market.indicators import compute_indicators
+
+        symbol = normalize_symbol(symbol)
+        quote = self.data_client.quote(symbol)
+        if quote.price is None:
+            return {"error": f"No current price for {symbol}.", "summary": f"Error: no current price for {symbol}."}
+        atr = None
+        if atr_multiple is not None:
+            frame = compute_indicators(self.data_client.history(symbol, period="6mo"), ["atr"])
+            atr = frame["ATR_14"].dropna()
+            atr = float(atr.iloc[-1]) if len(atr) else None
+        account = self._account()
+        held = sum(p.qty for p in self._positions() if p.symbol == symbol)
+        sizing = position_size(symbol, entry=float(quote.price), equity=account.equity,
+                               buying_power=account.buying_power, risk_pct=risk_pct, limits=self._limits(),
+                               stop=stop, atr=atr, atr_k=atr_multiple, position_qty=held)
+        when = quote.as_of.strftime("%Y-%m-%d %H:%M UTC") if quote.as_of else "unknown time"
+        return {
+            "symbol": symbol, "shares": sizing.shares, "entry": sizing.entry, "stop": round(sizing.stop, 4),
+            "risk_pct": sizing.risk_pct, "equity": sizing.equity, "budget": sizing.budget,
+            "risk_per_share": round(sizing.risk_per_share, 4), "cost": round(sizing.cost, 2),
+            "actual_risk": round(sizing.actual_risk, 2), "actual_risk_pct": round(sizing.actual_risk_pct, 4),
+            "binding_cap": sizing.binding_cap, "atr": atr, "as_of": when,
+            "source": f"entry = last price from {quote.source} via Yahoo Finance ({quote.delay_note}); "
+                      "equity and buying power from the account",
+            "propose_order_args": {"symbol": symbol, "side": "buy", "qty": sizing.shares,
+                                   "stop_loss": round(sizing.stop, 2)},
+            "summary": sizing.summary + f"\nEntry is the price at {when} ({quote.delay_note}).",
+        }
+
+
+def analysis_tools(market, settings=None, desk=None) -> list[Tool]:
     from market.headline_tone import tone_reader
 
     model = getattr(settings, "sentiment_model", "") if settings is not None else ""
-    return [NewsReactionTool(data_client=market, tone=tone_reader(model) if model else None)]
+    tools: list[Tool] = [NewsReactionTool(data_client=market, tone=tone_reader(model) if model else None)]
+    if desk is not None:
+        tools.append(PositionSizeTool(data_client=market, desk=desk))
+    return tools
