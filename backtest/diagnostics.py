@@ -105,7 +105,8 @@ def _suggestion(condition: Condition, book: SignalBook, split: int) -> str:
         return ""
     pct = 5 if op in LOW_SIDE else 95
     level = float(np.percentile(values, pct))
-    shown = f"{series.label()} {op} {level:,.2f}" if right.is_number else f"{level:,.2f} {condition.op} {series.label()}"
+    name = series.label()
+    shown = f"{name} {op} {level:,.2f}" if right.is_number else f"{level:,.2f} {condition.op} {name}"
     return (f"Would trigger with `{shown}` (in-sample {pct}th percentile of {series.label()}; "
             f"the spec uses {number.value:g})")
 

@@ -14,12 +14,12 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.bench_backtest import timed  # noqa: E402
 from forecast.service import forecast_closes, forecast_price  # noqa: E402
 from tests.test_backtest_engine import tsla_daily  # noqa: E402
 
@@ -38,16 +38,6 @@ done = time.perf_counter()
 print(json.dumps({"import_s": imported - start, "first_s": done - start}))
 """
 DEPENDENCIES = ("statsmodels", "patsy", "formulaic", "interface_meta")  # what requirements.txt's statsmodels pin adds
-
-
-def timed(fn, repeat: int = 7) -> float:
-    """Median wall time in milliseconds."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def installed_mb(names) -> float:

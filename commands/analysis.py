@@ -8,16 +8,10 @@ from __future__ import annotations
 
 from agents.messages import chart, text
 from commands import Command, CommandContext, CommandError
+from commands.market import _market
 from core.errors import UserError
 
 FORECAST_USAGE = "/forecast SYMBOL [HORIZON] [daily|weekly]"
-
-
-def _market(ctx: CommandContext):
-    market = getattr(ctx.services, "market", None)
-    if market is None:
-        raise CommandError("Market data is not available in this app.")
-    return market
 
 
 def _forecast(ctx: CommandContext, args: list[str]):
@@ -63,7 +57,8 @@ def _news_with_reactions(ctx: CommandContext, args: list[str]):
                      + "; ".join(f"{i + 1}. {t}" for i, t in enumerate(tones)))
     elif reader.model:
         parts.append(f"No classifier tone: {reader.reason}.")
-    return items + [text("\n\n".join(parts)), chart(reaction_figure(reaction), title=f"{reaction.symbol} headlines and price")]
+    figure = chart(reaction_figure(reaction), title=f"{reaction.symbol} headlines and price")
+    return items + [text("\n\n".join(parts)), figure]
 
 
 SIZE_USAGE = "/size SYMBOL RISK% [stop PRICE | atr K]"

@@ -35,7 +35,8 @@ class Evaluation:
 
     @property
     def verdict(self) -> str:
-        over = f"MASE {self.mase:.2f} over {self.windows} windows of {self.horizon} {self.unit}{'s' if self.horizon > 1 else ''}"
+        unit = self.unit + ("s" if self.horizon > 1 else "")
+        over = f"MASE {self.mase:.2f} over {self.windows} windows of {self.horizon} {unit}"
         if self.mase >= 1:
             return f"no skill: did not beat 'tomorrow = today' ({over})"
         edge = (1 - self.mase) * 100

@@ -79,7 +79,8 @@ def _session_closes(frame_or_series) -> pd.Series:
 
 def reaction_sessions(published: dt.datetime, sessions: list[dt.date]) -> tuple[dt.date | None, dt.date | None]:
     """(session of the close before publication, session of the first close after it), None when outside."""
-    local = published.astimezone(EXCHANGE_TZ) if published.tzinfo else published.replace(tzinfo=dt.timezone.utc).astimezone(EXCHANGE_TZ)
+    aware = published if published.tzinfo else published.replace(tzinfo=dt.timezone.utc)
+    local = aware.astimezone(EXCHANGE_TZ)
     day = local.date()
     # a close on `day` happened before publication only if the headline came at or after 16:00
     before = [s for s in sessions if s < day or (s == day and local.time() >= CLOSE_TIME)]
@@ -100,7 +101,8 @@ def measure_reactions(symbol: str, headlines: list[dict], history, benchmark_his
     sessions = list(closes.index)
     bench = _session_closes(benchmark_history) if benchmark_history is not None else None
     bench_note = "" if bench is not None else (
-        f"{benchmark} data is missing, so abnormal returns are not computed: {benchmark_error or 'it was not fetched.'}")
+        f"{benchmark} data is missing, so abnormal returns are not computed: "
+        f"{benchmark_error or 'it was not fetched.'}")
     rows = []
     for item in headlines:
         published = item.get("time")
@@ -150,7 +152,8 @@ def reaction_figure(reaction: NewsReaction, bars: int = 90):
 
     measured = [r for r in reaction.rows if r.reaction_date is not None]
     first = min([r.reaction_date for r in measured], default=reaction.as_of)
-    shown = reaction.closes[reaction.closes.index >= min(first, reaction.closes.index[-min(bars, len(reaction.closes))])]
+    closes = reaction.closes
+    shown = closes[closes.index >= min(first, closes.index[-min(bars, len(closes))])]
     figure = go.Figure(go.Scatter(x=[str(d) for d in shown.index], y=shown.round(4).tolist(), mode="lines",
                                   name=f"{reaction.symbol} close", line={"color": "#37474f", "width": 1.5}))
     if measured:
@@ -159,7 +162,8 @@ def reaction_figure(reaction: NewsReaction, bars: int = 90):
             abnormal = "" if r.abnormal_pct is None else f", abnormal {r.abnormal_pct:+.2f}%"
             return f"{r.title[:90]}<br>{r.reaction_date}: {move}{abnormal}"
 
-        colors = ["#9e9e9e" if r.return_pct is None else "#26a69a" if r.return_pct >= 0 else "#ef5350" for r in measured]
+        colors = ["#9e9e9e" if r.return_pct is None else "#26a69a" if r.return_pct >= 0 else "#ef5350"
+                  for r in measured]
         figure.add_trace(go.Scatter(x=[str(r.reaction_date) for r in measured], y=[r.close_after for r in measured],
                                     mode="markers", name="headline", marker={"size": 10, "color": colors,
                                                                              "symbol": "diamond"},

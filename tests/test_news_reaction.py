@@ -63,7 +63,8 @@ def test_abnormal_returns_match_the_hand_computed_figures(market):
         assert row.benchmark_return_pct == pytest.approx(_pct(AMZN, before, after), abs=1e-6)
         assert row.abnormal_pct == pytest.approx(_pct(AAPL, before, after) - _pct(AMZN, before, after), abs=1e-6)
         assert row.note == ""
-    assert weekend.return_pct == pytest.approx(-12.8649, abs=1e-3) and weekend.abnormal_pct == pytest.approx(-7.4951, abs=1e-3)
+    assert weekend.return_pct == pytest.approx(-12.8649, abs=1e-3)
+    assert weekend.abnormal_pct == pytest.approx(-7.4950, abs=1e-3)
     assert undated.reaction_date is None and undated.note == "publication time unknown"
     table = reaction.markdown()
     assert "| 2020-03-14 15:00 | 2020-03-16 | -12.86% | -5.37% | -7.49% | Saturday story |" in table
@@ -104,7 +105,8 @@ def test_tone_classifier_is_off_without_the_setting_and_says_why_without_transfo
         tool = analysis_tools(market, configured)[0]
         result = tool(symbol="AAPL", count=2)
         assert "classifier_tone" not in result["headlines"][0]
-        assert result["tone_note"] == "no classifier tone (SENTIMENT_MODEL=ProsusAI/finbert is set but transformers is not installed)"
+        assert result["tone_note"] == ("no classifier tone (SENTIMENT_MODEL=ProsusAI/finbert is set but "
+                                       "transformers is not installed)")
 
 
 def test_slash_news_keeps_the_list_and_adds_the_measured_reaction(market):

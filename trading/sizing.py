@@ -94,7 +94,8 @@ def position_size(symbol: str, *, entry: float, equity: float, buying_power: flo
     uncapped = math.floor(budget / per_share + 1e-9)
     steps.append(f"Risk budget: {risk_pct:g}% × equity ${equity:,.2f} = ${budget:,.2f}")
     steps.append(f"Risk per share: entry {entry:,.2f} − stop {stop:,.2f} = {per_share:,.2f}")
-    steps.append(f"Shares for the budget: ${budget:,.2f} / {per_share:,.2f} = {budget / per_share:,.2f} → {uncapped:,}")
+    steps.append(f"Shares for the budget: ${budget:,.2f} / {per_share:,.2f} = {budget / per_share:,.2f} "
+                 f"→ {uncapped:,}")
     caps = {
         f"the per-order limit ${limits.max_order_notional:,.2f}": limits.max_order_notional / entry,
         f"the position limit {limits.max_position_pct:g}% of equity": max(
