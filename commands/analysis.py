@@ -51,12 +51,12 @@ def _news_with_reactions(ctx: CommandContext, args: list[str]):
         return items
     parts = [f"**Measured price reaction** ({reaction.symbol} vs {reaction.benchmark})\n\n" + reaction.markdown()]
     reader = tone_reader(getattr(ctx.settings, "sentiment_model", ""))
-    tones = reader.read([r.title for r in reaction.rows]) if reader.model else None
+    tones, why_not = reader.read([r.title for r in reaction.rows]) if reader.model else (None, "")
     if tones is not None:
         parts.append(f"Tone by the classifier {reader.model} (its reading, not a measurement): "
                      + "; ".join(f"{i + 1}. {t}" for i, t in enumerate(tones)))
     elif reader.model:
-        parts.append(f"No classifier tone: {reader.reason}.")
+        parts.append(f"No classifier tone: {why_not}.")
     figure = chart(reaction_figure(reaction), title=f"{reaction.symbol} headlines and price")
     return items + [text("\n\n".join(parts)), figure]
 

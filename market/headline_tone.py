@@ -24,8 +24,14 @@ class ToneReader:
     classify: Callable[[list[str]], list[str]] | None
     reason: str
 
-    def read(self, titles: list[str]) -> list[str] | None:
-        return None if self.classify is None else self.classify(titles)
+    def read(self, titles: list[str]) -> tuple[list[str] | None, str]:
+        """(one label per title, "") or (None, why there are none). Never raises: tone is optional."""
+        if self.classify is None:
+            return None, self.reason
+        try:
+            return self.classify(titles), ""
+        except Exception as exc:  # a model that cannot load or run must not break the news
+            return None, f"the classifier {self.model} failed ({type(exc).__name__}: {str(exc)[:200]})"
 
 
 def tone_reader(model_name: str) -> ToneReader:

@@ -119,3 +119,13 @@ def test_slash_news_keeps_the_list_and_adds_the_measured_reaction(market):
     assert figure.kind == "chart"
     [error] = dispatch("/news", ctx)
     assert error.kind == "error" and "Give one ticker" in error.content
+
+
+def test_a_failing_classifier_never_breaks_the_news():
+    from market.headline_tone import ToneReader
+
+    def broken(titles):
+        raise OSError("cannot reach the Hub to load the weights")
+
+    labels, why = ToneReader("some/model", broken, "").read(["a headline"])
+    assert labels is None and why.startswith("the classifier some/model failed (OSError: cannot reach the Hub")

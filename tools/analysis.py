@@ -59,7 +59,7 @@ class NewsReactionTool(Tool):
         except Exception as exc:  # data failures are answers for the model
             message = user_message(exc)
             return {"error": message, "summary": f"Error: {message}"}
-        tones = self.tone.read([r.title for r in reaction.rows]) if self.tone is not None else None
+        tones, why_not = self.tone.read([r.title for r in reaction.rows]) if self.tone is not None else (None, "")
         headlines = []
         for i, row in enumerate(reaction.rows):
             entry = {"published": row.published.isoformat() if row.published else None, "title": row.title,
@@ -74,7 +74,7 @@ class NewsReactionTool(Tool):
             self.on_figure(reaction_figure(reaction), f"{reaction.symbol} headlines and price")
         tone_note = ("" if self.tone is None else
                      f"classifier_tone is the reading of {self.tone.model}, not a measurement" if tones is not None
-                     else f"no classifier tone ({self.tone.reason})")
+                     else f"no classifier tone ({why_not})")
         return {"symbol": reaction.symbol, "benchmark": reaction.benchmark, "as_of": reaction.as_of.isoformat(),
                 "source": reaction.source, "benchmark_note": reaction.benchmark_note, "headlines": headlines,
                 "tone_note": tone_note,
