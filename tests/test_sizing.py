@@ -94,7 +94,11 @@ def test_tool_sizes_from_the_paper_account_and_the_recorded_quote(ctx):
     # per-order limit 25,000 / 244.60 = 102 shares binds
     assert result["entry"] == 244.6 and result["shares"] == 102 and result["binding_cap"].startswith("the per-order")
     assert result["actual_risk"] == pytest.approx(102 * 4.6) and result["as_of"] == "2025-02-14 21:00 UTC"
-    assert result["propose_order_args"] == {"symbol": "AAPL", "side": "buy", "qty": 102, "stop_loss": 240.0}
+    assert result["propose_order_args"] == {"symbol": "AAPL", "side": "buy", "qty": 102, "stop_loss": 240.0,
+                                            "take_profit": 253.8}  # 244.60 + 2 × 4.60
+    ticket = desk_for(ctx.session, ctx.services).propose(**result["propose_order_args"])
+    assert ticket.order.stop_loss == 240.0 and ticket.order.qty == 102
+    assert {c.name for c in ticket.risk.checks if not c.passed} <= {"market hours"}  # sizes and prices pass the gate
     atr = tool(symbol="AAPL", risk_pct=0.5, atr_multiple=2)
     assert atr["atr"] > 0 and atr["stop"] == pytest.approx(244.6 - 2 * atr["atr"], abs=1e-4)
     assert tool(symbol="AAPL", risk_pct=1, stop=250)["summary"].startswith("Error: A stop at 250.00 is at or above")

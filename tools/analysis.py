@@ -88,7 +88,8 @@ class PositionSizeTool(Tool):
         "How many shares to buy so that RISK% of equity is at risk between the entry (current price) and a stop: "
         "fixed-fractional sizing, stop from a price or K × ATR(14), capped by the risk limits and buying power, "
         "with the arithmetic. Use it when the person asks how much to buy. Long positions only. The result's "
-        "'propose_order_args' can be passed to propose_order (a bracket also needs a take_profit).")
+        "'propose_order_args' (a bracket: the stop as stop-loss, a 2R take-profit) can be passed to propose_order "
+        "when the person asked to trade.")
     inputs = {
         "symbol": {"type": "string", "description": "Ticker symbol, e.g. AAPL."},
         "risk_pct": {"type": "number", "description": "Percent of equity to risk, e.g. 1 for 1%."},
@@ -144,6 +145,7 @@ class PositionSizeTool(Tool):
                                buying_power=account.buying_power, risk_pct=risk_pct, limits=self._limits(),
                                stop=stop, atr=atr, atr_k=atr_multiple, position_qty=held)
         when = quote.as_of.strftime("%Y-%m-%d %H:%M UTC") if quote.as_of else "unknown time"
+        target = sizing.entry + 2 * sizing.risk_per_share
         return {
             "symbol": symbol, "shares": sizing.shares, "entry": sizing.entry, "stop": round(sizing.stop, 4),
             "risk_pct": sizing.risk_pct, "equity": sizing.equity, "budget": sizing.budget,
@@ -153,8 +155,10 @@ class PositionSizeTool(Tool):
             "source": f"entry = last price from {quote.source} via Yahoo Finance ({quote.delay_note}); "
                       "equity and buying power from the account",
             "propose_order_args": {"symbol": symbol, "side": "buy", "qty": sizing.shares,
-                                   "stop_loss": round(sizing.stop, 2)},
-            "summary": sizing.summary + f"\nEntry is the price at {when} ({quote.delay_note}).",
+                                   "stop_loss": round(sizing.stop, 2), "take_profit": round(target, 2)},
+            "summary": sizing.summary + f"\nEntry is the price at {when} ({quote.delay_note}). As a bracket ticket: "
+                                        f"stop-loss {sizing.stop:,.2f}, take-profit {target:,.2f} (2 × the risk per "
+                                        "share above the entry: a convention, not a forecast).",
         }
 
 
