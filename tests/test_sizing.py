@@ -115,3 +115,10 @@ def test_slash_size(ctx):
     assert error.kind == "error" and "stop must be below the entry" in error.content
     [error] = dispatch("/size AAPL", ctx)
     assert error.kind == "error" and "Usage: `/size SYMBOL RISK% [stop PRICE | atr K]`" in error.content
+
+
+def test_the_trader_gets_the_issue_17_tools(ctx):
+    from agents.toolsets import trader_toolset
+
+    names = {tool.name for tool in trader_toolset(ctx.services, ctx.session)}
+    assert {"forecast_price", "news_reaction", "position_size"} <= names
