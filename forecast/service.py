@@ -53,7 +53,8 @@ class Forecast:
         hits = "n/a" if e.hit_rate is None else f"{e.hit_rate:.0%}"
         return (
             f"{self.symbol} {h}-{UNITS[self.interval]} forecast — {e.verdict}.\n"
-            f"Forecast for {self.dates[-1]} ({h} {unit} after the last close {self.last_close:,.2f} on {self.as_of}): "
+            f"Forecast {h} {unit} after the last close {self.last_close:,.2f} on {self.as_of} (about {self.dates[-1]}; "
+            f"exchange holidays not skipped): "
             f"{p.point[-1]:,.2f}; 80% interval {p.lower80[-1]:,.2f} to {p.upper80[-1]:,.2f}; "
             f"95% interval {p.lower95[-1]:,.2f} to {p.upper95[-1]:,.2f}.\n"
             f"Evaluation on the last {e.windows} windows (rolling origin, no look-ahead): MAE model {e.mae:,.2f}, "
