@@ -6,6 +6,7 @@ Run with `python app.py`. Hugging Face Spaces runs this file too.
 from __future__ import annotations
 
 import os
+import threading
 from typing import Iterator
 
 import gradio as gr
@@ -17,6 +18,7 @@ from agents.session import Session, SessionStore
 from agents.ticket_decisions import decide_ticket
 from core.settings import Settings, load_settings
 from hub.remote_tools import active_tools_markdown, load_remote_tools
+from forecast.model import warm_up as forecast_warm_up
 from sandbox.pool import shared_pool
 from trading.desk import desk_for
 
@@ -96,10 +98,11 @@ class SmolTraderApp:
         return decide_ticket(self.services, self.session_for(request), decision, ticket_id, user_of(request))
 
     def start(self) -> None:
-        """Background work that lives as long as the app: the idle-session sweeper, and the code-worker pool
-        (its clean zygote starts now, so no visitor's first code step waits for it)."""
+        """Background work that lives as long as the app: the idle-session sweeper, the code-worker pool
+        (its clean zygote starts now, so no visitor's first code step waits for it), the forecast library warm-up."""
         self.sessions.start_sweeper(min(60.0, self.settings.session_idle_minutes * 60 / 2))
         shared_pool(self.settings.worker_memory_mb, self.settings.worker_idle_s)
+        threading.Thread(target=forecast_warm_up, name="forecast-warm-up", daemon=True).start()
 
     def close(self) -> None:
         self.sessions.stop_sweeper()

@@ -9,6 +9,8 @@ def trader_toolset(services: Any, session: Any) -> list:
     """Market data, indicators and charts (shared cache); this session's trading desk and strategy lab."""
     from backtest.lab import lab_for
     from tools.backtest import backtest_tools
+    from tools.analysis import analysis_tools
+    from tools.forecast import forecast_tools
     from tools.market import market_tools
     from tools.trading import trading_tools
     from trading.desk import desk_for
@@ -22,4 +24,6 @@ def trader_toolset(services: Any, session: Any) -> list:
         *market_tools(market),
         *trading_tools(desk_for(session, services)),
         *backtest_tools(history_of, lab_for(session)),
+        *forecast_tools(market),
+        *analysis_tools(market, services.settings, desk_for(session, services)),
     ]

@@ -10,6 +10,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from backtest.diagnostics import diagnose_report
 from backtest.metrics import format_value
 from backtest.validation import ValidationReport, refinement_warning
 
@@ -25,6 +26,7 @@ class LabEntry:
     interval: str
     report: ValidationReport
     warnings: list[str] = field(default_factory=list)
+    diagnostics: Any = None  # backtest.diagnostics.Diagnostics when the spec traded rarely or never (#17)
 
     @property
     def figures(self) -> dict[str, Any]:
@@ -49,7 +51,8 @@ class StrategyLab:
         """Log a tried spec; warns when it beats the best earlier spec on the same data only in-sample."""
         with self._lock:
             self._counter += 1
-            entry = LabEntry(self._counter, symbol.upper(), period, interval, report, list(report.warnings))
+            entry = LabEntry(self._counter, symbol.upper(), period, interval, report, list(report.warnings),
+                             diagnose_report(report))
             same_data = [e for e in self.entries if (e.symbol, e.period, e.interval) == (entry.symbol, period, interval)]
             if same_data:
                 best = max(same_data, key=lambda e: float("-inf") if e.figures["is_sharpe"] is None
@@ -74,8 +77,8 @@ class StrategyLab:
             rows = [e for e in self.entries if symbol is None or e.symbol == symbol.upper()]
         if not rows:
             return "No backtests yet in this session."
-        head = ("| # | symbol | spec | IS return | IS Sharpe | OOS return | OOS Sharpe | OOS buy&hold | trades IS/OOS | warning |\n"
-                "|---|---|---|---:|---:|---:|---:|---:|---:|---|\n")
+        head = ("| # | symbol | spec | IS return | IS Sharpe | OOS return | OOS Sharpe | OOS buy&hold | trades IS/OOS | warning "
+                "| why few trades |\n|---|---|---|---:|---:|---:|---:|---:|---:|---|---|\n")
         lines = []
         for e in rows:
             f = e.figures
@@ -85,7 +88,8 @@ class StrategyLab:
                 f"| {e.number} | {e.symbol} {e.period} {e.interval} | {e.report.spec.label()} | "
                 f"{format_value(f['is_return'], 'pct')} | {format_value(f['is_sharpe'], 'num')} | "
                 f"{format_value(f['oos_return'], 'pct')} | {format_value(f['oos_sharpe'], 'num')} | "
-                f"{format_value(f['oos_buy_hold'], 'pct')} | {f['is_trades']}/{f['oos_trades']} | {flag} |")
+                f"{format_value(f['oos_buy_hold'], 'pct')} | {f['is_trades']}/{f['oos_trades']} | {flag} | "
+                f"{e.diagnostics.short if e.diagnostics else ''} |")
         return head + "\n".join(lines)
 
     def close(self) -> None:

@@ -43,6 +43,8 @@ def entry_markdown(entry: LabEntry) -> str:
         lines += ["", f"Walk-forward ({len(wf)} windows, beats buy-and-hold in {beat}): {cells}"]
     if entry.warnings:
         lines += [""] + [f"⚠️ {w}" for w in entry.warnings]
+    if entry.diagnostics is not None:  # #17: why it traded rarely or never
+        lines += ["", entry.diagnostics.markdown()]
     return "\n".join(lines)
 
 

@@ -171,6 +171,7 @@ class Settings:
     # --- #15 watchlists, alerts, briefs ---
 
     # --- #17 forecasts, news, sizing ---
+    sentiment_model: str = ""  # optional transformers text classifier for headline tone (off when empty)
 
     # --- #18 MCP, runs API, metrics ---
     mcp_enabled: bool = True  # serve the read-only analysis tools over MCP at /mcp
@@ -281,6 +282,7 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv_path: str | None 
         data_dir=_text(env, "DATA_DIR", "data") or "data",
         # --- #15 watchlists, alerts, briefs ---
         # --- #17 forecasts, news, sizing ---
+        sentiment_model=_text(env, "SENTIMENT_MODEL", ""),
         # --- #18 MCP, runs API, metrics ---
         mcp_enabled=_bool(env, "MCP_ENABLED", True),
         api_rate_per_minute=_number(env, "API_RATE_PER_MINUTE", 30, minimum=1, cast=int),

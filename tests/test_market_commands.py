@@ -62,7 +62,7 @@ def test_compare_gives_a_table_and_a_chart(ctx):
 
 
 def test_news_links_and_fundamentals(ctx):
-    [news] = dispatch("/news AAPL", ctx)
+    news, *measured = dispatch("/news AAPL", ctx)  # then the measured reactions (commands/analysis.py)
     assert news.content.count("\n- ") == 4 and "](https://finance.yahoo.com/" in news.content
     [profile] = dispatch("/fundamentals AAPL", ctx)
     assert "Technology / Consumer Electronics" in profile.content and "P/E 38.76" in profile.content
