@@ -1,0 +1,118 @@
+"""Webhook delivery: one JSON POST per notification, retried with backoff; works with ntfy, Slack and Discord.
+
+The payload carries `text` (Slack), `content` (Discord), `title`/`message` (ntfy's JSON publishing, which
+also wants `topic`: taken from the URL path) plus the structured notification under `smol_trader`.
+
+`Poster` is the one thing that reaches the network: `poster(url, payload) -> HTTP status`, raising on a
+connection failure. The default (`direct_poster`) refuses private, loopback and link-local addresses unless
+allowed, never follows redirects and sends exactly one request. When the `egress` package is on main, the
+app passes `lambda url, payload: egress.post_json(url, payload).status` instead (every hop checked,
+connections pinned to the checked address, secrets refused).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from alerts.rules import AlertInputError
+
+Poster = Callable[[str, dict], int]
+DEFAULT_TRIES = 3
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    delivered: bool
+    attempts: int
+    detail: str  # "HTTP 200", "HTTP 500 (3 tries)", "connection refused"
+
+
+def check_webhook_url(url: str) -> str:
+    """A webhook URL fit to store (http/https with a host), or `AlertInputError`."""
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise AlertInputError("A webhook must be an http:// or https:// URL, e.g. https://ntfy.sh/my-topic.")
+    if parts.username or parts.password:
+        raise AlertInputError("Put no user name or password in the webhook URL.")
+    if len(url) > 500:
+        raise AlertInputError("That webhook URL is too long (500 characters at most).")
+    return url
+
+
+def payload_for(url: str, title: str, body: str, data: dict) -> dict:
+    message = f"{title}\n{body}".strip()
+    topic = urlsplit(url).path.strip("/").split("/")[-1] if urlsplit(url).path.strip("/") else ""
+    payload: dict[str, Any] = {"text": message, "content": message[:2000], "title": title, "message": body,
+                               "smol_trader": data}
+    if topic:
+        payload["topic"] = topic
+    return payload
+
+
+def address_problem(host: str) -> str | None:
+    """Why `host` must not be reached (private, loopback, link-local, reserved...), or None."""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except socket.gaierror:
+        return f"the host {host} does not resolve"
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        if not address.is_global or address.is_multicast:
+            return f"{host} is a private or reserved address ({address})"
+    return None
+
+
+def direct_poster(allow_private: bool = False, timeout_s: float = 10.0) -> Poster:
+    """One JSON POST with `requests`, redirects off, private addresses refused unless `allow_private`."""
+
+    def post(url: str, payload: dict) -> int:
+        import requests
+
+        host = urlsplit(url).hostname or ""
+        if not allow_private:
+            problem = address_problem(host)
+            if problem:
+                raise PermissionError(f"refused: {problem}")
+        response = requests.post(url, json=payload, timeout=timeout_s, allow_redirects=False)
+        return response.status_code
+
+    return post
+
+
+def deliver(poster: Poster, url: str, payload: dict, *, tries: int = DEFAULT_TRIES, backoff_s: float = 1.0,
+            sleep: Callable[[float], None] = time.sleep) -> DeliveryResult:
+    """POST until a 2xx answer, at most `tries` times, waiting backoff_s, 2*backoff_s, … in between."""
+    detail = ""
+    for attempt in range(1, tries + 1):
+        try:
+            status = poster(url, payload)
+        except PermissionError as exc:  # refused by policy: retrying cannot help
+            return DeliveryResult(False, attempt, str(exc))
+        except Exception as exc:  # network errors of any client library
+            detail = _network_problem(exc)
+        else:
+            if 200 <= status < 300:
+                return DeliveryResult(True, attempt, f"HTTP {status}")
+            detail = f"HTTP {status}"
+            if 400 <= status < 500 and status not in (408, 429):
+                return DeliveryResult(False, attempt, detail)  # the URL is wrong: retrying cannot help
+        if attempt < tries:
+            sleep(backoff_s * 2 ** (attempt - 1))
+    return DeliveryResult(False, tries, f"{detail} after {tries} tries")
+
+
+def _network_problem(exc: Exception) -> str:
+    text = str(exc).lower()
+    if "refused" in text:
+        return "connection refused"
+    if "timed out" in text or "timeout" in text:
+        return "timed out"
+    if "name" in text and "resolv" in text:
+        return "host does not resolve"
+    return type(exc).__name__ + ("" if getattr(exc, "user_message", None) is None else f": {exc.user_message}")
