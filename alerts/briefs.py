@@ -57,10 +57,13 @@ def latest_slot(brief: Brief, now: datetime, tz, is_session: Callable[[date], bo
     return None
 
 
+CATCH_UP = timedelta(hours=1)  # a slot missed while the app was down still runs within this time, not later
+
+
 def due_slot(brief: Brief, created: str, now: datetime, tz, is_session) -> str | None:
-    """The slot (UTC text) this brief should run for now, or None when it already ran for it."""
+    """The slot (UTC text) this brief should run for now, or None when it already ran for it (or is stale)."""
     slot = latest_slot(brief, now, tz, is_session)
-    if slot is None:
+    if slot is None or now - slot > CATCH_UP:
         return None
     stamp = utc_text(slot)
     if stamp <= created or (brief.last_run is not None and brief.last_run >= stamp):
