@@ -15,9 +15,12 @@ from agents.messages import ChatItem
 from agents.services import Services, build_services
 from agents.session import Session, SessionStore
 from agents.ticket_decisions import decide_ticket
+from alerts.scheduler import start_alert_scheduler
+from alerts.service import alert_service_for
 from core.settings import Settings, load_settings
 from hub.remote_tools import active_tools_markdown, load_remote_tools
 from trading.desk import desk_for
+from ui.alerts_panel import AlertsPanel
 
 EXAMPLES = [
     "How did NVDA do this month, and what does the news say?",
@@ -69,6 +72,7 @@ class SmolTraderApp:
         extra_tools = {"trader": self.remote_tools.get("trader", []), "web_agent": self.remote_tools.get("web", [])}
         self.chat = ChatService(self.services, model_factory=model_factory, extra_tools=extra_tools)
         self.sessions = SessionStore(idle_seconds=self.settings.session_idle_minutes * 60)
+        self.alert_scheduler = None
 
     # --- sessions -------------------------------------------------------------------------
     def session_for(self, request: gr.Request | None) -> Session:
@@ -83,9 +87,12 @@ class SmolTraderApp:
     def start(self) -> None:
         """Background work that lives as long as the app (the idle-session sweeper)."""
         self.sessions.start_sweeper(min(60.0, self.settings.session_idle_minutes * 60 / 2))
+        self.alert_scheduler = start_alert_scheduler(self.services)  # alerts and briefs, also with no tab open
 
     def close(self) -> None:
         self.sessions.stop_sweeper()
+        if self.alert_scheduler is not None:
+            self.alert_scheduler.stop()
 
     # --- browser handlers -------------------------------------------------------------------
     def add_user_message(self, message: str, history: list):
@@ -188,6 +195,9 @@ class SmolTraderApp:
                     with gr.Row():
                         confirm_button = gr.Button("Confirm", variant="primary", elem_id="confirm")
                         reject_button = gr.Button("Reject", elem_id="reject")
+                    alerts_panel = AlertsPanel(lambda: alert_service_for(self.services),
+                                               lambda request: self.session_for(request).workspace_id)
+                    alerts_panel.build()
                     if settings.hub_tools:
                         gr.Markdown(active_tools_markdown(self.remote_tools, self.remote_report),
                                     elem_id="remote-tools")
@@ -205,6 +215,7 @@ class SmolTraderApp:
                                 api_visibility="private")
             demo.load(self.on_load, None, [status, tickets], api_visibility="private")
             demo.unload(self.forget)
+            alerts_panel.wire(demo)
 
             gr.api(self.api_chat, api_name="chat")
             gr.api(self.api_stop, api_name="stop")

@@ -7,7 +7,9 @@ from typing import Any
 
 def trader_toolset(services: Any, session: Any) -> list:
     """Market data, indicators and charts (shared cache); this session's trading desk and strategy lab."""
+    from alerts.service import alert_service_for
     from backtest.lab import lab_for
+    from tools.alerts import alert_tools
     from tools.backtest import backtest_tools
     from tools.market import market_tools
     from tools.trading import trading_tools
@@ -22,4 +24,5 @@ def trader_toolset(services: Any, session: Any) -> list:
         *market_tools(market),
         *trading_tools(desk_for(session, services)),
         *backtest_tools(history_of, lab_for(session)),
+        *alert_tools(lambda: alert_service_for(services), lambda: session.workspace_id),
     ]

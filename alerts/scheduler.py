@@ -118,3 +118,16 @@ class AlertScheduler:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
+
+
+def start_alert_scheduler(services, positions_of: Callable[[str], list[str]] | None = None,
+                          commentary: Callable[[str, str], str | None] | None = None) -> AlertScheduler:
+    """The process's alert service, brief desk and background scheduler, started (the app calls this once)."""
+    from alerts.service import alert_service_for
+
+    service = alert_service_for(services)
+    briefs = BriefDesk(service, positions_of=positions_of, commentary=commentary)
+    services.alert_briefs = briefs  # the /brief command uses the same desk (positions, commentary)
+    scheduler = AlertScheduler(service, briefs, interval_s=services.settings.alert_check_seconds)
+    scheduler.start()
+    return scheduler

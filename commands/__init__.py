@@ -39,10 +39,10 @@ class Command:
 
 
 def all_commands() -> dict[str, Command]:
-    from commands import core, market, trading, backtest
+    from commands import alerts, core, market, trading, backtest
 
     found: dict[str, Command] = {}
-    for module in (core, market, trading, backtest):
+    for module in (core, market, trading, backtest, alerts):
         for command in module.commands():
             found[command.name] = command
     return found
