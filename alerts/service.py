@@ -78,7 +78,8 @@ class AlertService:
 
     # --- watchlist ------------------------------------------------------------------------------
     def watch(self, workspace: str, words: list[str]) -> list[str]:
-        symbols = list(dict.fromkeys(parse_symbol(w) for w in words if w.strip(", ")))
+        pieces = [piece for word in words for piece in word.split(",") if piece.strip()]
+        symbols = list(dict.fromkeys(parse_symbol(piece) for piece in pieces))
         if not symbols:
             raise AlertInputError("Name at least one ticker to watch, e.g. `/watch AAPL MSFT`.")
         current = self.store.watchlist(workspace)
