@@ -47,33 +47,27 @@ def alert_message(rule: AlertRule, alert_id: str, value: float, price: float | N
 
 
 def check_alerts(store: AlertStore, market, cache: IndicatorCache, now: datetime, *,
-                 webhook_of=None, max_workers: int = 8) -> CheckReport:
+                 max_workers: int = 8) -> CheckReport:
     """Evaluate every active rule once; fired rules become notifications (pending delivery when a webhook is set)."""
     rows = store.active_rules()
     if not rows:
         return CheckReport(now, 0, 0)
-    ids = np.array([r["id"] for r in rows], dtype=object)
-    workspaces = np.array([r["workspace"] for r in rows], dtype=object)
-    symbols = np.array([r["symbol"] for r in rows], dtype=object)
-    kinds = np.array([r["kind"] for r in rows], dtype=object)
-    ops = np.array([r["op"] for r in rows], dtype=object)
-    thresholds = np.array([r["threshold"] for r in rows], dtype=float)
-    indicators = np.array([r["indicator"] for r in rows], dtype=object)
-    last = np.array([-1 if r["last_state"] is None else r["last_state"] for r in rows], dtype=int)
+    columns = list(zip(*rows))
+    ids, workspaces, symbols, kinds, ops, indicators = (np.array(columns[i], dtype=object) for i in (0, 1, 2, 3, 4, 6))
+    thresholds = np.array(columns[5], dtype=float)
+    last = np.array([-1 if state is None else state for state in columns[7]], dtype=int)
     snaps, failures = snapshots(market, needs_of(symbols, kinds, indicators), cache, max_workers=max_workers)
     result = evaluate(symbols, kinds, ops, thresholds, indicators, last, snaps)
     changed = np.flatnonzero((result.state >= 0) & ((result.state != last) | result.fired))
     states = [(int(result.state[i]), float(result.value[i]), ids[i]) for i in changed]
     fired_rows = np.flatnonzero(result.fired)
-    hooks: dict[str, bool] = {}
+    hooks = store.webhooks() if len(fired_rows) else {}
     notifications = []
     for i in fired_rows:
         rule = AlertRule(symbols[i], kinds[i], ops[i], float(thresholds[i]), indicators[i])
         snap = snaps[symbols[i]]
         title, body, data = alert_message(rule, ids[i], float(result.value[i]), snap.price, snap.as_of, now)
         workspace = workspaces[i]
-        if workspace not in hooks:
-            hooks[workspace] = bool(webhook_of(workspace)) if webhook_of else False
-        notifications.append((workspace, "alert", title, body, data, "pending" if hooks[workspace] else "none"))
+        notifications.append((workspace, "alert", title, body, data, "pending" if workspace in hooks else "none"))
     fired_ids = store.record_check(states, [(ids[i],) for i in fired_rows], notifications, now)
     return CheckReport(now, len(rows), len(snaps) + len(failures), fired_ids, failures)

@@ -12,9 +12,11 @@ the side of the average the price is on changes from the side last seen.
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Callable
 
 import numpy as np
 
@@ -41,40 +43,39 @@ _COLUMN = {"sma": "SMA_", "ema": "EMA_", "rsi": "RSI_"}
 
 
 class IndicatorCache:
-    """Indicator values per symbol, recomputed only when the daily history the cache holds changes."""
+    """Indicator values per symbol, kept as long as the daily history they come from (HISTORY_TTL_S): daily
+    bars change no faster than the market cache refreshes them, so a warm check reads no history at all."""
 
-    def __init__(self, max_symbols: int = 5000):
-        self._values: dict[tuple[str, tuple[str, ...]], tuple[tuple, dict[str, float]]] = {}
+    def __init__(self, ttl_s: float = 3600.0, clock: Callable[[], float] = time.monotonic, max_symbols: int = 5000):
+        self._values: dict[tuple[str, tuple[str, ...]], tuple[float, dict[str, float]]] = {}
         self._lock = threading.Lock()
+        self.ttl_s = ttl_s
+        self.clock = clock
         self.max_symbols = max_symbols
 
-    def values(self, symbol: str, frame, names: tuple[str, ...]) -> dict[str, float]:
-        stamp = (len(frame), frame.index[-1], float(frame["Close"].iloc[-1]))
+    def values(self, market, symbol: str, names: tuple[str, ...]) -> dict[str, float]:
         key = (symbol, names)
         with self._lock:
             hit = self._values.get(key)
-        if hit is not None and hit[0] == stamp:
+        if hit is not None and hit[0] > self.clock():
             return hit[1]
+        frame = market.history(symbol, period="1y", interval="1d")
         computed = compute_indicators(frame[["Close"]], names)
         out = {}
         for name in names:
-            column = _COLUMN[name[:3]] + name[3:]
-            series = computed[column].dropna()
+            series = computed[_COLUMN[name[:3]] + name[3:]].dropna()
             out[name] = float(series.iloc[-1]) if len(series) else float("nan")
         with self._lock:
             if len(self._values) >= self.max_symbols:
                 self._values.clear()
-            self._values[key] = (stamp, out)
+            self._values[key] = (self.clock() + self.ttl_s, out)
         return out
 
 
 def snapshot(market, symbol: str, indicators: tuple[str, ...], cache: IndicatorCache) -> SymbolSnapshot:
     """One symbol's quote and indicator readings (raises the market's errors)."""
     quote = market.quote(symbol)
-    values: dict[str, float] = {}
-    if indicators:
-        frame = market.history(symbol, period="1y", interval="1d")
-        values = cache.values(symbol, frame, indicators)
+    values = cache.values(market, symbol, indicators) if indicators else {}
     return SymbolSnapshot(symbol, quote.price, quote.change_pct, quote.as_of, values)
 
 
@@ -91,9 +92,12 @@ def snapshots(market, needs: dict[str, set[str]], cache: IndicatorCache,
             return symbol, None, getattr(exc, "user_message", None) or f"{type(exc).__name__}: {exc}"
 
     symbols = sorted(needs)
-    if len(symbols) > 1 and max_workers > 1:
-        with ThreadPoolExecutor(max_workers=min(max_workers, len(symbols)), thread_name_prefix="alerts") as pool:
-            results = list(pool.map(one, symbols))
+    workers = max(1, min(max_workers, len(symbols)))
+    # a few chunks, not one task per symbol: cached symbols take microseconds, misses wait on the network
+    chunks = [symbols[i::workers] for i in range(workers)]
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="alerts") as pool:
+            results = [r for chunk in pool.map(lambda c: [one(s) for s in c], chunks) for r in chunk]
     else:
         results = [one(s) for s in symbols]
     for symbol, snap, failure in results:

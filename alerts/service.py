@@ -57,7 +57,7 @@ class AlertService:
         self.backoff_s = backoff_s
         self.sleep = sleep
         self.max_workers = max_workers
-        self.indicators = IndicatorCache()
+        self.indicators = IndicatorCache(ttl_s=getattr(market, "history_ttl_s", 3600.0))
         self._check_lock = threading.Lock()
         self._delivery_lock = threading.Lock()
 
@@ -184,8 +184,7 @@ class AlertService:
         if not force and not self.market_open(now):
             return CheckReport(now, 0, 0, skipped="exchange closed")
         with self._check_lock:
-            return check_alerts(self.store, self.market, self.indicators, now, webhook_of=self.store.webhook,
-                                max_workers=self.max_workers)
+            return check_alerts(self.store, self.market, self.indicators, now, max_workers=self.max_workers)
 
 
 _services_lock = threading.Lock()

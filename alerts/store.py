@@ -214,10 +214,18 @@ class AlertStore:
             return bool(cur.execute(f"UPDATE alerts SET status = ? WHERE workspace = ? AND id = ? AND status IN ({marks})",
                                     (new, workspace, alert_id.strip().upper(), *old)).rowcount)
 
-    def active_rules(self) -> list[sqlite3.Row]:
-        """Every active rule of every workspace, with its crossing state (the scheduler's input)."""
-        return self.query("SELECT id, workspace, symbol, kind, op, threshold, indicator, last_state "
-                          "FROM alerts WHERE status = 'active'")
+    def active_rules(self) -> list[tuple]:
+        """Every active rule of every workspace as plain tuples (id, workspace, symbol, kind, op, threshold,
+        indicator, last_state): the scheduler's input."""
+        with self._lock:
+            cur = self._db.cursor()
+            cur.row_factory = None
+            return cur.execute("SELECT id, workspace, symbol, kind, op, threshold, indicator, last_state "
+                               "FROM alerts WHERE status = 'active'").fetchall()
+
+    def webhooks(self) -> dict[str, str]:
+        """Every workspace's webhook URL."""
+        return {row["workspace"]: row["url"] for row in self.query("SELECT workspace, url FROM webhooks")}
 
     def record_check(self, states: list[tuple], fired: list[tuple], notifications: list[tuple],
                      now: datetime) -> list[int]:
