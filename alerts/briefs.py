@@ -108,7 +108,8 @@ def _headlines(service, symbols: list[str], limit: int = 3) -> list[str]:
         except Exception:
             continue
         for item in items[:limit]:
-            title = " ".join(str(item.get("title", "")).split())[:160]
+            raw = str(item.get("title", "")).translate({ord(c): " " for c in "[]()<>!`*_|#"})
+            title = " ".join(raw.split())[:160]  # plain words only: no links, images or markup from the web
             if title:
                 lines.append(f"- {symbol}: {title} ({item.get('publisher') or 'unknown source'})")
     return lines
