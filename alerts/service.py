@@ -87,6 +87,7 @@ class AlertService:
         if len(current) + len(new) > self.caps.watchlist:
             raise AlertInputError(f"A watchlist holds at most {self.caps.watchlist} symbols; it has "
                                   f"{len(current)}. Remove some with `/unwatch SYMBOL` first.")
+        self._known(new)
         return self.store.watch(workspace, new, self.clock())
 
     def unwatch(self, workspace: str, word: str) -> bool:
@@ -107,6 +108,18 @@ class AlertService:
                 rows.append(WatchRow(symbol, None, None, None, (), getattr(exc, "user_message", str(exc))))
         return rows
 
+    def _known(self, symbols: list[str]) -> None:
+        """Refuse symbols Yahoo does not know (a network failure lets them through: the check reports it)."""
+        from market.errors import UnknownSymbol
+
+        for symbol in symbols:
+            try:
+                self.market.quote(symbol)
+            except UnknownSymbol as exc:
+                raise AlertInputError(exc.user_message) from None
+            except Exception:
+                pass
+
     # --- alerts ------------------------------------------------------------------------------
     def _room_for_alert(self, workspace: str) -> None:
         if self.store.count_alerts(workspace) >= self.caps.alerts:
@@ -116,11 +129,13 @@ class AlertService:
     def add_alert(self, workspace: str, words: list[str]) -> StoredAlert:
         rule = parse_rule(words)
         self._room_for_alert(workspace)
+        self._known([rule.symbol])
         return self.store.add_alert(workspace, rule, status="active", source="person", note="", now=self.clock())
 
     def propose_alert(self, workspace: str, rule: AlertRule, note: str = "") -> StoredAlert:
         """A pending alert the person must confirm (`confirm_alert`); it is never checked before that."""
         self._room_for_alert(workspace)
+        self._known([rule.symbol])
         return self.store.add_alert(workspace, rule, status="pending", source="trader", note=note[:300],
                                     now=self.clock())
 

@@ -29,15 +29,17 @@ def say(stack, text: str, workspace: str = "alice") -> tuple[str, str]:
 
 
 def test_watchlist_commands_and_cap(stack):
-    assert say(stack, "/watch aapl, msft")[1].startswith("Watching AAPL, MSFT. Your watchlist: AAPL, MSFT")
-    kind, text = say(stack, "/watch GOOG AMZN")
+    assert say(stack, "/watch aapl, goog")[1].startswith("Watching AAPL, GOOG. Your watchlist: AAPL, GOOG")
+    kind, text = say(stack, "/watch QQQ AMZN")
     assert kind == "error" and "at most 3 symbols" in text and "/unwatch SYMBOL" in text
+    kind, text = say(stack, "/watch NOSUCHSYMBOL")
+    assert kind == "error" and "NOSUCHSYMBOL" in text and "NOSUCHSYMBOL" not in say(stack, "/watchlist")[1]
     kind, text = say(stack, "/watch 12$%")
     assert kind == "error" and "is not a ticker symbol" in text
     table = say(stack, "/watchlist")[1]
     assert "| AAPL | 244.60 | +1.27% |" in table
-    assert say(stack, "/unwatch MSFT")[1] == "Removed MSFT from your watchlist."
-    assert say(stack, "/unwatch MSFT")[1] == "MSFT was not on your watchlist."
+    assert say(stack, "/unwatch GOOG")[1] == "Removed GOOG from your watchlist."
+    assert say(stack, "/unwatch GOOG")[1] == "GOOG was not on your watchlist."
     assert "empty" in say(stack, "/watchlist", workspace="bob")[1]  # another workspace
 
 

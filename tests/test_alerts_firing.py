@@ -80,7 +80,7 @@ def test_an_alert_fires_once_per_crossing_only_while_open_and_not_again_after_a_
 
 
 def test_pending_and_deleted_alerts_are_never_checked_and_a_bad_symbol_breaks_nothing(stack):
-    from alerts.rules import parse_rule
+    from alerts.rules import AlertInputError, parse_rule
 
     clock = Clock(MONDAY_OPEN)
     scheduler = build(stack, clock)
@@ -88,7 +88,10 @@ def test_pending_and_deleted_alerts_are_never_checked_and_a_bad_symbol_breaks_no
     proposed = service.propose_alert("ws", parse_rule(["AAPL", "above", "1"]), "the trader thinks so")
     deleted = service.add_alert("ws", ["AAPL", "above", "2"])
     service.delete_alert("ws", deleted.id)
-    service.add_alert("ws", ["NOSUCHSYMBOL", "above", "1"])
+    with pytest.raises(AlertInputError, match="NOSUCHSYMBOL"):
+        service.add_alert("ws", ["NOSUCHSYMBOL", "above", "1"])  # refused up front …
+    service.store.add_alert("ws", parse_rule(["NOSUCHSYMBOL", "above", "1"]), status="active", source="person",
+                            note="", now=clock.now)  # … but one delisted later must not break the check
     kept = service.add_alert("ws", ["AMZN", "above", "1"])
     report = scheduler.tick_alerts()
     assert report.rules == 2  # the proposal and the deleted alert are not among the checked rules
@@ -107,7 +110,7 @@ def test_a_daily_brief_is_produced_at_its_time_once_with_and_without_a_commentar
     clock = Clock(datetime(2026, 11, 23, 13, 0, tzinfo=timezone.utc))  # 08:00 in New York
     scheduler = build(stack, clock)
     service = scheduler.service
-    service.watch("ws", ["AAPL", "MSFT"])
+    service.watch("ws", ["AAPL", "GOOG"])
     brief = scheduler.briefs.add("ws", ["daily", "08:30"])
     assert scheduler.tick_briefs() == []
     clock.now = datetime(2026, 11, 23, 13, 30, tzinfo=timezone.utc)  # 08:30 New York
