@@ -17,7 +17,7 @@ from alerts.rules import AlertInputError
 POLL_SECONDS = 5.0
 
 
-def sparkline(closes: tuple[float, ...], width: int = 90, height: int = 24) -> str:
+def sparkline(closes: tuple[float, ...], width: int = 56, height: int = 20) -> str:
     """An inline SVG polyline of `closes` (green when the last close is above the first)."""
     if len(closes) < 2:
         return ""
@@ -45,7 +45,8 @@ def watchlist_html(rows) -> str:
         when = f"{row.as_of:%H:%M} UTC" if row.as_of else ""
         lines.append(f"<tr data-symbol='{symbol}'><td><b>{symbol}</b></td><td>{price}</td>"
                      f"<td style='color:{colour}'>{move}</td><td>{sparkline(row.closes)}</td></tr>")
-    return ("<table class='watchlist'>" + "".join(lines) + "</table>"
+    return ("<table class='watchlist' style='width:100%;font-size:0.85em;table-layout:auto'>" + "".join(lines)
+            + "</table>"
             "<p style='font-size:0.75em;opacity:0.7'>Yahoo Finance, may be delayed; 30 daily closes.</p>")
 
 
