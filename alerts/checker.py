@@ -8,7 +8,7 @@ from datetime import datetime
 
 import numpy as np
 
-from alerts.evaluate import IndicatorCache, evaluate, needs_of, snapshots
+from alerts.evaluate import FailureMemo, IndicatorCache, evaluate, needs_of, snapshots
 from alerts.rules import AlertRule
 from alerts.store import AlertStore, utc_text
 
@@ -47,7 +47,7 @@ def alert_message(rule: AlertRule, alert_id: str, value: float, price: float | N
 
 
 def check_alerts(store: AlertStore, market, cache: IndicatorCache, now: datetime, *,
-                 max_workers: int = 8) -> CheckReport:
+                 max_workers: int = 8, memo: FailureMemo | None = None) -> CheckReport:
     """Evaluate every active rule once; fired rules become notifications (pending delivery when a webhook is set)."""
     rows = store.active_rules()
     if not rows:
@@ -56,7 +56,8 @@ def check_alerts(store: AlertStore, market, cache: IndicatorCache, now: datetime
     ids, workspaces, symbols, kinds, ops, indicators = (np.array(columns[i], dtype=object) for i in (0, 1, 2, 3, 4, 6))
     thresholds = np.array(columns[5], dtype=float)
     last = np.array([-1 if state is None else state for state in columns[7]], dtype=int)
-    snaps, failures = snapshots(market, needs_of(symbols, kinds, indicators), cache, max_workers=max_workers)
+    snaps, failures = snapshots(market, needs_of(symbols, kinds, indicators), cache, max_workers=max_workers,
+                                 memo=memo)
     result = evaluate(symbols, kinds, ops, thresholds, indicators, last, snaps)
     changed = np.flatnonzero((result.state >= 0) & ((result.state != last) | result.fired))
     states = [(int(result.state[i]), float(result.value[i]), ids[i]) for i in changed]

@@ -72,6 +72,27 @@ class IndicatorCache:
         return out
 
 
+class FailureMemo:
+    """Symbols Yahoo does not know (delisted, renamed) are not asked for again for `ttl_s`: a dead symbol in
+    someone's alert costs one request every few minutes, not one per check. Network errors are not remembered."""
+
+    def __init__(self, ttl_s: float = 300.0, clock: Callable[[], float] = time.monotonic):
+        self.ttl_s = ttl_s
+        self.clock = clock
+        self._until: dict[str, tuple[float, str]] = {}
+        self._lock = threading.Lock()
+
+    def recent(self) -> dict[str, str]:
+        now = self.clock()
+        with self._lock:
+            self._until = {s: hit for s, hit in self._until.items() if hit[0] > now}
+            return {s: message for s, (_, message) in self._until.items()}
+
+    def remember(self, symbol: str, message: str) -> None:
+        with self._lock:
+            self._until[symbol] = (self.clock() + self.ttl_s, message)
+
+
 def snapshot(market, symbol: str, indicators: tuple[str, ...], cache: IndicatorCache) -> SymbolSnapshot:
     """One symbol's quote and indicator readings (raises the market's errors)."""
     quote = market.quote(symbol)
@@ -79,19 +100,27 @@ def snapshot(market, symbol: str, indicators: tuple[str, ...], cache: IndicatorC
     return SymbolSnapshot(symbol, quote.price, quote.change_pct, quote.as_of, values)
 
 
-def snapshots(market, needs: dict[str, set[str]], cache: IndicatorCache,
-              max_workers: int = 8) -> tuple[dict[str, SymbolSnapshot], dict[str, str]]:
+def snapshots(market, needs: dict[str, set[str]], cache: IndicatorCache, max_workers: int = 8,
+              memo: FailureMemo | None = None) -> tuple[dict[str, SymbolSnapshot], dict[str, str]]:
     """Snapshots of every symbol in `needs` (symbol -> indicator names), fetched in parallel; failures by symbol."""
+    from market.errors import NoData, UnknownSymbol
+
     found: dict[str, SymbolSnapshot] = {}
-    failures: dict[str, str] = {}
+    skipped = memo.recent() if memo is not None else {}
+    failures: dict[str, str] = {s: message for s, message in skipped.items() if s in needs}
 
     def one(symbol: str):
         try:
             return symbol, snapshot(market, symbol, tuple(sorted(needs[symbol])), cache), None
         except Exception as exc:  # one symbol failing must not stop the others
-            return symbol, None, getattr(exc, "user_message", None) or f"{type(exc).__name__}: {exc}"
+            message = getattr(exc, "user_message", None) or f"{type(exc).__name__}: {exc}"
+            if memo is not None and isinstance(exc, (UnknownSymbol, NoData)):
+                memo.remember(symbol, message)
+            return symbol, None, message
 
-    symbols = sorted(needs)
+    symbols = sorted(s for s in needs if s not in failures)
+    if not symbols:
+        return found, failures
     workers = max(1, min(max_workers, len(symbols)))
     # a few chunks, not one task per symbol: cached symbols take microseconds, misses wait on the network
     chunks = [symbols[i::workers] for i in range(workers)]

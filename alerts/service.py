@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from alerts.checker import CheckReport, check_alerts
-from alerts.evaluate import IndicatorCache
+from alerts.evaluate import FailureMemo, IndicatorCache
 from alerts.rules import AlertInputError, AlertRule, parse_rule, parse_symbol
 from alerts.store import AlertStore, Notification, StoredAlert
 from alerts.webhooks import DEFAULT_TRIES, Poster, check_webhook_url, deliver, direct_poster, payload_for
@@ -58,6 +58,7 @@ class AlertService:
         self.sleep = sleep
         self.max_workers = max_workers
         self.indicators = IndicatorCache(ttl_s=getattr(market, "history_ttl_s", 3600.0))
+        self.unknown_symbols = FailureMemo()
         self._check_lock = threading.Lock()
         self._delivery_lock = threading.Lock()
 
@@ -199,7 +200,8 @@ class AlertService:
         if not force and not self.market_open(now):
             return CheckReport(now, 0, 0, skipped="exchange closed")
         with self._check_lock:
-            return check_alerts(self.store, self.market, self.indicators, now, max_workers=self.max_workers)
+            return check_alerts(self.store, self.market, self.indicators, now, max_workers=self.max_workers,
+                                memo=self.unknown_symbols)
 
 
 _services_lock = threading.Lock()

@@ -97,6 +97,10 @@ def test_pending_and_deleted_alerts_are_never_checked_and_a_bad_symbol_breaks_no
     assert report.rules == 2  # the proposal and the deleted alert are not among the checked rules
     assert "NOSUCHSYMBOL" in report.failures and len(report.fired) == 1
     assert titles(scheduler, "ws") == [f"Alert {kept.id}: AMZN above 1.00"]
+    asked = stack.yahoo.hit_count("/v10/finance/quoteSummary/NOSUCHSYMBOL")
+    assert asked >= 1
+    assert "NOSUCHSYMBOL" in scheduler.tick_alerts().failures  # still reported, not asked for again
+    assert stack.yahoo.hit_count("/v10/finance/quoteSummary/NOSUCHSYMBOL") == asked
     service.confirm_alert("ws", proposed.id)
     clock.now += timedelta(minutes=1)
     assert len(scheduler.tick_alerts().fired) == 1
