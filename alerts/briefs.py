@@ -72,9 +72,10 @@ def due_slot(brief: Brief, created: str, now: datetime, tz, is_session) -> str |
 
 
 def describe_schedule(brief: Brief) -> str:
+    last = f"; last sent {brief.last_run}" if brief.last_run else ""
     if brief.cadence == "daily":
-        return f"{brief.id}: daily at {brief.at} exchange time (trading days)"
-    return f"{brief.id}: weekly on {DAYS[brief.weekday or 0].title()} at {brief.at} exchange time"
+        return f"{brief.id}: daily at {brief.at} exchange time (trading days){last}"
+    return f"{brief.id}: weekly on {DAYS[brief.weekday or 0].title()} at {brief.at} exchange time{last}"
 
 
 def _reading(service, symbol: str) -> str:
