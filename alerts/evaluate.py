@@ -129,11 +129,8 @@ def snapshots(market, needs: dict[str, set[str]], cache: IndicatorCache, max_wor
             results = [r for chunk in pool.map(lambda c: [one(s) for s in c], chunks) for r in chunk]
     else:
         results = [one(s) for s in symbols]
-    for symbol, snap, failure in results:
-        if snap is not None:
-            found[symbol] = snap
-        else:
-            failures[symbol] = failure
+    found.update({symbol: snap for symbol, snap, _ in results if snap is not None})
+    failures.update({symbol: failure for symbol, snap, failure in results if snap is None})
     return found, failures
 
 
