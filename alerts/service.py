@@ -17,7 +17,8 @@ from alerts.checker import CheckReport, check_alerts
 from alerts.evaluate import FailureMemo, IndicatorCache
 from alerts.rules import AlertInputError, AlertRule, parse_rule, parse_symbol
 from alerts.store import AlertStore, Notification, StoredAlert
-from alerts.webhooks import DEFAULT_TRIES, Poster, check_webhook_url, deliver, direct_poster, payload_for
+from alerts.webhooks import (DEFAULT_TRIES, Poster, check_webhook_url, deliver, direct_poster, payload_for,
+                             post_url)
 
 DATABASE_NAME = "alerts.sqlite3"
 
@@ -183,7 +184,7 @@ class AlertService:
                 if not url:
                     self.store.set_delivery(item.id, "none", "webhook removed", 0)
                     continue
-                result = deliver(self.poster, url, payload_for(url, item.title, item.body, item.data),
+                result = deliver(self.poster, post_url(url), payload_for(url, item.title, item.body, item.data),
                                  tries=self.tries, backoff_s=self.backoff_s, sleep=self.sleep)
                 self.store.set_delivery(item.id, "delivered" if result.delivered else "failed", result.detail,
                                         result.attempts)

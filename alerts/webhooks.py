@@ -45,6 +45,16 @@ def check_webhook_url(url: str) -> str:
     return url
 
 
+def post_url(url: str) -> str:
+    """Where to POST: an ntfy topic URL (https://ntfy.sh/TOPIC) goes to the server root, ntfy's JSON publishing
+    endpoint (the topic travels in the payload); every other URL as given."""
+    parts = urlsplit(url)
+    segments = [s for s in parts.path.split("/") if s]
+    if "ntfy" in (parts.hostname or "") and len(segments) == 1:
+        return f"{parts.scheme}://{parts.netloc}/"
+    return url
+
+
 def payload_for(url: str, title: str, body: str, data: dict) -> dict:
     message = f"{title}\n{body}".strip()
     topic = urlsplit(url).path.strip("/").split("/")[-1] if urlsplit(url).path.strip("/") else ""

@@ -105,6 +105,19 @@ def test_an_unreachable_webhook_is_reported_and_nothing_else_breaks(stack):
     service.close()
 
 
+def test_ntfy_slack_and_discord_get_what_they_read():
+    from alerts.webhooks import payload_for, post_url
+
+    payload = payload_for("https://ntfy.sh/smol-alerts", "Alert A-1: AAPL above 250.00", "last price 251.00", {})
+    assert post_url("https://ntfy.sh/smol-alerts") == "https://ntfy.sh/"  # ntfy's JSON publishing endpoint
+    assert (payload["topic"], payload["title"], payload["message"]) == ("smol-alerts", "Alert A-1: AAPL above 250.00",
+                                                                       "last price 251.00")
+    slack = "https://hooks.slack.com/services/T000/B000/XXXX"
+    assert post_url(slack) == slack and payload_for(slack, "t", "b", {})["text"] == "t\nb"
+    discord = "https://discord.com/api/webhooks/1/abc"
+    assert post_url(discord) == discord and payload_for(discord, "t", "b" * 3000, {})["content"] == ("t\n" + "b" * 3000)[:2000]
+
+
 def test_private_addresses_are_refused_by_default_and_urls_are_checked():
     result = deliver(direct_poster(allow_private=False), "http://127.0.0.1:9/hook", {"text": "x"}, sleep=lambda s: None)
     assert not result.delivered and result.attempts == 1 and "private or reserved" in result.detail
