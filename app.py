@@ -16,11 +16,14 @@ from agents.messages import ChatItem
 from agents.services import Services, build_services
 from agents.session import Session, SessionStore
 from agents.ticket_decisions import decide_ticket
+from alerts.scheduler import start_alert_scheduler
+from alerts.service import alert_service_for
 from core.settings import Settings, load_settings
 from hub.remote_tools import active_tools_markdown, load_remote_tools
 from forecast.model import warm_up as forecast_warm_up
 from sandbox.pool import shared_pool
 from trading.desk import desk_for
+from ui.alerts_panel import AlertsPanel
 
 EXAMPLES = [
     "How did NVDA do this month, and what does the news say?",
@@ -86,6 +89,7 @@ class SmolTraderApp:
         self.chat = ChatService(self.services, model_factory=model_factory, extra_tools=extra_tools)
         self.sessions = SessionStore(idle_seconds=self.settings.session_idle_minutes * 60)
         self.integrations = None  # api.server.Integrations: MCP, runs API, /metrics (made by launch())
+        self.alert_scheduler = None  # alerts.scheduler: alerts and briefs (made by start())
 
     # --- sessions -------------------------------------------------------------------------
     def session_for(self, request: gr.Request | None) -> Session:
@@ -99,15 +103,19 @@ class SmolTraderApp:
 
     def start(self) -> None:
         """Background work that lives as long as the app: the idle-session sweeper, the code-worker pool
-        (its clean zygote starts now, so no visitor's first code step waits for it), the forecast library warm-up."""
+        (its clean zygote starts now, so no visitor's first code step waits for it), the forecast library warm-up, the
+        alert scheduler."""
         self.sessions.start_sweeper(min(60.0, self.settings.session_idle_minutes * 60 / 2))
         shared_pool(self.settings.worker_memory_mb, self.settings.worker_idle_s)
         threading.Thread(target=forecast_warm_up, name="forecast-warm-up", daemon=True).start()
+        self.alert_scheduler = start_alert_scheduler(self.services)  # alerts and briefs, also with no tab open
 
     def close(self) -> None:
         self.sessions.stop_sweeper()
         if self.integrations is not None:
             self.integrations.close()
+        if self.alert_scheduler is not None:
+            self.alert_scheduler.stop()
 
     def launch(self, **options) -> gr.Blocks:
         """Build the UI and serve it with the MCP, runs and /metrics routes (`python app.py` and the tests)."""
@@ -225,6 +233,9 @@ class SmolTraderApp:
                     with gr.Row():
                         confirm_button = gr.Button("Confirm", variant="primary", elem_id="confirm")
                         reject_button = gr.Button("Reject", elem_id="reject")
+                    alerts_panel = AlertsPanel(lambda: alert_service_for(self.services),
+                                               lambda request: self.session_for(request).workspace_id)
+                    alerts_panel.build()
                     if settings.hub_tools:
                         gr.Markdown(active_tools_markdown(self.remote_tools, self.remote_report),
                                     elem_id="remote-tools")
@@ -243,6 +254,7 @@ class SmolTraderApp:
                                 api_visibility="private")
             demo.load(self.on_load, None, [status, tickets], api_visibility="private")
             demo.unload(self.forget)
+            alerts_panel.wire(demo)
 
             gr.api(self.api_chat, api_name="chat")
             gr.api(self.api_stop, api_name="stop")

@@ -19,6 +19,8 @@ class Services:
     market: Any = None  # market.client.MarketData: the shared, cached market-data client
     tracing: Any = None  # telemetry.Tracing, or None when nothing is configured
     metrics: Any = None  # telemetry.metrics.Metrics: this app's Prometheus metrics
+    alerts: Any = None  # alerts.service.AlertService, made on first use (alerts.service.alert_service_for)
+    alert_briefs: Any = None  # alerts.briefs desk, made when the alert scheduler starts
 
 
 def build_services(settings: Settings) -> Services:

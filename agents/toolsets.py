@@ -7,7 +7,9 @@ from typing import Any
 
 def trader_toolset(services: Any, session: Any) -> list:
     """Market data, indicators and charts (shared cache); this session's trading desk and strategy lab."""
+    from alerts.service import alert_service_for
     from backtest.lab import lab_for
+    from tools.alerts import alert_tools
     from tools.backtest import backtest_tools
     from tools.analysis import analysis_tools
     from tools.forecast import forecast_tools
@@ -26,4 +28,5 @@ def trader_toolset(services: Any, session: Any) -> list:
         *backtest_tools(history_of, lab_for(session)),
         *forecast_tools(market),
         *analysis_tools(market, services.settings, desk_for(session, services)),
+        *alert_tools(lambda: alert_service_for(services), lambda: session.workspace_id),
     ]

@@ -39,10 +39,10 @@ class Command:
 
 
 def all_commands() -> dict[str, Command]:
-    from commands import core, market, trading, backtest, analysis
+    from commands import alerts, analysis, backtest, core, market, trading
 
     found: dict[str, Command] = {}
-    for module in (core, market, trading, backtest, analysis):
+    for module in (core, market, trading, backtest, alerts, analysis):  # analysis last: its /news extends market's
         for command in module.commands():
             found[command.name] = command
     return found

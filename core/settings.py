@@ -169,6 +169,10 @@ class Settings:
     data_dir: str = "data"  # every database of the app lives here (/data on a Space with persistent storage)
 
     # --- #15 watchlists, alerts, briefs ---
+    alert_check_seconds: float = 60.0  # how often alerts are checked while the exchange is open
+    watchlist_max_symbols: int = 50  # per workspace
+    alerts_max_per_workspace: int = 100
+    briefs_max_per_workspace: int = 3
 
     # --- #17 forecasts, news, sizing ---
     sentiment_model: str = ""  # optional transformers text classifier for headline tone (off when empty)
@@ -281,6 +285,10 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv_path: str | None 
         # --- #14 workspace and storage ---
         data_dir=_text(env, "DATA_DIR", "data") or "data",
         # --- #15 watchlists, alerts, briefs ---
+        alert_check_seconds=_number(env, "ALERT_CHECK_SECONDS", 60.0, minimum=5),
+        watchlist_max_symbols=_number(env, "WATCHLIST_MAX_SYMBOLS", 50, minimum=1, cast=int),
+        alerts_max_per_workspace=_number(env, "ALERTS_MAX_PER_WORKSPACE", 100, minimum=1, cast=int),
+        briefs_max_per_workspace=_number(env, "BRIEFS_MAX_PER_WORKSPACE", 3, minimum=0, cast=int),
         # --- #17 forecasts, news, sizing ---
         sentiment_model=_text(env, "SENTIMENT_MODEL", ""),
         # --- #18 MCP, runs API, metrics ---

@@ -9,6 +9,6 @@ carries a secret value in any spelling `core.text` knows.
 """
 
 from egress.client import MAX_HOPS, Egress, EgressResponse
-from egress.policy import EgressError, address_problem
+from egress.policy import EgressError, EgressUnreachable, address_problem
 
-__all__ = ["MAX_HOPS", "Egress", "EgressError", "EgressResponse", "address_problem"]
+__all__ = ["MAX_HOPS", "Egress", "EgressError", "EgressResponse", "EgressUnreachable", "address_problem"]

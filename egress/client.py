@@ -11,7 +11,7 @@ from urllib.parse import urljoin, urlsplit
 import urllib3
 
 from core.text import KNOWN_SECRETS, carries_secret
-from egress.policy import AddressPolicy, EgressError, Resolver, system_resolver
+from egress.policy import AddressPolicy, EgressError, EgressUnreachable, Resolver, system_resolver
 
 MAX_HOPS = 5
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -146,13 +146,16 @@ class Egress:
             finally:
                 response.release_conn()
             return response.status, {k.lower(): v for k, v in response.headers.items()}, data
+        except urllib3.exceptions.NewConnectionError as exc:  # a subclass of TimeoutError in urllib3 2
+            reason = "connection refused" if "refused" in str(exc).lower() else "no connection"
+            raise EgressUnreachable(f"could not connect to {hop.host} at {hop.address} ({reason}).") from None
         except urllib3.exceptions.TimeoutError:
-            raise EgressError(f"{hop.host} did not answer within {self.timeout_s:g} s.") from None
+            raise EgressUnreachable(f"{hop.host} did not answer within {self.timeout_s:g} s.") from None
         except urllib3.exceptions.SSLError:
             raise EgressError(f"{hop.host}'s TLS certificate could not be verified.") from None
         except urllib3.exceptions.HTTPError as exc:
             reason = type(getattr(exc, "reason", None) or exc).__name__
-            raise EgressError(f"could not connect to {hop.host} at {hop.address} ({reason}).") from None
+            raise EgressUnreachable(f"could not connect to {hop.host} at {hop.address} ({reason}).") from None
         finally:
             pool.close()
 

@@ -20,6 +20,10 @@ class EgressError(UserError):
     """An outbound request was refused or failed; the message says why."""
 
 
+class EgressUnreachable(EgressError):
+    """Allowed, but the host did not answer (timeout, connection refused, TLS failure): trying later may work."""
+
+
 def system_resolver(host: str, port: int) -> list[str]:
     """The addresses the operating system resolves `host` to (each once, in its order)."""
     try:

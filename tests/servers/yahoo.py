@@ -128,6 +128,7 @@ class YahooReplay(LocalServer):
         self.aliases = {k.upper(): v.upper() for k, v in (aliases or {}).items()}
         self.slow_s = slow_s
         self.mode = "ok"
+        self.quote_overrides: dict[str, dict] = {}  # symbol -> v7 quote fields served instead of the recording
         self.hits: collections.Counter[str] = collections.Counter()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -159,6 +160,16 @@ class YahooReplay(LocalServer):
     def hit_count(self, prefix: str) -> int:
         with self._lock:
             return sum(n for path, n in self.hits.items() if path.startswith(prefix))
+
+    def set_quote(self, symbol: str, price: float, previous_close: float | None = None, when: int | None = None) -> None:
+        """Serve `symbol` at `price` from now on (moving prices for alert tests); change fields follow."""
+        item = self.recordings.quotes.get(self._source(symbol), {})
+        previous = previous_close if previous_close is not None else item.get("regularMarketPreviousClose", price)
+        with self._lock:
+            self.quote_overrides[symbol.upper()] = {
+                "regularMarketPrice": price, "regularMarketPreviousClose": previous,
+                "regularMarketChange": price - previous, "regularMarketChangePercent": (price / previous - 1) * 100,
+                "regularMarketTime": int(when if when is not None else time.time())}
 
     # --- answering -------------------------------------------------------------------
     def _send(self, handler, status: int, body, content_type: str = "application/json",
@@ -251,7 +262,7 @@ class YahooReplay(LocalServer):
         for symbol in query.get("symbols", "").split(","):
             item = self.recordings.quotes.get(self._source(symbol))
             if item is not None:
-                results.append({**item, "symbol": symbol.upper()})
+                results.append({**item, **self.quote_overrides.get(symbol.upper(), {}), "symbol": symbol.upper()})
         return self._send(handler, 200, {"quoteResponse": {"result": results, "error": None}})
 
     def _timeseries(self, handler, symbol: str, raw_query: str) -> None:

@@ -1,0 +1,133 @@
+"""The in-process scheduler (APScheduler 3 `BackgroundScheduler`): alert checks every ALERT_CHECK_SECONDS while
+the exchange is open, due briefs every minute, webhook deliveries after each.
+
+It holds no state of its own: rules, crossing states, fired notifications, brief schedules and their last runs
+are all in the database, so starting it again after a restart rebuilds everything and fires nothing twice.
+`tick_alerts()` / `tick_briefs()` are what the jobs run; tests call them with an injected clock.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Callable
+
+from alerts.briefs import brief_text, due_slot, parse_schedule
+from alerts.checker import CheckReport
+from alerts.rules import AlertInputError
+from alerts.service import AlertService
+from alerts.store import Brief
+
+log = logging.getLogger(__name__)
+
+
+class BriefDesk:
+    """Brief schedules per workspace and producing them as notifications."""
+
+    def __init__(self, service: AlertService, positions_of: Callable[[str], list[str]] | None = None,
+                 commentary: Callable[[str, str], str | None] | None = None):
+        self.service = service
+        self.positions_of = positions_of
+        self.commentary = commentary
+
+    def add(self, workspace: str, words: list[str]) -> Brief:
+        cadence, at, weekday = parse_schedule(words)
+        store = self.service.store
+        if store.count_briefs(workspace) >= self.service.caps.briefs:
+            raise AlertInputError(f"This workspace has the maximum of {self.service.caps.briefs} scheduled briefs; "
+                                  "delete one with `/brief delete ID` first.")
+        return store.add_brief(workspace, cadence, at, weekday, self.service.clock())
+
+    def briefs(self, workspace: str) -> list[Brief]:
+        return self.service.store.briefs(workspace)
+
+    def delete(self, workspace: str, brief_id: str) -> None:
+        if not self.service.store.delete_brief(workspace, brief_id):
+            raise AlertInputError(f"There is no scheduled brief {brief_id.upper()} (see `/brief`).")
+
+    def produce(self, workspace: str, since: str | None = None, now: datetime | None = None) -> int:
+        """A brief now, stored as a notification (and queued for the webhook); returns its id."""
+        now = now or self.service.clock()
+        title, body, data = brief_text(self.service, workspace, now, since, self.positions_of, self.commentary)
+        return self.service.notify(workspace, "brief", title, body, data)
+
+    def run_due(self, now: datetime | None = None) -> list[int]:
+        """Every brief whose slot has come and that has not run for it (claimed atomically first)."""
+        now = now or self.service.clock()
+        calendar = self.service.calendar
+        tz = calendar.tz if calendar is not None else now.tzinfo
+        is_session = calendar.is_session if calendar is not None else (lambda day: day.weekday() < 5)
+        produced = []
+        for brief in self.service.store.briefs():
+            slot = due_slot(brief, brief.created, now, tz, is_session)
+            if slot and self.service.store.claim_brief(brief.id, brief.last_run, slot):
+                try:
+                    produced.append(self.produce(brief.workspace, brief.last_run, now))
+                except Exception:  # one workspace's brief failing must not stop the others
+                    log.exception("brief %s failed", brief.id)
+        return produced
+
+
+class AlertScheduler:
+    def __init__(self, service: AlertService, briefs: BriefDesk, interval_s: float = 60.0):
+        self.service = service
+        self.briefs = briefs
+        self.interval_s = interval_s
+        self._scheduler = None
+
+    def tick_alerts(self, now: datetime | None = None) -> CheckReport:
+        report = self.service.check(now)
+        if report.fired:
+            self.service.deliver_pending()
+        return report
+
+    def tick_briefs(self, now: datetime | None = None) -> list[int]:
+        produced = self.briefs.run_due(now)
+        self.service.deliver_pending()  # also retries what a restart left undelivered
+        return produced
+
+    def _safely(self, job: Callable[[], object]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                job()
+            except Exception:  # a failing check must not kill the scheduler thread
+                log.exception("scheduled job failed")
+
+        return run
+
+    def start(self) -> None:
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        if self._scheduler is not None:
+            return
+        scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1,
+                                                      "misfire_grace_time": 30}, timezone="UTC")
+        scheduler.add_job(self._safely(self.tick_alerts), "interval", seconds=self.interval_s, id="alerts")
+        scheduler.add_job(self._safely(self.tick_briefs), "cron", second=0, id="briefs")
+        scheduler.start()
+        self._scheduler = scheduler
+
+    @property
+    def running(self) -> bool:
+        return self._scheduler is not None and self._scheduler.running
+
+    def jobs(self) -> list[str]:
+        return [job.id for job in self._scheduler.get_jobs()] if self._scheduler else []
+
+    def stop(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+
+
+def start_alert_scheduler(services, positions_of: Callable[[str], list[str]] | None = None,
+                          commentary: Callable[[str, str], str | None] | None = None) -> AlertScheduler:
+    """The process's alert service, brief desk and background scheduler, started (the app calls this once)."""
+    from alerts.service import alert_service_for
+
+    service = alert_service_for(services)
+    briefs = BriefDesk(service, positions_of=positions_of, commentary=commentary)
+    services.alert_briefs = briefs  # the /brief command uses the same desk (positions, commentary)
+    scheduler = AlertScheduler(service, briefs, interval_s=services.settings.alert_check_seconds)
+    scheduler.start()
+    return scheduler

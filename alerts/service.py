@@ -1,0 +1,219 @@
+"""`AlertService`: what commands, tools, the panel and the scheduler call. Per-workspace watchlists, alerts,
+notifications and webhook, with caps; the check over every workspace; webhook delivery of pending notifications.
+
+One instance per process (`alert_service_for(services)`), sharing the market cache with everything else.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from alerts.checker import CheckReport, check_alerts
+from alerts.evaluate import FailureMemo, IndicatorCache
+from alerts.rules import AlertInputError, AlertRule, parse_rule, parse_symbol
+from alerts.store import AlertStore, Notification, StoredAlert
+from alerts.webhooks import (DEFAULT_TRIES, Poster, check_webhook_url, deliver, egress_poster, payload_for,
+                             post_url)
+
+DATABASE_NAME = "alerts.sqlite3"
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Caps:
+    watchlist: int = 50
+    alerts: int = 100
+    briefs: int = 3
+
+
+@dataclass(frozen=True)
+class WatchRow:
+    symbol: str
+    price: float | None
+    change_pct: float | None
+    as_of: datetime | None
+    closes: tuple[float, ...]  # recent daily closes, for a sparkline
+    problem: str = ""
+
+
+class AlertService:
+    def __init__(self, store: AlertStore, market, *, calendar=None, clock: Callable[[], datetime] = utc_now,
+                 poster: Poster | None = None, caps: Caps = Caps(), tries: int = DEFAULT_TRIES,
+                 backoff_s: float = 1.0, sleep: Callable[[float], None] = time.sleep, max_workers: int = 8):
+        self.store = store
+        self.market = market
+        self.calendar = calendar
+        self.clock = clock
+        self.poster = poster  # where webhooks are sent (alerts.webhooks.egress_poster); None: not sent
+        self.caps = caps
+        self.tries = tries
+        self.backoff_s = backoff_s
+        self.sleep = sleep
+        self.max_workers = max_workers
+        self.indicators = IndicatorCache(ttl_s=getattr(market, "history_ttl_s", 3600.0))
+        self.unknown_symbols = FailureMemo()
+        self._check_lock = threading.Lock()
+        self._delivery_lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings, market, **overrides) -> "AlertService":
+        from egress import Egress
+        from market.calendar import exchange_calendar
+
+        options = dict(calendar=exchange_calendar(),
+                       poster=egress_poster(Egress.from_settings(settings)),
+                       caps=Caps(settings.watchlist_max_symbols, settings.alerts_max_per_workspace,
+                                 settings.briefs_max_per_workspace))
+        options.update(overrides)
+        store = AlertStore(Path(settings.data_dir) / DATABASE_NAME)
+        return cls(store, market, **options)
+
+    def close(self) -> None:
+        self.store.close()
+
+    # --- watchlist ------------------------------------------------------------------------------
+    def watch(self, workspace: str, words: list[str]) -> list[str]:
+        pieces = [piece for word in words for piece in word.split(",") if piece.strip()]
+        symbols = list(dict.fromkeys(parse_symbol(piece) for piece in pieces))
+        if not symbols:
+            raise AlertInputError("Name at least one ticker to watch, e.g. `/watch AAPL MSFT`.")
+        current = self.store.watchlist(workspace)
+        new = [s for s in symbols if s not in current]
+        if len(current) + len(new) > self.caps.watchlist:
+            raise AlertInputError(f"A watchlist holds at most {self.caps.watchlist} symbols; it has "
+                                  f"{len(current)}. Remove some with `/unwatch SYMBOL` first.")
+        self._known(new)
+        return self.store.watch(workspace, new, self.clock())
+
+    def unwatch(self, workspace: str, word: str) -> bool:
+        return self.store.unwatch(workspace, parse_symbol(word))
+
+    def watchlist(self, workspace: str) -> list[str]:
+        return self.store.watchlist(workspace)
+
+    def watch_rows(self, workspace: str, points: int = 30) -> list[WatchRow]:
+        """Last price, day change and recent closes of each watched symbol, from the shared market cache."""
+        rows = []
+        for symbol in self.store.watchlist(workspace):
+            try:
+                quote = self.market.quote(symbol)
+                closes = tuple(float(c) for c in self.market.history(symbol, period="3mo")["Close"].tail(points))
+                rows.append(WatchRow(symbol, quote.price, quote.change_pct, quote.as_of, closes))
+            except Exception as exc:  # one bad symbol must not hide the others
+                rows.append(WatchRow(symbol, None, None, None, (), getattr(exc, "user_message", str(exc))))
+        return rows
+
+    def _known(self, symbols: list[str]) -> None:
+        """Refuse symbols Yahoo does not know (a network failure lets them through: the check reports it)."""
+        from market.errors import UnknownSymbol
+
+        for symbol in symbols:
+            try:
+                self.market.quote(symbol)
+            except UnknownSymbol as exc:
+                raise AlertInputError(exc.user_message) from None
+            except Exception:
+                pass
+
+    # --- alerts ------------------------------------------------------------------------------
+    def _room_for_alert(self, workspace: str) -> None:
+        if self.store.count_alerts(workspace) >= self.caps.alerts:
+            raise AlertInputError(f"This workspace has the maximum of {self.caps.alerts} alerts; delete one with "
+                                  "`/alert delete ID` first.")
+
+    def add_alert(self, workspace: str, words: list[str]) -> StoredAlert:
+        rule = parse_rule(words)
+        self._room_for_alert(workspace)
+        self._known([rule.symbol])
+        return self.store.add_alert(workspace, rule, status="active", source="person", note="", now=self.clock())
+
+    def propose_alert(self, workspace: str, rule: AlertRule, note: str = "") -> StoredAlert:
+        """A pending alert the person must confirm (`confirm_alert`); it is never checked before that."""
+        self._room_for_alert(workspace)
+        self._known([rule.symbol])
+        return self.store.add_alert(workspace, rule, status="pending", source="trader", note=note[:300],
+                                    now=self.clock())
+
+    def confirm_alert(self, workspace: str, alert_id: str) -> StoredAlert:
+        if not self.store.set_status(workspace, alert_id, ("pending",), "active"):
+            raise AlertInputError(f"There is no proposed alert {alert_id.upper()} waiting for confirmation.")
+        return self.store.alert(workspace, alert_id)
+
+    def delete_alert(self, workspace: str, alert_id: str) -> None:
+        if not self.store.set_status(workspace, alert_id, ("pending", "active"), "deleted"):
+            raise AlertInputError(f"There is no alert {alert_id.upper()} in this workspace (see `/alerts`).")
+
+    def alerts(self, workspace: str) -> list[StoredAlert]:
+        return self.store.alerts(workspace)
+
+    def pending_alerts(self, workspace: str) -> list[StoredAlert]:
+        return self.store.alerts(workspace, "pending")
+
+    # --- notifications and webhook ---------------------------------------------------------------
+    def notifications(self, workspace: str, limit: int = 20) -> list[Notification]:
+        return self.store.notifications(workspace, limit)
+
+    def unshown(self, workspace: str) -> list[Notification]:
+        return self.store.unshown(workspace)
+
+    def set_webhook(self, workspace: str, url: str | None) -> str | None:
+        checked = check_webhook_url(url) if url else None
+        self.store.set_webhook(workspace, checked, self.clock())
+        return checked
+
+    def webhook(self, workspace: str) -> str | None:
+        return self.store.webhook(workspace)
+
+    def notify(self, workspace: str, kind: str, title: str, body: str, data: dict) -> int:
+        delivery = "pending" if self.store.webhook(workspace) else "none"
+        return self.store.add_notification(workspace, kind, title, body, data, delivery, self.clock())
+
+    def deliver_pending(self) -> list[Notification]:
+        """POST every notification awaiting delivery to its workspace's webhook; status stored on each."""
+        done = []
+        with self._delivery_lock:
+            for item in self.store.undelivered():
+                url = self.store.webhook(item.workspace)
+                if not url:
+                    self.store.set_delivery(item.id, "none", "webhook removed", 0)
+                    continue
+                result = deliver(self.poster, post_url(url), payload_for(url, item.title, item.body, item.data),
+                                 tries=self.tries, backoff_s=self.backoff_s, sleep=self.sleep)
+                self.store.set_delivery(item.id, "delivered" if result.delivered else "failed", result.detail,
+                                        result.attempts)
+                done.append(self.store.notification(item.id))
+        return done
+
+    # --- the check ---------------------------------------------------------------------------------
+    def market_open(self, now: datetime | None = None) -> bool:
+        return self.calendar is None or self.calendar.is_open(now or self.clock())
+
+    def check(self, now: datetime | None = None, *, force: bool = False) -> CheckReport:
+        """Evaluate every workspace's active alerts (only while the exchange is open unless `force`)."""
+        now = now or self.clock()
+        if not force and not self.market_open(now):
+            return CheckReport(now, 0, 0, skipped="exchange closed")
+        with self._check_lock:
+            return check_alerts(self.store, self.market, self.indicators, now, max_workers=self.max_workers,
+                                memo=self.unknown_symbols)
+
+
+_services_lock = threading.Lock()
+
+
+def alert_service_for(services) -> AlertService:
+    """The process's `AlertService`, kept on the shared services object (built on first use)."""
+    with _services_lock:
+        service = getattr(services, "alerts", None)
+        if service is None:
+            service = AlertService.from_settings(services.settings, services.market)
+            services.alerts = service
+        return service

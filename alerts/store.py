@@ -1,0 +1,320 @@
+"""SQLite storage of watchlists, alerts, notifications, webhooks and briefs, keyed by workspace.
+
+One file (DATA_DIR/alerts.sqlite3), WAL mode, versioned migrations applied at open (PRAGMA user_version).
+The database is the scheduler's only state: rules, their crossing state, fired notifications and the last
+run of every brief live here, so a restart rebuilds everything and fires nothing twice.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from alerts.rules import AlertRule
+
+MIGRATIONS = (
+    """
+    CREATE TABLE alerts (
+        id TEXT PRIMARY KEY, workspace TEXT NOT NULL, symbol TEXT NOT NULL, kind TEXT NOT NULL, op TEXT NOT NULL,
+        threshold REAL NOT NULL, indicator TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL CHECK (status IN ('pending', 'active', 'deleted')),
+        source TEXT NOT NULL DEFAULT 'person', note TEXT NOT NULL DEFAULT '',
+        last_state INTEGER, last_value REAL, fired_count INTEGER NOT NULL DEFAULT 0, last_fired TEXT,
+        created TEXT NOT NULL);
+    CREATE INDEX alerts_by_workspace ON alerts (workspace, status);
+    CREATE INDEX alerts_active ON alerts (status, symbol);
+    CREATE TABLE watchlist (workspace TEXT NOT NULL, symbol TEXT NOT NULL, added TEXT NOT NULL,
+        PRIMARY KEY (workspace, symbol));
+    CREATE TABLE notifications (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, workspace TEXT NOT NULL, created TEXT NOT NULL, kind TEXT NOT NULL,
+        title TEXT NOT NULL, body TEXT NOT NULL, data TEXT NOT NULL DEFAULT '{}',
+        delivery TEXT NOT NULL DEFAULT 'none', delivery_detail TEXT NOT NULL DEFAULT '',
+        attempts INTEGER NOT NULL DEFAULT 0, shown INTEGER NOT NULL DEFAULT 0);
+    CREATE INDEX notifications_by_workspace ON notifications (workspace, id);
+    CREATE INDEX notifications_undelivered ON notifications (delivery) WHERE delivery = 'pending';
+    CREATE TABLE webhooks (workspace TEXT PRIMARY KEY, url TEXT NOT NULL, updated TEXT NOT NULL);
+    CREATE TABLE briefs (id TEXT PRIMARY KEY, workspace TEXT NOT NULL, cadence TEXT NOT NULL, at TEXT NOT NULL,
+        weekday INTEGER, last_run TEXT, created TEXT NOT NULL);
+    CREATE INDEX briefs_by_workspace ON briefs (workspace);
+    """,
+)
+
+
+def utc_text(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class StoredAlert:
+    id: str
+    workspace: str
+    rule: AlertRule
+    status: str
+    source: str
+    note: str
+    last_state: int | None
+    last_value: float | None
+    fired_count: int
+    last_fired: str | None
+    created: str
+
+
+@dataclass(frozen=True)
+class Notification:
+    id: int
+    workspace: str
+    created: str
+    kind: str  # alert | brief
+    title: str
+    body: str
+    data: dict
+    delivery: str  # none | pending | delivered | failed
+    delivery_detail: str
+    attempts: int
+    shown: bool
+
+
+@dataclass(frozen=True)
+class Brief:
+    id: str
+    workspace: str
+    cadence: str  # daily | weekly
+    at: str  # HH:MM exchange time
+    weekday: int | None  # 0 = Monday (weekly briefs)
+    last_run: str | None
+    created: str = ""
+
+
+def _alert(row: sqlite3.Row) -> StoredAlert:
+    rule = AlertRule(row["symbol"], row["kind"], row["op"], row["threshold"], row["indicator"])
+    return StoredAlert(row["id"], row["workspace"], rule, row["status"], row["source"], row["note"],
+                       row["last_state"], row["last_value"], row["fired_count"], row["last_fired"], row["created"])
+
+
+def _notification(row: sqlite3.Row) -> Notification:
+    return Notification(row["id"], row["workspace"], row["created"], row["kind"], row["title"], row["body"],
+                        json.loads(row["data"]), row["delivery"], row["delivery_detail"], row["attempts"],
+                        bool(row["shown"]))
+
+
+class AlertStore:
+    """Thread-safe access to the alerts database (one connection, one lock)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=10)
+        self._db.row_factory = sqlite3.Row
+        self._lock = threading.RLock()
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        with self.tx() as cur:
+            version = cur.execute("PRAGMA user_version").fetchone()[0]
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in filter(str.strip, script.split(";")):
+                    cur.execute(statement)
+                cur.execute(f"PRAGMA user_version = {number}")
+
+    @property
+    def schema_version(self) -> int:
+        return self._db.execute("PRAGMA user_version").fetchone()[0]
+
+    @contextmanager
+    def tx(self) -> Iterator[sqlite3.Cursor]:
+        with self._lock:
+            cur = self._db.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            cur.execute("COMMIT")
+
+    def query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @staticmethod
+    def new_id(cur: sqlite3.Cursor, table: str, prefix: str) -> str:
+        while True:
+            candidate = f"{prefix}-{secrets.token_hex(2).upper()}"
+            if cur.execute(f"SELECT 1 FROM {table} WHERE id = ?", (candidate,)).fetchone() is None:
+                return candidate
+
+    # --- watchlist --------------------------------------------------------------------------
+    def watchlist(self, workspace: str) -> list[str]:
+        rows = self.query("SELECT symbol FROM watchlist WHERE workspace = ? ORDER BY added, symbol", (workspace,))
+        return [row["symbol"] for row in rows]
+
+    def watch(self, workspace: str, symbols: list[str], now: datetime) -> list[str]:
+        """Adds symbols not there yet; returns the ones added."""
+        with self.tx() as cur:
+            added = []
+            for symbol in symbols:
+                done = cur.execute("INSERT OR IGNORE INTO watchlist VALUES (?, ?, ?)", (workspace, symbol, utc_text(now)))
+                if done.rowcount:
+                    added.append(symbol)
+            return added
+
+    def unwatch(self, workspace: str, symbol: str) -> bool:
+        with self.tx() as cur:
+            return bool(cur.execute("DELETE FROM watchlist WHERE workspace = ? AND symbol = ?",
+                                    (workspace, symbol)).rowcount)
+
+    # --- alerts -----------------------------------------------------------------------------
+    def add_alert(self, workspace: str, rule: AlertRule, *, status: str, source: str, note: str,
+                  now: datetime) -> StoredAlert:
+        with self.tx() as cur:
+            alert_id = self.new_id(cur, "alerts", "A")
+            cur.execute("INSERT INTO alerts (id, workspace, symbol, kind, op, threshold, indicator, status, source, "
+                        "note, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (alert_id, workspace, rule.symbol, rule.kind, rule.op, rule.threshold, rule.indicator,
+                         status, source, note, utc_text(now)))
+        return self.alert(workspace, alert_id)
+
+    def alert(self, workspace: str, alert_id: str) -> StoredAlert | None:
+        rows = self.query("SELECT * FROM alerts WHERE workspace = ? AND id = ? AND status != 'deleted'",
+                          (workspace, alert_id.strip().upper()))
+        return _alert(rows[0]) if rows else None
+
+    def alerts(self, workspace: str, status: str | None = None) -> list[StoredAlert]:
+        if status:
+            rows = self.query("SELECT * FROM alerts WHERE workspace = ? AND status = ? ORDER BY created, id",
+                              (workspace, status))
+        else:
+            rows = self.query("SELECT * FROM alerts WHERE workspace = ? AND status != 'deleted' "
+                              "ORDER BY created, id", (workspace,))
+        return [_alert(row) for row in rows]
+
+    def count_briefs(self, workspace: str) -> int:
+        return self.query("SELECT COUNT(*) FROM briefs WHERE workspace = ?", (workspace,))[0][0]
+
+    def count_alerts(self, workspace: str) -> int:
+        return self.query("SELECT COUNT(*) FROM alerts WHERE workspace = ? AND status != 'deleted'",
+                          (workspace,))[0][0]
+
+    def set_status(self, workspace: str, alert_id: str, old: tuple[str, ...], new: str) -> bool:
+        marks = ",".join("?" * len(old))
+        with self.tx() as cur:
+            return bool(cur.execute(f"UPDATE alerts SET status = ? WHERE workspace = ? AND id = ? AND status IN ({marks})",
+                                    (new, workspace, alert_id.strip().upper(), *old)).rowcount)
+
+    def active_rules(self) -> list[tuple]:
+        """Every active rule of every workspace as plain tuples (id, workspace, symbol, kind, op, threshold,
+        indicator, last_state): the scheduler's input."""
+        with self._lock:
+            cur = self._db.cursor()
+            cur.row_factory = None
+            return cur.execute("SELECT id, workspace, symbol, kind, op, threshold, indicator, last_state "
+                               "FROM alerts WHERE status = 'active'").fetchall()
+
+    def webhooks(self) -> dict[str, str]:
+        """Every workspace's webhook URL."""
+        return {row["workspace"]: row["url"] for row in self.query("SELECT workspace, url FROM webhooks")}
+
+    def record_check(self, states: list[tuple], fired: list[tuple], notifications: list[tuple],
+                     now: datetime) -> list[int]:
+        """One transaction: new crossing states, fired counters and the notifications they produce.
+
+        `states`: (last_state, last_value, id); `fired`: (id,); `notifications`: (workspace, kind, title, body,
+        data, delivery). Returns the new notification ids.
+        """
+        stamp = utc_text(now)
+        with self.tx() as cur:
+            cur.executemany("UPDATE alerts SET last_state = ?, last_value = ? WHERE id = ? AND status = 'active'",
+                            states)
+            cur.executemany("UPDATE alerts SET fired_count = fired_count + 1, last_fired = ? WHERE id = ?",
+                            [(stamp, alert_id) for (alert_id,) in fired])
+            return [self._insert_notification(cur, *item, stamp) for item in notifications]
+
+    # --- notifications ------------------------------------------------------------------------
+    @staticmethod
+    def _insert_notification(cur, workspace, kind, title, body, data, delivery, stamp) -> int:
+        cur.execute("INSERT INTO notifications (workspace, created, kind, title, body, data, delivery) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)", (workspace, stamp, kind, title, body, json.dumps(data), delivery))
+        return cur.lastrowid
+
+    def add_notification(self, workspace: str, kind: str, title: str, body: str, data: dict, delivery: str,
+                         now: datetime) -> int:
+        with self.tx() as cur:
+            return self._insert_notification(cur, workspace, kind, title, body, data, delivery, utc_text(now))
+
+    def notifications(self, workspace: str, limit: int = 20) -> list[Notification]:
+        rows = self.query("SELECT * FROM notifications WHERE workspace = ? ORDER BY id DESC LIMIT ?",
+                          (workspace, limit))
+        return [_notification(row) for row in rows]
+
+    def notification(self, notification_id: int) -> Notification | None:
+        rows = self.query("SELECT * FROM notifications WHERE id = ?", (notification_id,))
+        return _notification(rows[0]) if rows else None
+
+    def unshown(self, workspace: str) -> list[Notification]:
+        """Notifications not yet shown as a toast, oldest first; marks them shown."""
+        with self.tx() as cur:
+            rows = cur.execute("SELECT * FROM notifications WHERE workspace = ? AND shown = 0 ORDER BY id",
+                               (workspace,)).fetchall()
+            cur.execute("UPDATE notifications SET shown = 1 WHERE workspace = ? AND shown = 0", (workspace,))
+        return [_notification(row) for row in rows]
+
+    def undelivered(self) -> list[Notification]:
+        return [_notification(row) for row in self.query("SELECT * FROM notifications WHERE delivery = 'pending' "
+                                                         "ORDER BY id")]
+
+    def set_delivery(self, notification_id: int, delivery: str, detail: str, attempts: int) -> None:
+        with self.tx() as cur:
+            cur.execute("UPDATE notifications SET delivery = ?, delivery_detail = ?, attempts = attempts + ? "
+                        "WHERE id = ?", (delivery, detail[:300], attempts, notification_id))
+
+    # --- webhooks -----------------------------------------------------------------------------
+    def webhook(self, workspace: str) -> str | None:
+        rows = self.query("SELECT url FROM webhooks WHERE workspace = ?", (workspace,))
+        return rows[0]["url"] if rows else None
+
+    def set_webhook(self, workspace: str, url: str | None, now: datetime) -> None:
+        with self.tx() as cur:
+            if url:
+                cur.execute("INSERT INTO webhooks VALUES (?, ?, ?) ON CONFLICT (workspace) DO UPDATE "
+                            "SET url = excluded.url, updated = excluded.updated", (workspace, url, utc_text(now)))
+            else:
+                cur.execute("DELETE FROM webhooks WHERE workspace = ?", (workspace,))
+
+    # --- briefs -------------------------------------------------------------------------------
+    def add_brief(self, workspace: str, cadence: str, at: str, weekday: int | None, now: datetime) -> Brief:
+        with self.tx() as cur:
+            brief_id = self.new_id(cur, "briefs", "B")
+            cur.execute("INSERT INTO briefs (id, workspace, cadence, at, weekday, last_run, created) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (brief_id, workspace, cadence, at, weekday, None, utc_text(now)))
+        return Brief(brief_id, workspace, cadence, at, weekday, None, utc_text(now))
+
+    def briefs(self, workspace: str | None = None) -> list[Brief]:
+        sql = "SELECT * FROM briefs" + (" WHERE workspace = ?" if workspace else "") + " ORDER BY created, id"
+        rows = self.query(sql, (workspace,) if workspace else ())
+        return [Brief(r["id"], r["workspace"], r["cadence"], r["at"], r["weekday"], r["last_run"], r["created"])
+                for r in rows]
+
+    def delete_brief(self, workspace: str, brief_id: str) -> bool:
+        with self.tx() as cur:
+            return bool(cur.execute("DELETE FROM briefs WHERE workspace = ? AND id = ?",
+                                    (workspace, brief_id.strip().upper())).rowcount)
+
+    def claim_brief(self, brief_id: str, previous: str | None, run: str) -> bool:
+        """Marks a brief as run at `run` unless someone else already did (no double briefs after a restart)."""
+        with self.tx() as cur:
+            return bool(cur.execute("UPDATE briefs SET last_run = ? WHERE id = ? AND last_run IS ?",
+                                    (run, brief_id, previous)).rowcount)

@@ -1,0 +1,112 @@
+"""The side-panel block for watchlists and alerts: watchlist with sparklines, a notification badge, toasts
+(gr.Info / gr.Warning from a polling gr.Timer) and confirming a proposed alert with one button.
+
+The timer reads the shared market cache (one Yahoo refresh per symbol per QUOTE_TTL_S for every viewer) and
+this workspace's unshown notifications; it never fetches per visitor beyond what the cache holds.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Callable
+
+import gradio as gr
+
+from alerts.rules import AlertInputError
+
+POLL_SECONDS = 5.0
+
+
+def sparkline(closes: tuple[float, ...], width: int = 56, height: int = 20) -> str:
+    """An inline SVG polyline of `closes` (green when the last close is above the first)."""
+    if len(closes) < 2:
+        return ""
+    low, high = min(closes), max(closes)
+    span = (high - low) or 1.0
+    step = width / (len(closes) - 1)
+    points = " ".join(f"{i * step:.1f},{height - (c - low) / span * height:.1f}" for i, c in enumerate(closes))
+    colour = "#16a34a" if closes[-1] >= closes[0] else "#dc2626"
+    return (f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" aria-label="30-day trend">'
+            f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{points}"/></svg>')
+
+
+def watchlist_html(rows) -> str:
+    if not rows:
+        return "<p class='watch-empty'>Empty: add symbols with <code>/watch AAPL MSFT</code>.</p>"
+    lines = []
+    for row in rows:
+        symbol = html.escape(row.symbol)
+        if row.problem:
+            lines.append(f"<tr><td><b>{symbol}</b></td><td colspan='3'>{html.escape(row.problem[:80])}</td></tr>")
+            continue
+        price = f"{row.price:,.2f}" if row.price is not None else "n/a"
+        move = f"{row.change_pct:+.2f}%" if row.change_pct is not None else ""
+        colour = "#16a34a" if (row.change_pct or 0) >= 0 else "#dc2626"
+        when = f"{row.as_of:%H:%M} UTC" if row.as_of else ""
+        lines.append(f"<tr data-symbol='{symbol}'><td><b>{symbol}</b></td><td>{price}</td>"
+                     f"<td style='color:{colour}'>{move}</td><td>{sparkline(row.closes)}</td></tr>")
+    return ("<table class='watchlist' style='width:100%;font-size:0.85em;table-layout:auto'>" + "".join(lines)
+            + "</table>"
+            "<p style='font-size:0.75em;opacity:0.7'>Yahoo Finance, may be delayed; 30 daily closes.</p>")
+
+
+def badge_html(count: int) -> str:
+    if not count:
+        return "<span id='alerts-badge-count' data-count='0'>🔔 no new notifications</span>"
+    return (f"<span id='alerts-badge-count' data-count='{count}'>🔔 <b>{count}</b> new "
+            f"notification{'s' if count != 1 else ''} · <code>/notifications</code></span>")
+
+
+class AlertsPanel:
+    """Build inside the side column (`build()`), then `wire()` inside the same Blocks."""
+
+    def __init__(self, service_of: Callable[[], object], workspace_of: Callable[[gr.Request | None], str],
+                 poll_s: float = POLL_SECONDS):
+        self.service_of = service_of
+        self.workspace_of = workspace_of
+        self.poll_s = poll_s
+
+    def build(self) -> None:
+        gr.Markdown("### Watchlist and alerts")
+        self.badge = gr.HTML(badge_html(0), elem_id="alerts-badge")
+        self.watchlist = gr.HTML(watchlist_html([]), elem_id="watchlist")
+        self.proposals = gr.Dropdown(choices=[], label="Alerts the trader proposed", elem_id="alert-proposals",
+                                     interactive=True)
+        self.confirm = gr.Button("Confirm alert", elem_id="confirm-alert", size="sm")
+        self.seen = gr.State(0)
+        self.timer = gr.Timer(self.poll_s)
+
+    def _choices(self, workspace: str) -> list[tuple[str, str]]:
+        return [(f"{a.id} · {a.rule.describe()}", a.id) for a in self.service_of().pending_alerts(workspace)]
+
+    def poll(self, seen: int, chosen: str | None, request: gr.Request):
+        """Toasts for new notifications, the badge, the watchlist and the proposals (keeping the choice)."""
+        service, workspace = self.service_of(), self.workspace_of(request)
+        fresh = service.unshown(workspace)
+        for item in fresh[-3:]:
+            show = gr.Warning if item.kind == "alert" else gr.Info
+            show(f"{item.title}: {item.body.splitlines()[0][:200]}", duration=15, title="Smol Trader")
+        seen += len(fresh)
+        choices = self._choices(workspace)
+        value = chosen if chosen in {c[1] for c in choices} else None
+        return (seen, badge_html(seen), watchlist_html(service.watch_rows(workspace)),
+                gr.update(choices=choices, value=value))
+
+    def confirm_clicked(self, chosen: str | None, request: gr.Request):
+        workspace = self.workspace_of(request)
+        if not chosen:
+            gr.Info("Pick a proposed alert first.")
+        else:
+            try:
+                alert = self.service_of().confirm_alert(workspace, chosen)
+                gr.Info(f"Alert {alert.id} is active: {alert.rule.describe()}.")
+            except AlertInputError as exc:
+                gr.Warning(exc.user_message)
+        return gr.update(choices=self._choices(workspace), value=None)
+
+    def wire(self, demo: gr.Blocks) -> None:
+        outputs = [self.seen, self.badge, self.watchlist, self.proposals]
+        self.timer.tick(self.poll, [self.seen, self.proposals], outputs, api_visibility="private",
+                        show_progress="hidden", concurrency_limit=None)
+        demo.load(self.poll, [self.seen, self.proposals], outputs, api_visibility="private", show_progress="hidden")
+        self.confirm.click(self.confirm_clicked, [self.proposals], [self.proposals], api_visibility="private")
