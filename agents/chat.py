@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Iterator
 
+from agents.conversation_log import EARLIER_TURNS_KEY, seed_memory
 from agents.messages import ChatItem
 from agents.models import ModelChoice, build_model, choose_model
 from agents.runner import TurnRun, trace_turn
@@ -35,8 +36,9 @@ def clean_message(text: Any, max_chars: int) -> tuple[str, str | None]:
 
 class ChatService:
     def __init__(self, services: Any, model_factory: Callable[[], Any] | None = None,
-                 extra_tools: dict[str, list] | None = None):
+                 extra_tools: dict[str, list] | None = None, conversations: Any = None):
         self.services = services
+        self.conversations = conversations  # agents.conversation_log.ConversationLog, or None (nothing saved)
         self.settings = services.settings
         if model_factory is None:
             self.model_choice: ModelChoice = choose_model(self.settings)
@@ -62,10 +64,20 @@ class ChatService:
             return session.team
 
     def _build(self, session: Session) -> Team:
-        return build_team(self.services, session, self.model_factory(), self.extra_tools)
+        team = build_team(self.services, session, self.model_factory(), self.extra_tools)
+        seed_memory(team.manager.memory, session.extras.pop(EARLIER_TURNS_KEY, []))  # a saved conversation's turns
+        return team
 
     # -- a message ---------------------------------------------------------------------------
     def respond(self, session: Session, message: Any) -> Iterator[list[ChatItem]]:
+        """The reply's snapshots; saved item by item into the session's conversation when there is a store."""
+        text, problem = clean_message(message, self.settings.max_message_chars)
+        if self.conversations is None or problem:
+            yield from self._respond(session, message)
+        else:
+            yield from self.conversations.recorded(session, text, self._respond(session, message))
+
+    def _respond(self, session: Session, message: Any) -> Iterator[list[ChatItem]]:
         session.touch()
         text, problem = clean_message(message, self.settings.max_message_chars)
         if problem:

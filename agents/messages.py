@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Callable
 
 STATUS_PENDING = "pending"
 STATUS_DONE = "done"
@@ -19,6 +19,16 @@ COLLAPSIBLE_KINDS = frozenset({"step", "step_error", "delegation", "member_step"
 
 def is_figure(value: Any) -> bool:
     return type(value).__module__.startswith("plotly.") and hasattr(value, "to_plotly_json")
+
+
+@dataclass(frozen=True)
+class StoredFigure:
+    """A plotly figure as saved JSON text: shown and exported without rebuilding a plotly object (fast loads)."""
+
+    plotly_json: str
+
+    def to_plotly_json(self) -> dict:
+        return json.loads(self.plotly_json)
 
 
 @dataclass
@@ -53,7 +63,11 @@ class ChatItem:
     def to_gradio(self):
         import gradio as gr
 
-        if is_figure(self.content):
+        if isinstance(self.content, StoredFigure):
+            from gradio.data_classes import PlotData
+
+            content = gr.Plot(PlotData(type="plotly", plot=self.content.plotly_json))
+        elif is_figure(self.content):
             content = gr.Plot(self.content)
         elif self.title and not self.collapsible and self.title not in str(self.content):
             content = f"**{self.title}**\n\n{self.content}"
@@ -68,7 +82,10 @@ class ChatItem:
         meta = {key: value for key, value in (("title", self.title), ("id", self.id), ("parent_id", self.parent_id),
                 ("status", self.status), ("duration", self.duration), ("log", self.log)) if value is not None}
         out: dict[str, Any] = {"role": self.role, "kind": self.kind, "metadata": meta}
-        if is_figure(self.content):
+        if isinstance(self.content, StoredFigure):
+            out["content"] = ""
+            out["plotly"] = self.content.to_plotly_json()
+        elif is_figure(self.content):
             out["content"] = ""
             out["plotly"] = json.loads(self.content.to_json())
         else:
@@ -76,6 +93,31 @@ class ChatItem:
         if self.extra:
             out["extra"] = json.loads(json.dumps(self.extra, default=str))
         return out
+
+
+    def to_record(self, figure_json: Callable[[Any], str] | None = None) -> str:
+        """This item as one JSON text for the workspace store (a chart's plotly JSON spliced in, not re-parsed)."""
+        data = {"role": self.role, "kind": self.kind, "content": "", "title": self.title, "id": self.id,
+                "parent_id": self.parent_id, "status": self.status, "duration": self.duration, "log": self.log,
+                "extra": self.extra or None}
+        data = {k: v for k, v in data.items() if v is not None}
+        if isinstance(self.content, StoredFigure):
+            figure = self.content.plotly_json
+        elif is_figure(self.content):
+            figure = figure_json(self.content) if figure_json else self.content.to_json()
+        else:
+            data["content"] = str(self.content)
+            return json.dumps(data, default=str, ensure_ascii=False)
+        return '{"plotly": ' + figure + ", " + json.dumps(data, default=str, ensure_ascii=False)[1:]
+
+    @classmethod
+    def from_record(cls, record: str) -> "ChatItem":
+        data = json.loads(record)
+        figure = data.pop("plotly", None)
+        if figure is not None:
+            data["content"] = StoredFigure(json.dumps(figure))
+        data["extra"] = data.get("extra") or {}
+        return cls(**data)
 
 
 def text(content: str, **kwargs) -> ChatItem:
