@@ -67,6 +67,14 @@ class ConversationLog:
     def items(self, workspace_id: str, conversation_id: str) -> list[ChatItem]:
         return [ChatItem.from_record(r) for r in self.store.records(workspace_id, conversation_id)]
 
+    def append(self, session: Session, items: list[ChatItem]) -> None:
+        """Add items outside a turn (a ticket decision from a button) to the open conversation, if any."""
+        if session.conversation is None or not items:
+            return
+        start = self.store.count(session.workspace_id, session.conversation)
+        self.store.save(session.workspace_id, session.conversation,
+                        [(start + i, item.to_record()) for i, item in enumerate(items)])
+
     def recorded(self, session: Session, text: str, stream: Iterator[list[ChatItem]]) -> Iterator[list[ChatItem]]:
         """`stream`, saved into the session's conversation (created from this first message if needed)."""
         workspace_id = session.workspace_id

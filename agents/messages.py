@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 STATUS_PENDING = "pending"
 STATUS_DONE = "done"
+TICKET_OPTION = "ticket:"  # prefix of a ticket card's option values: "ticket:confirm T-3F2A"
 # Kinds shown as collapsible "thoughts" (metadata title); everything else is shown open, title inline.
 COLLAPSIBLE_KINDS = frozenset({"step", "step_error", "delegation", "member_step", "plan"})
 
@@ -76,7 +77,15 @@ class ChatItem:
         metadata = self.metadata()
         if not self.collapsible:
             metadata.pop("id", None)  # an id without a title would still group it as a thought
-        return gr.ChatMessage(role=self.role, content=content, metadata=metadata)
+        return gr.ChatMessage(role=self.role, content=content, metadata=metadata, options=self.options())
+
+    def options(self) -> list[dict]:
+        """Confirm / Reject under a pending ticket card (`chatbot.option_select` -> the desk's own code)."""
+        ticket = self.extra.get("ticket") if self.kind == "ticket" else None
+        if not ticket or ticket.get("status") != "pending":
+            return []
+        return [{"label": "✅ Confirm", "value": f"{TICKET_OPTION}confirm {ticket['id']}"},
+                {"label": "✖ Reject", "value": f"{TICKET_OPTION}reject {ticket['id']}"}]
 
     def to_json(self) -> dict:
         meta = {key: value for key, value in (("title", self.title), ("id", self.id), ("parent_id", self.parent_id),

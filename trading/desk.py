@@ -1,4 +1,4 @@
-"""The per-session trading desk: one broker, one ticket book, and the only code path that executes orders.
+"""The per-workspace trading desk: one broker, one ticket book, and the only code path that executes orders.
 
 `propose()` is what the trader's `propose_order` tool and `/buy` call: it runs
 the risk gate and files a ticket. `confirm()` is what the Confirm button, the
@@ -351,7 +351,7 @@ def history_from_market(market) -> Callable[[str], object] | None:
 
 
 def build_desk(services, *, session_id: str, user: str | None, now: Callable[[], datetime] = _utc_now,
-               price_of: Callable[[str], float] | None = None) -> TradingDesk:
+               price_of: Callable[[str], float] | None = None, workspace_id: str | None = None) -> TradingDesk:
     """Alpaca for an allowlisted signed-in person when keys are set; the built-in paper ledger otherwise."""
     settings = services.settings
     price_of = price_of or price_from_market(services.market)
@@ -363,21 +363,49 @@ def build_desk(services, *, session_id: str, user: str | None, now: Callable[[],
     else:
         from trading.paper import PaperBroker
 
-        account_id = f"user:{user}" if user else f"session:{session_id}"
-        broker = PaperBroker(settings.paper_ledger_path, account_id, starting_cash=settings.paper_starting_cash,
-                             price_of=price_of, now=now)
+        broker = PaperBroker(settings.paper_ledger_path, paper_account_id(user, workspace_id, session_id),
+                             starting_cash=settings.paper_starting_cash, price_of=price_of, now=now)
     return TradingDesk(broker, settings=lambda: services.settings, price_of=price_of, now=now, user=user,
                        history_of=history_from_market(services.market))
 
 
+def paper_account_id(user: str | None, workspace_id: str | None, session_id: str) -> str:
+    """The ledger account: the signed-in name's, else the workspace's, else (no workspace yet) the session's."""
+    if user:
+        return f"user:{user}"
+    return f"workspace:{workspace_id}" if workspace_id else f"session:{session_id}"
+
+
+class WorkspaceDesks:
+    """One desk per (workspace, signed-in name), shared by every tab and API client of that workspace,
+    so its ticket book is one: a ticket confirmed in one tab is not confirmable again in another."""
+
+    def __init__(self):
+        self._desks: dict[tuple[str, str | None], TradingDesk] = {}
+        self._lock = threading.Lock()
+
+    def get(self, session, services) -> TradingDesk:
+        key = (session.workspace_id, session.user)
+        with self._lock:
+            desk = self._desks.get(key)
+            if desk is None:
+                desk = self._desks[key] = build_desk(services, session_id=session.id, user=session.user,
+                                                     workspace_id=session.workspace)
+            return desk
+
+    def drop(self, workspace_id: str) -> None:
+        """Close the workspace's desks (its data is being deleted)."""
+        with self._lock:
+            gone = [self._desks.pop(key) for key in list(self._desks) if key[0] == workspace_id]
+        for desk in gone:
+            desk.close()
+
+
+def workspace_desks(services) -> WorkspaceDesks:
+    """The process's desks, kept on the app-wide `services` object (created on first use)."""
+    return services.__dict__.setdefault(DESK_KEY, WorkspaceDesks())
+
+
 def desk_for(session, services) -> TradingDesk:
-    """The session's desk, created on first use; rebuilt when the person signs in or out."""
-    desk = session.extra(DESK_KEY, lambda: build_desk(services, session_id=session.id, user=session.user))
-    if desk.user != session.user:
-        with session.lock:
-            desk = session.extras.get(DESK_KEY)
-            if desk is None or desk.user != session.user:
-                if desk is not None:
-                    desk.close()
-                desk = session.extras[DESK_KEY] = build_desk(services, session_id=session.id, user=session.user)
-    return desk
+    """The desk of the session's workspace (the session id before workspaces exist); per signed-in name."""
+    return workspace_desks(services).get(session, services)
