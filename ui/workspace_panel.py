@@ -8,7 +8,9 @@ side panel inside `SmolTraderApp.build()`; `register_api()` adds the JSON endpoi
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 import tempfile
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -43,10 +45,27 @@ class WorkspaceUI:
         self.workspaces = Workspaces.from_settings(app.settings)
         self.log = ConversationLog(self.workspaces.store)
         self.workspaces.on_delete.append(self._delete_trading_data)
+        self._stop = threading.Event()
 
     def _delete_trading_data(self, workspace_id: str) -> None:
         workspace_desks(self.app.services).drop(workspace_id)
         delete_paper_account(self.app.settings.paper_ledger_path, f"workspace:{workspace_id}")
+
+    def start(self) -> None:
+        """Remove idle anonymous workspaces now and then every hour (a daemon thread)."""
+        def sweep():
+            while True:
+                try:
+                    self.workspaces.remove_idle()
+                except Exception:  # a locked database now and then: try again at the next round
+                    pass
+                if self._stop.wait(3600):
+                    return
+
+        threading.Thread(target=sweep, name="workspace-sweeper", daemon=True).start()
+
+    def close(self) -> None:
+        self._stop.set()
 
     # --- which workspace --------------------------------------------------------------------------
     def bind(self, session: Session, request: gr.Request | None, browser_key: str | None = None) -> str | None:
@@ -105,6 +124,8 @@ class WorkspaceUI:
         """Equity and day P&L, open positions with value, pending tickets (the day's equity is recorded)."""
         desk = desk_for(session, self.app.services)
         try:
+            if hasattr(desk.broker, "sweep"):
+                desk.broker.sweep()  # resting paper orders that crossed fill before the numbers are shown
             account, positions = desk.broker.account(), desk.broker.positions()
         except BrokerError as exc:
             return f"**Account:** unavailable ({exc.user_message})"
@@ -269,7 +290,6 @@ class WorkspaceUI:
                 really = gr.Button("Yes, delete everything", variant="stop", size="sm", elem_id="delete-confirm")
 
         private = {"api_visibility": "private"}
-        demo.load(self.load, [key_state], [key_state, chatbot, conversations, summary, notice], **private)
         conversations.input(self.switch, [conversations], [chatbot, conversations], **private)
         new_chat.click(self.new_chat, None, [chatbot, conversations], **private)
         rename.click(self.rename, [title], [title, conversations], **private)
@@ -279,7 +299,8 @@ class WorkspaceUI:
         really.click(self.delete_workspace, None,
                      [key_state, chatbot, conversations, summary, confirm_drop, notice], **private)
         chatbot.option_select(self.option_selected, [chatbot], [chatbot, summary], **private)
-        return {"conversations": conversations, "summary": summary}
+        return {"conversations": conversations, "summary": summary,
+                "load": (self.load, [key_state], [key_state, chatbot, conversations, summary, notice])}
 
 
 def _without_options(message, ticket_id: str):
@@ -293,12 +314,9 @@ def _account_data(desk) -> dict:
     try:
         account = desk.broker.account()
         return {"mode": desk.mode_label(), "cash": account.cash, "equity": account.equity,
-                "positions": [vars(p) if not hasattr(p, "__dataclass_fields__") else
-                              {f: getattr(p, f) for f in p.__dataclass_fields__} for p in desk.broker.positions()],
+                "positions": [asdict(p) for p in desk.broker.positions()],
                 "orders": [o.describe() for o in desk.broker.orders("all", limit=500)],
-                "fills": [vars(f) if not hasattr(f, "__dataclass_fields__") else
-                          {k: getattr(f, k) for k in f.__dataclass_fields__} for f in getattr(desk.broker, "fills",
-                                                                                            lambda: [])()]}
+                "fills": [asdict(f) for f in getattr(desk.broker, "fills", lambda: [])()]}
     except (BrokerError, UserError) as exc:
         return {"mode": desk.mode_label(), "error": exc.user_message}
 
