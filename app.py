@@ -11,7 +11,7 @@ from typing import Iterator
 import gradio as gr
 
 from agents.chat import ChatService
-from agents.messages import ChatItem
+from agents.messages import ChatItem, to_gradio_messages
 from agents.services import Services, build_services
 from agents.session import Session, SessionStore
 from agents.ticket_decisions import decide_ticket
@@ -113,7 +113,7 @@ class SmolTraderApp:
         session = self.session_for(request)
         shown = list(history)
         for items in self.chat.respond(session, pending):
-            yield [*shown, *(item.to_gradio() for item in items)]
+            yield [*shown, *to_gradio_messages(items)]
 
     def stop(self, request: gr.Request):
         self.chat.stop(self.session_for(request))

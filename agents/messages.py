@@ -65,7 +65,7 @@ class ChatItem:
         import gradio as gr
 
         if isinstance(self.content, StoredFigure):
-            from gradio.data_classes import PlotData
+            from gradio.components.plot import PlotData
 
             content = gr.Plot(PlotData(type="plotly", plot=self.content.plotly_json))
         elif is_figure(self.content):
@@ -77,15 +77,15 @@ class ChatItem:
         metadata = self.metadata()
         if not self.collapsible:
             metadata.pop("id", None)  # an id without a title would still group it as a thought
-        return gr.ChatMessage(role=self.role, content=content, metadata=metadata, options=self.options())
+        return gr.ChatMessage(role=self.role, content=content, metadata=metadata)
 
     def options(self) -> list[dict]:
         """Confirm / Reject under a pending ticket card (`chatbot.option_select` -> the desk's own code)."""
         ticket = self.extra.get("ticket") if self.kind == "ticket" else None
         if not ticket or ticket.get("status") != "pending":
             return []
-        return [{"label": "✅ Confirm", "value": f"{TICKET_OPTION}confirm {ticket['id']}"},
-                {"label": "✖ Reject", "value": f"{TICKET_OPTION}reject {ticket['id']}"}]
+        return [{"label": f"✅ Confirm {ticket['id']}", "value": f"{TICKET_OPTION}confirm {ticket['id']}"},
+                {"label": f"✖ Reject {ticket['id']}", "value": f"{TICKET_OPTION}reject {ticket['id']}"}]
 
     def to_json(self) -> dict:
         meta = {key: value for key, value in (("title", self.title), ("id", self.id), ("parent_id", self.parent_id),
@@ -127,6 +127,16 @@ class ChatItem:
             data["content"] = StoredFigure(json.dumps(figure))
         data["extra"] = data.get("extra") or {}
         return cls(**data)
+
+
+def to_gradio_messages(items: list[ChatItem]) -> list:
+    """Chat messages for the browser. Gradio shows `options` only under the last message, so the Confirm /
+    Reject options of the pending ticket cards go there: right under the reply that holds the cards."""
+    messages = [item.to_gradio() for item in items]
+    options = [option for item in items for option in item.options()]
+    if options and messages and messages[-1].role == "assistant":
+        messages[-1].options = options
+    return messages
 
 
 def text(content: str, **kwargs) -> ChatItem:

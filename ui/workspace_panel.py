@@ -18,7 +18,7 @@ from pathlib import Path
 import gradio as gr
 
 from agents.conversation_log import ConversationLog
-from agents.messages import TICKET_OPTION, ChatItem
+from agents.messages import TICKET_OPTION, ChatItem, to_gradio_messages
 from agents.session import Session
 from agents.ticket_decisions import decide_ticket
 from core.errors import UserError
@@ -106,8 +106,8 @@ class WorkspaceUI:
         if session.conversation is None:
             return []
         desk = desk_for(session, self.app.services)
-        return [self._current(item, desk).to_gradio()
-                for item in self.log.items(session.workspace_id, session.conversation)]
+        return to_gradio_messages([self._current(item, desk)
+                                   for item in self.log.items(session.workspace_id, session.conversation)])
 
     def _current(self, item: ChatItem, desk) -> ChatItem:
         ticket = item.extra.get("ticket") if item.kind == "ticket" else None
@@ -216,7 +216,7 @@ class WorkspaceUI:
         items = decide_ticket(self.app.services, session, decision, ticket_id, getattr(request, "username", None))
         self.log.append(session, items)
         shown = [_without_options(message, ticket_id) for message in history]
-        return [*shown, *(item.to_gradio() for item in items)], self.summary(session)
+        return [*shown, *to_gradio_messages(items)], self.summary(session)
 
     # --- API ----------------------------------------------------------------------------------------
     def export(self, session: Session) -> dict:
