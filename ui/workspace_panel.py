@@ -27,6 +27,7 @@ from trading.desk import desk_for, workspace_desks
 from trading.market_hours import trading_date
 from trading.paper_ledger import delete_paper_account
 from workspace.access import HEADER, Workspaces
+from workspace.backup import restore_if_missing, start_backup
 from workspace.store import WorkspaceKeyError
 
 VIA_KEY = "workspace_via"  # how the session's workspace was opened: ("user", name) | ("key", key) | ("new", None)
@@ -42,7 +43,9 @@ def header_key(request: gr.Request | None) -> str | None:
 class WorkspaceUI:
     def __init__(self, app):
         self.app = app
+        self.restored = restore_if_missing(app.settings)  # from WORKSPACE_BACKUP_REPO when DATA_DIR is empty
         self.workspaces = Workspaces.from_settings(app.settings)
+        self._backup = None
         self.log = ConversationLog(self.workspaces.store)
         self.workspaces.on_delete.append(self._delete_trading_data)
         self._stop = threading.Event()
@@ -63,9 +66,12 @@ class WorkspaceUI:
                     return
 
         threading.Thread(target=sweep, name="workspace-sweeper", daemon=True).start()
+        self._backup = start_backup(self.app.settings)
 
     def close(self) -> None:
         self._stop.set()
+        if self._backup is not None:
+            self._backup.stop()
 
     # --- which workspace --------------------------------------------------------------------------
     def bind(self, session: Session, request: gr.Request | None, browser_key: str | None = None) -> str | None:
