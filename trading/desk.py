@@ -40,6 +40,7 @@ from trading.tickets import (
     TicketBook,
 )
 from trading import views
+from trading.workspace_desks import WorkspaceDesks
 
 DESK_KEY = "trading_desk"
 SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.\-=^]{0,14}$")
@@ -376,31 +377,6 @@ def paper_account_id(user: str | None, workspace_id: str | None, session_id: str
     return f"workspace:{workspace_id}" if workspace_id else f"session:{session_id}"
 
 
-class WorkspaceDesks:
-    """One desk per (workspace, signed-in name), shared by every tab and API client of that workspace,
-    so its ticket book is one: a ticket confirmed in one tab is not confirmable again in another."""
-
-    def __init__(self):
-        self._desks: dict[tuple[str, str | None], TradingDesk] = {}
-        self._lock = threading.Lock()
-
-    def get(self, session, services) -> TradingDesk:
-        key = (session.workspace_id, session.user)
-        with self._lock:
-            desk = self._desks.get(key)
-            if desk is None:
-                desk = self._desks[key] = build_desk(services, session_id=session.id, user=session.user,
-                                                     workspace_id=session.workspace)
-            return desk
-
-    def drop(self, workspace_id: str) -> None:
-        """Close the workspace's desks (its data is being deleted)."""
-        with self._lock:
-            gone = [self._desks.pop(key) for key in list(self._desks) if key[0] == workspace_id]
-        for desk in gone:
-            desk.close()
-
-
 def workspace_desks(services) -> WorkspaceDesks:
     """The process's desks, kept on the app-wide `services` object (created on first use)."""
     return services.__dict__.setdefault(DESK_KEY, WorkspaceDesks())
@@ -408,4 +384,6 @@ def workspace_desks(services) -> WorkspaceDesks:
 
 def desk_for(session, services) -> TradingDesk:
     """The desk of the session's workspace (the session id before workspaces exist); per signed-in name."""
-    return workspace_desks(services).get(session, services)
+    return workspace_desks(services).get(
+        (session.workspace_id, session.user),
+        lambda: build_desk(services, session_id=session.id, user=session.user, workspace_id=session.workspace))

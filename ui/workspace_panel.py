@@ -23,7 +23,7 @@ from agents.session import Session
 from agents.ticket_decisions import decide_ticket
 from core.errors import UserError
 from trading.broker import BrokerError
-from trading.desk import desk_for, workspace_desks
+from trading.desk import desk_for, paper_account_id, workspace_desks
 from trading.market_hours import trading_date
 from trading.paper_ledger import delete_paper_account
 from workspace.access import HEADER, Workspaces
@@ -52,7 +52,8 @@ class WorkspaceUI:
 
     def _delete_trading_data(self, workspace_id: str) -> None:
         workspace_desks(self.app.services).drop(workspace_id)
-        delete_paper_account(self.app.settings.paper_ledger_path, f"workspace:{workspace_id}")
+        user = self.workspaces.store.username(workspace_id)
+        delete_paper_account(self.app.settings.paper_ledger_path, paper_account_id(user, workspace_id, ""))
 
     def start(self) -> None:
         """Remove idle anonymous workspaces now and then every hour (a daemon thread)."""
@@ -199,7 +200,7 @@ class WorkspaceUI:
         path.write_text(json.dumps(self.export(session), indent=1, default=str), encoding="utf-8")
         return gr.update(value=str(path), visible=True)
 
-    def delete_workspace(self, request: gr.Request):
+    def delete_workspace_clicked(self, request: gr.Request):
         session = self.app.session_for(request)
         self.workspaces.delete(session.workspace_id)
         with session.lock:
@@ -302,7 +303,7 @@ class WorkspaceUI:
         delete.click(self.delete_conversation, None, [chatbot, conversations, export_file], **private)
         export.click(self.export_file, None, [export_file], **private)
         drop.click(lambda: gr.update(visible=True), None, [confirm_drop], **private)
-        really.click(self.delete_workspace, None,
+        really.click(self.delete_workspace_clicked, None,
                      [key_state, chatbot, conversations, summary, confirm_drop, notice], **private)
         chatbot.option_select(self.option_selected, [chatbot], [chatbot, summary], **private)
         return {"conversations": conversations, "summary": summary,

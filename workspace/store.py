@@ -102,6 +102,10 @@ class WorkspaceStore:
                         "VALUES (?, NULL, ?, ?, ?)", ("ws_" + secrets.token_hex(12), username, now, now))
         return self.db.one("SELECT id FROM workspaces WHERE username = ?", (username,))[0]
 
+    def username(self, workspace_id: str) -> str | None:
+        row = self.db.one("SELECT username FROM workspaces WHERE id = ?", (workspace_id,))
+        return row[0] if row else None
+
     def exists(self, workspace_id: str) -> bool:
         return self.db.one("SELECT 1 FROM workspaces WHERE id = ?", (workspace_id,)) is not None
 
