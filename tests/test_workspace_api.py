@@ -35,6 +35,10 @@ def test_export_then_delete_with_confirmation(tmp_path):
         assert exported["paper_account"]["positions"][0]["qty"] == 2
         assert exported["tickets"][0]["status"] == "executed"
         assert [m["role"] for m in exported["conversations"][0]["messages"]][0] == "user"
+        analytics = api.predict(api_name="/portfolio_analytics")
+        names = {f["name"]: f for f in analytics["figures"]}
+        assert names["Concentration: largest position AAPL"]["value"] == 100.0
+        assert names["Return"]["value"] is None and "daily returns" in names["Return"]["period"]  # one day so far
 
         with pytest.raises(Exception, match="Nothing was deleted"):
             api.predict("yes", api_name="/delete_workspace")

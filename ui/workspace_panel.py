@@ -24,6 +24,7 @@ from agents.ticket_decisions import decide_ticket
 from core.errors import UserError
 from trading.broker import BrokerError
 from trading.desk import desk_for, paper_account_id, workspace_desks
+from trading.analytics import Analytics, portfolio_analytics
 from trading.market_hours import trading_date
 from trading.paper_ledger import delete_paper_account
 from workspace.access import HEADER, Workspaces
@@ -127,20 +128,27 @@ class WorkspaceUI:
         return item.with_(content=f"{item.content}\n\n**Outcome:** {status}.",
                           extra={**item.extra, "ticket": {**ticket, "status": status}})
 
-    def summary(self, session: Session) -> str:
-        """Equity and day P&L, open positions with value, pending tickets (the day's equity is recorded)."""
-        desk = desk_for(session, self.app.services)
-        try:
-            if hasattr(desk.broker, "sweep"):
-                desk.broker.sweep()  # resting paper orders that crossed fill before the numbers are shown
-            account, positions = desk.broker.account(), desk.broker.positions()
-        except BrokerError as exc:
-            return f"**Account:** unavailable ({exc.user_message})"
+    def record_equity(self, session: Session, desk):
+        """Today's equity snapshot of the workspace (the true equity curve); returns (account, positions, earlier
+        snapshots). Resting paper orders that crossed are filled first."""
+        if hasattr(desk.broker, "sweep"):
+            desk.broker.sweep()
+        account, positions = desk.broker.account(), desk.broker.positions()
         now = desk.now()
         today = trading_date(now)
         store = self.workspaces.store
         earlier = [row for row in store.equity_history(session.workspace_id) if row[0] < today]
         store.record_equity(session.workspace_id, today, account.equity, account.cash, now.isoformat())
+        return account, positions, earlier
+
+    def summary(self, session: Session) -> str:
+        """Equity and day P&L, open positions with value, pending tickets (the day's equity is recorded)."""
+        desk = desk_for(session, self.app.services)
+        try:
+            account, positions, earlier = self.record_equity(session, desk)
+        except BrokerError as exc:
+            return f"**Account:** unavailable ({exc.user_message})"
+        now = desk.now()
         day = (f"{account.equity - earlier[-1][1]:+,.2f} since {earlier[-1][0]}" if earlier
                else "n/a (first day of this account)")
         lines = [f"**Equity** ${account.equity:,.2f} · **cash** ${account.cash:,.2f}",
@@ -152,6 +160,25 @@ class WorkspaceUI:
             lines += ["", f"**{len(pending)} ticket(s) awaiting you:**"]
             lines += [f"- `{t.id}` {t.order.describe()}" for t in pending]
         return "\n".join(lines)
+
+    def analytics(self, session: Session) -> Analytics:
+        """Return vs SPY, volatility, beta, VaR, drawdown, concentration over the workspace's daily equity."""
+        desk = desk_for(session, self.app.services)
+        try:
+            _, positions, _ = self.record_equity(session, desk)
+        except BrokerError:
+            positions = []
+        history = [(day, equity) for day, equity, _, _ in self.workspaces.store.equity_history(session.workspace_id)]
+        benchmark: list[tuple[str, float]] = []
+        market = self.app.services.market
+        if history and market is not None:
+            try:
+                frame = market.history("SPY", period=None, start=history[0][0])
+                benchmark = [(ts.date().isoformat(), float(c)) for ts, c in frame["Close"].items()]
+            except (UserError, ValueError, KeyError):
+                benchmark = []  # no SPY closes: the figures that need them say so
+        weights = {p.symbol: p.market_value for p in positions}
+        return portfolio_analytics(history, benchmark, weights, desk.now().isoformat(timespec="minutes"))
 
     # --- browser handlers ---------------------------------------------------------------------------
     def load(self, browser_key: str | None, request: gr.Request):
@@ -193,6 +220,9 @@ class WorkspaceUI:
             session.conversation, session.team = None, None
         return [], gr.update(choices=self.conversation_choices(session), value=None), gr.update(visible=False)
 
+    def analytics_clicked(self, request: gr.Request) -> str:
+        return self.analytics(self.app.session_for(request)).markdown()
+
     def export_file(self, request: gr.Request):
         session = self.app.session_for(request)
         folder = Path(tempfile.mkdtemp(prefix="smol-export-"))
@@ -231,6 +261,7 @@ class WorkspaceUI:
         desk = desk_for(session, self.app.services)
         data["paper_account"] = _account_data(desk)
         data["tickets"] = [t.to_dict() for t in desk.tickets.all()]
+        data["analytics"] = self.analytics(session).to_dict()
         return data
 
     def api_workspace(self, request: gr.Request) -> dict:
@@ -252,6 +283,10 @@ class WorkspaceUI:
             return []
         return [item.to_json() for item in self.log.items(session.workspace_id, session.conversation)]
 
+    def api_analytics(self, request: gr.Request) -> dict:
+        """Performance and risk from this workspace's daily equity snapshots, each figure with its period."""
+        return self.analytics(self.app.session_for(request)).to_dict()
+
     def api_export(self, request: gr.Request) -> dict:
         """The whole workspace as JSON (conversations, paper account, tickets, equity history). No secrets."""
         return self.export(self.app.session_for(request))
@@ -272,6 +307,7 @@ class WorkspaceUI:
         gr.api(self.api_workspace, api_name="workspace")
         gr.api(self.api_open_conversation, api_name="open_conversation")
         gr.api(self.api_export, api_name="export_workspace")
+        gr.api(self.api_analytics, api_name="portfolio_analytics")
         gr.api(self.api_delete, api_name="delete_workspace")
 
     # --- layout -------------------------------------------------------------------------------------
@@ -283,6 +319,9 @@ class WorkspaceUI:
         summary = gr.Markdown("…", elem_id="workspace-summary")
         new_chat = gr.Button("➕ New chat", elem_id="new-chat", size="sm")
         conversations = gr.Radio(choices=[], label="Conversations", elem_id="conversations", interactive=True)
+        with gr.Accordion("Performance & risk", open=False):
+            analytics_button = gr.Button("Compute from my equity history", size="sm", elem_id="analytics")
+            analytics = gr.Markdown(elem_id="analytics-figures")
         with gr.Accordion("Manage", open=False):
             with gr.Row():
                 title = gr.Textbox(placeholder="New title", show_label=False, scale=3, elem_id="rename-title")
@@ -302,6 +341,7 @@ class WorkspaceUI:
         rename.click(self.rename, [title], [title, conversations], **private)
         delete.click(self.delete_conversation, None, [chatbot, conversations, export_file], **private)
         export.click(self.export_file, None, [export_file], **private)
+        analytics_button.click(self.analytics_clicked, None, [analytics], **private)
         drop.click(lambda: gr.update(visible=True), None, [confirm_drop], **private)
         really.click(self.delete_workspace_clicked, None,
                      [key_state, chatbot, conversations, summary, confirm_drop, notice], **private)
