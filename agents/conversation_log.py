@@ -13,12 +13,14 @@ a follow-up after a reload or a restart has its context.
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import Any, Iterator
 
 from smolagents.memory import ActionStep, TaskStep
 from smolagents.monitoring import Timing
 
 from agents.messages import ChatItem
+from core.errors import UserError
 from agents.session import Session
 from workspace.store import WorkspaceStore
 
@@ -84,10 +86,9 @@ class ConversationLog:
                 session.team = None  # a new conversation starts with a team without memory
             else:
                 self.store.check_bytes(workspace_id)
-        except Exception as exc:  # a cap: say so, keep the chat usable
-            message = getattr(exc, "user_message", None)
-            if message is None:
-                raise
+        except (UserError, sqlite3.IntegrityError) as exc:  # a cap, or the workspace was deleted in another tab
+            message = getattr(exc, "user_message", None) or ("This workspace no longer exists (deleted in another "
+                                                             "tab?). Reload the page to start a new one.")
             stream.close()
             yield [ChatItem(content=message, kind="error")]
             return

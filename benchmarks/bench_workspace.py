@@ -51,6 +51,32 @@ def turn_items(n_steps: int, with_chart: bool) -> list[list[ChatItem]]:
     return snapshots
 
 
+def bench_concurrency_with_saving(tmp: Path, sessions: int = 32) -> float:
+    """benchmarks/bench_chat.py's in-process run, each session in its own workspace with its turn saved."""
+    import threading
+
+    from agents.chat import ChatService
+    from agents.services import build_services
+    from agents.session import Session
+    from tests.harness import settings_for
+    from tests.scripted_model import ScriptedModel, Slow, code, final
+
+    store = WorkspaceStore(Database(tmp / f"concurrency-{time.time_ns()}.sqlite3"))
+    settings = settings_for(PAPER_LEDGER_PATH=tmp / "ledger-saving.sqlite3", DATA_DIR=tmp)
+    chat = ChatService(build_services(settings), conversations=ConversationLog(store), model_factory=lambda: {
+        "manager": ScriptedModel([Slow(0.3, code("print(1)")), Slow(0.3, code("print(2)")), Slow(0.3, final("ok"))]),
+        "web_agent": ScriptedModel(), "trader": ScriptedModel()})
+    list(chat.respond(Session(id="warm", workspace=store.new_anonymous()[0]), "go"))
+    people = [Session(id=f"p{i}", workspace=store.new_anonymous()[0]) for i in range(sessions)]
+    threads = [threading.Thread(target=lambda s=s: list(chat.respond(s, "go"))) for s in people]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - start
+
+
 def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -99,6 +125,15 @@ def main() -> None:
         grown = Path(tmp, "bench.sqlite3").stat().st_size - before
         rows.append(("database bytes per 1,000 step messages", f"{grown / 1e6:.2f} MB", f"{len(STEP_TEXT)} chars each"))
         rows.append(("chart record size (1y candlestick + volume)", f"{len(ChatItem(content=chart(), kind='chart').to_record()) / 1e3:.0f} kB", ""))
+
+        # 4. the 32-session in-process chat benchmark (benchmarks/bench_chat.py) without and with saving
+        from benchmarks.bench_chat import bench_concurrency_in_process
+
+        base = statistics.median(bench_concurrency_in_process(Path(tmp)) for _ in range(3))
+        saved = statistics.median(bench_concurrency_with_saving(Path(tmp)) for _ in range(3))
+        rows.append(("32 sessions × 3 steps × 300 ms in-process, without saving", f"{base:.2f} s", ""))
+        rows.append(("the same, every snapshot saved to the workspace store", f"{saved:.2f} s",
+                     f"within 10% ({100 * (saved / base - 1):+.1f}%)"))
 
     width = max(len(r[0]) for r in rows)
     print(f"{'measure'.ljust(width)} | value | target")

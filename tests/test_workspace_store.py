@@ -173,3 +173,15 @@ def test_snapshot_is_a_consistent_copy(tmp_path):
     snapshot(tmp_path / "ws.sqlite3", tmp_path / "copy" / "ws.sqlite3")
     copy = WorkspaceStore(Database(tmp_path / "copy" / "ws.sqlite3"))
     assert copy.resolve_key(key) == ws and copy.db.integrity_ok()
+
+
+def test_data_dir_on_a_space(tmp_path):
+    from core.settings import _data_dir, load_settings
+
+    assert _data_dir({"SPACE_ID": "a/b"}, space_storage=str(tmp_path)) == (str(tmp_path), False)  # mounted
+    assert _data_dir({"SPACE_ID": "a/b"}, space_storage=str(tmp_path / "none")) == ("data", True)  # lost on restart
+    assert _data_dir({}, space_storage=str(tmp_path)) == ("data", False)
+    settings = load_settings({"DATA_DIR": str(tmp_path / "d")}, dotenv_path=None)
+    assert settings.paper_ledger_path == str(tmp_path / "d" / "paper_ledger.sqlite3")
+    workspaces = Workspaces(store_at(tmp_path), ephemeral=True)
+    assert "goes away when the Space restarts" in workspaces.notice
