@@ -12,7 +12,7 @@ from typing import Iterator
 import gradio as gr
 
 from agents.chat import ChatService
-from agents.messages import ChatItem
+from agents.messages import ChatItem, to_gradio_messages
 from agents.services import Services, build_services
 from agents.session import Session, SessionStore
 from agents.ticket_decisions import decide_ticket
@@ -24,6 +24,7 @@ from forecast.model import warm_up as forecast_warm_up
 from sandbox.pool import shared_pool
 from trading.desk import desk_for
 from ui.alerts_panel import AlertsPanel
+from ui.workspace_panel import WorkspaceUI
 
 EXAMPLES = [
     "How did NVDA do this month, and what does the news say?",
@@ -78,6 +79,12 @@ def ticket_choices(desk) -> list[tuple[str, str]]:
     return [(f"{t.id} · {t.order.describe()}", t.id) for t in desk.pending_tickets()]
 
 
+def tickets_update(desk):
+    """The tickets dropdown, preselected when exactly one ticket is pending."""
+    choices = ticket_choices(desk)
+    return gr.update(choices=choices, value=choices[0][1] if len(choices) == 1 else None)
+
+
 class SmolTraderApp:
     """The whole UI: per-session wiring, browser handlers, API endpoints and the layout (`build()`)."""
 
@@ -86,32 +93,42 @@ class SmolTraderApp:
         self.services = services or build_services(self.settings)
         self.remote_tools, self.remote_report = load_remote_tools(self.settings)
         extra_tools = {"trader": self.remote_tools.get("trader", []), "web_agent": self.remote_tools.get("web", [])}
-        self.chat = ChatService(self.services, model_factory=model_factory, extra_tools=extra_tools)
+        self.workspace_ui = WorkspaceUI(self)  # lasting workspaces: conversations, account, export/delete
+        self.chat = ChatService(self.services, model_factory=model_factory, extra_tools=extra_tools,
+                                conversations=self.workspace_ui.log)
         self.sessions = SessionStore(idle_seconds=self.settings.session_idle_minutes * 60)
         self.integrations = None  # api.server.Integrations: MCP, runs API, /metrics (made by launch())
         self.alert_scheduler = None  # alerts.scheduler: alerts and briefs (made by start())
 
     # --- sessions -------------------------------------------------------------------------
     def session_for(self, request: gr.Request | None) -> Session:
-        return self.sessions.get(session_id_of(request), user_of(request))
+        """The request's session, on its workspace (signed-in name, X-Smol-Workspace header, or browser key)."""
+        session = self.sessions.get(session_id_of(request), user_of(request))
+        self.workspace_ui.bind(session, request)
+        return session
 
     def desk_of(self, request: gr.Request | None):
         return desk_for(self.session_for(request), self.services)
 
     def ticket_decision(self, request: gr.Request | None, decision: str, ticket_id: str) -> list[ChatItem]:
-        return decide_ticket(self.services, self.session_for(request), decision, ticket_id, user_of(request))
+        session = self.session_for(request)
+        items = decide_ticket(self.services, session, decision, ticket_id, user_of(request))
+        self.workspace_ui.log.append(session, items)  # the decision stays in the conversation
+        return items
 
     def start(self) -> None:
         """Background work that lives as long as the app: the idle-session sweeper, the code-worker pool
         (its clean zygote starts now, so no visitor's first code step waits for it), the forecast library warm-up, the
-        alert scheduler."""
+        alert scheduler, the workspace sweeper."""
         self.sessions.start_sweeper(min(60.0, self.settings.session_idle_minutes * 60 / 2))
         shared_pool(self.settings.worker_memory_mb, self.settings.worker_idle_s)
         threading.Thread(target=forecast_warm_up, name="forecast-warm-up", daemon=True).start()
         self.alert_scheduler = start_alert_scheduler(self.services)  # alerts and briefs, also with no tab open
+        self.workspace_ui.start()  # idle anonymous workspaces removed; backups when configured
 
     def close(self) -> None:
         self.sessions.stop_sweeper()
+        self.workspace_ui.close()
         if self.integrations is not None:
             self.integrations.close()
         if self.alert_scheduler is not None:
@@ -136,7 +153,7 @@ class SmolTraderApp:
         session = self.session_for(request)
         shown = list(history)
         for items in self.chat.respond(session, pending, hf_token=token_of(oauth), client=client_of(request)):
-            yield [*shown, *(item.to_gradio() for item in items)]
+            yield [*shown, *to_gradio_messages(items)]
 
     def stop(self, request: gr.Request):
         self.chat.stop(self.session_for(request))
@@ -148,10 +165,10 @@ class SmolTraderApp:
 
     def on_load(self, request: gr.Request, oauth: gr.OAuthToken | None = None):
         desk = self.desk_of(request)
-        return self.status_of(request, oauth), gr.update(choices=ticket_choices(desk), value=None)
+        return self.status_of(request, oauth), tickets_update(desk)
 
     def refresh_tickets(self, request: gr.Request):
-        return gr.update(choices=ticket_choices(self.desk_of(request)), value=None)
+        return tickets_update(self.desk_of(request))
 
     def decide(self, decision: str, ticket_id: str | None, history: list, request: gr.Request):
         """Confirm/Reject buttons."""
@@ -160,7 +177,7 @@ class SmolTraderApp:
         else:
             items = self.ticket_decision(request, decision, ticket_id)
         shown = [*history, *(item.to_gradio() for item in items)]
-        return shown, gr.update(choices=ticket_choices(self.desk_of(request)), value=None)
+        return shown, tickets_update(self.desk_of(request))
 
     def confirm_clicked(self, ticket_id, history, request: gr.Request):
         return self.decide("confirm", ticket_id, history, request)
@@ -236,6 +253,7 @@ class SmolTraderApp:
                     alerts_panel = AlertsPanel(lambda: alert_service_for(self.services),
                                                lambda request: self.session_for(request).workspace_id)
                     alerts_panel.build()
+                    panel = self.workspace_ui.build_panel(demo, chatbot)
                     if settings.hub_tools:
                         gr.Markdown(active_tools_markdown(self.remote_tools, self.remote_report),
                                     elem_id="remote-tools")
@@ -246,13 +264,16 @@ class SmolTraderApp:
                          api_visibility="private")
                  .then(self.respond, [pending, chatbot], [chatbot], api_visibility="private")
                  .then(self.refresh_tickets, None, [tickets], api_visibility="private")
-                 .then(self.status_of, None, [status], api_visibility="private"))
+                 .then(self.status_of, None, [status], api_visibility="private")
+                 .then(self.workspace_ui.refresh, None, [panel["conversations"], panel["summary"]],
+                       api_visibility="private"))
             stop_button.click(self.stop, None, None, queue=False, api_visibility="private")
             confirm_button.click(self.confirm_clicked, [tickets, chatbot], [chatbot, tickets],
                                  api_visibility="private")
             reject_button.click(self.reject_clicked, [tickets, chatbot], [chatbot, tickets],
                                 api_visibility="private")
-            demo.load(self.on_load, None, [status, tickets], api_visibility="private")
+            (demo.load(*panel["load"], api_visibility="private")  # the browser's workspace first
+             .then(self.on_load, None, [status, tickets], api_visibility="private"))
             demo.unload(self.forget)
             alerts_panel.wire(demo)
 
@@ -261,6 +282,7 @@ class SmolTraderApp:
             gr.api(self.api_tickets, api_name="tickets")
             gr.api(self.api_confirm_ticket, api_name="confirm_ticket")
             gr.api(self.api_reject_ticket, api_name="reject_ticket")
+            self.workspace_ui.register_api()
 
         demo.queue(default_concurrency_limit=settings.concurrency_limit)
         return demo

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Iterator
 
+from agents.conversation_log import EARLIER_TURNS_KEY, seed_memory
 from agents.messages import ChatItem
 from agents.models import ModelChoice, build_model, choose_model
 from agents.rendering import trace_item
@@ -40,8 +41,10 @@ def clean_message(text: Any, max_chars: int) -> tuple[str, str | None]:
 
 class ChatService:
     def __init__(self, services: Any, model_factory: Callable[[], Any] | None = None,
-                 extra_tools: dict[str, list] | None = None, visitors: Visitors | None = None):
+                 extra_tools: dict[str, list] | None = None, visitors: Visitors | None = None,
+                 conversations: Any = None):
         self.services = services
+        self.conversations = conversations  # agents.conversation_log.ConversationLog, or None (nothing saved)
         self.settings = services.settings
         scrub_log_records(self.settings.secret_values())  # logs, chat and egress checks know every secret
         if model_factory is None:
@@ -73,13 +76,27 @@ class ChatService:
             return session.team
 
     def _build(self, session: Session) -> Team:
-        return build_team(self.services, session, self.visitors.model_for(session, self.model_factory),
+        team = build_team(self.services, session, self.visitors.model_for(session, self.model_factory),
                           self.extra_tools)
+        seed_memory(team.manager.memory, session.extras.pop(EARLIER_TURNS_KEY, []))  # a saved conversation's turns
+        return team
 
     # -- a message ---------------------------------------------------------------------------
     def respond(self, session: Session, message: Any, *, hf_token: str | None = None,
                 client: str | None = None) -> Iterator[list[ChatItem]]:
-        """`hf_token`: the visitor's own Hugging Face token (their turns run on it); `client`: their address."""
+        """The reply's snapshots; saved item by item into the session's conversation when there is a store.
+
+        `hf_token`: the visitor's own Hugging Face token (their turns run on it); `client`: their address.
+        """
+        replies = self._respond(session, message, hf_token=hf_token, client=client)
+        text, problem = clean_message(message, self.settings.max_message_chars)
+        if self.conversations is None or problem:
+            yield from replies
+        else:
+            yield from self.conversations.recorded(session, text, replies)
+
+    def _respond(self, session: Session, message: Any, *, hf_token: str | None,
+                 client: str | None) -> Iterator[list[ChatItem]]:
         session.touch()
         text, problem = clean_message(message, self.settings.max_message_chars)
         if problem:

@@ -19,7 +19,8 @@ class Session:
 
     id: str
     user: str | None = None
-    workspace: str | None = None  # the person's lasting workspace key (set by the workspace layer)
+    workspace: str | None = None  # the person's lasting workspace id (set by the workspace layer)
+    conversation: str | None = None  # the open conversation of that workspace (None: the next message starts one)
     created: float = field(default_factory=time.time)
     last_seen: float = field(default_factory=time.time)
     team: Any = None

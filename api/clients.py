@@ -1,8 +1,8 @@
 """Who is calling: the workspace key of an HTTP client and the session it maps to.
 
-`session_for_workspace()` is the ONE function that turns an API client's workspace key into a
-`Session`. For now it keys the app's SessionStore by that value; the workspace layer (lasting
-workspaces in DATA_DIR, key validation) takes it over by changing only this function.
+`open_workspace()` is the ONE function that turns an API client's workspace key into a workspace id, through
+the workspace layer (keys are stored hashed; an unknown key is refused without saying whether it exists);
+`session_for_workspace()` gives that workspace's API session. Runs are stored by workspace id, never by key.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import base64
 import binascii
 import hmac
 import re
-import secrets
 from typing import Any, Mapping
 
 from core.errors import UserError
@@ -25,10 +24,6 @@ class BadWorkspaceKey(UserError):
     pass
 
 
-def new_workspace_key() -> str:
-    return secrets.token_urlsafe(24)
-
-
 def workspace_key(headers: Mapping[str, str]) -> str | None:
     """The client's workspace key from the `X-Smol-Workspace` header, None when absent; malformed keys raise."""
     raw = (headers.get(WORKSPACE_HEADER) or "").strip()
@@ -40,10 +35,22 @@ def workspace_key(headers: Mapping[str, str]) -> str | None:
     return raw
 
 
-def session_for_workspace(ui: Any, key: str):
-    """The session an API client with workspace `key` works in (the lead points this at the workspace layer)."""
-    session = ui.sessions.get(SESSION_PREFIX + key)
-    session.workspace = key
+def open_workspace(workspaces: Any, key: str | None) -> tuple[str, str]:
+    """(workspace id, key) for an API client: its key opened through the workspace layer (an unknown or guessed
+    key is refused with one message, `BadWorkspaceKey`), or a new anonymous workspace when it sent none."""
+    from workspace.store import WorkspaceKeyError
+
+    try:
+        opened = workspaces.open(header_key=key)  # workspace.access.Workspaces
+    except WorkspaceKeyError as exc:
+        raise BadWorkspaceKey(exc.user_message) from None
+    return opened.workspace_id, opened.key or key
+
+
+def session_for_workspace(ui: Any, workspace_id: str):
+    """The session an API client of workspace `workspace_id` works in (keyed by the id, never by the key)."""
+    session = ui.sessions.get(SESSION_PREFIX + workspace_id)
+    session.workspace = workspace_id
     return session
 
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from agents.chat import clean_message
 from agents.runs import RunRefused, RunRegistry
 from api.clients import (WORKSPACE_HEADER, BadWorkspaceKey, basic_auth_ok, client_key, login_required,
-                         new_workspace_key, workspace_key)
+                         workspace_key)
 from api.limits import RateLimited
 
 
@@ -42,7 +42,8 @@ class RunView(BaseModel):
     updated: float
 
 
-def runs_router(registry: RunRegistry, settings: Any, check_client=None) -> APIRouter:
+def runs_router(registry: RunRegistry, settings: Any, open_workspace, check_client=None) -> APIRouter:
+    """`open_workspace(key or None) -> (workspace id, key)`: the workspace layer's answer for a client's key."""
     router = APIRouter(prefix="/api", tags=["runs"])
 
     def login(request: Request) -> None:
@@ -50,14 +51,18 @@ def runs_router(registry: RunRegistry, settings: Any, check_client=None) -> APIR
             raise HTTPException(401, "This app needs its username and password (HTTP Basic).",
                                 headers={"WWW-Authenticate": "Basic"})
 
-    def key_of(request: Request, required: bool = True) -> str | None:
+    def workspace_of(request: Request, required: bool = True) -> tuple[str, str]:
+        """(workspace id, key); no key and not required: a new workspace."""
         try:
             key = workspace_key(request.headers)
         except BadWorkspaceKey as exc:
             raise HTTPException(400, exc.user_message) from None
         if key is None and required:
             raise HTTPException(400, f"Send your workspace key in the {WORKSPACE_HEADER} header.")
-        return key
+        try:
+            return open_workspace(key)
+        except BadWorkspaceKey as exc:
+            raise HTTPException(404, exc.user_message) from None
 
     def found(run) -> RunView:
         if run is None:
@@ -70,11 +75,11 @@ def runs_router(registry: RunRegistry, settings: Any, check_client=None) -> APIR
         text, problem = clean_message(body.message, settings.max_message_chars)
         if problem:
             raise HTTPException(400, problem)
-        key = key_of(request, required=False) or new_workspace_key()
+        workspace_id, key = workspace_of(request, required=False)
         try:
             if check_client is not None:
                 check_client(client_key(request.client.host if request.client else None))
-            run = registry.submit(key, text)
+            run = registry.submit(workspace_id, text)
         except RateLimited as exc:
             raise HTTPException(429, exc.user_message, headers={"Retry-After": str(int(exc.retry_after_s) + 1)})
         except RunRefused as exc:
@@ -86,17 +91,17 @@ def runs_router(registry: RunRegistry, settings: Any, check_client=None) -> APIR
     @router.get("/runs/{run_id}", response_model=RunView, dependencies=[Depends(login)],
                 summary="A run's status, chat items and answer")
     def read_run(run_id: str, request: Request) -> RunView:
-        return found(registry.get(key_of(request), run_id))
+        return found(registry.get(workspace_of(request)[0], run_id))
 
     @router.post("/runs/{run_id}/stop", response_model=RunView, dependencies=[Depends(login)],
                  summary="Stop a run (a finished run is returned unchanged)")
     def stop_run(run_id: str, request: Request) -> RunView:
-        return found(registry.stop(key_of(request), run_id))
+        return found(registry.stop(workspace_of(request)[0], run_id))
 
     @router.get("/runs", response_model=list[RunView], dependencies=[Depends(login)],
                 summary="This workspace's latest runs, newest first")
     def list_runs(request: Request, limit: int = 20) -> list[RunView]:
-        return [RunView(**run.view()) for run in registry.recent(key_of(request), max(1, min(limit, 100)))]
+        return [RunView(**run.view()) for run in registry.recent(workspace_of(request)[0], max(1, min(limit, 100)))]
 
     @router.get("/openapi.json", include_in_schema=False)
     def openapi() -> dict:

@@ -167,6 +167,12 @@ class Settings:
 
     # --- #14 workspace and storage ---
     data_dir: str = "data"  # every database of the app lives here (/data on a Space with persistent storage)
+    data_ephemeral: bool = False  # on a Space without persistent storage: data goes away on restart
+    anon_workspace_days: float = 30.0
+    workspace_max_conversations: int = 200
+    workspace_max_mb: float = 50.0
+    workspace_backup_repo: str = ""  # owner/name of a private HF dataset; empty: no backup
+    workspace_backup_minutes: float = 5.0
 
     # --- #15 watchlists, alerts, briefs ---
     alert_check_seconds: float = 60.0  # how often alerts are checked while the exchange is open
@@ -208,6 +214,18 @@ class Settings:
         return [v.reveal() for f in fields(self) if isinstance(v := getattr(self, f.name), Secret) and v]
 
 
+def _data_dir(env: Mapping[str, str], space_storage: str = "/data") -> tuple[str, bool]:
+    """DATA_DIR; on a Space, its persistent storage when mounted, else `data` (flagged as lost on restart)."""
+    explicit = _text(env, "DATA_DIR")
+    if explicit:
+        return explicit, False
+    if _text(env, "SPACE_ID"):
+        if os.path.isdir(space_storage) and os.access(space_storage, os.W_OK):
+            return space_storage, False
+        return "data", True
+    return "data", False
+
+
 def read_dotenv(path: str | os.PathLike = ".env") -> dict[str, str]:
     """Values from a .env file (python-dotenv's parser), or {} when there is none."""
     if not Path(path).is_file():
@@ -227,6 +245,7 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv_path: str | None 
     if backend not in ("", "hf", "openai", "litellm"):
         raise SettingsError(f"MODEL_BACKEND must be hf, openai or litellm, got {backend!r}")
     otel_endpoint = _url(env, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    data_dir, data_ephemeral = _data_dir(env)  # #14 workspace and storage
     if not otel_endpoint and _text(env, "OTEL_EXPORTER_OTLP_ENDPOINT"):
         otel_endpoint = _url(env, "OTEL_EXPORTER_OTLP_ENDPOINT") + "/v1/traces"
     return Settings(
@@ -256,7 +275,7 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv_path: str | None 
         alpaca_paper=_bool(env, "ALPACA_PAPER", True),
         trading_live_enabled=_bool(env, "TRADING_LIVE_ENABLED", False),
         alpaca_url_override=_url(env, "ALPACA_URL_OVERRIDE"),
-        paper_ledger_path=_text(env, "PAPER_LEDGER_PATH", "data/paper_ledger.sqlite3"),
+        paper_ledger_path=_text(env, "PAPER_LEDGER_PATH") or str(Path(data_dir) / "paper_ledger.sqlite3"),
         paper_starting_cash=_number(env, "PAPER_STARTING_CASH", 100_000.0, minimum=0),
         risk_max_order_notional=_number(env, "RISK_MAX_ORDER_NOTIONAL", 25_000.0),
         risk_max_position_pct=_number(env, "RISK_MAX_POSITION_PCT", 25.0),
@@ -283,7 +302,13 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv_path: str | None 
         unlimited_users=_list(env, "UNLIMITED_USERS"),
         anonymous_model=_choice(env, "ANONYMOUS_MODEL", ("owner", "none")),
         # --- #14 workspace and storage ---
-        data_dir=_text(env, "DATA_DIR", "data") or "data",
+        data_dir=data_dir,
+        data_ephemeral=data_ephemeral,
+        anon_workspace_days=_number(env, "ANON_WORKSPACE_DAYS", 30.0, minimum=0.001),
+        workspace_max_conversations=_number(env, "WORKSPACE_MAX_CONVERSATIONS", 200, minimum=1, cast=int),
+        workspace_max_mb=_number(env, "WORKSPACE_MAX_MB", 50.0, minimum=0.001),
+        workspace_backup_repo=_text(env, "WORKSPACE_BACKUP_REPO"),
+        workspace_backup_minutes=_number(env, "WORKSPACE_BACKUP_MINUTES", 5.0, minimum=0.1),
         # --- #15 watchlists, alerts, briefs ---
         alert_check_seconds=_number(env, "ALERT_CHECK_SECONDS", 60.0, minimum=5),
         watchlist_max_symbols=_number(env, "WATCHLIST_MAX_SYMBOLS", 50, minimum=1, cast=int),

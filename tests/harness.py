@@ -49,7 +49,7 @@ def local_stack(tmp_path: Path, **env: Any):
             YAHOO_BASE_URL=yahoo.url,
             MARKET_TIMEOUT_S=5,
             PAPER_LEDGER_PATH=tmp_path / "ledger.sqlite3",
-            **{"DATA_DIR": tmp_path / "data", **env},
+            **{"DATA_DIR": tmp_path / "data", **env},  # workspaces never land in the repo
         )
         services = build_services(settings)
         try:

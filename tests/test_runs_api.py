@@ -12,8 +12,6 @@ from agents.runs import RunRegistry
 from tests.live_app import running_app
 from tests.scripted_model import ScriptedModel, Slow, final
 
-ALICE = {"X-Smol-Workspace": "alice-workspace-key-0001"}
-BOB = {"X-Smol-Workspace": "bob-workspace-key-000002"}
 
 
 def manager_reply(messages):
@@ -33,6 +31,13 @@ def server(tmp_path_factory):
         yield url, ui
 
 
+def new_workspace(url: str) -> dict:
+    """The header of a new workspace: the app makes the key (a key a client made up opens nothing)."""
+    started = requests.post(url + "api/runs", json={"message": "/help"}, timeout=10)
+    assert started.status_code == 202
+    return {"X-Smol-Workspace": started.headers["X-Smol-Workspace"]}
+
+
 def post(url: str, message: str, headers: dict | None = None) -> requests.Response:
     return requests.post(url + "api/runs", json={"message": message}, headers=headers or {}, timeout=10)
 
@@ -48,6 +53,7 @@ def wait(url: str, run_id: str, headers: dict, until=("done", "failed", "stopped
 
 def test_a_run_is_accepted_at_once_and_polled_to_its_answer(server):
     url, _ = server
+    ALICE = new_workspace(url)
     started = post(url, "How did NVDA do this month?", ALICE)
     assert started.status_code == 202
     body = started.json()
@@ -72,19 +78,25 @@ def test_a_slash_command_run_and_a_new_workspace_key_when_none_is_sent(server):
 
 def test_another_workspace_cannot_read_or_stop_a_run(server):
     url, _ = server
+    ALICE, BOB = new_workspace(url), new_workspace(url)
     run_id = post(url, "/help", ALICE).json()["id"]
     wait(url, run_id, ALICE)
     assert requests.get(f"{url}api/runs/{run_id}", headers=BOB, timeout=10).status_code == 404
     assert requests.post(f"{url}api/runs/{run_id}/stop", headers=BOB, timeout=10).status_code == 404
     assert requests.get(f"{url}api/runs/{run_id}", timeout=10).status_code == 400  # no key at all
     assert requests.get(f"{url}api/runs/{run_id}", headers={"X-Smol-Workspace": "x"}, timeout=10).status_code == 400
+    guessed = {"X-Smol-Workspace": "alice-workspace-key-0001"}  # well-formed, but no workspace has it
+    refused = requests.get(f"{url}api/runs/{run_id}", headers=guessed, timeout=10)
+    assert refused.status_code == 404 and refused.json() == requests.get(
+        url + "api/runs", headers={"X-Smol-Workspace": "bob-workspace-key-000002"}, timeout=10).json()
     assert run_id not in [run["id"] for run in requests.get(url + "api/runs", headers=BOB, timeout=10).json()]
     assert run_id in [run["id"] for run in requests.get(url + "api/runs", headers=ALICE, timeout=10).json()]
 
 
 def test_stop_ends_a_running_turn_and_the_queue_is_bounded(server):
     url, _ = server
-    carol = {"X-Smol-Workspace": "carol-workspace-key-0003"}
+    carol = new_workspace(url)
+    wait(url, requests.get(url + "api/runs", headers=carol, timeout=10).json()[0]["id"], carol)
     first = post(url, "Think slowly about AAPL.", carol).json()["id"]
     second = post(url, "/help", carol).json()["id"]
     refused = post(url, "/help", carol)
@@ -100,6 +112,7 @@ def test_stop_ends_a_running_turn_and_the_queue_is_bounded(server):
 
 def test_bad_input_is_a_clear_400(server):
     url, _ = server
+    ALICE = new_workspace(url)
     response = post(url, "   ", ALICE)
     assert response.status_code == 400 and "empty" in response.json()["detail"]
     assert requests.post(url + "api/runs", json={}, timeout=10).status_code == 422
@@ -107,6 +120,7 @@ def test_bad_input_is_a_clear_400(server):
 
 def test_orders_run_only_on_the_own_workspaces_ticket_id(server):
     url, _ = server
+    ALICE, BOB = new_workspace(url), new_workspace(url)
     proposal = wait(url, post(url, "/buy 1 AAPL limit 100", ALICE).json()["id"], ALICE)
     tickets = [item["extra"]["ticket"] for item in proposal["items"] if item["kind"] == "ticket"]
     assert tickets and tickets[0]["status"] == "pending", proposal
@@ -148,13 +162,16 @@ def test_with_an_app_login_the_runs_api_wants_the_same_credentials(tmp_path):
     from fastapi import FastAPI
 
     from agents.session import SessionStore
+    from api.clients import open_workspace
     from api.runs_routes import runs_router
+    from workspace.access import Workspaces
     from tests.harness import local_stack
 
     with local_stack(tmp_path, APP_USERNAME="ada", APP_PASSWORD="s3cret-pass") as stack:
         sessions = SessionStore(idle_seconds=60)
         registry = RunRegistry(stack.chat(None), RunStore(tmp_path / "runs.sqlite3"), sessions.get)
-        app = FastAPI(routes=runs_router(registry, stack.settings).routes)
+        workspaces = Workspaces.from_settings(stack.settings)
+        app = FastAPI(routes=runs_router(registry, stack.settings, lambda key: open_workspace(workspaces, key)).routes)
 
         async def calls():
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://app") as client:

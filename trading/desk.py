@@ -1,4 +1,4 @@
-"""The per-session trading desk: one broker, one ticket book, and the only code path that executes orders.
+"""The per-workspace trading desk: one broker, one ticket book, and the only code path that executes orders.
 
 `propose()` is what the trader's `propose_order` tool and `/buy` call: it runs
 the risk gate and files a ticket. `confirm()` is what the Confirm button, the
@@ -40,6 +40,7 @@ from trading.tickets import (
     TicketBook,
 )
 from trading import views
+from trading.workspace_desks import WorkspaceDesks
 
 DESK_KEY = "trading_desk"
 SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.\-=^]{0,14}$")
@@ -360,7 +361,7 @@ def history_from_market(market) -> Callable[[str], object] | None:
 
 
 def build_desk(services, *, session_id: str, user: str | None, now: Callable[[], datetime] = _utc_now,
-               price_of: Callable[[str], float] | None = None) -> TradingDesk:
+               price_of: Callable[[str], float] | None = None, workspace_id: str | None = None) -> TradingDesk:
     """Alpaca for an allowlisted signed-in person when keys are set; the built-in paper ledger otherwise."""
     settings = services.settings
     price_of = price_of or price_from_market(services.market)
@@ -372,23 +373,28 @@ def build_desk(services, *, session_id: str, user: str | None, now: Callable[[],
     else:
         from trading.paper import PaperBroker
 
-        account_id = f"user:{user}" if user else f"session:{session_id}"
-        broker = PaperBroker(settings.paper_ledger_path, account_id, starting_cash=settings.paper_starting_cash,
-                             price_of=price_of, now=now)
+        broker = PaperBroker(settings.paper_ledger_path, paper_account_id(user, workspace_id, session_id),
+                             starting_cash=settings.paper_starting_cash, price_of=price_of, now=now)
     desk = TradingDesk(broker, settings=lambda: services.settings, price_of=price_of, now=now, user=user,
                        history_of=history_from_market(services.market))
     desk.metrics = getattr(services, "metrics", None)
     return desk
 
 
+def paper_account_id(user: str | None, workspace_id: str | None, session_id: str) -> str:
+    """The ledger account: the signed-in name's, else the workspace's, else (no workspace yet) the session's."""
+    if user:
+        return f"user:{user}"
+    return f"workspace:{workspace_id}" if workspace_id else f"session:{session_id}"
+
+
+def workspace_desks(services) -> WorkspaceDesks:
+    """The process's desks, kept on the app-wide `services` object (created on first use)."""
+    return services.__dict__.setdefault(DESK_KEY, WorkspaceDesks())
+
+
 def desk_for(session, services) -> TradingDesk:
-    """The session's desk, created on first use; rebuilt when the person signs in or out."""
-    desk = session.extra(DESK_KEY, lambda: build_desk(services, session_id=session.id, user=session.user))
-    if desk.user != session.user:
-        with session.lock:
-            desk = session.extras.get(DESK_KEY)
-            if desk is None or desk.user != session.user:
-                if desk is not None:
-                    desk.close()
-                desk = session.extras[DESK_KEY] = build_desk(services, session_id=session.id, user=session.user)
-    return desk
+    """The desk of the session's workspace (the session id before workspaces exist); per signed-in name."""
+    return workspace_desks(services).get(
+        (session.workspace_id, session.user),
+        lambda: build_desk(services, session_id=session.id, user=session.user, workspace_id=session.workspace))

@@ -8,8 +8,11 @@ to the cent, forever.
 
 Rules (a practice account, kept simple and strict):
 - market orders fill at once at `price_of(symbol)`;
-- limit / stop / stop-limit orders rest until the price crosses, checked on every
-  read (`sweep()`); day orders expire when the New York date changes;
+- limit / stop / stop-limit orders rest until the price crosses, checked by `sweep()`
+  (run by `orders()`, before each order, and by the desk); day orders expire when the
+  New York date changes;
+- reads (`account()`, `positions()`, ...) take the lock and never write, so a read
+  never sees another thread's order half-way (tables and rules: `trading.paper_ledger`);
 - bracket buys: when the entry fills, a take-profit limit sell and a stop-loss
   stop sell are created; when one fills the other is canceled (OCO);
 - no shorting and no margin: cash and share counts never go negative, and open
@@ -20,29 +23,15 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import uuid
 from contextlib import contextmanager
-from datetime import datetime, timezone
-from decimal import ROUND_DOWN, Decimal
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Iterator
 
-from trading.broker import (
-    ORDER_TYPES,
-    SIDES,
-    TIMES_IN_FORCE,
-    Account,
-    Asset,
-    BrokerError,
-    Clock,
-    Fill,
-    InsufficientFunds,
-    Order,
-    OrderRejected,
-    OrderRequest,
-    Position,
-)
+from trading.broker import Account, Asset, BrokerError, Clock, Fill, Order, OrderRejected, OrderRequest, Position
 from trading.market_hours import trading_date, us_equity_clock
+from trading.paper_ledger import OPEN_STATES, SCHEMA, ZERO, LedgerRules, _dec, _f, _utc_now
 
 PriceOf = Callable[[str], float]
 Now = Callable[[], datetime]
@@ -51,77 +40,7 @@ ZERO = Decimal(0)
 QTY_STEP = Decimal("0.000000001")
 OPEN_STATES = ("new", "triggered")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS accounts (
-    id TEXT PRIMARY KEY,
-    cash TEXT NOT NULL,
-    starting_cash TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS positions (
-    account TEXT NOT NULL,
-    symbol TEXT NOT NULL,
-    qty TEXT NOT NULL,
-    avg_cost TEXT NOT NULL,
-    realized_pl TEXT NOT NULL,
-    PRIMARY KEY (account, symbol)
-);
-CREATE TABLE IF NOT EXISTS orders (
-    id TEXT PRIMARY KEY,
-    account TEXT NOT NULL,
-    client_order_id TEXT NOT NULL,
-    symbol TEXT NOT NULL,
-    side TEXT NOT NULL,
-    type TEXT NOT NULL,
-    qty TEXT NOT NULL,
-    notional TEXT,
-    limit_price TEXT,
-    stop_price TEXT,
-    take_profit TEXT,
-    stop_loss TEXT,
-    time_in_force TEXT NOT NULL,
-    order_class TEXT NOT NULL,
-    parent_id TEXT,
-    leg TEXT,
-    status TEXT NOT NULL,
-    filled_qty TEXT NOT NULL DEFAULT '0',
-    filled_avg_price TEXT,
-    reason TEXT NOT NULL DEFAULT '',
-    trading_date TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    UNIQUE (account, client_order_id)
-);
-CREATE INDEX IF NOT EXISTS orders_open ON orders (account, status);
-CREATE TABLE IF NOT EXISTS fills (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    account TEXT NOT NULL,
-    order_id TEXT NOT NULL,
-    symbol TEXT NOT NULL,
-    side TEXT NOT NULL,
-    qty TEXT NOT NULL,
-    price TEXT NOT NULL,
-    at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS fills_account ON fills (account);
-"""
-
-
-def _dec(value: float | str | Decimal | None) -> Decimal | None:
-    if value is None:
-        return None
-    return value if isinstance(value, Decimal) else Decimal(str(value))
-
-
-def _f(value: str | None) -> float | None:
-    return None if value is None else float(Decimal(value))
-
-
-def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-class PaperBroker:
+class PaperBroker(LedgerRules):
     """One paper account in the shared ledger file. Thread-safe; one connection per instance."""
 
     kind = "built-in"
@@ -166,6 +85,20 @@ class PaperBroker:
             else:
                 cur.execute("COMMIT")
 
+    def _query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+        """A read under the lock, so it never sees another thread's order half-way through its transaction."""
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def _query_one(self, sql: str, params: tuple = ()) -> sqlite3.Row | None:
+        rows = self._query(sql, params)
+        return rows[0] if rows else None
+
+    def audit(self) -> list[str]:
+        """Problems found re-deriving the books from the fills (empty when consistent)."""
+        with self._lock:
+            return self._audit()
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
@@ -185,20 +118,28 @@ class PaperBroker:
     # --- reads -----------------------------------------------------------------------
 
     def account(self) -> Account:
-        self.sweep()
-        row = self._conn.execute("SELECT cash FROM accounts WHERE id = ?", (self.account_id,)).fetchone()
-        cash = Decimal(row["cash"])
-        equity = cash + sum((Decimal(str(p.market_value)) for p in self.positions(sweep=False)), ZERO)
-        reserved, _ = self._reserved(self._conn.cursor())
+        """Cash, equity and buying power from one consistent read (never a half-applied order; never writes)."""
+        with self._lock:
+            cash = Decimal(self._conn.execute("SELECT cash FROM accounts WHERE id = ?",
+                                              (self.account_id,)).fetchone()["cash"])
+            rows = self._position_rows()
+            reserved, _ = self._reserved(self._conn.cursor())
+        equity = cash + sum((Decimal(str(p.market_value)) for p in self._valued(rows)), ZERO)
         return Account(cash=float(cash), equity=float(equity), buying_power=float(cash - reserved))
 
-    def positions(self, sweep: bool = True) -> list[Position]:
-        if sweep:
-            self.sweep()
-        rows = self._conn.execute(
+    def positions(self) -> list[Position]:
+        """Open positions valued at current prices (one consistent read under the lock; never writes)."""
+        with self._lock:
+            rows = self._position_rows()
+        return self._valued(rows)
+
+    def _position_rows(self) -> list[sqlite3.Row]:
+        return self._conn.execute(
             "SELECT symbol, qty, avg_cost, realized_pl FROM positions WHERE account = ? ORDER BY symbol",
             (self.account_id,),
         ).fetchall()
+
+    def _valued(self, rows: list[sqlite3.Row]) -> list[Position]:
         out = []
         for row in rows:
             qty = Decimal(row["qty"])
@@ -217,41 +158,41 @@ class PaperBroker:
         return out
 
     def realized_pl(self) -> float:
-        rows = self._conn.execute("SELECT realized_pl FROM positions WHERE account = ?", (self.account_id,))
+        rows = self._query("SELECT realized_pl FROM positions WHERE account = ?", (self.account_id,))
         return float(sum((Decimal(r["realized_pl"]) for r in rows), ZERO))
 
     def orders(self, status: str = "open", limit: int = 50) -> list[Order]:
         self.sweep()
         if status == "open":
-            rows = self._conn.execute(
+            rows = self._query(
                 f"SELECT * FROM orders WHERE account = ? AND status IN ({','.join('?' * len(OPEN_STATES))}) "
                 "ORDER BY created_at DESC, rowid DESC LIMIT ?",
                 (self.account_id, *OPEN_STATES, limit),
-            ).fetchall()
+            )
         else:
-            rows = self._conn.execute(
+            rows = self._query(
                 "SELECT * FROM orders WHERE account = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
                 (self.account_id, limit),
-            ).fetchall()
+            )
         return [self._order_from_row(r) for r in rows]
 
     def fills(self) -> list[Fill]:
-        rows = self._conn.execute(
+        rows = self._query(
             "SELECT * FROM fills WHERE account = ? ORDER BY id", (self.account_id,)
-        ).fetchall()
+        )
         return [Fill(order_id=r["order_id"], symbol=r["symbol"], side=r["side"], qty=float(Decimal(r["qty"])),
                      price=float(Decimal(r["price"])), at=r["at"]) for r in rows]
 
     def order_by_client_id(self, client_order_id: str) -> Order | None:
-        row = self._conn.execute(
+        row = self._query_one(
             "SELECT * FROM orders WHERE account = ? AND client_order_id = ?", (self.account_id, client_order_id)
-        ).fetchone()
+        )
         return self._order_from_row(row) if row else None
 
     def order(self, order_id: str) -> Order | None:
-        row = self._conn.execute(
+        row = self._query_one(
             "SELECT * FROM orders WHERE account = ? AND id = ?", (self.account_id, order_id)
-        ).fetchone()
+        )
         return self._order_from_row(row) if row else None
 
     def asset(self, symbol: str) -> Asset:
@@ -270,9 +211,7 @@ class PaperBroker:
     def _order_from_row(self, row: sqlite3.Row) -> Order:
         legs = ()
         if row["order_class"] == "bracket" and row["leg"] is None:
-            leg_rows = self._conn.execute(
-                "SELECT * FROM orders WHERE parent_id = ? ORDER BY leg DESC", (row["id"],)
-            ).fetchall()
+            leg_rows = self._query("SELECT * FROM orders WHERE parent_id = ? ORDER BY leg DESC", (row["id"],))
             legs = tuple(self._order_from_row(r) for r in leg_rows)
         return Order(
             id=row["id"], client_order_id=row["client_order_id"], symbol=row["symbol"], side=row["side"],
@@ -292,6 +231,7 @@ class PaperBroker:
             return existing
         symbol = order.symbol.upper()
         self._validate(order)
+        self.sweep()  # resting orders that crossed fill first (they hold reservations)
         price = self._price(symbol)  # fetched before the transaction: no network inside a write lock
         with self._tx() as cur:
             row = cur.execute(
@@ -325,11 +265,11 @@ class PaperBroker:
 
     def sweep(self) -> None:
         """Fill resting orders whose price has crossed; expire stale day orders."""
-        open_rows = self._conn.execute(
+        open_rows = self._query(
             f"SELECT id, symbol, time_in_force, trading_date FROM orders WHERE account = ? AND status IN "
             f"({','.join('?' * len(OPEN_STATES))}) ORDER BY created_at, rowid",
             (self.account_id, *OPEN_STATES),
-        ).fetchall()
+        )
         if not open_rows:
             return
         today = trading_date(self.now())
@@ -351,208 +291,3 @@ class PaperBroker:
             if price is not None:
                 with self._tx() as cur:
                     self._try_fill(cur, row["id"], price)
-
-    # --- the ledger rules ------------------------------------------------------------------
-
-    def _validate(self, order: OrderRequest) -> None:
-        if order.side not in SIDES:
-            raise OrderRejected(f"Side must be buy or sell, not {order.side!r}.")
-        if order.type not in ORDER_TYPES:
-            raise OrderRejected(f"Order type must be one of {', '.join(ORDER_TYPES)}, not {order.type!r}.")
-        if order.time_in_force not in TIMES_IN_FORCE:
-            raise OrderRejected(f"Time in force must be day or gtc, not {order.time_in_force!r}.")
-        if (order.qty is None) == (order.notional is None):
-            raise OrderRejected("Give either a share quantity or a dollar amount (notional), not both.")
-        amount = order.qty if order.qty is not None else order.notional
-        if not amount > 0:
-            raise OrderRejected("The quantity must be positive.")
-        if order.notional is not None and order.type != "market":
-            raise OrderRejected("Dollar-amount (notional) orders must be market orders.")
-        if order.type in ("limit", "stop_limit") and not (order.limit_price and order.limit_price > 0):
-            raise OrderRejected(f"A {order.type} order needs a positive limit price.")
-        if order.type in ("stop", "stop_limit") and not (order.stop_price and order.stop_price > 0):
-            raise OrderRejected(f"A {order.type} order needs a positive stop price.")
-        if order.is_bracket:
-            if order.side != "buy":
-                raise OrderRejected("The built-in paper broker takes bracket orders on buys only (no shorting).")
-            if order.take_profit is None or order.stop_loss is None:
-                raise OrderRejected("A bracket order needs both a take-profit and a stop-loss price.")
-            if not 0 < order.stop_loss < order.take_profit:
-                raise OrderRejected("For a bracket buy the stop-loss must be below the take-profit.")
-
-    def _reserved(self, cur: sqlite3.Cursor) -> tuple[Decimal, dict[str, Decimal]]:
-        """Cash held by open buy orders, and shares held by open sell orders (an OCO pair counts once)."""
-        cash = ZERO
-        shares: dict[str, Decimal] = {}
-        rows = cur.execute(
-            f"SELECT side, symbol, type, qty, limit_price, stop_price, leg FROM orders WHERE account = ? AND status IN "
-            f"({','.join('?' * len(OPEN_STATES))})",
-            (self.account_id, *OPEN_STATES),
-        ).fetchall()
-        for r in rows:
-            qty = Decimal(r["qty"])
-            if r["side"] == "buy":
-                cash += qty * Decimal(r["limit_price"] or r["stop_price"] or "0")
-            elif r["leg"] != "stop_loss":
-                shares[r["symbol"]] = shares.get(r["symbol"], ZERO) + qty
-        return cash, shares
-
-    def _cash_and_position(self, cur: sqlite3.Cursor, symbol: str) -> tuple[Decimal, Decimal, Decimal, Decimal]:
-        cash = Decimal(cur.execute("SELECT cash FROM accounts WHERE id = ?", (self.account_id,)).fetchone()["cash"])
-        pos = cur.execute(
-            "SELECT qty, avg_cost, realized_pl FROM positions WHERE account = ? AND symbol = ?", (self.account_id, symbol)
-        ).fetchone()
-        if pos is None:
-            return cash, ZERO, ZERO, ZERO
-        return cash, Decimal(pos["qty"]), Decimal(pos["avg_cost"]), Decimal(pos["realized_pl"])
-
-    def _insert_order(self, cur: sqlite3.Cursor, order: OrderRequest, symbol: str, price: Decimal) -> str:
-        if order.notional is not None:
-            qty = (_dec(order.notional) / price).quantize(QTY_STEP, rounding=ROUND_DOWN)
-            if qty <= 0:
-                raise OrderRejected(f"${order.notional} buys no {symbol} at {price}.")
-        else:
-            qty = _dec(order.qty)
-        cash, held, _, _ = self._cash_and_position(cur, symbol)
-        reserved_cash, reserved_shares = self._reserved(cur)
-        if order.side == "buy":
-            worst = {"market": price, "limit": _dec(order.limit_price), "stop": max(price, _dec(order.stop_price or 0)),
-                     "stop_limit": _dec(order.limit_price)}[order.type]
-            needed = qty * worst
-            available = cash - reserved_cash
-            if needed > available:
-                raise InsufficientFunds(
-                    f"Insufficient buying power: this order needs ${needed:,.2f}, the paper account has "
-                    f"${available:,.2f} available.")
-        else:
-            available_shares = held - reserved_shares.get(symbol, ZERO)
-            if qty > available_shares:
-                raise InsufficientFunds(
-                    f"Insufficient shares: selling {qty.normalize():f} {symbol} but {available_shares.normalize():f} "
-                    "are available (the built-in paper broker does not short).")
-        now = self.now()
-        order_id = str(uuid.uuid4())
-        cur.execute(
-            "INSERT INTO orders (id, account, client_order_id, symbol, side, type, qty, notional, limit_price, stop_price, "
-            "take_profit, stop_loss, time_in_force, order_class, parent_id, leg, status, trading_date, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, 'new', ?, ?, ?)",
-            (order_id, self.account_id, order.client_order_id, symbol, order.side, order.type, str(qty),
-             _s(order.notional), _s(order.limit_price), _s(order.stop_price), _s(order.take_profit),
-             _s(order.stop_loss), order.time_in_force, "bracket" if order.is_bracket else "simple",
-             trading_date(now), now.isoformat(), now.isoformat()),
-        )
-        return order_id
-
-    def _try_fill(self, cur: sqlite3.Cursor, order_id: str, price: Decimal) -> None:
-        """Fill the order at `price` if it is open and its trigger/limit is crossed."""
-        row = cur.execute("SELECT * FROM orders WHERE id = ?", (order_id,)).fetchone()
-        if row is None or row["status"] not in OPEN_STATES:
-            return
-        buy = row["side"] == "buy"
-        limit = _dec(row["limit_price"])
-        stop = _dec(row["stop_price"])
-        kind = row["type"]
-        if kind in ("stop", "stop_limit") and row["status"] == "new":
-            if not (price >= stop if buy else price <= stop):
-                return
-            if kind == "stop_limit":
-                cur.execute("UPDATE orders SET status = 'triggered', updated_at = ? WHERE id = ?",
-                            (self.now().isoformat(), order_id))
-        if kind in ("limit", "stop_limit") and not (price <= limit if buy else price >= limit):
-            return
-        self._fill(cur, row, price)
-
-    def _fill(self, cur: sqlite3.Cursor, row: sqlite3.Row, price: Decimal) -> None:
-        symbol, qty, now = row["symbol"], Decimal(row["qty"]), self.now().isoformat()
-        cash, held, avg, realized = self._cash_and_position(cur, symbol)
-        if row["side"] == "buy":
-            cost = qty * price
-            if cost > cash:
-                cur.execute("UPDATE orders SET status = 'rejected', reason = ?, updated_at = ? WHERE id = ?",
-                            (f"insufficient cash at fill (${cost:,.2f} needed)", now, row["id"]))
-                return
-            new_qty = held + qty
-            avg = (held * avg + cost) / new_qty
-            cash -= cost
-        else:
-            if qty > held:
-                cur.execute("UPDATE orders SET status = 'rejected', reason = ?, updated_at = ? WHERE id = ?",
-                            (f"only {held.normalize():f} shares held at fill", now, row["id"]))
-                return
-            new_qty = held - qty
-            realized += (price - avg) * qty
-            cash += qty * price
-        cur.execute("UPDATE accounts SET cash = ? WHERE id = ?", (str(cash), self.account_id))
-        cur.execute(
-            "INSERT INTO positions (account, symbol, qty, avg_cost, realized_pl) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (account, symbol) DO UPDATE SET qty = excluded.qty, avg_cost = excluded.avg_cost, "
-            "realized_pl = excluded.realized_pl",
-            (self.account_id, symbol, str(new_qty), str(avg), str(realized)),
-        )
-        cur.execute(
-            "INSERT INTO fills (account, order_id, symbol, side, qty, price, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (self.account_id, row["id"], symbol, row["side"], str(qty), str(price), now),
-        )
-        cur.execute(
-            "UPDATE orders SET status = 'filled', filled_qty = ?, filled_avg_price = ?, updated_at = ? WHERE id = ?",
-            (str(qty), str(price), now, row["id"]),
-        )
-        if row["order_class"] == "bracket" and row["leg"] is None:
-            self._open_bracket_legs(cur, row, qty)
-        if row["parent_id"] is not None:  # one leg of an OCO pair filled: cancel the other
-            cur.execute(
-                "UPDATE orders SET status = 'canceled', reason = 'other bracket leg filled', updated_at = ? "
-                "WHERE parent_id = ? AND id != ? AND status IN ('new', 'triggered')",
-                (now, row["parent_id"], row["id"]),
-            )
-
-    def _open_bracket_legs(self, cur: sqlite3.Cursor, parent: sqlite3.Row, qty: Decimal) -> None:
-        now = self.now()
-        for leg, kind, limit, stop in (
-            ("take_profit", "limit", parent["take_profit"], None),
-            ("stop_loss", "stop", None, parent["stop_loss"]),
-        ):
-            cur.execute(
-                "INSERT INTO orders (id, account, client_order_id, symbol, side, type, qty, notional, limit_price, "
-                "stop_price, take_profit, stop_loss, time_in_force, order_class, parent_id, leg, status, trading_date, "
-                "created_at, updated_at) VALUES (?, ?, ?, ?, 'sell', ?, ?, NULL, ?, ?, NULL, NULL, 'gtc', 'bracket', ?, ?, "
-                "'new', ?, ?, ?)",
-                (str(uuid.uuid4()), self.account_id, f"{parent['client_order_id']}-{leg}", parent["symbol"], kind,
-                 str(qty), limit, stop, parent["id"], leg, trading_date(now), now.isoformat(), now.isoformat()),
-            )
-
-    # --- audit ------------------------------------------------------------------------------
-
-    def audit(self) -> list[str]:
-        """Problems found re-deriving the books from the fills (empty when consistent)."""
-        problems = []
-        acct = self._conn.execute("SELECT cash, starting_cash FROM accounts WHERE id = ?", (self.account_id,)).fetchone()
-        cash = Decimal(acct["starting_cash"])
-        qty: dict[str, Decimal] = {}
-        for r in self._conn.execute("SELECT side, symbol, qty, price FROM fills WHERE account = ?", (self.account_id,)):
-            q, p = Decimal(r["qty"]), Decimal(r["price"])
-            sign = 1 if r["side"] == "buy" else -1
-            cash -= sign * q * p
-            qty[r["symbol"]] = qty.get(r["symbol"], ZERO) + sign * q
-            if qty[r["symbol"]] < 0:
-                problems.append(f"{r['symbol']} went negative in the fill history")
-        if Decimal(acct["cash"]) != cash:
-            problems.append(f"cash {acct['cash']} != starting cash minus buys plus sells {cash}")
-        if Decimal(acct["cash"]) < 0:
-            problems.append(f"cash is negative: {acct['cash']}")
-        held = {r["symbol"]: Decimal(r["qty"]) for r in self._conn.execute(
-            "SELECT symbol, qty FROM positions WHERE account = ?", (self.account_id,))}
-        for symbol in set(qty) | set(held):
-            if held.get(symbol, ZERO) != qty.get(symbol, ZERO):
-                problems.append(f"{symbol}: position {held.get(symbol, ZERO)} != fills {qty.get(symbol, ZERO)}")
-        for r in self._conn.execute(
-            "SELECT o.id, o.status, o.filled_qty, (SELECT COUNT(*) FROM fills f WHERE f.order_id = o.id) AS n "
-            "FROM orders o WHERE o.account = ?", (self.account_id,)
-        ):
-            if (r["status"] == "filled") != (r["n"] == 1):
-                problems.append(f"order {r['id'][:8]} is {r['status']} with {r['n']} fills")
-        return problems
-
-
-def _s(value: float | None) -> str | None:
-    return None if value is None else str(_dec(value))

@@ -1,0 +1,101 @@
+"""Portfolio analytics from the account's real history: the daily equity snapshots of a workspace.
+
+Not today's holdings rebased into the past: the curve is what the account was actually worth at
+each day's snapshot. Every figure carries its period (first and last day, number of returns).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+TRADING_DAYS = 252
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    value: float | None  # None: not enough history
+    period: str  # e.g. "2026-10-01 → 2026-11-20, 35 daily returns"
+    unit: str = "%"
+
+    def text(self) -> str:
+        if self.value is None:
+            return f"{self.name}: n/a ({self.period})"
+        shown = f"{self.value:+.2f}%" if self.unit == "%" else f"${self.value:,.2f}" if self.unit == "$" \
+            else f"{self.value:.2f}"
+        return f"{self.name}: {shown} ({self.period})"
+
+
+@dataclass(frozen=True)
+class Analytics:
+    figures: tuple[Figure, ...]
+    observed_at: str
+
+    def markdown(self) -> str:
+        lines = [f"**Performance and risk from your account's daily equity** (as of {self.observed_at})", ""]
+        return "\n".join(lines + [f"- {f.text()}" for f in self.figures])
+
+    def to_dict(self) -> dict:
+        return {"observed_at": self.observed_at,
+                "figures": [{"name": f.name, "value": f.value, "period": f.period, "unit": f.unit}
+                            for f in self.figures]}
+
+
+def portfolio_analytics(equity: Sequence[tuple[str, float]], benchmark: Sequence[tuple[str, float]],
+                        weights: dict[str, float], observed_at: str, benchmark_name: str = "SPY") -> Analytics:
+    """`equity`: (day, equity) per day, oldest first; `benchmark`: (day, close); `weights`: symbol -> market value."""
+    days = [d for d, _ in equity]
+    values = np.array([v for _, v in equity], dtype=float)
+    returns = values[1:] / values[:-1] - 1 if len(values) > 1 else np.array([])
+    period = f"{days[0]} → {days[-1]}, {len(returns)} daily returns" if days else "no snapshots yet"
+    enough = len(returns) >= 2
+    figures = [Figure("Return", _pct(values[-1] / values[0] - 1) if len(values) > 1 else None, period)]
+
+    closes = dict(benchmark)
+    common = [d for d in days if d in closes]
+    if len(common) > 1:
+        figures.append(Figure(f"{benchmark_name} return", _pct(closes[common[-1]] / closes[common[0]] - 1),
+                              f"{common[0]} → {common[-1]}"))
+    else:
+        figures.append(Figure(f"{benchmark_name} return", None, f"no {benchmark_name} closes on snapshot days"))
+
+    figures.append(Figure("Volatility (annualized)", _pct(float(np.std(returns, ddof=1)) * math.sqrt(TRADING_DAYS))
+                          if enough else None, period))
+    figures.append(Figure(f"Beta vs {benchmark_name}", _beta(days, values, closes), period, unit=""))
+    var = -float(np.percentile(returns, 5)) * float(values[-1]) if len(returns) >= 20 else None
+    figures.append(Figure("95% one-day VaR (historical)", var,
+                          period if var is not None else f"needs 20 daily returns, have {len(returns)}", unit="$"))
+    figures.append(Figure("Max drawdown", _pct(_max_drawdown(values)) if len(values) > 1 else None, period))
+    total = sum(weights.values())
+    if total > 0:
+        top, value = max(weights.items(), key=lambda kv: kv[1])
+        hhi = sum((v / total) ** 2 for v in weights.values())
+        figures.append(Figure(f"Concentration: largest position {top}", _pct(value / total), f"now, of invested "
+                              f"value; HHI {hhi:.2f} across {len(weights)} positions"))
+    else:
+        figures.append(Figure("Concentration", None, "no open positions now"))
+    return Analytics(tuple(figures), observed_at)
+
+
+def _pct(fraction: float) -> float:
+    return round(100 * fraction, 4)
+
+
+def _max_drawdown(values: np.ndarray) -> float:
+    peaks = np.maximum.accumulate(values)
+    return float(np.min(values / peaks - 1))
+
+
+def _beta(days: list[str], values: np.ndarray, closes: dict[str, float]) -> float | None:
+    pairs = [(v, closes[d]) for d, v in zip(days, values) if d in closes]
+    if len(pairs) < 3:
+        return None
+    mine = np.array([p[0] for p in pairs])
+    index = np.array([p[1] for p in pairs])
+    r, m = mine[1:] / mine[:-1] - 1, index[1:] / index[:-1] - 1
+    variance = float(np.var(m, ddof=1))
+    return round(float(np.cov(r, m, ddof=1)[0, 1]) / variance, 4) if variance > 0 else None

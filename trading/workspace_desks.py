@@ -1,0 +1,32 @@
+"""One trading desk per workspace, shared by every tab and API client of it.
+
+Sharing the desk shares its ticket book: a ticket confirmed in one tab is not
+confirmable again in another, and pending tickets still expire.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, Hashable
+
+
+class WorkspaceDesks:
+    """Desks by key ((workspace id, signed-in name)), built on first use."""
+
+    def __init__(self):
+        self._desks: dict[Hashable, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str | None], build: Callable[[], Any]) -> Any:
+        with self._lock:
+            desk = self._desks.get(key)
+            if desk is None:
+                desk = self._desks[key] = build()
+            return desk
+
+    def drop(self, workspace_id: str) -> None:
+        """Close the workspace's desks (its data is being deleted)."""
+        with self._lock:
+            gone = [self._desks.pop(key) for key in list(self._desks) if key[0] == workspace_id]
+        for desk in gone:
+            desk.close()

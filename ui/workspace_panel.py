@@ -1,0 +1,373 @@
+"""The workspace in the UI: which workspace a request opens, the side panel, and the workspace API.
+
+`WorkspaceUI(app)` is created by `SmolTraderApp`; `bind()` is called for every request
+(browser or API) to put the right workspace on the session; `build_panel()` lays out the
+side panel inside `SmolTraderApp.build()`; `register_api()` adds the JSON endpoints.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+import tempfile
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import gradio as gr
+
+from agents.conversation_log import ConversationLog
+from agents.messages import TICKET_OPTION, ChatItem, to_gradio_messages
+from agents.session import Session
+from agents.ticket_decisions import decide_ticket
+from core.errors import UserError
+from trading.broker import BrokerError
+from trading.desk import desk_for, paper_account_id, workspace_desks
+from trading.analytics import Analytics, portfolio_analytics
+from trading.market_hours import trading_date
+from trading.paper_ledger import delete_paper_account
+from workspace.access import HEADER, Workspaces
+from workspace.backup import restore_if_missing, start_backup
+from workspace.store import WorkspaceKeyError
+
+VIA_KEY = "workspace_via"  # how the session's workspace was opened: ("user", name) | ("key", key) | ("new", None)
+KEY_KEY = "workspace_key"  # the anonymous key of the session's workspace, when known (handed back by /workspace)
+STORAGE_KEY = "smol-trader-workspace"
+
+
+def header_key(request: gr.Request | None) -> str | None:
+    headers = getattr(request, "headers", None)
+    return headers.get(HEADER) if headers is not None else None
+
+
+class WorkspaceUI:
+    def __init__(self, app):
+        self.app = app
+        self.restored = restore_if_missing(app.settings)  # from WORKSPACE_BACKUP_REPO when DATA_DIR is empty
+        self.workspaces = Workspaces.from_settings(app.settings)
+        self._backup = None
+        self.log = ConversationLog(self.workspaces.store)
+        self.workspaces.on_delete.append(self._delete_trading_data)
+        self._stop = threading.Event()
+
+    def _delete_trading_data(self, workspace_id: str) -> None:
+        workspace_desks(self.app.services).drop(workspace_id)
+        user = self.workspaces.store.username(workspace_id)
+        delete_paper_account(self.app.settings.paper_ledger_path, paper_account_id(user, workspace_id, ""))
+
+    def start(self) -> None:
+        """Remove idle anonymous workspaces now and then every hour (a daemon thread)."""
+        def sweep():
+            while True:
+                try:
+                    self.workspaces.remove_idle()
+                except Exception:  # a locked database now and then: try again at the next round
+                    pass
+                if self._stop.wait(3600):
+                    return
+
+        threading.Thread(target=sweep, name="workspace-sweeper", daemon=True).start()
+        self._backup = start_backup(self.app.settings)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._backup is not None:
+            self._backup.stop()
+
+    # --- which workspace --------------------------------------------------------------------------
+    def bind(self, session: Session, request: gr.Request | None, browser_key: str | None = None) -> str | None:
+        """Put the request's workspace on `session`; returns a notice to show, if any.
+
+        A signed-in name wins; then an `X-Smol-Workspace` header (refused with `gr.Error` when it opens
+        nothing); then the browser's key; a session with none of these keeps (or gets) a new anonymous one.
+        """
+        key = header_key(request)
+        via = ("user", session.user) if session.user else ("key", key.strip()) if key else None
+        if via is None and browser_key is not None:
+            via = ("browser", browser_key)
+        if via is None:
+            if session.workspace is not None:
+                return None
+            via = ("new", None)
+        if session.extras.get(VIA_KEY) == via and session.workspace is not None:
+            return None
+        try:
+            opened = self.workspaces.open(user=session.user, header_key=key if via[0] == "key" else None,
+                                          browser_key=browser_key if via[0] == "browser" else None)
+        except WorkspaceKeyError as exc:
+            raise gr.Error(exc.user_message) from None
+        with session.lock:
+            if session.workspace != opened.workspace_id:
+                session.workspace, session.conversation, session.team = opened.workspace_id, None, None
+            session.extras[VIA_KEY] = via if via[0] != "browser" else ("browser", opened.key)
+            session.extras[KEY_KEY] = opened.key
+        return opened.notice
+
+    # --- what the panel shows -----------------------------------------------------------------------
+    def conversation_choices(self, session: Session) -> list[tuple[str, str]]:
+        return [(f"{c.title} · {_when(c.updated_at)}", c.id)
+                for c in self.workspaces.store.conversations(session.workspace_id)]
+
+    def history(self, session: Session) -> list:
+        """The open conversation as chat messages; ticket cards show their current outcome."""
+        if session.conversation is None:
+            return []
+        desk = desk_for(session, self.app.services)
+        return to_gradio_messages([self._current(item, desk)
+                                   for item in self.log.items(session.workspace_id, session.conversation)])
+
+    def _current(self, item: ChatItem, desk) -> ChatItem:
+        ticket = item.extra.get("ticket") if item.kind == "ticket" else None
+        if not ticket or ticket.get("status") != "pending":
+            return item
+        live = desk.tickets.get(ticket["id"], desk.now())
+        status = live.status if live is not None else "expired"
+        if status == "pending":
+            return item
+        return item.with_(content=f"{item.content}\n\n**Outcome:** {status}.",
+                          extra={**item.extra, "ticket": {**ticket, "status": status}})
+
+    def record_equity(self, session: Session, desk):
+        """Today's equity snapshot of the workspace (the true equity curve); returns (account, positions, earlier
+        snapshots). Resting paper orders that crossed are filled first."""
+        if hasattr(desk.broker, "sweep"):
+            desk.broker.sweep()
+        account, positions = desk.broker.account(), desk.broker.positions()
+        now = desk.now()
+        today = trading_date(now)
+        store = self.workspaces.store
+        earlier = [row for row in store.equity_history(session.workspace_id) if row[0] < today]
+        store.record_equity(session.workspace_id, today, account.equity, account.cash, now.isoformat())
+        return account, positions, earlier
+
+    def summary(self, session: Session) -> str:
+        """Equity and day P&L, open positions with value, pending tickets (the day's equity is recorded)."""
+        desk = desk_for(session, self.app.services)
+        try:
+            account, positions, earlier = self.record_equity(session, desk)
+        except BrokerError as exc:
+            return f"**Account:** unavailable ({exc.user_message})"
+        now = desk.now()
+        day = (f"{account.equity - earlier[-1][1]:+,.2f} since {earlier[-1][0]}" if earlier
+               else "n/a (first day of this account)")
+        lines = [f"**Equity** ${account.equity:,.2f} · **cash** ${account.cash:,.2f}",
+                 f"**Day P&L** {day}", f"<sub>{desk.mode_label()}, as of {now:%H:%M:%S %Z}</sub>", ""]
+        lines += [f"- {p.symbol}: {p.qty:g} × ${p.current_price:,.2f} = **${p.market_value:,.2f}** "
+                  f"({p.unrealized_pl:+,.2f})" for p in positions] or ["No open positions."]
+        pending = desk.pending_tickets()
+        if pending:
+            lines += ["", f"**{len(pending)} ticket(s) awaiting you:**"]
+            lines += [f"- `{t.id}` {t.order.describe()}" for t in pending]
+        return "\n".join(lines)
+
+    def analytics(self, session: Session) -> Analytics:
+        """Return vs SPY, volatility, beta, VaR, drawdown, concentration over the workspace's daily equity."""
+        desk = desk_for(session, self.app.services)
+        try:
+            _, positions, _ = self.record_equity(session, desk)
+        except BrokerError:
+            positions = []
+        history = [(day, equity) for day, equity, _, _ in self.workspaces.store.equity_history(session.workspace_id)]
+        benchmark: list[tuple[str, float]] = []
+        market = self.app.services.market
+        if history and market is not None:
+            try:
+                frame = market.history("SPY", period=None, start=history[0][0])
+                benchmark = [(ts.date().isoformat(), float(c)) for ts, c in frame["Close"].items()]
+            except (UserError, ValueError, KeyError):
+                benchmark = []  # no SPY closes: the figures that need them say so
+        weights = {p.symbol: p.market_value for p in positions}
+        return portfolio_analytics(history, benchmark, weights, desk.now().isoformat(timespec="minutes"))
+
+    # --- browser handlers ---------------------------------------------------------------------------
+    def load(self, browser_key: str | None, request: gr.Request):
+        session = self.app.sessions.get(getattr(request, "session_hash", None), getattr(request, "username", None))
+        notice = self.bind(session, request, browser_key or "")
+        if session.conversation is None:
+            newest = self.workspaces.store.conversations(session.workspace_id)[:1]
+            session.conversation = newest[0].id if newest else None
+        notices = [n for n in (self.workspaces.notice, notice) if n]
+        return (session.extras.get(KEY_KEY) or browser_key or "", self.history(session),
+                gr.update(choices=self.conversation_choices(session), value=session.conversation),
+                self.summary(session), gr.update(value="\n\n".join(notices), visible=bool(notices)))
+
+    def refresh(self, request: gr.Request):
+        session = self.app.session_for(request)
+        return (gr.update(choices=self.conversation_choices(session), value=session.conversation),
+                self.summary(session))
+
+    def switch(self, conversation_id: str | None, request: gr.Request):
+        session = self.app.session_for(request)
+        if session.running is None and conversation_id != session.conversation:
+            session.conversation, session.team = conversation_id, None  # the team is rebuilt with its turns
+        return self.history(session), gr.update(choices=self.conversation_choices(session),
+                                                value=session.conversation)
+
+    def new_chat(self, request: gr.Request):
+        return self.switch(None, request)
+
+    def rename(self, title: str, request: gr.Request):
+        session = self.app.session_for(request)
+        if session.conversation and (title or "").strip():
+            self.workspaces.store.rename(session.workspace_id, session.conversation, title)
+        return "", gr.update(choices=self.conversation_choices(session), value=session.conversation)
+
+    def delete_conversation(self, request: gr.Request):
+        session = self.app.session_for(request)
+        if session.conversation and session.running is None:
+            self.workspaces.store.delete_conversation(session.workspace_id, session.conversation)
+            session.conversation, session.team = None, None
+        return [], gr.update(choices=self.conversation_choices(session), value=None), gr.update(visible=False)
+
+    def analytics_clicked(self, request: gr.Request) -> str:
+        return self.analytics(self.app.session_for(request)).markdown()
+
+    def export_file(self, request: gr.Request):
+        session = self.app.session_for(request)
+        folder = Path(tempfile.mkdtemp(prefix="smol-export-"))
+        path = folder / f"smol-trader-workspace-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}.json"
+        path.write_text(json.dumps(self.export(session), indent=1, default=str), encoding="utf-8")
+        return gr.update(value=str(path), visible=True)
+
+    def delete_workspace_clicked(self, request: gr.Request):
+        session = self.app.session_for(request)
+        self.workspaces.delete(session.workspace_id)
+        with session.lock:
+            session.workspace, session.conversation, session.team = None, None, None
+            session.extras.pop(VIA_KEY, None)
+        notice = self.bind(session, None)  # a fresh, empty workspace for this tab
+        return (session.extras.get(KEY_KEY) or "", [], gr.update(choices=[], value=None), self.summary(session),
+                gr.update(visible=False), gr.update(value="Your workspace was deleted. This is a new, empty one.",
+                                                    visible=True))
+
+    def option_selected(self, history: list, evt: gr.SelectData, request: gr.Request):
+        """Confirm / Reject under a ticket card: the desk decides (decide_ticket); no model is involved."""
+        value = str(getattr(evt, "value", "") or "")
+        if isinstance(getattr(evt, "value", None), dict):
+            value = str(evt.value.get("value", ""))
+        if not value.startswith(TICKET_OPTION):
+            return history, gr.skip()
+        decision, _, ticket_id = value[len(TICKET_OPTION):].partition(" ")
+        session = self.app.session_for(request)
+        items = decide_ticket(self.app.services, session, decision, ticket_id, getattr(request, "username", None))
+        self.log.append(session, items)
+        shown = [_without_options(message, ticket_id) for message in history]
+        return [*shown, *to_gradio_messages(items)], self.summary(session)
+
+    # --- API ----------------------------------------------------------------------------------------
+    def export(self, session: Session) -> dict:
+        data = self.workspaces.store.export(session.workspace_id)
+        desk = desk_for(session, self.app.services)
+        data["paper_account"] = _account_data(desk)
+        data["tickets"] = [t.to_dict() for t in desk.tickets.all()]
+        data["analytics"] = self.analytics(session).to_dict()
+        return data
+
+    def api_workspace(self, request: gr.Request) -> dict:
+        """This client's workspace: its key (send it as the X-Smol-Workspace header to come back) and contents."""
+        session = self.app.session_for(request)
+        return {"key": session.extras.get(KEY_KEY), "signed_in_as": session.user,
+                "conversation": session.conversation,
+                "conversations": [{"id": c.id, "title": c.title, "updated_at": c.updated_at}
+                                  for c in self.workspaces.store.conversations(session.workspace_id)]}
+
+    def api_open_conversation(self, conversation_id: str, request: gr.Request) -> list[dict]:
+        """Continue an earlier conversation ('' starts a new one); returns its saved messages."""
+        session = self.app.session_for(request)
+        if conversation_id and self.workspaces.store.conversation(session.workspace_id, conversation_id) is None:
+            raise gr.Error("There is no such conversation in this workspace.")
+        if conversation_id != session.conversation:
+            session.conversation, session.team = conversation_id or None, None
+        if not session.conversation:
+            return []
+        return [item.to_json() for item in self.log.items(session.workspace_id, session.conversation)]
+
+    def api_analytics(self, request: gr.Request) -> dict:
+        """Performance and risk from this workspace's daily equity snapshots, each figure with its period."""
+        return self.analytics(self.app.session_for(request)).to_dict()
+
+    def api_export(self, request: gr.Request) -> dict:
+        """The whole workspace as JSON (conversations, paper account, tickets, equity history). No secrets."""
+        return self.export(self.app.session_for(request))
+
+    def api_delete(self, confirm: str, request: gr.Request) -> str:
+        """Delete this workspace and everything in it; pass confirm='DELETE'."""
+        if confirm != "DELETE":
+            raise gr.Error("Nothing was deleted: pass confirm='DELETE' to delete this workspace for good.")
+        session = self.app.session_for(request)
+        self.workspaces.delete(session.workspace_id)
+        with session.lock:
+            session.workspace, session.conversation, session.team = None, None, None
+            session.extras.pop(VIA_KEY, None)
+            session.extras.pop(KEY_KEY, None)
+        return "Your workspace was deleted."
+
+    def register_api(self) -> None:
+        gr.api(self.api_workspace, api_name="workspace")
+        gr.api(self.api_open_conversation, api_name="open_conversation")
+        gr.api(self.api_export, api_name="export_workspace")
+        gr.api(self.api_analytics, api_name="portfolio_analytics")
+        gr.api(self.api_delete, api_name="delete_workspace")
+
+    # --- layout -------------------------------------------------------------------------------------
+    def build_panel(self, demo: gr.Blocks, chatbot: gr.Chatbot) -> dict:
+        """The side panel (call inside the side column); returns components the app chains refreshes to."""
+        key_state = gr.BrowserState("", storage_key=STORAGE_KEY, secret=self.workspaces.browser_secret())
+        notice = gr.Markdown(visible=False, elem_id="workspace-notice")
+        gr.Markdown("### Your workspace")
+        summary = gr.Markdown("…", elem_id="workspace-summary")
+        new_chat = gr.Button("➕ New chat", elem_id="new-chat", size="sm")
+        conversations = gr.Radio(choices=[], label="Conversations", elem_id="conversations", interactive=True)
+        with gr.Accordion("Performance & risk", open=False):
+            analytics_button = gr.Button("Compute from my equity history", size="sm", elem_id="analytics")
+            analytics = gr.Markdown(elem_id="analytics-figures")
+        with gr.Accordion("Manage", open=False):
+            with gr.Row():
+                title = gr.Textbox(placeholder="New title", show_label=False, scale=3, elem_id="rename-title")
+                rename = gr.Button("Rename", size="sm", scale=1, elem_id="rename")
+            delete = gr.Button("Delete this conversation", size="sm", variant="stop", elem_id="delete-chat")
+            export = gr.Button("Export workspace (JSON)", size="sm", elem_id="export")
+            export_file = gr.File(visible=False, label="Your export", elem_id="export-file")
+            drop = gr.Button("Delete my workspace…", size="sm", variant="stop", elem_id="delete-workspace")
+            with gr.Group(visible=False) as confirm_drop:
+                gr.Markdown("Delete every conversation, ticket and the paper account of this workspace? "
+                            "This cannot be undone.")
+                really = gr.Button("Yes, delete everything", variant="stop", size="sm", elem_id="delete-confirm")
+
+        private = {"api_visibility": "private"}
+        conversations.input(self.switch, [conversations], [chatbot, conversations], **private)
+        new_chat.click(self.new_chat, None, [chatbot, conversations], **private)
+        rename.click(self.rename, [title], [title, conversations], **private)
+        delete.click(self.delete_conversation, None, [chatbot, conversations, export_file], **private)
+        export.click(self.export_file, None, [export_file], **private)
+        analytics_button.click(self.analytics_clicked, None, [analytics], **private)
+        drop.click(lambda: gr.update(visible=True), None, [confirm_drop], **private)
+        really.click(self.delete_workspace_clicked, None,
+                     [key_state, chatbot, conversations, summary, confirm_drop, notice], **private)
+        chatbot.option_select(self.option_selected, [chatbot], [chatbot, summary], **private)
+        return {"conversations": conversations, "summary": summary,
+                "load": (self.load, [key_state], [key_state, chatbot, conversations, summary, notice])}
+
+
+def _without_options(message, ticket_id: str):
+    """A chat message (dict from the browser) with that ticket's Confirm / Reject options removed."""
+    if isinstance(message, dict) and any(ticket_id in str(o.get("value", "")) for o in message.get("options") or []):
+        return {**message, "options": []}
+    return message
+
+
+def _account_data(desk) -> dict:
+    try:
+        account = desk.broker.account()
+        return {"mode": desk.mode_label(), "cash": account.cash, "equity": account.equity,
+                "positions": [asdict(p) for p in desk.broker.positions()],
+                "orders": [o.describe() for o in desk.broker.orders("all", limit=500)],
+                "fills": [asdict(f) for f in getattr(desk.broker, "fills", lambda: [])()]}
+    except (BrokerError, UserError) as exc:
+        return {"mode": desk.mode_label(), "error": exc.user_message}
+
+
+def _when(timestamp: float) -> str:
+    moment = datetime.fromtimestamp(timestamp, timezone.utc)
+    return moment.strftime("%H:%M") if time.time() - timestamp < 86400 else moment.strftime("%b %d")
