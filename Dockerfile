@@ -1,5 +1,6 @@
 # Smol Trader as a container: the same app.py and requirements.txt as the Hugging Face Space.
-# Build: docker build -t smol-trader .     Run: docker run -p 7860:7860 -v smol-data:/data --env-file .env smol-trader
+# Build: docker build -t smol-trader .  (podman: podman build --format docker -t smol-trader . or the HEALTHCHECK is dropped)
+# Run:   docker run -p 7860:7860 -v smol-data:/data --env-file .env smol-trader
 # The Python here matches `python_version` in README.md's front matter (pandas 3 and numpy 2.4 need 3.11+).
 FROM python:3.11-slim
 

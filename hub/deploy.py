@@ -37,6 +37,7 @@ SECRET_ENV_VARS: tuple[str, ...] = (
     "LANGFUSE_PUBLIC_KEY",
     "LANGFUSE_SECRET_KEY",
     "OTEL_EXPORTER_OTLP_HEADERS",
+    "METRICS_TOKEN",
 )
 # Plain (non-secret) settings a Space commonly needs, set as Space variables.
 VARIABLE_ENV_VARS: tuple[str, ...] = (
