@@ -18,6 +18,7 @@ from agents.messages import ChatItem  # noqa: E402
 from agents.runner import trace_turn  # noqa: E402
 from agents.services import Services, build_services  # noqa: E402
 from agents.session import SessionStore  # noqa: E402
+from agents.trading_items import outcome_items  # noqa: E402
 from core.settings import Settings, load_settings  # noqa: E402
 from hub.remote_tools import active_tools_markdown, load_remote_tools  # noqa: E402
 from trading.desk import desk_for  # noqa: E402
@@ -105,7 +106,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         act = desk.confirm if decision == "confirm" else desk.reject
         with trace_turn(services.tracing, session.id, session.user, f"{decision} ticket {ticket_id}",
                         "confirm") as trace:
-            items = act(ticket_id, user_of(request))
+            items = outcome_items(act(ticket_id, user_of(request)))
             trace.set_output("\n".join(str(i.content) for i in items if isinstance(i.content, str))[:2000])
         return items
 

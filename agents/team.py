@@ -17,6 +17,7 @@ from smolagents.monitoring import LogLevel
 from agents.prompts import load_prompts, smolagents_templates
 from agents.sealed_executor import SealedExecutor, seal
 from agents.toolsets import trader_toolset
+from agents.trading_items import ticket_item
 from tools.untrusted import cap, label_untrusted
 from tools.web import ReadPageTool, WebSearchTool
 
@@ -56,7 +57,7 @@ def _attach_sinks(tools: list, sink: Sink) -> None:
         if hasattr(tool, "on_figure"):
             tool.on_figure = lambda fig, title=None: sink("figure", fig, title)
         if hasattr(tool, "on_ticket"):
-            tool.on_ticket = lambda item: sink("item", item)
+            tool.on_ticket = lambda card: sink("item", ticket_item(card))
 
 
 def _member_wrapper(sink: Sink, untrusted_members: set[str], max_chars: int) -> Callable[[str, Any], Callable]:

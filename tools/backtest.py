@@ -16,8 +16,9 @@ from smolagents import Tool
 from backtest.charts import equity_chart
 from backtest.lab import StrategyLab
 from backtest.report import entry_markdown, trades_markdown
-from backtest.spec import BacktestError, describe_presets
+from backtest.spec import describe_presets
 from backtest.validation import DEFAULT_OOS_FRACTION, evaluate
+from core.errors import UserError
 
 HistoryOf = Callable[[str, str, str], pd.DataFrame]
 FigureSink = Callable[[Any, str], None]
@@ -26,9 +27,7 @@ MAX_OUTPUT_CHARS = 5000
 
 def _problem(exc: Exception) -> str | None:
     """A message fit for the model for errors it can act on (bad spec, bad symbol, no data), else None."""
-    if isinstance(exc, BacktestError):
-        return str(exc)
-    return getattr(exc, "user_message", None)
+    return exc.user_message if isinstance(exc, UserError) else None
 
 
 class BacktestStrategyTool(Tool):

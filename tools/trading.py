@@ -13,16 +13,16 @@ from typing import Callable
 
 from smolagents import Tool
 
-from trading.broker import BrokerError
-from trading.desk import TradingDesk, TradingInputError
+from core.errors import UserError
+from trading.desk import TradingDesk
 
 
 def _safely(fn: Callable[[], str]) -> str:
     """Broker and input problems become a sentence the model can act on, not a crash."""
     try:
         return fn()
-    except (TradingInputError, BrokerError) as exc:
-        return f"Error: {getattr(exc, 'user_message', None) or exc}"
+    except UserError as exc:
+        return f"Error: {exc.user_message}"
 
 
 class AccountTool(Tool):
@@ -124,7 +124,7 @@ class ProposeOrderTool(Tool):
     def __init__(self, desk: TradingDesk, on_ticket: Callable | None = None):
         self._propose = desk.propose
         self._card = desk.ticket_card
-        self.on_ticket = on_ticket  # set by the team builder: receives the ChatItem card for the chat
+        self.on_ticket = on_ticket  # set by the team builder: receives the TicketCard to show in the chat
         super().__init__()
 
     def forward(self, symbol: str, side: str, qty: float | None = None, notional: float | None = None,
@@ -135,8 +135,8 @@ class ProposeOrderTool(Tool):
             ticket = self._propose(symbol, side, qty=qty, notional=notional, order_type=order_type or "market",
                                    limit_price=limit_price, stop_price=stop_price, take_profit=take_profit,
                                    stop_loss=stop_loss, time_in_force=time_in_force or "day")
-        except (TradingInputError, BrokerError) as exc:
-            return f"Error: no ticket created: {getattr(exc, 'user_message', None) or exc}"
+        except UserError as exc:
+            return f"Error: no ticket created: {exc.user_message}"
         if self.on_ticket is not None:
             self.on_ticket(self._card(ticket))
         verdict = ticket.risk.summary()
