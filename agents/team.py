@@ -14,7 +14,7 @@ from smolagents import CodeAgent, ToolCallingAgent
 from smolagents.memory import ActionStep, PlanningStep
 from smolagents.monitoring import LogLevel
 
-from agents.prompts import load_prompts, smolagents_templates
+from agents.prompts import load_prompts, smolagents_templates, trader_templates
 from agents.sealed_executor import SealedExecutor, seal
 from agents.toolsets import trader_toolset
 from agents.trading_items import ticket_item
@@ -128,7 +128,7 @@ def build_team(services: Any, session: Any, model: Any, extra_tools: dict[str, l
     _attach_sinks(trader_tool_list, sink)
     trader = CodeAgent(
         tools=trader_tool_list,
-        prompt_templates=smolagents_templates("code_agent.yaml"),
+        prompt_templates=trader_templates(),
         model=models["trader"],
         name="trader",
         description=prompts["trader"]["description"].strip(),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from market.downsample import MAX_CHART_BARS, downsample_ohlcv
+from market.client import split_symbols
 from market.indicators import compute_indicators
 
 CHART_INDICATORS = ("sma20", "sma50", "sma200", "ema20", "ema50", "bollinger", "rsi", "macd")
@@ -113,3 +114,26 @@ def price_chart(frame, symbol: str, period: str, indicators=("sma50",), max_bars
 
 def performance_chart(closes, period: str) -> go.Figure:
     return performance_figure(closes, f"Performance over {period}, rebased to 100: {', '.join(closes.columns)}")
+
+
+def price_chart_for(market, symbol: str, period: str | None, indicators: str | None, interval: str | None):
+    """(figure, title, detail) of a candlestick chart: the computation shared by the tool and its Hub copy."""
+    symbol, period, interval = symbol.strip().upper(), period or "1y", interval or "1d"
+    names = [n.strip() for n in (indicators if indicators is not None else "sma50").split(",") if n.strip()]
+    frame = market.history(symbol, period=period, interval=interval)
+    figure = price_chart(frame, symbol, period, names[:8])
+    shown = len(figure.data[0].x)
+    title = f"{symbol} {period} {interval}" + (f" with {', '.join(names)}" if names else "")
+    detail = (f", candlestick with volume, {len(frame)} bars" + (f" shown as {shown}" if shown < len(frame) else "")
+              + f"; last close {float(frame['Close'].iloc[-1]):,.2f}.")
+    return figure, title, detail
+
+
+def performance_chart_for(market, symbols: str, period: str | None):
+    """(figure, title, detail) of a rebased performance chart of several tickers."""
+    comparison = market.compare(split_symbols(symbols), period or "1y")
+    figure = performance_chart(comparison.closes, comparison.period)
+    returns = ", ".join([f"{s} {r:+.1f}%" for s, r in comparison.stats["return_pct"].items() if r == r])
+    failed = "; ".join(f"{s}: {m}" for s, m in comparison.failures.items())
+    detail = f". Returns: {returns}." + (f" Not fetched: {failed}" if failed else "")
+    return figure, figure.layout.title.text, detail
