@@ -1,9 +1,10 @@
 """Interactive plotly charts: candlesticks + volume + overlays + RSI/MACD panels, and normalized performance.
 
-`price_figure` and `performance_figure` are self-contained (the chart tools
-carry them to the Hub). `price_chart` / `performance_chart` are the app's
-one-call builders: indicators are computed on the full history first, then
-the bars are downsampled so the figure's JSON stays small.
+The one chart pipeline of the app, its tools and their Hub copies:
+`price_chart` / `performance_chart` build the figures (indicators computed on
+the full history first, then the bars downsampled so the figure's JSON stays
+small); `price_chart_for` / `performance_chart_for` fetch through the client
+and return (figure, title, detail) for the chart tools.
 """
 
 from __future__ import annotations
