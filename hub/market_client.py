@@ -1,4 +1,4 @@
-"""The client a shared (Hub) market tool uses when it is not given one: configured like the app, from the environment."""
+"""The client a shared (Hub) market tool uses when given none: configured like the app, from the environment."""
 
 from __future__ import annotations
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from market.downsample import MAX_CHART_BARS, downsample_ohlcv
 from market.client import split_symbols
+from market.downsample import MAX_CHART_BARS, downsample_ohlcv
 from market.indicators import compute_indicators
 
 CHART_INDICATORS = ("sma20", "sma50", "sma200", "ema20", "ema50", "bollinger", "rsi", "macd")

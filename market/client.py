@@ -20,8 +20,8 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from market.errors import InvalidRequest, MarketDataError, NoData, RateLimited, UnknownSymbol, translate
 from market.cache import TTLCache
+from market.errors import InvalidRequest, MarketDataError, NoData, RateLimited, UnknownSymbol, translate
 from market.http import yahoo_session
 from market.performance import compare_closes
 from market.yahoo import clean_history, fetch_yahoo, news_items, profile_fields, quote_fields, search_matches

@@ -57,7 +57,8 @@ def quote_text(q: Quote) -> str:
         f"Price {n(q.price)}  change {change}  previous close {n(q.previous_close)}",
         f"Day range {n(q.day_low)} - {n(q.day_high)}  open {n(q.open)}",
         f"Volume {n(q.volume, 0)}  market cap {n(q.market_cap)}",
-        f"Market state {q.market_state or 'unknown'}; data time {when} ({q.delay_note}); source {q.source} via {SOURCE}",
+        f"Market state {q.market_state or 'unknown'}; data time {when} ({q.delay_note}); "
+        f"source {q.source} via {SOURCE}",
     ]
     return cap_text("\n".join(lines))
 
@@ -200,7 +201,8 @@ def comparison_markdown(comparison: Comparison) -> str:
 
 def indicators_text(symbol: str, frame, readings: list[str]) -> str:
     close = float(frame["Close"].iloc[-1])
-    lines = [f"{symbol} technical indicators on {len(frame)} daily bars to {naive_index(frame)[-1].strftime('%Y-%m-%d')} "
+    last_day = naive_index(frame)[-1].strftime("%Y-%m-%d")
+    lines = [f"{symbol} technical indicators on {len(frame)} daily bars to {last_day} "
              f"(last close {close:,.2f}; source {SOURCE}, adjusted prices):"]
     lines += [f"- {line}" for line in readings]
     return cap_text("\n".join(lines))

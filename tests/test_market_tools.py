@@ -82,7 +82,8 @@ def test_data_tools_return_numbers_with_time_and_source_for_code_to_chain(tools)
     assert quote["price"] == 244.60 and isinstance(quote["change_pct"], float)
     assert quote["as_of"].startswith("2025-02-14T21:00") and "Yahoo Finance" in quote["source"]
     history = tools["price_history"](**CALLS["price_history"])
-    assert history["bars"][-1]["date"].startswith(history["as_of"][:10]) and isinstance(history["bars"][-1]["close"], float)
+    last_bar = history["bars"][-1]
+    assert last_bar["date"].startswith(history["as_of"][:10]) and isinstance(last_bar["close"], float)
     assert history["splits"] and "Yahoo Finance" in history["summary"]
     indicators = tools["technical_indicators"](symbol="AAPL", indicators="rsi,sma20")
     assert 0 <= indicators["values"]["RSI_14"] <= 100 and indicators["readings"][0].startswith("RSI(14)")

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from market.formatting import SOURCE, indicators_text, naive_index
-from market.indicators import DEFAULT_TOOL_INDICATORS as DEFAULT
 from market.indicators import indicator_frames, indicator_readings, latest_values
 from tools.market_base import SYMBOL, MarketTool, plain, schema
 
 
 class TechnicalIndicatorsTool(MarketTool):
     name = "technical_indicators"
-    description = ("Latest indicators of one ticker's daily bars with plain readings (rules of thumb). `values` maps "
-                   "SMA_50, RSI_14, MACD, BB_upper, ATR_14... to the last value (None: too little history).")
+    description = ("Latest indicators of one ticker's daily bars with plain readings. `values`: SMA_50, RSI_14, "
+                   "MACD, BB_upper, ATR_14... -> last value (None: too little history).")
     inputs = {
         "symbol": SYMBOL,
-        "indicators": {"type": "string", "description": "Comma-separated smaN emaN rsi macd bollinger atr volume; "
-                                                        "default all of sma20,50,200.", "nullable": True},
-        "period": {"type": "string", "description": "6mo 1y 2y 5y; default 1y (SMA200 needs 1y+).", "nullable": True},
+        "indicators": {"type": "string", "description": "e.g. 'sma50,ema20,rsi,macd,bollinger,atr,volume' "
+                                                        "(default: all, sma20/50/200).", "nullable": True},
+        "period": {"type": "string", "description": "6mo 1y (default) 2y 5y.", "nullable": True},
     }
     output_type = "object"
     output_schema = schema(symbol="string", close="number", values="object", readings="array")

@@ -28,6 +28,7 @@ from tools.charts import PerformanceChartTool, PriceChartTool
 from tools.indicators import TechnicalIndicatorsTool
 from tools.market_base import PERIOD, SYMBOL, MarketTool, plain, schema
 
+
 class StockQuoteTool(MarketTool):
     name = "stock_quote"
     description = ("Latest quote for one ticker; the result also has name, change, open, day_low, day_high, "

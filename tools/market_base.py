@@ -64,7 +64,8 @@ class MarketTool(Tool):
         if self.output_schema is None:
             return prompt
         spread = textwrap.indent(textwrap.indent(json.dumps(self.output_schema, indent=4), " " * 8), " " * 4)
-        prompt = prompt.replace(spread, " " * 12 + json.dumps(compact_schema(self.output_schema), separators=(",", ":")))
+        compact = json.dumps(compact_schema(self.output_schema), separators=(",", ":"))
+        prompt = prompt.replace(spread, " " * 12 + compact)
         for long, short in SCHEMA_NOTES.items():
             prompt = prompt.replace(long, short)
         return prompt

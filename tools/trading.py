@@ -98,21 +98,21 @@ class MarketClockTool(Tool):
 class ProposeOrderTool(Tool):
     name = "propose_order"
     description = (
-        "Proposes an order ticket for the person to confirm or reject in the chat; it does NOT place the order. "
-        "Returns the ticket id and risk checks. Give qty or notional (market orders only), not both; a bracket "
-        "order needs take_profit and stop_loss."
+        "Files an order ticket that the person confirms or rejects in the chat; it never places the order. "
+        "Returns the ticket id and risk checks. qty or notional (market orders only); a bracket needs "
+        "take_profit and stop_loss."
     )
     inputs = {
         "symbol": {"type": "string", "description": "Ticker, e.g. 'AAPL'."},
         "side": {"type": "string", "description": "buy or sell."},
         "qty": {"type": "number", "description": "Shares.", "nullable": True},
-        "notional": {"type": "number", "description": "Dollars instead of shares.", "nullable": True},
-        "order_type": {"type": "string", "description": "market (default), limit, stop, stop_limit.",
+        "notional": {"type": "number", "description": "Dollars.", "nullable": True},
+        "order_type": {"type": "string", "description": "market (default) limit stop stop_limit.",
                        "nullable": True},
-        "limit_price": {"type": "number", "description": "For limit and stop_limit.", "nullable": True},
-        "stop_price": {"type": "number", "description": "Trigger for stop and stop_limit.", "nullable": True},
-        "take_profit": {"type": "number", "description": "Bracket take-profit price.", "nullable": True},
-        "stop_loss": {"type": "number", "description": "Bracket stop-loss price.", "nullable": True},
+        "limit_price": {"type": "number", "description": "limit, stop_limit.", "nullable": True},
+        "stop_price": {"type": "number", "description": "stop, stop_limit trigger.", "nullable": True},
+        "take_profit": {"type": "number", "description": "Bracket.", "nullable": True},
+        "stop_loss": {"type": "number", "description": "Bracket.", "nullable": True},
         "time_in_force": {"type": "string", "description": "day (default) or gtc.", "nullable": True},
     }
     output_type = "string"

@@ -15,19 +15,13 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from core.errors import UserError, user_message
-from trading.access import may_confirm, may_use_real_broker
-from trading.broker import (
-    ORDER_TYPES,
-    TIMES_IN_FORCE,
-    Broker,
-    BrokerError,
-    OrderRequest,
-)
-from trading.market_hours import trading_date
-from trading.risk import RiskLimits, RiskReport, evaluate
-from trading.outcomes import DeskOutcome, PortfolioView, TicketCard
-from trading.tickets import EXECUTED, EXECUTING, FAILED, PENDING, REFUSED, REJECTED, Ticket, TicketBook
 from trading import views
+from trading.access import may_confirm, may_use_real_broker
+from trading.broker import ORDER_TYPES, TIMES_IN_FORCE, Broker, BrokerError, OrderRequest
+from trading.market_hours import trading_date
+from trading.outcomes import DeskOutcome, PortfolioView, TicketCard
+from trading.risk import RiskLimits, RiskReport, evaluate
+from trading.tickets import EXECUTED, EXECUTING, FAILED, PENDING, REFUSED, REJECTED, Ticket, TicketBook
 
 DESK_KEY = "trading_desk"
 SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.\-=^]{0,14}$")
@@ -140,7 +134,8 @@ class TradingDesk:
         try:
             price = float(self.price_of(order.symbol))
         except Exception as exc:
-            raise TradingInputError(f"No current price for {order.symbol}, so no ticket: {user_message(exc)}") from None
+            message = user_message(exc)
+            raise TradingInputError(f"No current price for {order.symbol}, so no ticket: {message}") from None
         position_qty = sum(p.qty for p in self.broker.positions() if p.symbol == order.symbol)
         return evaluate(
             order, limits=RiskLimits.from_settings(self.settings), price=price, account=self.broker.account(),

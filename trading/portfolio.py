@@ -14,8 +14,8 @@ from typing import Callable
 import pandas as pd
 import plotly.graph_objects as go
 
-from trading.broker import Account, Position
 from trading import views
+from trading.broker import Account, Position
 from trading.outcomes import PortfolioView
 
 BENCHMARK = "SPY"
@@ -109,4 +109,5 @@ def portfolio_view(account: Account, positions: list[Position], mode: str, *, re
     except Exception:
         bench = None
     notes = () if bench is not None else (f"Benchmark {benchmark_symbol} history unavailable; showing holdings only.",)
-    return PortfolioView(summary, allocation, performance_figure(perf, bench, benchmark_symbol), benchmark_symbol, notes)
+    performance = performance_figure(perf, bench, benchmark_symbol)
+    return PortfolioView(summary, allocation, performance, benchmark_symbol, notes)
