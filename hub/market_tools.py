@@ -16,6 +16,7 @@ import ast
 import inspect
 import sys
 import textwrap
+from functools import lru_cache
 from pathlib import Path
 
 from smolagents import Tool
@@ -49,6 +50,13 @@ EMBEDDED_MODULES = ("core/errors.py", "market/errors.py", "market/cache.py", "ma
 LOADER_PREAMBLE = ("import sys\nimport types\n\nfrom smolagents import Tool\n\n"
                    "sys.modules.setdefault(__name__, types.ModuleType(__name__))\n\n")
 OUR_PACKAGES = ("core", "market", "hub", "tools", "agents")
+
+
+@lru_cache(maxsize=1)
+def embedded_modules() -> tuple[str, frozenset[str]]:
+    """The market modules' standalone source, once per process, and the packages it imports."""
+    source = "\n\n".join(standalone_source(path) for path in EMBEDDED_MODULES)
+    return source, frozenset(name for name in get_imports(source) if name not in sys.stdlib_module_names)
 
 
 def standalone_source(path: str) -> str:
@@ -95,10 +103,9 @@ class HubMarketTool(Tool):
         return self.market if self.market is not None else shared_market()
 
     def to_dict(self) -> dict:
-        code = (LOADER_PREAMBLE
-                + "\n\n".join(standalone_source(path) for path in EMBEDDED_MODULES) + "\n\n" + class_source(self))
-        requirements = {name for name in get_imports(code) if name not in sys.stdlib_module_names} | {"smolagents"}
-        return {"name": self.name, "code": code, "requirements": sorted(requirements)}
+        modules, requirements = embedded_modules()
+        code = LOADER_PREAMBLE + modules + "\n\n" + class_source(self)
+        return {"name": self.name, "code": code, "requirements": sorted(requirements | {"smolagents"})}
 
 
 class StockQuoteTool(HubMarketTool):

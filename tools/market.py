@@ -77,7 +77,7 @@ class PriceHistoryTool(MarketTool):
 
 class CompanyProfileTool(MarketTool):
     name = "company_profile"
-    description = ("Profile and fundamentals of one ticker; the result also has industry, eps, margins (fractions), "
+    description = ("Fundamentals of one ticker; the result also has industry, eps, margins (fractions), "
                    "beta, week52_low/high, target_low/high, recommendation.")
     inputs = {"symbol": SYMBOL}
     output_type = "object"

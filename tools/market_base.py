@@ -11,7 +11,7 @@ from smolagents import Tool
 
 from market.client import MarketData
 
-SYMBOL = {"type": "string", "description": "Ticker, e.g. AAPL, BRK-B, ^GSPC."}
+SYMBOL = {"type": "string", "description": "Ticker, e.g. AAPL or ^GSPC."}
 PERIOD = "1mo 3mo 6mo 1y 2y 5y 10y ytd max"
 
 # smolagents 1.26's wording for tools with an output schema -> the same advice, shorter.

@@ -55,7 +55,7 @@ class PositionsTool(Tool):
 
 class OrdersTool(Tool):
     name = "get_orders"
-    description = "Open orders and the latest closed ones (filled, canceled, rejected, expired)."
+    description = "Open orders and the latest closed ones."
     inputs = {}
     output_type = "string"
 
