@@ -85,7 +85,7 @@ def class_source(tool: Tool) -> str:
 
 
 class HubMarketTool(Tool):
-    """A shareable market tool: the app tool's name, description and inputs; answers in text."""
+    """A shareable market tool: the app tool's name and inputs (and description unless set); answers in text."""
 
     output_type = "string"
     app_tool: type[Tool]
@@ -110,6 +110,8 @@ class HubMarketTool(Tool):
 
 class StockQuoteTool(HubMarketTool):
     app_tool = app_market.StockQuoteTool
+    description = ("Latest quote for one ticker: price, change, day range, volume, market cap, currency, exchange, "
+                   "market state, and the time of the data with its delay.")
 
     def forward(self, symbol: str) -> str:
         return quote_text(self.data().quote(symbol))
@@ -130,6 +132,8 @@ class PriceHistoryTool(HubMarketTool):
 
 class CompanyProfileTool(HubMarketTool):
     app_tool = app_market.CompanyProfileTool
+    description = ("Company profile and fundamentals for one ticker: sector, industry, P/E, forward P/E, EPS, "
+                   "dividend yield, margins, beta, 52-week range, analyst target price and recommendation.")
 
     def forward(self, symbol: str) -> str:
         return profile_text(self.data().profile(symbol))
@@ -153,6 +157,8 @@ class SymbolSearchTool(HubMarketTool):
 
 class CompareStocksTool(HubMarketTool):
     app_tool = app_market.CompareStocksTool
+    description = ("Compare 2-20 tickers over a window: total return, annualised volatility, max drawdown, and the "
+                   "correlation of daily returns.")
 
     def forward(self, symbols: str, period: str | None = None) -> str:
         return comparison_text(self.data().compare(split_symbols(symbols), period or "1y"))

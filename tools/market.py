@@ -32,7 +32,7 @@ from tools.market_base import PERIOD, SYMBOL, MarketTool, plain, schema
 class StockQuoteTool(MarketTool):
     name = "stock_quote"
     description = ("Latest quote for one ticker; the result also has name, change, open, day_low, day_high, "
-                   "market_cap, delay_minutes.")
+                   "market_cap, exchange, market_state, delay_minutes.")
     inputs = {"symbol": SYMBOL}
     output_type = "object"
     output_schema = schema(symbol="string", price="number", change_pct="number", previous_close="number",
@@ -40,7 +40,7 @@ class StockQuoteTool(MarketTool):
 
     def forward(self, symbol: str) -> dict:
         quote = self.market.quote(symbol)
-        fields = {k: v for k, v in vars(quote).items() if k not in ("source", "exchange", "market_state")}
+        fields = {k: v for k, v in vars(quote).items() if k != "source"}
         return plain({**fields, "source": f"{quote.source} via {SOURCE}", "summary": quote_text(quote)})
 
 
