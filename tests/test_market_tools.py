@@ -87,6 +87,8 @@ def test_data_tools_return_numbers_with_time_and_source_for_code_to_chain(tools)
     assert history["splits"] and "Yahoo Finance" in history["summary"]
     indicators = tools["technical_indicators"](symbol="AAPL", indicators="rsi,sma20")
     assert 0 <= indicators["values"]["RSI_14"] <= 100 and indicators["readings"][0].startswith("RSI(14)")
+    profile = tools["company_profile"](symbol="GOOG")
+    assert profile["pe"] > 0 and profile["about"] and profile["summary"].startswith("GOOG - ")
     compared = tools["compare_stocks"](symbols="AAPL,AMZN", period="1y")
     assert round(compared["stats"]["AAPL"]["return_pct"], 1) == 78.2
     assert -1 <= compared["correlation"]["AAPL"]["AMZN"] <= 1

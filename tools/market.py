@@ -78,7 +78,7 @@ class PriceHistoryTool(MarketTool):
 class CompanyProfileTool(MarketTool):
     name = "company_profile"
     description = ("Fundamentals of one ticker; the result also has industry, eps, margins (fractions), "
-                   "beta, week52_low/high, target_low/high, recommendation.")
+                   "beta, week52_low/high, target_low/high, recommendation, about.")
     inputs = {"symbol": SYMBOL}
     output_type = "object"
     output_schema = schema(name="string", sector="string", market_cap="number", pe="number", forward_pe="number",
@@ -86,8 +86,9 @@ class CompanyProfileTool(MarketTool):
 
     def forward(self, symbol: str) -> dict:
         profile = self.market.profile(symbol)
-        return plain({**profile, "as_of": None, "source": f"{SOURCE} (latest published figures)",
-                      "summary": profile_text(profile)})
+        fields = {k: v for k, v in profile.items() if k != "summary"}  # Yahoo's business summary -> `about`
+        return plain({**fields, "about": profile["summary"], "as_of": None,
+                      "source": f"{SOURCE} (latest published figures)", "summary": profile_text(profile)})
 
 
 class StockNewsTool(MarketTool):
