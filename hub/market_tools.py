@@ -84,8 +84,28 @@ def class_source(tool: Tool) -> str:
             f"    inputs = {tool.inputs!r}\n    output_type = \"string\"\n\n{body}")
 
 
+# The Hub copies answer in text; where the app tool's description speaks of structured fields, say it in text.
+TEXT_DESCRIPTIONS = {
+    "stock_quote": (
+        "Latest quote for one ticker: price, change, day range, volume, market cap, currency, exchange, "
+        "market state, and the time of the data with its delay."),
+    "price_history": (
+        "OHLCV price history for one ticker as a compact table (at most ~25 evenly spaced rows) with a "
+        "summary, dividends and splits; adjusted for splits and dividends."),
+    "company_profile": (
+        "Company profile and fundamentals for one ticker: sector, industry, P/E, forward P/E, EPS, "
+        "dividend yield, margins, beta, 52-week range, analyst target price and recommendation."),
+    "compare_stocks": (
+        "Compare 2-20 tickers over a window: total return, annualised volatility, max drawdown, and the "
+        "correlation of daily returns."),
+    "technical_indicators": (
+        "Technical indicators for one ticker from its daily history (smaN, emaN, rsi, macd, bollinger, "
+        "atr, volume), each with a plain reading, e.g. 'RSI(14) 72.1: overbought'. Not advice."),
+}
+
+
 class HubMarketTool(Tool):
-    """A shareable market tool: the app tool's name and inputs (and description unless set); answers in text."""
+    """A shareable market tool: the app tool's name and inputs; answers in text."""
 
     output_type = "string"
     app_tool: type[Tool]
@@ -93,7 +113,7 @@ class HubMarketTool(Tool):
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         cls.name, cls.inputs = cls.app_tool.name, cls.app_tool.inputs
-        cls.description = cls.__dict__.get("description") or cls.app_tool.description
+        cls.description = TEXT_DESCRIPTIONS.get(cls.name, cls.app_tool.description)
 
     def __init__(self, market=None):
         super().__init__()
@@ -110,8 +130,6 @@ class HubMarketTool(Tool):
 
 class StockQuoteTool(HubMarketTool):
     app_tool = app_market.StockQuoteTool
-    description = ("Latest quote for one ticker: price, change, day range, volume, market cap, currency, exchange, "
-                   "market state, and the time of the data with its delay.")
 
     def forward(self, symbol: str) -> str:
         return quote_text(self.data().quote(symbol))
@@ -119,8 +137,6 @@ class StockQuoteTool(HubMarketTool):
 
 class PriceHistoryTool(HubMarketTool):
     app_tool = app_market.PriceHistoryTool
-    description = ("OHLCV price history for one ticker as a compact table (at most ~25 evenly spaced rows) with a "
-                   "summary, dividends and splits; adjusted for splits and dividends.")
 
     def forward(self, symbol: str, period: str | None = None, interval: str | None = None,
                 start: str | None = None, end: str | None = None) -> str:
@@ -132,8 +148,6 @@ class PriceHistoryTool(HubMarketTool):
 
 class CompanyProfileTool(HubMarketTool):
     app_tool = app_market.CompanyProfileTool
-    description = ("Company profile and fundamentals for one ticker: sector, industry, P/E, forward P/E, EPS, "
-                   "dividend yield, margins, beta, 52-week range, analyst target price and recommendation.")
 
     def forward(self, symbol: str) -> str:
         return profile_text(self.data().profile(symbol))
@@ -157,8 +171,6 @@ class SymbolSearchTool(HubMarketTool):
 
 class CompareStocksTool(HubMarketTool):
     app_tool = app_market.CompareStocksTool
-    description = ("Compare 2-20 tickers over a window: total return, annualised volatility, max drawdown, and the "
-                   "correlation of daily returns.")
 
     def forward(self, symbols: str, period: str | None = None) -> str:
         return comparison_text(self.data().compare(split_symbols(symbols), period or "1y"))
@@ -166,8 +178,6 @@ class CompareStocksTool(HubMarketTool):
 
 class TechnicalIndicatorsTool(HubMarketTool):
     app_tool = app_indicators.TechnicalIndicatorsTool
-    description = ("Technical indicators for one ticker from its daily history (smaN, emaN, rsi, macd, bollinger, "
-                   "atr, volume), each with a plain reading, e.g. 'RSI(14) 72.1: overbought'. Not advice.")
 
     def forward(self, symbol: str, indicators: str | None = None, period: str | None = None) -> str:
         symbol, frame, enriched = indicator_frames(self.data(), symbol, indicators, period)
