@@ -14,9 +14,10 @@ from smolagents import CodeAgent, ToolCallingAgent
 from smolagents.memory import ActionStep, PlanningStep
 from smolagents.monitoring import LogLevel
 
-from agents.prompts import load_prompts, smolagents_templates
+from agents.prompts import load_prompts, smolagents_templates, trader_templates
 from agents.streaming import can_stream, run_member
 from agents.toolsets import trader_toolset
+from agents.trading_items import ticket_item
 from sandbox.executor import SandboxExecutor
 from sandbox.pool import shared_pool
 from telemetry.metrics import instrument_tools
@@ -70,7 +71,7 @@ def _attach_sinks(tools: list, sink: Sink) -> None:
         if hasattr(tool, "on_figure"):
             tool.on_figure = lambda fig, title=None: sink("figure", fig, title)
         if hasattr(tool, "on_ticket"):
-            tool.on_ticket = lambda item: sink("item", item)
+            tool.on_ticket = lambda card: sink("item", ticket_item(card))
 
 
 def _member_wrapper(sink: Sink, untrusted_members: set[str], max_chars: int) -> Callable[[str, Any], Callable]:
@@ -145,7 +146,7 @@ def build_team(services: Any, session: Any, model: Any, extra_tools: dict[str, l
     instrument_tools([*web_tools, *trader_tool_list], getattr(services, "metrics", None))
     trader = CodeAgent(
         tools=trader_tool_list,
-        prompt_templates=smolagents_templates("code_agent.yaml"),
+        prompt_templates=trader_templates(),
         model=models["trader"],
         name="trader",
         description=prompts["trader"]["description"].strip(),

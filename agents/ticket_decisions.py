@@ -10,6 +10,7 @@ from typing import Any
 
 from agents.messages import ChatItem
 from agents.runner import trace_turn
+from agents.trading_items import outcome_items
 from trading.desk import desk_for
 
 
@@ -18,6 +19,6 @@ def decide_ticket(services: Any, session: Any, decision: str, ticket_id: str, us
     desk = desk_for(session, services)
     act = desk.confirm if decision == "confirm" else desk.reject
     with trace_turn(services.tracing, session.id, session.user, f"{decision} ticket {ticket_id}", "confirm") as trace:
-        items = act(ticket_id, user)
+        items = outcome_items(act(ticket_id, user))
         trace.set_output("\n".join(str(i.content) for i in items if isinstance(i.content, str))[:2000])
     return items

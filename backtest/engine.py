@@ -28,9 +28,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from backtest import indicators
 from backtest.metrics import compute_metrics
 from backtest.spec import Condition, DataError, Operand, StrategySpec, parse_spec
+from market import indicators
 
 COLUMNS = ("Open", "High", "Low", "Close")
 

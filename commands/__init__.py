@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from agents.messages import ChatItem
+from core.errors import user_message
 
 
 class CommandError(UserError, ValueError):
@@ -84,5 +85,4 @@ def dispatch(text: str, ctx: CommandContext, commands: dict[str, Command] | None
     except CommandError as exc:
         return [ChatItem(content=f"{exc}\n\nUsage: `{command.usage}`", kind="error")]
     except Exception as exc:  # a service failing must not break the chat
-        message = getattr(exc, "user_message", None) or f"{type(exc).__name__}: {exc}"
-        return [ChatItem(content=f"`/{name}` failed: {message}", kind="error")]
+        return [ChatItem(content=f"`/{name}` failed: {user_message(exc)}", kind="error")]

@@ -6,8 +6,9 @@ None), checked inside the desk's confirm path.
 
 from __future__ import annotations
 
+from agents.trading_items import outcome_items, portfolio_items, ticket_item
 from commands import Command, CommandContext, CommandError
-from trading.broker import BrokerError
+from core.errors import UserError
 from trading.desk import TradingInputError, desk_for
 
 ORDER_USAGE = "QTY SYMBOL [limit P | stop P | stop P limit P] [tp P sl P] [notional] [gtc]"
@@ -62,8 +63,8 @@ def _propose(side: str):
         try:
             ticket = desk.propose(**parse_order_words(side, args))
         except TradingInputError as exc:
-            raise CommandError(str(exc)) from None
-        return [desk.ticket_card(ticket)]
+            raise CommandError(exc.user_message) from None
+        return [ticket_item(desk.ticket_card(ticket))]
 
     return handler
 
@@ -75,18 +76,18 @@ def _one_id(args: list[str], what: str) -> str:
 
 
 def _confirm(ctx: CommandContext, args: list[str]):
-    return desk_for(ctx.session, ctx.services).confirm(_one_id(args, "ticket id"), ctx.session.user)
+    return outcome_items(desk_for(ctx.session, ctx.services).confirm(_one_id(args, "ticket id"), ctx.session.user))
 
 
 def _reject(ctx: CommandContext, args: list[str]):
-    return desk_for(ctx.session, ctx.services).reject(_one_id(args, "ticket id"), ctx.session.user)
+    return outcome_items(desk_for(ctx.session, ctx.services).reject(_one_id(args, "ticket id"), ctx.session.user))
 
 
 def _cancel(ctx: CommandContext, args: list[str]):
     try:
-        return desk_for(ctx.session, ctx.services).cancel(_one_id(args, "order id"), ctx.session.user)
-    except (TradingInputError, BrokerError) as exc:
-        raise CommandError(getattr(exc, "user_message", None) or str(exc)) from None
+        return outcome_items(desk_for(ctx.session, ctx.services).cancel(_one_id(args, "order id"), ctx.session.user))
+    except UserError as exc:
+        raise CommandError(exc.user_message) from None
 
 
 def _orders(ctx: CommandContext, args: list[str]):
@@ -104,7 +105,7 @@ def _positions(ctx: CommandContext, args: list[str]):
 
 
 def _portfolio(ctx: CommandContext, args: list[str]):
-    return desk_for(ctx.session, ctx.services).portfolio_items()
+    return portfolio_items(desk_for(ctx.session, ctx.services).portfolio())
 
 
 def _account(ctx: CommandContext, args: list[str]):

@@ -75,11 +75,11 @@ class PublishResult:
 
 def shareable_tools() -> list:
     """The tools we share: market data, indicators, charts (when present) and the Alpaca order tool."""
+    from hub.market_tools import hub_market_tools
     from tools.alpaca_order import AlpacaOrderTool
-    from tools.market import market_tools
 
-    # No shared client: each published copy fetches its own data with yfinance (market.standalone).
-    return [*market_tools(None), AlpacaOrderTool()]
+    # Each published copy carries the market client and formatters and fetches its own data (hub/market_tools.py).
+    return [*hub_market_tools(), AlpacaOrderTool()]
 
 
 def space_repo_name(tool_name: str, prefix: str = DEFAULT_PREFIX) -> str:

@@ -1,6 +1,5 @@
-"""Market data: one shared, cached yfinance client, indicators, chart builders.
+"""Market data: one shared, cached yfinance client, indicators, chart builders and text formatters.
 
-Functions marked "self-contained" import what they need inside their body and
-call no other function of ours, so smolagents tools can carry them into the
-code they save for the Hub (see `market.hub.carries`).
+This package imports only from `core` and itself: the Hub copies of the market
+tools embed its modules' source (hub/market_tools.py).
 """

@@ -1,15 +1,17 @@
 """Interactive plotly charts: candlesticks + volume + overlays + RSI/MACD panels, and normalized performance.
 
-`price_figure` and `performance_figure` are self-contained (the chart tools
-carry them to the Hub). `price_chart` / `performance_chart` are the app's
-one-call builders: indicators are computed on the full history first, then
-the bars are downsampled so the figure's JSON stays small.
+The one chart pipeline of the app, its tools and their Hub copies:
+`price_chart` / `performance_chart` build the figures (indicators computed on
+the full history first, then the bars downsampled so the figure's JSON stays
+small); `price_chart_for` / `performance_chart_for` fetch through the client
+and return (figure, title, detail) for the chart tools.
 """
 
 from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from market.client import split_symbols
 from market.downsample import MAX_CHART_BARS, downsample_ohlcv
 from market.indicators import compute_indicators
 
@@ -113,3 +115,26 @@ def price_chart(frame, symbol: str, period: str, indicators=("sma50",), max_bars
 
 def performance_chart(closes, period: str) -> go.Figure:
     return performance_figure(closes, f"Performance over {period}, rebased to 100: {', '.join(closes.columns)}")
+
+
+def price_chart_for(market, symbol: str, period: str | None, indicators: str | None, interval: str | None):
+    """(figure, title, detail) of a candlestick chart: the computation shared by the tool and its Hub copy."""
+    symbol, period, interval = symbol.strip().upper(), period or "1y", interval or "1d"
+    names = [n.strip() for n in (indicators if indicators is not None else "sma50").split(",") if n.strip()]
+    frame = market.history(symbol, period=period, interval=interval)
+    figure = price_chart(frame, symbol, period, names[:8])
+    shown = len(figure.data[0].x)
+    title = f"{symbol} {period} {interval}" + (f" with {', '.join(names)}" if names else "")
+    detail = (f", candlestick with volume, {len(frame)} bars" + (f" shown as {shown}" if shown < len(frame) else "")
+              + f"; last close {float(frame['Close'].iloc[-1]):,.2f}.")
+    return figure, title, detail
+
+
+def performance_chart_for(market, symbols: str, period: str | None):
+    """(figure, title, detail) of a rebased performance chart of several tickers."""
+    comparison = market.compare(split_symbols(symbols), period or "1y")
+    figure = performance_chart(comparison.closes, comparison.period)
+    returns = ", ".join([f"{s} {r:+.1f}%" for s, r in comparison.stats["return_pct"].items() if r == r])
+    failed = "; ".join(f"{s}: {m}" for s, m in comparison.failures.items())
+    detail = f". Returns: {returns}." + (f" Not fetched: {failed}" if failed else "")
+    return figure, figure.layout.title.text, detail

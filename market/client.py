@@ -4,7 +4,7 @@ Built once by `agents.services.build_services()` and shared by every session
 (market data is public). Quotes are cached for `quote_ttl_s`, daily history
 for `history_ttl_s`; concurrent requests for one key fetch once; several
 tickers are fetched in parallel. Every failure surfaces as a
-`market.errors.MarketDataError` with a `user_message`; yfinance's empty
+`market.MarketDataError` with a `user_message`; yfinance's empty
 frames count as failures.
 """
 
@@ -20,9 +20,10 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from market import errors
 from market.cache import TTLCache
+from market.errors import InvalidRequest, MarketDataError, NoData, RateLimited, UnknownSymbol, translate
 from market.http import yahoo_session
+from market.performance import compare_closes
 from market.yahoo import clean_history, fetch_yahoo, news_items, profile_fields, quote_fields, search_matches
 
 SYMBOL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-=^]{0,14}$")
@@ -74,19 +75,24 @@ class Comparison:
 def normalize_symbol(symbol: str) -> str:
     cleaned = (symbol or "").strip().upper().lstrip("$")
     if not SYMBOL_RE.match(cleaned):
-        raise errors.InvalidRequest(f"{symbol!r} is not a ticker symbol (expected e.g. AAPL, BRK-B, BTC-USD, ^GSPC).")
+        raise InvalidRequest(f"{symbol!r} is not a ticker symbol (expected e.g. AAPL, BRK-B, BTC-USD, ^GSPC).")
     return cleaned
+
+
+def split_symbols(symbols: str) -> list[str]:
+    """'AAPL, msft nvda' -> ['AAPL', 'MSFT', 'NVDA'] (order kept, duplicates dropped)."""
+    return list(dict.fromkeys([s.strip().upper() for s in str(symbols).replace(" ", ",").split(",") if s.strip()]))
 
 
 def check_period(period: str) -> str:
     if period not in PERIODS:
-        raise errors.InvalidRequest(f"Unknown period {period!r}; use one of {', '.join(PERIODS)}.")
+        raise InvalidRequest(f"Unknown period {period!r}; use one of {', '.join(PERIODS)}.")
     return period
 
 
 def check_interval(interval: str) -> str:
     if interval not in INTERVALS:
-        raise errors.InvalidRequest(f"Unknown interval {interval!r}; use one of {', '.join(INTERVALS)}.")
+        raise InvalidRequest(f"Unknown interval {interval!r}; use one of {', '.join(INTERVALS)}.")
     return interval
 
 
@@ -129,10 +135,10 @@ class MarketData:
             try:
                 return fetch_yahoo(kind, key, options, session=self._session, timeout_s=self.timeout_s)
             except Exception as exc:  # yfinance/requests/curl raise many types; translate() sorts them
-                error = errors.translate(exc, what)
+                error = translate(exc, what)
                 if self.metrics is not None:
                     self.metrics.market_upstream_errors.labels(kind=kind, error=type(error).__name__).inc()
-                if isinstance(error, errors.RateLimited) and attempt < self.rate_limit_retries:
+                if isinstance(error, RateLimited) and attempt < self.rate_limit_retries:
                     self._sleep(self.backoff_s * (2 ** attempt))
                     attempt += 1
                     continue
@@ -150,7 +156,7 @@ class MarketData:
         def load() -> dict:
             info = self._fetch("info", symbol, {}, f"{symbol} quote")
             if not info or quote_fields(symbol, info)["price"] is None:
-                raise errors.UnknownSymbol(f"Yahoo Finance has no quote for {symbol}: the symbol may be wrong or delisted.")
+                raise UnknownSymbol(f"Yahoo Finance has no quote for {symbol}: the symbol may be wrong or delisted.")
             return info
 
         return self.cache.get_or_fetch(("info", symbol), self.quote_ttl_s, load)
@@ -174,7 +180,7 @@ class MarketData:
             period = None
             start, end = _as_date(start, "start"), _as_date(end, "end")
             if start and end and start >= end:
-                raise errors.InvalidRequest(f"The start date {start} must be before the end date {end}.")
+                raise InvalidRequest(f"The start date {start} must be before the end date {end}.")
         span = f"{period}" if period else f"{start or '…'} to {end or 'today'}"
         what = f"{symbol} {interval} history ({span})"
         intraday = interval[-1] in "mh" and interval != "1mo" and interval != "3mo"
@@ -184,7 +190,7 @@ class MarketData:
             raw = self._fetch("history", symbol, {"period": period, "interval": interval, "start": start, "end": end}, what)
             frame = clean_history(raw)
             if frame.empty:
-                raise errors.NoData(f"Yahoo Finance returned no prices for {what}.")
+                raise NoData(f"Yahoo Finance returned no prices for {what}.")
             return frame
 
         frame = self.cache.get_or_fetch(("history", symbol, period, interval, str(start), str(end)), ttl, load)
@@ -206,7 +212,7 @@ class MarketData:
         """Ticker symbols matching a company name or symbol."""
         query = " ".join((query or "").split())
         if not query or len(query) > 80:
-            raise errors.InvalidRequest("Give a company name or ticker to search for (at most 80 characters).")
+            raise InvalidRequest("Give a company name or ticker to search for (at most 80 characters).")
         count = max(1, min(int(count), 20))
         raw = self.cache.get_or_fetch(("search", query.lower(), count), SEARCH_TTL_S,
                                       lambda: self._fetch("search", query, {"count": count}, f"search for {query!r}"))
@@ -222,7 +228,7 @@ class MarketData:
         def one(symbol: str):
             try:
                 return symbol, self.history(symbol, period=period, interval=interval), None
-            except errors.MarketDataError as exc:
+            except MarketDataError as exc:
                 return symbol, None, exc.user_message
 
         if parallel and len(wanted) > 1:
@@ -239,14 +245,12 @@ class MarketData:
 
     def compare(self, symbols: list[str], period: str = "1y", parallel: bool = True) -> Comparison:
         """Return, volatility, max drawdown and correlation of daily returns for 2-20 tickers."""
-        from market.performance import compare_closes
-
         if not 2 <= len(set(s.strip().upper() for s in symbols)) <= 20:
-            raise errors.InvalidRequest("Compare needs between 2 and 20 different tickers.")
+            raise InvalidRequest("Compare needs between 2 and 20 different tickers.")
         period = check_period(period)
         frames, failures = self.histories(symbols, period=period, parallel=parallel)
         if len(frames) < 1:
-            raise errors.NoData("None of the tickers could be fetched: " + "; ".join(failures.values()))
+            raise NoData("None of the tickers could be fetched: " + "; ".join(failures.values()))
         stats, correlation, closes = compare_closes({s: f["Close"] for s, f in frames.items()})
         return Comparison(period=period, stats=stats, correlation=correlation, closes=closes, failures=failures)
 
@@ -261,4 +265,4 @@ def _as_date(value, name: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(str(value).strip())
     except ValueError:
-        raise errors.InvalidRequest(f"The {name} date {value!r} is not a date like 2024-01-31.") from None
+        raise InvalidRequest(f"The {name} date {value!r} is not a date like 2024-01-31.") from None

@@ -11,7 +11,7 @@ def downsample_ohlcv(frame, max_bars: int = 600):
     Each group of k bars becomes one bar: first Open, max High, min Low,
     last Close, summed Volume; other columns (indicators) keep their last
     value; the index is the group's first timestamp. Shorter frames are
-    returned unchanged. Self-contained so chart tools can carry it.
+    returned unchanged.
     """
     import math
 

@@ -13,7 +13,7 @@ def yahoo_session(base_url: str = "", timeout_s: float = 10.0):
     Returns None when `base_url` is empty: yfinance then uses its own
     curl_cffi session, which Yahoo's real hosts need.
 
-    Self-contained (imports inside, calls nothing of ours) so tools can carry it.
+    Used by MarketData and, embedded, by the Hub copies of the market tools.
     """
     if not base_url:
         return None

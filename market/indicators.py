@@ -1,17 +1,83 @@
-"""Technical indicators from OHLCV history (vectorised pandas) and their plain readings.
+"""The one set of technical indicators (vectorised pandas), used by tools, charts, commands and backtests.
 
 The conventions are the common ones (the `ta` library's, which the tests
 check against): SMA = rolling mean; EMA with span n, adjust=False; RSI and
 ATR with Wilder's smoothing (alpha 1/n; ATR seeded by the mean of the first
 n true ranges); MACD 12/26/9; Bollinger 20 bars, 2 population std devs.
 
-Both functions are self-contained so the indicator and chart tools can carry
-them to the Hub (see market.hub).
+Defined once, tested in tests/test_market_indicators.py:
+- short history: every indicator is NaN until its window is full (never a
+  guess from fewer bars); readings then say "not enough history";
+- flat window: RSI is 50 (no gains and no losses is neutral), 100 when there
+  were only gains, 0 when only losses.
+Every indicator only looks backwards, so a value at bar t never uses later prices.
 """
 
 from __future__ import annotations
 
+import math
+import re
+
+import numpy as np
+import pandas as pd
+
+from market.errors import InvalidRequest
+
 DEFAULT_INDICATORS = ("sma20", "sma50", "sma200", "ema20", "rsi", "macd", "bollinger", "atr", "volume")
+DEFAULT_TOOL_INDICATORS = "sma20,sma50,sma200,rsi,macd,bollinger,atr,volume"
+NAME_RE = re.compile(r"(sma|ema|rsi|atr|macd|bollinger|bb|volume|avgvolume)(\d{0,4})")
+
+
+class IndicatorError(InvalidRequest, ValueError):
+    """An indicator name or window that cannot be computed; the message lists the known ones."""
+
+
+def sma(close: pd.Series, period: int) -> pd.Series:
+    """Simple moving average; NaN until `period` bars exist."""
+    return close.rolling(period, min_periods=period).mean()
+
+
+def ema(close: pd.Series, period: int) -> pd.Series:
+    """Exponential moving average (span=period, adjust=False); NaN during warm-up."""
+    return close.ewm(span=period, adjust=False, min_periods=period).mean()
+
+
+def rsi(close: pd.Series, period: int = 14) -> pd.Series:
+    """Wilder's RSI, 0..100; NaN during warm-up; 50 on a flat window, 100 with only gains, 0 with only losses."""
+    diff = close.astype(float).diff()
+    gain = diff.where(diff > 0, 0.0).ewm(alpha=1 / period, min_periods=period, adjust=False).mean()
+    loss = (-diff.where(diff < 0, 0.0)).ewm(alpha=1 / period, min_periods=period, adjust=False).mean()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = 100 - 100 / (1 + gain / loss)
+    out = out.where(loss != 0, 100.0).where(~((gain == 0) & (loss == 0)), 50.0)
+    return out.where(gain.notna())
+
+
+def macd(close: pd.Series, fast: int = 12, slow: int = 26, signal: int = 9) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """MACD line, signal line and histogram."""
+    line = ema(close, fast) - ema(close, slow)
+    signal_line = line.ewm(span=signal, adjust=False, min_periods=signal).mean()
+    return line, signal_line, line - signal_line
+
+
+def bollinger(close: pd.Series, period: int = 20, width: float = 2.0) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Lower, middle and upper Bollinger bands (population std, as Bollinger defined them)."""
+    mid = sma(close, period)
+    std = close.rolling(period, min_periods=period).std(ddof=0)
+    return mid - width * std, mid, mid + width * std
+
+
+def atr(frame: pd.DataFrame, period: int = 14) -> pd.Series:
+    """Wilder's average true range, seeded by the mean of the first `period` true ranges; NaN before."""
+    close = frame["Close"].astype(float)
+    high, low, previous = frame["High"].astype(float), frame["Low"].astype(float), close.shift(1)
+    true_range = pd.concat([high - low, (high - previous).abs(), (low - previous).abs()], axis=1).max(axis=1)
+    out = pd.Series(np.nan, index=frame.index)
+    if len(true_range) >= period:
+        seeded = true_range.iloc[period - 1:].copy()
+        seeded.iloc[0] = true_range.iloc[:period].mean()
+        out.iloc[period - 1:] = seeded.ewm(alpha=1 / period, adjust=False).mean().to_numpy()
+    return out
 
 
 def compute_indicators(frame, names=("sma20", "sma50", "rsi", "macd", "bollinger", "atr", "volume")):
@@ -21,62 +87,52 @@ def compute_indicators(frame, names=("sma20", "sma50", "rsi", "macd", "bollinger
     bollinger (or bb), atr / atrN (default 14), volume (20-bar average volume).
     Columns added: SMA_N, EMA_N, RSI_N, MACD / MACD_signal / MACD_hist,
     BB_mid / BB_upper / BB_lower, ATR_N, AvgVolume_20. Unknown names raise
-    ValueError listing the known ones. Too-short histories give NaN values.
+    IndicatorError listing the known ones. Too-short histories give NaN values.
     """
-    import re
-
-    import numpy as np
-    import pandas as pd
-
     out = frame.copy()
     close = out["Close"].astype(float)
     for raw in names:
-        name = str(raw).strip().lower().replace("_", "").replace("-", "")
-        match = re.fullmatch(r"(sma|ema|rsi|atr|macd|bollinger|bb|volume|avgvolume)(\d{0,4})", name)
+        match = NAME_RE.fullmatch(str(raw).strip().lower().replace("_", "").replace("-", ""))
         if not match:
-            raise ValueError(f"Unknown indicator {raw!r}: use smaN, emaN, rsi, macd, bollinger, atr or volume.")
+            raise IndicatorError(f"Unknown indicator {raw!r}: use smaN, emaN, rsi, macd, bollinger, atr or volume.")
         kind, digits = match.group(1), match.group(2)
-        if kind in ("sma", "ema"):
-            window = int(digits or 20)
-        elif kind in ("rsi", "atr"):
-            window = int(digits or 14)
-        else:
-            window = int(digits or 20)
+        window = int(digits or (14 if kind in ("rsi", "atr") else 20))
         if not 2 <= window <= 400:
-            raise ValueError(f"Indicator window must be between 2 and 400 bars, got {raw!r}.")
+            raise IndicatorError(f"Indicator window must be between 2 and 400 bars, got {raw!r}.")
         if kind == "sma":
-            out[f"SMA_{window}"] = close.rolling(window, min_periods=window).mean()
+            out[f"SMA_{window}"] = sma(close, window)
         elif kind == "ema":
-            out[f"EMA_{window}"] = close.ewm(span=window, min_periods=window, adjust=False).mean()
+            out[f"EMA_{window}"] = ema(close, window)
         elif kind == "rsi":
-            diff = close.diff()
-            gain = diff.where(diff > 0, 0.0).ewm(alpha=1 / window, min_periods=window, adjust=False).mean()
-            loss = (-diff.where(diff < 0, 0.0)).ewm(alpha=1 / window, min_periods=window, adjust=False).mean()
-            rsi = 100 - 100 / (1 + gain / loss)
-            out[f"RSI_{window}"] = rsi.where(loss != 0, 100.0).where(gain.notna())
+            out[f"RSI_{window}"] = rsi(close, window)
         elif kind == "macd":
-            fast = close.ewm(span=12, min_periods=12, adjust=False).mean()
-            slow = close.ewm(span=26, min_periods=26, adjust=False).mean()
-            macd = fast - slow
-            signal = macd.ewm(span=9, min_periods=9, adjust=False).mean()
-            out["MACD"], out["MACD_signal"], out["MACD_hist"] = macd, signal, macd - signal
+            out["MACD"], out["MACD_signal"], out["MACD_hist"] = macd(close)
         elif kind in ("bollinger", "bb"):
-            mid = close.rolling(window, min_periods=window).mean()
-            std = close.rolling(window, min_periods=window).std(ddof=0)
-            out["BB_mid"], out["BB_upper"], out["BB_lower"] = mid, mid + 2 * std, mid - 2 * std
+            out["BB_lower"], out["BB_mid"], out["BB_upper"] = bollinger(close, window)
         elif kind == "atr":
-            high, low = out["High"].astype(float), out["Low"].astype(float)
-            previous = close.shift(1)
-            true_range = pd.concat([high - low, (high - previous).abs(), (low - previous).abs()], axis=1).max(axis=1)
-            atr = pd.Series(np.nan, index=out.index)
-            if len(true_range) >= window:
-                seeded = true_range.iloc[window - 1:].copy()
-                seeded.iloc[0] = true_range.iloc[:window].mean()
-                atr.iloc[window - 1:] = seeded.ewm(alpha=1 / window, adjust=False).mean().to_numpy()
-            out[f"ATR_{window}"] = atr
+            out[f"ATR_{window}"] = atr(out, window)
         else:
-            out[f"AvgVolume_{window}"] = out["Volume"].astype(float).rolling(window, min_periods=window).mean()
+            out[f"AvgVolume_{window}"] = sma(out["Volume"].astype(float), window)
     return out
+
+
+def latest_values(frame) -> dict:
+    """The last non-missing value of every indicator column of a `compute_indicators` frame (None if none yet)."""
+    base = {"Open", "High", "Low", "Close", "Volume", "Dividends", "Stock Splits"}
+    values = {}
+    for column in frame.columns:
+        if column not in base:
+            series = frame[column].dropna()
+            values[column] = float(series.iloc[-1]) if len(series) else None
+    return values
+
+
+def indicator_frames(market, symbol: str, indicators: str | None, period: str | None):
+    """(symbol, daily history, history with indicator columns): the one computation behind tool and Hub tool."""
+    symbol = symbol.strip().upper()
+    names = [n.strip() for n in (indicators or DEFAULT_TOOL_INDICATORS).split(",") if n.strip()]
+    frame = market.history(symbol, period=period or "1y", interval="1d")
+    return symbol, frame, compute_indicators(frame, names[:12])
 
 
 def indicator_readings(frame) -> list:
@@ -85,8 +141,6 @@ def indicator_readings(frame) -> list:
     One line per indicator, e.g. "RSI(14) 72.1: overbought (above 70)". These
     are mechanical rules of thumb, not advice.
     """
-    import math
-
     def last(column):
         if column not in frame.columns:
             return None

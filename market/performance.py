@@ -10,7 +10,7 @@ def compare_closes(closes: dict):
     volatility_pct (annualised std of daily returns, 252 trading days),
     max_drawdown_pct (worst peak-to-trough fall, negative). Correlation uses
     daily returns on the dates the tickers share (NaN when they share < 10).
-    Self-contained so the compare tool can carry it.
+    Used by MarketData.compare.
     """
     import numpy as np
     import pandas as pd

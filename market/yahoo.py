@@ -1,8 +1,7 @@
 """Turning yfinance's raw answers into small, predictable records.
 
-Every function here is self-contained (imports inside, calls nothing of
-ours) because the market tools carry them to the Hub: the app's cached
-client and a standalone tool then shape data identically.
+Used by `MarketData` only (the Hub copies of the market tools embed the same
+client, so they shape data identically).
 """
 
 from __future__ import annotations

@@ -119,7 +119,8 @@ def test_the_trader_refines_an_rsi_strategy_and_ends_with_the_table(market):
 
 def test_tools_answer_problems_with_sentences(market):
     lab = StrategyLab()
-    run, table, trades = backtest_tools(lambda s, p, i: market.history(s, period=p, interval=i), lab)
+    run, grammar, table, trades = backtest_tools(lambda s, p, i: market.history(s, period=p, interval=i), lab)
+    assert "crosses_above" in grammar.forward() and "sma_cross" in grammar.forward()  # the spec grammar, on demand
     assert run.forward("TSLA", {"strategy": "rsi", "params": {"low": 90}}) .startswith(
         "Error: params for rsi: need 0 < low < high < 100")
     assert run.forward("TSLA", "not a strategy").startswith("Error: unknown strategy")

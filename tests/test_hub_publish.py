@@ -256,9 +256,9 @@ def test_market_tools_from_the_hub_give_the_same_answers_as_local_ones(hub, tmp_
         " for n, a in cases]))\n"
     )
     local_code = (
-        "import json; from tools.market import market_tools\n"
+        "import json; from hub.market_tools import hub_market_tools\n"
         f"cases = {cases!r}\n"
-        "tools = {t.name: t for t in market_tools(None)}\n"
+        "tools = {t.name: t for t in hub_market_tools()}\n"
         "print(json.dumps([tools[n](**a) for n, a in cases]))\n"
     )
     with YahooReplay() as yahoo:

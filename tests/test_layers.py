@@ -26,6 +26,8 @@ LAYERS: dict[str, int] = {
     "agents": 2, "tools": 2,
     # a message in, chat items out; slash commands; UI pieces
     "agents.chat": 3, "agents.ticket_decisions": 3, "agents.runs": 3, "commands": 3, "ui": 3, "api": 3,
+    # publishing our tools to the Hub sits above the tools it publishes (a command-line entry, not a library)
+    "hub.publish": 3, "hub.market_tools": 3,
     # the UI
     "app": 4,
 }

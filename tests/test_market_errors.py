@@ -110,10 +110,13 @@ def test_tools_and_commands_answer_faults_with_the_message(market, replay):
     from agents.session import Session
     from core.settings import Settings
     from commands import CommandContext, dispatch
+    from core.errors import UserError
     from tools.market import StockQuoteTool
 
     replay.mode = "500"
-    assert StockQuoteTool(data_client=market).forward("BTC-USD").startswith("Error: Yahoo Finance is having problems")
+    with pytest.raises(UserError) as raised:
+        StockQuoteTool(market).forward("BTC-USD")
+    assert raised.value.user_message.startswith("Yahoo Finance is having problems")
     ctx = CommandContext(session=Session(id="s1"), services=Services(settings=Settings(), market=market))
     [item] = dispatch("/chart BTC-USD", ctx)
     assert item.kind == "error" and "HTTP 500" in item.content

@@ -88,3 +88,22 @@ def test_unknown_indicator_is_a_clear_error(tsla):
         compute_indicators(tsla, ["stochastic"])
     with pytest.raises(ValueError, match="between 2 and 400"):
         compute_indicators(tsla, ["sma1000"])
+
+
+def test_flat_window_and_short_history_are_defined_once_for_tools_charts_and_backtests():
+    from backtest import engine
+    from market import indicators
+
+    assert engine.indicators is indicators  # /backtest and /chart can no longer disagree
+
+    flat = pd.Series(np.full(30, 100.0))
+    assert indicators.rsi(flat, 14).dropna().eq(50.0).all()  # neutral, not "overbought"
+    assert indicators.rsi(pd.Series(np.arange(1.0, 31.0)), 14).iloc[-1] == 100.0
+    assert indicators.rsi(pd.Series(np.arange(30.0, 0.0, -1)), 14).iloc[-1] == 0.0
+    short = pd.DataFrame({"Open": [1.0] * 5, "High": [1.0] * 5, "Low": [1.0] * 5, "Close": [1.0] * 5,
+                          "Volume": [10.0] * 5})
+    enriched = compute_indicators(short, ["sma20", "rsi", "macd", "bollinger", "atr", "volume"])
+    assert enriched.drop(columns=short.columns).isna().all().all()
+    assert all(line.endswith("not enough history") for line in indicator_readings(enriched))
+    flat_frame = short.reindex(range(30), method="ffill")
+    assert indicator_readings(compute_indicators(flat_frame, ["rsi"]))[0] == "RSI(14) 50.0: neutral (30-70)"

@@ -1,9 +1,10 @@
-"""Market, indicator and chart tools: app-bound output, Hub round-trip, chart sink, slash commands.
+"""Market, indicator and chart tools: structured results, Hub round-trip, chart sink, errors.
 
-Round-trip: `Tool.save(dir)` (which runs smolagents' Hub validation), then a
-fresh Python process, outside this repository and with only YAHOO_BASE_URL
-set, loads the saved tool.py with `Tool.from_code` and must print exactly the
-output that the app's tool (bound to the shared cached MarketData) gave.
+The app's data tools return structured results whose `summary` is the text the
+formatters give. Round-trip: the Hub copy (hub/market_tools.py) is saved with
+`Tool.save(dir)`, then a fresh Python process, outside this repository and with
+only YAHOO_BASE_URL set, loads the saved tool.py with `Tool.from_code` and must
+print exactly the text the same Hub tool gave here, bound to the app's client.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import sys
 
 import pytest
 
+from core.errors import UserError
+from hub.market_tools import hub_market_tools
 from market.client import MarketData
 from tests.servers.yahoo import YahooReplay
 from tools.market import market_tools
@@ -54,18 +57,51 @@ def replay(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def tools(replay):
-    return {tool.name: tool for tool in market_tools(MarketData(base_url=replay.url, timeout_s=3.0))}
+def market(replay):
+    return MarketData(base_url=replay.url, timeout_s=3.0)
 
 
-def test_market_tools_cover_the_issue_and_share_one_client(tools):
-    assert set(tools) == set(CALLS)
-    clients = {id(tool.data_client) for tool in tools.values()}
+@pytest.fixture(scope="module")
+def tools(market):
+    return {tool.name: tool for tool in market_tools(market)}
+
+
+@pytest.fixture(scope="module")
+def hub_tools(market):
+    return {tool.name: tool for tool in hub_market_tools(market)}
+
+
+def test_market_tools_cover_the_issue_and_share_one_client(tools, hub_tools):
+    assert set(tools) == set(CALLS) == set(hub_tools)
+    clients = {id(tool.market) for tool in [*tools.values(), *hub_tools.values()]}
     assert len(clients) == 1
 
 
-def test_outputs_are_compact_and_state_source_and_data_time(tools):
-    outputs = {name: tools[name](**args) for name, args in CALLS.items()}
+def test_data_tools_return_numbers_with_time_and_source_for_code_to_chain(tools):
+    quote = tools["stock_quote"](symbol="AAPL")
+    assert quote["price"] == 244.60 and isinstance(quote["change_pct"], float)
+    assert quote["as_of"].startswith("2025-02-14T21:00") and "Yahoo Finance" in quote["source"]
+    history = tools["price_history"](**CALLS["price_history"])
+    last_bar = history["bars"][-1]
+    assert last_bar["date"].startswith(history["as_of"][:10]) and isinstance(last_bar["close"], float)
+    assert history["splits"] and "Yahoo Finance" in history["summary"]
+    indicators = tools["technical_indicators"](symbol="AAPL", indicators="rsi,sma20")
+    assert 0 <= indicators["values"]["RSI_14"] <= 100 and indicators["readings"][0].startswith("RSI(14)")
+    profile = tools["company_profile"](symbol="GOOG")
+    assert profile["pe"] > 0 and profile["about"] and profile["summary"].startswith("GOOG - ")
+    compared = tools["compare_stocks"](symbols="AAPL,AMZN", period="1y")
+    assert round(compared["stats"]["AAPL"]["return_pct"], 1) == 78.2
+    assert -1 <= compared["correlation"]["AAPL"]["AMZN"] <= 1
+    for name, tool in tools.items():
+        if tool.output_schema is not None:
+            result = tool(**CALLS[name])
+            assert set(tool.output_schema["properties"]) <= set(result), name
+            json.dumps(result)  # plain numbers and strings, nothing the model's code cannot use
+            assert len(result["summary"]) <= 3500
+
+
+def test_outputs_are_compact_and_state_source_and_data_time(hub_tools):
+    outputs = {name: hub_tools[name](**args) for name, args in CALLS.items()}
     for name, text in outputs.items():
         assert not text.startswith("Error"), (name, text)
         assert len(text) <= 3500, name
@@ -78,7 +114,7 @@ def test_outputs_are_compact_and_state_source_and_data_time(tools):
     assert "Correlation" in outputs["compare_stocks"]
 
 
-def test_chart_tool_hands_the_figure_to_its_sink(tools):
+def test_chart_tool_hands_the_figure_to_its_sink(tools, hub_tools):
     tool = tools["price_chart"]
     shown = []
     tool.on_figure = lambda figure, title: shown.append((figure, title))
@@ -90,17 +126,28 @@ def test_chart_tool_hands_the_figure_to_its_sink(tools):
     [(figure, title)] = shown
     assert figure.data[0].type == "candlestick" and title == "AAPL 6mo 1d with sma20, rsi"
     assert tools["price_chart"](symbol="AAPL", period="6mo").startswith("Chart built (no chat to show it in)")
+    assert hub_tools["price_chart"](symbol="AAPL", period="6mo").startswith("Chart built (no chat to show it in)")
 
 
-def test_tool_errors_are_text_for_the_model(tools):
-    assert tools["stock_quote"](symbol="ZZZZZ").startswith("Error: Yahoo Finance")
-    assert "Unknown indicator" in tools["technical_indicators"](symbol="AAPL", indicators="wobble")
-    assert tools["compare_stocks"](symbols="AAPL").startswith("Error: give between 2 and 20")
+def test_tool_errors_are_the_user_facing_error_which_smolagents_reports_to_the_model(tools):
+    with pytest.raises(UserError, match="Yahoo Finance"):
+        tools["stock_quote"](symbol="ZZZZZ")
+    with pytest.raises(UserError, match="Unknown indicator"):
+        tools["technical_indicators"](symbol="AAPL", indicators="wobble")
+    with pytest.raises(UserError, match="between 2 and 20"):
+        tools["compare_stocks"](symbols="AAPL")
+    from smolagents import CodeAgent
+
+    from tests.scripted_model import ScriptedModel, code, final
+
+    model = ScriptedModel([code("q = stock_quote(symbol='ZZZZZ')"), final("done")])
+    CodeAgent(tools=[tools["stock_quote"]], model=model, max_steps=3).run("quote ZZZZZ")
+    assert "due to: UnknownSymbol: Yahoo Finance does not know ZZZZZ" in model.seen_text()
 
 
 @pytest.mark.parametrize("name", sorted(CALLS))
-def test_saved_tool_runs_alone_in_a_fresh_process_with_the_same_output(tools, replay, tmp_path, name):
-    tool = tools[name]
+def test_saved_tool_runs_alone_in_a_fresh_process_with_the_same_output(hub_tools, tools, replay, tmp_path, name):
+    tool = hub_tools[name]
     tool.save(str(tmp_path / "saved"))  # runs smolagents' validate_tool_attributes
     saved = (tmp_path / "saved" / "tool.py").read_text()
     imports = [line.strip() for line in saved.splitlines() if line.strip().startswith(("import ", "from "))]
@@ -111,6 +158,6 @@ def test_saved_tool_runs_alone_in_a_fresh_process_with_the_same_output(tools, re
                           str(tmp_path / "tz")], capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
     assert run.returncode == 0, run.stderr[-2000:]
     expected = tool(**CALLS[name])
-    if name.endswith("_chart"):  # the fresh copy has no chat to show the figure in
-        expected = expected.replace("Chart shown to the user", "Chart built (no chat to show it in)")
     assert json.loads(run.stdout.strip().splitlines()[-1]) == expected
+    if tools[name].output_schema is not None and name != "price_history":  # same formatter as the app's summary
+        assert tools[name](**CALLS[name])["summary"] == expected

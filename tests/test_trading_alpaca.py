@@ -9,6 +9,7 @@ import pytest
 
 from agents.services import Services
 from agents.session import Session
+from agents.trading_items import outcome_items, ticket_item
 from core.settings import load_settings
 from trading.alpaca_broker import AlpacaBroker
 from trading.broker import BrokerUnavailable, InsufficientFunds, OrderRejected, OrderRequest
@@ -172,8 +173,8 @@ def test_confirm_executes_once_and_double_confirm_is_a_no_op(alpaca):
     first = desk.confirm(ticket.id, "alice")
     second = desk.confirm(ticket.id, "alice")
     assert len(alpaca.orders) == 1
-    assert "accepted" in first[0].content
-    assert "already confirmed" in second[0].content
+    assert first.ok and "accepted" in first.message
+    assert second.ok and "already confirmed" in second.message
 
 
 def test_confirm_requires_an_allowlisted_actor(alpaca):
@@ -181,8 +182,8 @@ def test_confirm_requires_an_allowlisted_actor(alpaca):
     ticket = desk.propose("AAPL", "buy", qty=1)
     refused_anon = desk.confirm(ticket.id, None)
     refused_bob = desk.confirm(ticket.id, "bob")
-    assert refused_anon[0].kind == "error" and "Sign in" in refused_anon[0].content
-    assert refused_bob[0].kind == "error" and "allowlist" in refused_bob[0].content
+    assert not refused_anon.ok and "Sign in" in refused_anon.message
+    assert not refused_bob.ok and "allowlist" in refused_bob.message
     assert alpaca.posted_orders() == []
     desk.confirm(ticket.id, "alice")
     assert len(alpaca.orders) == 1
@@ -194,18 +195,18 @@ def test_confirm_after_a_timeout_never_duplicates(alpaca):
     desk.broker = AlpacaBroker(KEY, SECRET, url_override=alpaca.url, timeout_s=0.5, retry_wait_s=0.01)
     ticket = desk.propose("AAPL", "buy", qty=1)
     alpaca.hang_after_accept(1.5)
-    items = desk.confirm(ticket.id, "alice")
+    outcome = desk.confirm(ticket.id, "alice")
     desk.confirm(ticket.id, "alice")
     assert len(alpaca.orders) == 1
     assert ticket.status == "executed" and ticket.result.client_order_id == ticket.client_order_id
-    assert "accepted" in items[0].content
+    assert "accepted" in outcome.message
 
 
 def test_broker_refusal_reaches_the_chat(alpaca):
     desk = _alice_desk(alpaca)
     ticket = desk.propose("AAPL", "buy", qty=1)
     alpaca.fail_next("POST", "/v2/orders", 403, {"code": 40310000, "message": "insufficient buying power"})
-    [item] = desk.confirm(ticket.id, "alice")
+    [item] = outcome_items(desk.confirm(ticket.id, "alice"))
     assert item.kind == "error" and "insufficient buying power" in item.content
     assert ticket.status == "failed"
 
@@ -213,7 +214,8 @@ def test_broker_refusal_reaches_the_chat(alpaca):
 def test_no_key_in_anything_the_desk_shows(alpaca):
     desk = _alice_desk(alpaca)
     ticket = desk.propose("AAPL", "buy", qty=1, order_type="limit", limit_price=100)
-    shown = [desk.ticket_card(ticket), *desk.confirm(ticket.id, "alice"), *desk.reject("T-0000", "alice")]
+    shown = [ticket_item(desk.ticket_card(ticket)), *outcome_items(desk.confirm(ticket.id, "alice")),
+             *outcome_items(desk.reject("T-0000", "alice"))]
     text = json.dumps([i.to_json() for i in shown]) + repr(desk) + repr(desk.broker) + repr(ticket)
     text += desk.account_text() + desk.positions_text() + desk.orders_text()
     assert KEY not in text and SECRET not in text

@@ -13,6 +13,7 @@ from smolagents import CodeAgent
 from agents.messages import ChatItem
 from agents.services import Services
 from agents.session import Session
+from agents.trading_items import outcome_items
 from core.settings import load_settings
 from commands import CommandContext, dispatch
 from commands.trading import parse_order_words
@@ -172,7 +173,7 @@ def test_tools_never_place_orders_and_hide_the_desk(world):
     assert "Ticket T-" in memory and "NOT been executed" in memory
     assert "has no attribute 'desk'" in memory or "AttributeError" in memory
     assert memory.count("Forbidden access to dunder attribute") >= 2
-    assert len(cards) == 1 and cards[0].kind == "ticket"
+    assert len(cards) == 1 and cards[0].ticket.order.qty == 1000 and "Order ticket" in cards[0].markdown
     assert desk.broker.orders("all") == []  # proposing is all the model could do
     assert desk.pending_tickets()[0].order.qty == 1000
 
@@ -213,7 +214,7 @@ def test_no_secret_in_chat_tickets_or_logs(tmp_path, caplog):
     desk = desk_for(session, services)
     desk.now = market.now
     for ticket in desk.pending_tickets():
-        items += desk.confirm(ticket.id, None)
+        items += outcome_items(desk.confirm(ticket.id, None))
     blob = json.dumps([i.to_json() for i in items], default=str) + caplog.text + repr(desk) + repr(services.settings)
     blob += json.dumps([t.to_dict() for t in desk.tickets.all()], default=str)
     for secret in services.settings.secret_values():

@@ -98,8 +98,8 @@ def test_kill_switch_flipped_between_proposal_and_confirmation_refuses(tmp_path)
     ticket = desk.propose("AAPL", "buy", qty=1)
     assert ticket.risk.passed
     services.settings = dataclasses.replace(services.settings, trading_kill_switch=True)
-    [item] = desk.confirm(ticket.id, None)
-    assert item.kind == "error" and "kill switch" in item.content
+    outcome = desk.confirm(ticket.id, None)
+    assert not outcome.ok and "kill switch" in outcome.message
     assert ticket.status == "refused"
     assert desk.broker.orders("all") == []
 
@@ -109,8 +109,8 @@ def test_market_closing_between_proposal_and_confirmation_refuses(tmp_path):
     _, desk = desk_with(tmp_path, now, TICKET_TTL_S="900")
     ticket = desk.propose("AAPL", "buy", qty=1)
     now.value += timedelta(minutes=10)
-    [item] = desk.confirm(ticket.id, None)
-    assert "market is closed" in item.content and desk.broker.orders("all") == []
+    outcome = desk.confirm(ticket.id, None)
+    assert "market is closed" in outcome.message and desk.broker.orders("all") == []
 
 
 def test_daily_order_limit_counts_confirmed_orders(tmp_path):
@@ -121,7 +121,7 @@ def test_daily_order_limit_counts_confirmed_orders(tmp_path):
         desk.confirm(t.id, None)
     third = desk.propose("AAPL", "buy", qty=1)
     assert not third.risk.passed
-    assert "orders per day" in desk.confirm(third.id, None)[0].content
+    assert "orders per day" in desk.confirm(third.id, None).message
     assert len(desk.broker.orders("all")) == 2
 
 
@@ -131,5 +131,5 @@ def test_tickets_expire(tmp_path):
     ticket = desk.propose("AAPL", "buy", qty=1)
     now.value += timedelta(seconds=61)
     assert desk.pending_tickets() == []
-    [item] = desk.confirm(ticket.id, None)
-    assert "expired" in item.content and desk.broker.orders("all") == []
+    outcome = desk.confirm(ticket.id, None)
+    assert not outcome.ok and "expired" in outcome.message and desk.broker.orders("all") == []

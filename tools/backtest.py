@@ -16,43 +16,46 @@ from smolagents import Tool
 from backtest.charts import equity_chart
 from backtest.lab import StrategyLab
 from backtest.report import entry_markdown, trades_markdown
-from backtest.spec import BacktestError, describe_presets
+from backtest.spec import PRESET_HELP, describe_presets
 from backtest.validation import DEFAULT_OOS_FRACTION, evaluate
+from core.errors import UserError
 
 HistoryOf = Callable[[str, str, str], pd.DataFrame]
 FigureSink = Callable[[Any, str], None]
 MAX_OUTPUT_CHARS = 5000
+PRESETS = tuple(PRESET_HELP)
+SPEC_GRAMMAR = (
+    "Presets (strategy, params):\n" + describe_presets() + "\n"
+    "Spec keys: strategy, params (dict), entry (extra buy conditions, all must hold), exit (extra sell "
+    "conditions, any), direction (long|short|long_short), stop_loss / take_profit (fractions, 0.05 = 5%), "
+    "position_size (fraction of equity), commission, slippage (fractions; default 0.0005 each), name. "
+    "A condition is [left, op, right] with op one of > < >= <= crosses_above crosses_below and operands "
+    "numbers, close/open/high/low/volume, sma(N), ema(N), rsi(N), macd(F,S,G), macd_signal(F,S,G), "
+    "macd_hist(F,S,G), bb_lower(N,K), bb_mid(N,K), bb_upper(N,K). "
+    "Example: {'strategy': 'rsi', 'params': {'period': 14, 'low': 30, 'high': 70}, "
+    "'entry': [['close', '>', 'sma(200)']], 'stop_loss': 0.08}."
+)
 
 
 def _problem(exc: Exception) -> str | None:
     """A message fit for the model for errors it can act on (bad spec, bad symbol, no data), else None."""
-    if isinstance(exc, BacktestError):
-        return str(exc)
-    return getattr(exc, "user_message", None)
+    return exc.user_message if isinstance(exc, UserError) else None
 
 
 class BacktestStrategyTool(Tool):
     name = "backtest_strategy"
     description = (
-        "Backtests a trading strategy on a symbol's price history and reports metrics for the full period, "
-        "in-sample (first 70%) and out-of-sample (last 30%), buy-and-hold over the same bars, a 4-window "
-        "walk-forward, and over-fitting warnings. Each run is logged (see backtest_table). The strategy is a "
-        "spec dict, not code. Presets:\n" + describe_presets() + "\n"
-        "Spec keys: strategy, params (dict), entry (extra buy conditions, all must hold), exit (extra sell "
-        "conditions, any), direction (long|short|long_short), stop_loss / take_profit (fractions, 0.05 = 5%), "
-        "position_size (fraction of equity), commission, slippage (fractions; default 0.0005 each), name. "
-        "A condition is [left, op, right] with op one of > < >= <= crosses_above crosses_below and operands "
-        "numbers, close/open/high/low/volume, sma(N), ema(N), rsi(N), macd(F,S,G), macd_signal(F,S,G), "
-        "macd_hist(F,S,G), bb_lower(N,K), bb_mid(N,K), bb_upper(N,K). "
-        "Example: {'strategy': 'rsi', 'params': {'period': 14, 'low': 30, 'high': 70}, "
-        "'entry': [['close', '>', 'sma(200)']], 'stop_loss': 0.08}."
+        "Backtests a strategy spec (a dict, not code) on a symbol's history: metrics for the full period, "
+        "in-sample (first 70%) and out-of-sample (last 30%), buy-and-hold, a 4-window walk-forward and "
+        "over-fitting warnings; each run is logged. Presets: " + ", ".join(PRESETS) + ". "
+        "Call backtest_help() once for the spec grammar, e.g. {'strategy': 'rsi', 'params': {'period': 14}}."
     )
     inputs = {
         "symbol": {"type": "string", "description": "Ticker, e.g. 'AAPL'."},
-        "spec": {"type": "any", "description": "The strategy spec: a dict (or its JSON text)."},
-        "period": {"type": "string", "description": "History length: 1y, 2y, 5y, 10y, max (default 5y); "
-                                                    "intraday intervals allow up to 60d.", "nullable": True},
-        "interval": {"type": "string", "description": "Bar size: 1d (default), 1h, 30m, 15m, 5m.", "nullable": True},
+        "spec": {"type": "any", "description": "A dict (or its JSON text)."},
+        "period": {"type": "string", "description": "1y 2y 5y (default) 10y max; intraday up to 60d.",
+                   "nullable": True},
+        "interval": {"type": "string", "description": "1d (default), 1h, 30m, 15m, 5m.", "nullable": True},
     }
     output_type = "string"
 
@@ -83,11 +86,20 @@ class BacktestStrategyTool(Tool):
         return entry_markdown(entry)[:MAX_OUTPUT_CHARS]
 
 
+class BacktestHelpTool(Tool):
+    name = "backtest_help"
+    description = "The strategy-spec grammar for backtest_strategy: presets and params, keys, conditions."
+    inputs = {}
+    output_type = "string"
+
+    def forward(self) -> str:
+        return SPEC_GRAMMAR
+
+
 class BacktestTableTool(Tool):
     name = "backtest_table"
-    description = ("Lists every strategy spec backtested in this conversation with its in-sample and "
-                   "out-of-sample return and Sharpe, out-of-sample buy-and-hold, trade counts and warnings, "
-                   "as a markdown table. Use it to end a strategy search.")
+    description = ("Table of every spec backtested in this conversation: in-sample and out-of-sample return and "
+                   "Sharpe, buy-and-hold, trades, warnings. Use it to end a strategy search.")
     inputs = {"symbol": {"type": "string", "description": "Only this symbol (default: all).", "nullable": True}}
     output_type = "string"
 
@@ -101,9 +113,9 @@ class BacktestTableTool(Tool):
 
 class BacktestTradesTool(Tool):
     name = "backtest_trades"
-    description = "Shows the trade list (entries, exits, returns, exit reasons) of a logged backtest."
-    inputs = {"number": {"type": "integer", "description": "The backtest number from backtest_table "
-                                                           "(default: the latest).", "nullable": True}}
+    description = "The trades (entries, exits, returns, exit reasons) of a logged backtest."
+    inputs = {"number": {"type": "integer", "description": "Backtest number (default: the latest).",
+                         "nullable": True}}
     output_type = "string"
 
     def __init__(self, lab: StrategyLab):
@@ -121,4 +133,4 @@ class BacktestTradesTool(Tool):
 
 def backtest_tools(history_of: HistoryOf, lab: StrategyLab) -> list[Tool]:
     """The strategy-lab tools for one session's trader; `lab` is that session's `backtest.lab.lab_for(session)`."""
-    return [BacktestStrategyTool(history_of, lab), BacktestTableTool(lab), BacktestTradesTool(lab)]
+    return [BacktestStrategyTool(history_of, lab), BacktestHelpTool(), BacktestTableTool(lab), BacktestTradesTool(lab)]

@@ -13,21 +13,21 @@ from typing import Callable
 
 from smolagents import Tool
 
-from trading.broker import BrokerError
-from trading.desk import TradingDesk, TradingInputError
+from core.errors import UserError
+from trading.desk import TradingDesk
 
 
 def _safely(fn: Callable[[], str]) -> str:
     """Broker and input problems become a sentence the model can act on, not a crash."""
     try:
         return fn()
-    except (TradingInputError, BrokerError) as exc:
-        return f"Error: {getattr(exc, 'user_message', None) or exc}"
+    except UserError as exc:
+        return f"Error: {exc.user_message}"
 
 
 class AccountTool(Tool):
     name = "get_account"
-    description = "The trading account: cash, equity and buying power, and which account is in use (paper or live)."
+    description = "Cash, equity, buying power, and which account is in use (paper or live)."
     inputs = {}
     output_type = "string"
 
@@ -41,7 +41,7 @@ class AccountTool(Tool):
 
 class PositionsTool(Tool):
     name = "get_positions"
-    description = "Open positions with quantity, average cost, current price, market value, unrealized and realized P&L."
+    description = "Open positions: qty, average cost, price, market value, unrealized and realized P&L."
     inputs = {}
     output_type = "string"
 
@@ -55,7 +55,7 @@ class PositionsTool(Tool):
 
 class OrdersTool(Tool):
     name = "get_orders"
-    description = "Open orders and the most recent closed orders (filled, canceled, rejected, expired)."
+    description = "Open orders and the latest closed ones."
     inputs = {}
     output_type = "string"
 
@@ -69,8 +69,8 @@ class OrdersTool(Tool):
 
 class AssetCheckTool(Tool):
     name = "check_asset"
-    description = "Whether a symbol can be traded on this account: tradable, fractionable, shortable."
-    inputs = {"symbol": {"type": "string", "description": "Ticker symbol, e.g. 'AAPL'."}}
+    description = "Whether a symbol is tradable, fractionable and shortable on this account."
+    inputs = {"symbol": {"type": "string", "description": "Ticker, e.g. 'AAPL'."}}
     output_type = "string"
 
     def __init__(self, desk: TradingDesk):
@@ -83,7 +83,7 @@ class AssetCheckTool(Tool):
 
 class MarketClockTool(Tool):
     name = "market_clock"
-    description = "Whether the US stock market is open now, and the next open and close times."
+    description = "Whether the US stock market is open now; the next open and close."
     inputs = {}
     output_type = "string"
 
@@ -98,25 +98,21 @@ class MarketClockTool(Tool):
 class ProposeOrderTool(Tool):
     name = "propose_order"
     description = (
-        "Proposes an order as a ticket for the person to confirm or reject in the chat. It does NOT place the "
-        "order: only the person's own Confirm does, after deterministic risk checks. Returns the ticket id and "
-        "the risk check results. Give qty (shares) or notional (dollars, market orders only), not both. "
-        "order_type: market, limit, stop or stop_limit. For a bracket order give both take_profit and stop_loss."
+        "Files an order ticket that the person confirms or rejects in the chat; it never places the order. "
+        "Returns the ticket id and risk checks. qty or notional (market orders only); a bracket needs "
+        "take_profit and stop_loss."
     )
     inputs = {
-        "symbol": {"type": "string", "description": "Ticker symbol, e.g. 'AAPL'."},
-        "side": {"type": "string", "description": "'buy' or 'sell'."},
-        "qty": {"type": "number", "description": "Number of shares.", "nullable": True},
-        "notional": {"type": "number", "description": "Dollar amount instead of shares (market orders only).",
-                     "nullable": True},
-        "order_type": {"type": "string", "description": "market (default), limit, stop or stop_limit.",
+        "symbol": {"type": "string", "description": "Ticker, e.g. 'AAPL'."},
+        "side": {"type": "string", "description": "buy or sell."},
+        "qty": {"type": "number", "description": "Shares.", "nullable": True},
+        "notional": {"type": "number", "description": "Dollars.", "nullable": True},
+        "order_type": {"type": "string", "description": "market (default) limit stop stop_limit.",
                        "nullable": True},
-        "limit_price": {"type": "number", "description": "Limit price (limit and stop_limit orders).",
-                        "nullable": True},
-        "stop_price": {"type": "number", "description": "Stop trigger price (stop and stop_limit orders).",
-                       "nullable": True},
-        "take_profit": {"type": "number", "description": "Bracket: take-profit limit price.", "nullable": True},
-        "stop_loss": {"type": "number", "description": "Bracket: stop-loss stop price.", "nullable": True},
+        "limit_price": {"type": "number", "description": "limit, stop_limit.", "nullable": True},
+        "stop_price": {"type": "number", "description": "stop, stop_limit trigger.", "nullable": True},
+        "take_profit": {"type": "number", "description": "Bracket.", "nullable": True},
+        "stop_loss": {"type": "number", "description": "Bracket.", "nullable": True},
         "time_in_force": {"type": "string", "description": "day (default) or gtc.", "nullable": True},
     }
     output_type = "string"
@@ -124,7 +120,7 @@ class ProposeOrderTool(Tool):
     def __init__(self, desk: TradingDesk, on_ticket: Callable | None = None):
         self._propose = desk.propose
         self._card = desk.ticket_card
-        self.on_ticket = on_ticket  # set by the team builder: receives the ChatItem card for the chat
+        self.on_ticket = on_ticket  # set by the team builder: receives the TicketCard to show in the chat
         super().__init__()
 
     def forward(self, symbol: str, side: str, qty: float | None = None, notional: float | None = None,
@@ -135,8 +131,8 @@ class ProposeOrderTool(Tool):
             ticket = self._propose(symbol, side, qty=qty, notional=notional, order_type=order_type or "market",
                                    limit_price=limit_price, stop_price=stop_price, take_profit=take_profit,
                                    stop_loss=stop_loss, time_in_force=time_in_force or "day")
-        except (TradingInputError, BrokerError) as exc:
-            return f"Error: no ticket created: {getattr(exc, 'user_message', None) or exc}"
+        except UserError as exc:
+            return f"Error: no ticket created: {exc.user_message}"
         if self.on_ticket is not None:
             self.on_ticket(self._card(ticket))
         verdict = ticket.risk.summary()

@@ -9,37 +9,19 @@ through `confirm()`; the tools are never handed the desk itself.
 
 from __future__ import annotations
 
-from core.errors import UserError
-
 import re
 import threading
 from datetime import datetime, timezone
 from typing import Callable
 
-from agents.messages import ChatItem
-from trading.access import may_confirm, may_use_real_broker
-from trading.broker import (
-    ORDER_TYPES,
-    TIMES_IN_FORCE,
-    Broker,
-    BrokerError,
-    OrderRequest,
-    _num,
-)
-from trading.market_hours import trading_date
-from trading.risk import RiskLimits, RiskReport, evaluate
-from trading.tickets import (
-    EXECUTED,
-    EXECUTING,
-    EXPIRED,
-    FAILED,
-    PENDING,
-    REFUSED,
-    REJECTED,
-    Ticket,
-    TicketBook,
-)
+from core.errors import UserError, user_message
 from trading import views
+from trading.access import may_confirm, may_use_real_broker
+from trading.broker import ORDER_TYPES, TIMES_IN_FORCE, Broker, BrokerError, OrderRequest
+from trading.market_hours import trading_date
+from trading.outcomes import DeskOutcome, PortfolioView, TicketCard
+from trading.risk import RiskLimits, RiskReport, evaluate
+from trading.tickets import EXECUTED, EXECUTING, FAILED, PENDING, REFUSED, REJECTED, Ticket, TicketBook
 from trading.workspace_desks import WorkspaceDesks
 
 DESK_KEY = "trading_desk"
@@ -103,12 +85,12 @@ class TradingDesk:
     def clock_text(self) -> str:
         return views.clock_text(self.broker.clock())
 
-    def portfolio_items(self) -> list[ChatItem]:
+    def portfolio(self) -> PortfolioView:
         """Holdings, P&L, allocation and performance vs SPY (charts as plotly figures)."""
-        from trading.portfolio import portfolio_items
+        from trading.portfolio import portfolio_view
 
         realized = self.broker.realized_pl() if hasattr(self.broker, "realized_pl") else None
-        return portfolio_items(self.broker.account(), self.broker.positions(), self.mode_label(),
+        return portfolio_view(self.broker.account(), self.broker.positions(), self.mode_label(),
                                realized_pl=realized, history_of=self.history_of)
 
     def pending_tickets(self) -> list[Ticket]:
@@ -154,7 +136,7 @@ class TradingDesk:
         try:
             price = float(self.price_of(order.symbol))
         except Exception as exc:
-            message = getattr(exc, "user_message", None) or f"{type(exc).__name__}: {exc}"
+            message = user_message(exc)
             raise TradingInputError(f"No current price for {order.symbol}, so no ticket: {message}") from None
         position_qty = sum(p.qty for p in self.broker.positions() if p.symbol == order.symbol)
         return evaluate(
@@ -163,38 +145,38 @@ class TradingDesk:
             orders_today=self.orders_today(),
         )
 
-    def ticket_card(self, ticket: Ticket) -> ChatItem:
-        return ChatItem(content=ticket_markdown(ticket, self.mode_label(), self.now()), kind="ticket",
-                        title=f"Order ticket {ticket.id}", extra={"ticket": ticket.to_dict()})
+    def ticket_card(self, ticket: Ticket) -> TicketCard:
+        return TicketCard(ticket, views.ticket_markdown(ticket, self.mode_label(), self.now()))
 
     # --- the person's decision (buttons, API, /confirm, /reject) ---------------------------------
 
-    def confirm(self, ticket_id: str, actor: str | None) -> list[ChatItem]:
+    def confirm(self, ticket_id: str, actor: str | None) -> DeskOutcome:
         """Execute that exact ticket once, after the access check and a fresh risk gate."""
         with self._lock:
             ticket = self.tickets.get(ticket_id, self.now())
             if ticket is None:
-                return [_error(f"There is no ticket {ticket_id!r} in this session. Nothing was sent.")]
+                return _refused(f"There is no ticket {ticket_id!r} in this session. Nothing was sent.")
             if ticket.status == EXECUTED:
-                return [_notice(f"Ticket {ticket.id} was already confirmed; no second order was placed.\n\n"
-                                + views.order_result_text(ticket.result), ticket)]
+                return _done(f"Ticket {ticket.id} was already confirmed; no second order was placed.\n\n"
+                             + views.order_result_text(ticket.result), ticket)
             if ticket.status != PENDING:
-                return [_error(f"Ticket {ticket.id} is {ticket.status}; it can no longer be confirmed. "
-                               "Nothing was sent.", ticket)]
+                return _refused(f"Ticket {ticket.id} is {ticket.status}; it can no longer be confirmed. "
+                                "Nothing was sent.", ticket)
             decision = may_confirm(self.settings, self.broker.kind, actor)
             if not decision.allowed:
                 ticket.history.append(f"confirm refused for {actor!r}: {decision.reason}")
-                return [_error(f"Not confirmed: {decision.reason}", ticket)]
+                return _refused(f"Not confirmed: {decision.reason}", ticket)
             try:
                 report = self._risk(ticket.order)
             except (TradingInputError, BrokerError) as exc:
-                return [_error(f"Ticket {ticket.id} was not sent: {_message(exc)}. Confirm again to retry.", ticket)]
+                return _refused(f"Ticket {ticket.id} was not sent: {user_message(exc)}. Confirm again to retry.",
+                                ticket)
             if not report.passed:
                 self._count_order("refused")
                 ticket.status, ticket.risk = REFUSED, report
                 ticket.error = report.summary()
-                return [_error(f"Ticket {ticket.id} was refused by the risk gate at confirmation, nothing was sent:"
-                               f"\n\n{views.risk_lines(report)}", ticket)]
+                return _refused(f"Ticket {ticket.id} was refused by the risk gate at confirmation, nothing was sent:"
+                                f"\n\n{views.risk_lines(report)}", ticket)
             ticket.status = EXECUTING
             try:
                 order = self.broker.submit(ticket.order)
@@ -202,46 +184,45 @@ class TradingDesk:
                 self._count_order("retryable_error" if exc.retryable else "failed")
                 if exc.retryable:
                     ticket.status = PENDING  # same client_order_id next time, so a retry can't double-place
-                    return [_error(f"The broker could not be reached for ticket {ticket.id}: {exc.user_message} "
-                                   "Confirm again to retry; it can never place two orders.", ticket)]
+                    return _refused(f"The broker could not be reached for ticket {ticket.id}: {exc.user_message} "
+                                     "Confirm again to retry; it can never place two orders.", ticket)
                 ticket.status, ticket.error = FAILED, exc.user_message
-                return [_error(f"Ticket {ticket.id} failed at the broker: {exc.user_message}", ticket)]
+                return _refused(f"Ticket {ticket.id} failed at the broker: {exc.user_message}", ticket)
             except Exception as exc:  # an unknown failure: keep the ticket retryable, idempotently
                 self._count_order("retryable_error")
                 ticket.status = PENDING
-                return [_error(f"Ticket {ticket.id} hit an unexpected error ({type(exc).__name__}). "
-                               "Confirm again to retry; it can never place two orders.", ticket)]
+                return _refused(f"Ticket {ticket.id} hit an unexpected error ({type(exc).__name__}). "
+                                "Confirm again to retry; it can never place two orders.", ticket)
             ticket.status, ticket.result = EXECUTED, order
             self._count_order(str(getattr(order, "status", None) or "submitted"))
             ticket.history.append(f"confirmed by {actor or 'this session'}")
             self._executed_dates.append(trading_date(self.now()))
-        items = [_notice(views.order_result_text(order), ticket, title=f"Ticket {ticket.id} executed")]
         try:
-            items.append(ChatItem(content=self.positions_text(), kind="text", title="Positions"))
+            positions = self.positions_text()
         except BrokerError:
-            pass
-        return items
+            positions = None
+        return DeskOutcome(True, views.order_result_text(order), ticket, f"Ticket {ticket.id} executed", positions)
 
     def _count_order(self, status: str) -> None:
         if self.metrics is not None:
             self.metrics.orders.labels(broker=self.broker.kind, status=status).inc()
 
-    def reject(self, ticket_id: str, actor: str | None) -> list[ChatItem]:
+    def reject(self, ticket_id: str, actor: str | None) -> DeskOutcome:
         with self._lock:
             ticket = self.tickets.get(ticket_id, self.now())
             if ticket is None:
-                return [_error(f"There is no ticket {ticket_id!r} in this session.")]
+                return _refused(f"There is no ticket {ticket_id!r} in this session.")
             if ticket.status != PENDING:
-                return [_notice(f"Ticket {ticket.id} is already {ticket.status}.", ticket)]
+                return _done(f"Ticket {ticket.id} is already {ticket.status}.", ticket)
             ticket.status = REJECTED
             ticket.history.append(f"rejected by {actor or 'this session'}")
-        return [_notice(f"Ticket {ticket.id} rejected: {ticket.order.describe()}. Nothing was sent to the broker.",
-                        ticket, title=f"Ticket {ticket.id} rejected")]
+        return _done(f"Ticket {ticket.id} rejected: {ticket.order.describe()}. Nothing was sent to the broker.",
+                     ticket, title=f"Ticket {ticket.id} rejected")
 
-    def cancel(self, order_id: str, actor: str | None) -> list[ChatItem]:
+    def cancel(self, order_id: str, actor: str | None) -> DeskOutcome:
         decision = may_confirm(self.settings, self.broker.kind, actor)
         if not decision.allowed:
-            return [_error(f"Not canceled: {decision.reason}")]
+            return _refused(f"Not canceled: {decision.reason}")
         order_id = (order_id or "").strip()
         if not order_id:
             raise TradingInputError("Which order? Give its id (see /orders).")
@@ -250,7 +231,7 @@ class TradingDesk:
             if len(matches) == 1:
                 order_id = matches[0]
         self.broker.cancel(order_id)
-        return [_notice(f"Order `{order_id[:8]}` canceled.")]
+        return _done(f"Order `{order_id[:8]}` canceled.")
 
     # --- helpers ---------------------------------------------------------------------------------
 
@@ -260,45 +241,6 @@ class TradingDesk:
         if not SYMBOL_RE.match(text):
             raise TradingInputError(f"{symbol!r} is not a ticker symbol (e.g. AAPL, BRK.B).")
         return text
-
-
-def ticket_markdown(ticket: Ticket, mode: str, now: datetime) -> str:
-    o, r = ticket.order, ticket.risk
-    head = {PENDING: "awaiting your confirmation", EXECUTED: "executed", REJECTED: "rejected",
-            EXPIRED: "expired", REFUSED: "refused", FAILED: "failed", EXECUTING: "executing"}[ticket.status]
-    qty = f"{_num(o.qty)}" if o.qty is not None else f"≈{r.est_qty:.4f} (${o.notional:,.2f})"
-    prices = []
-    if o.limit_price is not None:
-        prices.append(f"limit {views.money(o.limit_price)}")
-    if o.stop_price is not None:
-        prices.append(f"stop {views.money(o.stop_price)}")
-    if o.is_bracket:
-        prices.append(f"take-profit {views.money(o.take_profit)} / stop-loss {views.money(o.stop_loss)}")
-    minutes = max(0, int((ticket.expires_at - now).total_seconds() // 60))
-    lines = [
-        f"### 🧾 Order ticket {ticket.id} — {head}",
-        "",
-        "| | |",
-        "|---|---|",
-        f"| side | **{o.side.upper()}** |",
-        f"| qty | {qty} |",
-        f"| symbol | **{o.symbol}** |",
-        f"| type | {o.type.replace('_', '-')}{' (bracket)' if o.is_bracket else ''}, {o.time_in_force} |",
-        f"| prices | {', '.join(prices) if prices else 'market'} (now ≈ {views.money(r.est_price)}) |",
-        f"| est. cost | {views.money(r.est_cost)} ({r.pct_of_equity:.1f}% of equity) |",
-        f"| account | {mode} |",
-        f"| expires | {ticket.expires_at.strftime('%H:%M:%S %Z')} (in {minutes} min) |",
-        f"| client order id | `{o.client_order_id}` |",
-        "",
-        "**Risk checks**",
-        views.risk_lines(r),
-        "",
-    ]
-    if ticket.status == PENDING:
-        if not r.passed:
-            lines.append("⚠️ Some checks fail: confirming will be refused unless they pass at that moment.\n")
-        lines.append(f"Confirm with `/confirm {ticket.id}` or the Confirm button; reject with `/reject {ticket.id}`.")
-    return "\n".join(lines)
 
 
 def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
@@ -320,16 +262,12 @@ def _number(name: str, value) -> float | None:
     return number
 
 
-def _message(exc: Exception) -> str:
-    return getattr(exc, "user_message", None) or str(exc)
+def _refused(text: str, ticket: Ticket | None = None) -> DeskOutcome:
+    return DeskOutcome(False, text, ticket)
 
 
-def _error(text: str, ticket: Ticket | None = None) -> ChatItem:
-    return ChatItem(content=text, kind="error", extra={"ticket": ticket.to_dict()} if ticket else {})
-
-
-def _notice(text: str, ticket: Ticket | None = None, title: str | None = None) -> ChatItem:
-    return ChatItem(content=text, kind="notice", title=title, extra={"ticket": ticket.to_dict()} if ticket else {})
+def _done(text: str, ticket: Ticket | None = None, title: str | None = None) -> DeskOutcome:
+    return DeskOutcome(True, text, ticket, title)
 
 
 # --- building a session's desk ------------------------------------------------------------------

@@ -14,9 +14,9 @@ from typing import Callable
 import pandas as pd
 import plotly.graph_objects as go
 
-from agents.messages import ChatItem, chart
-from trading.broker import Account, Position
 from trading import views
+from trading.broker import Account, Position
+from trading.outcomes import PortfolioView
 
 BENCHMARK = "SPY"
 
@@ -85,34 +85,29 @@ def performance_figure(portfolio: pd.Series, benchmark: pd.Series | None, benchm
     return fig
 
 
-def portfolio_items(account: Account, positions: list[Position], mode: str, *, realized_pl: float | None = None,
-                    history_of: Callable[[str], object] | None = None,
-                    benchmark_symbol: str = BENCHMARK) -> list[ChatItem]:
-    """The /portfolio answer: a holdings table with P&L, then allocation and performance charts."""
+def portfolio_view(account: Account, positions: list[Position], mode: str, *, realized_pl: float | None = None,
+                   history_of: Callable[[str], object] | None = None,
+                   benchmark_symbol: str = BENCHMARK) -> PortfolioView:
+    """The /portfolio answer: a holdings table with P&L, an allocation chart and performance against the benchmark."""
     unrealized = sum(p.unrealized_pl for p in positions)
     summary = (f"**Portfolio** ({mode}) · equity {views.money(account.equity)} · cash {views.money(account.cash)} · "
                f"unrealized P&L {views.money(unrealized)}"
                + (f" · realized P&L {views.money(realized_pl)}" if realized_pl is not None else ""))
-    items = [ChatItem(content=summary + "\n\n" + views.positions_text(positions), kind="text", title="Holdings")]
-    if positions or account.cash > 0:
-        items.append(chart(allocation_figure(positions, account.cash), title="Allocation"))
+    summary += "\n\n" + views.positions_text(positions)
+    allocation = allocation_figure(positions, account.cash) if positions or account.cash > 0 else None
     if not positions:
-        return items
+        return PortfolioView(summary, allocation, benchmark=benchmark_symbol)
     if history_of is None:
-        items.append(ChatItem(content="Performance chart unavailable: no price history source.", kind="notice"))
-        return items
+        return PortfolioView(summary, allocation, benchmark=benchmark_symbol,
+                             notes=("Performance chart unavailable: no price history source.",))
     perf = performance_series(positions, history_of)
     if perf is None:
-        items.append(ChatItem(content="Performance chart unavailable: no price history for every holding.",
-                              kind="notice"))
-        return items
+        return PortfolioView(summary, allocation, benchmark=benchmark_symbol,
+                             notes=("Performance chart unavailable: no price history for every holding.",))
     try:
         bench = closes(history_of(benchmark_symbol))
     except Exception:
         bench = None
-    items.append(chart(performance_figure(perf, bench, benchmark_symbol),
-                       title=f"Performance vs {benchmark_symbol}"))
-    if bench is None:
-        items.append(ChatItem(content=f"Benchmark {benchmark_symbol} history unavailable; showing holdings only.",
-                              kind="notice"))
-    return items
+    notes = () if bench is not None else (f"Benchmark {benchmark_symbol} history unavailable; showing holdings only.",)
+    performance = performance_figure(perf, bench, benchmark_symbol)
+    return PortfolioView(summary, allocation, performance, benchmark_symbol, notes)

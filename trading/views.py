@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from trading.broker import Account, Asset, Clock, Order, Position, _num
 from trading.risk import RiskReport
+from trading.tickets import EXECUTED, EXECUTING, EXPIRED, FAILED, PENDING, REFUSED, REJECTED, Ticket
 
 
 def money(value: float | None) -> str:
@@ -73,3 +76,42 @@ def order_result_text(order: Order) -> str:
 
 def _pct(part: float, whole: float) -> str:
     return f"{part / whole * 100:+.1f}%" if whole else "—"
+
+
+def ticket_markdown(ticket: Ticket, mode: str, now: datetime) -> str:
+    o, r = ticket.order, ticket.risk
+    head = {PENDING: "awaiting your confirmation", EXECUTED: "executed", REJECTED: "rejected",
+            EXPIRED: "expired", REFUSED: "refused", FAILED: "failed", EXECUTING: "executing"}[ticket.status]
+    qty = f"{_num(o.qty)}" if o.qty is not None else f"≈{r.est_qty:.4f} (${o.notional:,.2f})"
+    prices = []
+    if o.limit_price is not None:
+        prices.append(f"limit {money(o.limit_price)}")
+    if o.stop_price is not None:
+        prices.append(f"stop {money(o.stop_price)}")
+    if o.is_bracket:
+        prices.append(f"take-profit {money(o.take_profit)} / stop-loss {money(o.stop_loss)}")
+    minutes = max(0, int((ticket.expires_at - now).total_seconds() // 60))
+    lines = [
+        f"### 🧾 Order ticket {ticket.id} — {head}",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| side | **{o.side.upper()}** |",
+        f"| qty | {qty} |",
+        f"| symbol | **{o.symbol}** |",
+        f"| type | {o.type.replace('_', '-')}{' (bracket)' if o.is_bracket else ''}, {o.time_in_force} |",
+        f"| prices | {', '.join(prices) if prices else 'market'} (now ≈ {money(r.est_price)}) |",
+        f"| est. cost | {money(r.est_cost)} ({r.pct_of_equity:.1f}% of equity) |",
+        f"| account | {mode} |",
+        f"| expires | {ticket.expires_at.strftime('%H:%M:%S %Z')} (in {minutes} min) |",
+        f"| client order id | `{o.client_order_id}` |",
+        "",
+        "**Risk checks**",
+        risk_lines(r),
+        "",
+    ]
+    if ticket.status == PENDING:
+        if not r.passed:
+            lines.append("⚠️ Some checks fail: confirming will be refused unless they pass at that moment.\n")
+        lines.append(f"Confirm with `/confirm {ticket.id}` or the Confirm button; reject with `/reject {ticket.id}`.")
+    return "\n".join(lines)
