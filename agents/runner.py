@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterator
 from smolagents.memory import ActionStep, FinalAnswerStep, PlanningStep
 from smolagents.utils import AgentError, AgentGenerationError, AgentMaxStepsError
 
+from agents.events import DelegationEnded, DelegationStarted, FigureShown, ItemShown, MemberDelta, MemberStep, TeamEvent
 from agents.messages import STATUS_DONE, STATUS_PENDING, ChatItem, chart
 from agents.rendering import StepRenderer, shorten
 from core.text import KNOWN_SECRETS, scrub
@@ -88,26 +89,26 @@ class TurnRun:
             )
         self._queue.put((op, payload))
 
-    def on_event(self, kind: str, *payload: Any) -> None:
-        """Events from the team's sink: sub-agent steps, delegations, charts, tickets."""
+    def on_event(self, event: TeamEvent) -> None:
+        """Events from the team's sink (agents/events.py): sub-agent steps and words, delegations, charts, tickets."""
         if self._stopped.is_set():
             return
-        if kind == "delegation_start":
-            self.renderer.delegation_start(*payload)
-        elif kind == "delegation_end":
-            self.renderer.delegation_end(*payload)
-        elif kind == "member_step":
-            if self.metrics is not None:
-                self.metrics.observe_step(*payload)
-            self._count(payload[1])
-            self.renderer.member_step(*payload)
-        elif kind == "member_delta":
-            self.renderer.member_delta(*payload)
-        elif kind == "figure":
-            figure, title = payload
-            self.renderer.show(chart(figure, title=None, extra={"caption": title} if title else {}))
-        elif kind == "item":
-            self.renderer.show(payload[0])
+        match event:
+            case DelegationStarted(member, task):
+                self.renderer.delegation_start(member, task)
+            case DelegationEnded(member, error):
+                self.renderer.delegation_end(member, error)
+            case MemberStep(member, step):
+                if self.metrics is not None:
+                    self.metrics.observe_step(member, step)
+                self._count(step)
+                self.renderer.member_step(member, step)
+            case MemberDelta(member, delta):
+                self.renderer.member_delta(member, delta)
+            case FigureShown(figure, title):
+                self.renderer.show(chart(figure, title=None, extra={"caption": title} if title else {}))
+            case ItemShown(item):
+                self.renderer.show(item)
 
     def _work(self) -> None:
         try:

@@ -14,9 +14,10 @@ from smolagents import CodeAgent, ToolCallingAgent
 from smolagents.memory import ActionStep, PlanningStep
 from smolagents.monitoring import LogLevel
 
+from agents.events import DelegationEnded, DelegationStarted, FigureShown, ItemShown, MemberDelta, MemberStep, TeamEvent
 from agents.prompts import load_prompts, smolagents_templates, trader_templates
 from agents.streaming import can_stream, run_member
-from agents.toolsets import trader_toolset
+from agents.toolsets import Shows, trader_toolset
 from agents.trading_items import ticket_item
 from sandbox.executor import SandboxExecutor
 from sandbox.pool import shared_pool
@@ -29,15 +30,15 @@ TRADER_IMPORTS = ["json", "math", "datetime", "statistics", "re"]
 
 
 class Sink:
-    """Where a team's side outputs go during a turn (charts, tickets, step events)."""
+    """Where a team's events go during a turn (agents/events.py: steps, delegations, charts, tickets)."""
 
     def __init__(self):
         self.target: Any = None  # the running TurnRun, or None between turns
 
-    def __call__(self, kind: str, *payload: Any) -> None:
+    def __call__(self, event: TeamEvent) -> None:
         target = self.target
         if target is not None:
-            target.on_event(kind, *payload)
+            target.on_event(event)
 
 
 @dataclass
@@ -65,15 +66,6 @@ class Team:
             executor.close()
 
 
-def _attach_sinks(tools: list, sink: Sink) -> None:
-    """Tools that show things to the person get a callback into the running turn."""
-    for tool in tools:
-        if hasattr(tool, "on_figure"):
-            tool.on_figure = lambda fig, title=None: sink("figure", fig, title)
-        if hasattr(tool, "on_ticket"):
-            tool.on_ticket = lambda card: sink("item", ticket_item(card))
-
-
 def _member_wrapper(sink: Sink, untrusted_members: set[str], max_chars: int) -> Callable[[str, Any], Callable]:
     """Tools run as they are; managed agents become delegate functions that report delegation start/end
     and label untrusted reports. The worker's stub for `name` calls what this returns, in the app."""
@@ -83,17 +75,17 @@ def _member_wrapper(sink: Sink, untrusted_members: set[str], max_chars: int) -> 
             return target
 
         def delegate(task: str, additional_args: dict | None = None) -> str:
-            sink("delegation_start", name, str(task))
+            sink(DelegationStarted(name, str(task)))
             try:
                 kwargs = {"additional_args": additional_args} if additional_args else {}
-                report = run_member(target, str(task), lambda delta: sink("member_delta", name, delta), **kwargs)
+                report = run_member(target, str(task), lambda delta: sink(MemberDelta(name, delta)), **kwargs)
             except BaseException as exc:
-                sink("delegation_end", name, exc)
+                sink(DelegationEnded(name, exc))
                 raise
             report = str(report)
             if name in untrusted_members:
                 report = label_untrusted(cap(report, max_chars), source=f"{name} report")
-            sink("delegation_end", name, None)
+            sink(DelegationEnded(name))
             return report
 
         return delegate
@@ -118,7 +110,7 @@ def build_team(services: Any, session: Any, model: Any, extra_tools: dict[str, l
 
     def step_callback(agent_name: str):
         def on_step(step, agent=None):
-            sink("member_step", agent_name, step)
+            sink(MemberStep(agent_name, step))
 
         return {ActionStep: on_step, PlanningStep: on_step}
 
@@ -140,9 +132,10 @@ def build_team(services: Any, session: Any, model: Any, extra_tools: dict[str, l
         verbosity_level=LogLevel.OFF,
     )
 
-    trader_tool_list = trader_toolset(services, session)
+    shows = Shows(figure=lambda figure, title=None: sink(FigureShown(figure, title)),
+                  ticket=lambda card: sink(ItemShown(ticket_item(card))))
+    trader_tool_list = trader_toolset(services, session, shows)
     trader_tool_list += without_clashes(trader_tool_list, extra_tools.get("trader", []))
-    _attach_sinks(trader_tool_list, sink)
     instrument_tools([*web_tools, *trader_tool_list], getattr(services, "metrics", None))
     trader = CodeAgent(
         tools=trader_tool_list,

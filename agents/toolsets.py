@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 
 
-def trader_toolset(services: Any, session: Any) -> list:
+@dataclass(frozen=True)
+class Shows:
+    """How tools show the person something in the running turn: a chart (figure, title) or a ticket card."""
+
+    figure: Callable[..., None] | None = None
+    ticket: Callable[[Any], None] | None = None
+
+
+def trader_toolset(services: Any, session: Any, shows: Shows = Shows()) -> list:
     """Market data, indicators and charts (shared cache); this session's trading desk and strategy lab."""
     from alerts.service import alert_service_for
     from backtest.lab import lab_for
@@ -23,10 +32,10 @@ def trader_toolset(services: Any, session: Any) -> list:
         return market.history(symbol, period=period, interval=interval)
 
     return [
-        *market_tools(market),
-        *trading_tools(desk_for(session, services)),
-        *backtest_tools(history_of, lab_for(session)),
-        *forecast_tools(market),
-        *analysis_tools(market, services.settings, desk_for(session, services)),
+        *market_tools(market, shows.figure),
+        *trading_tools(desk_for(session, services), shows.ticket),
+        *backtest_tools(history_of, lab_for(session), shows.figure),
+        *forecast_tools(market, shows.figure),
+        *analysis_tools(market, services.settings, desk_for(session, services), shows.figure),
         *alert_tools(lambda: alert_service_for(services), lambda: session.workspace_id),
     ]

@@ -162,11 +162,12 @@ class PositionSizeTool(Tool):
         }
 
 
-def analysis_tools(market, settings=None, desk=None) -> list[Tool]:
+def analysis_tools(market, settings=None, desk=None, on_figure=None) -> list[Tool]:
     from market.headline_tone import tone_reader
 
     model = getattr(settings, "sentiment_model", "") if settings is not None else ""
-    tools: list[Tool] = [NewsReactionTool(data_client=market, tone=tone_reader(model) if model else None)]
+    tools: list[Tool] = [NewsReactionTool(data_client=market, on_figure=on_figure,
+                                          tone=tone_reader(model) if model else None)]
     if desk is not None:
         tools.append(PositionSizeTool(data_client=market, desk=desk))
     return tools

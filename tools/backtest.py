@@ -59,12 +59,13 @@ class BacktestStrategyTool(Tool):
     }
     output_type = "string"
 
-    def __init__(self, history_of: HistoryOf, lab: StrategyLab, oos_fraction: float = DEFAULT_OOS_FRACTION):
+    def __init__(self, history_of: HistoryOf, lab: StrategyLab, on_figure: FigureSink | None = None,
+                 oos_fraction: float = DEFAULT_OOS_FRACTION):
         super().__init__()
         self.history_of = history_of
         self.lab = lab
         self.oos_fraction = oos_fraction
-        self.on_figure: FigureSink | None = None  # set by the team builder: sends the equity chart to the chat
+        self.on_figure = on_figure  # sends the equity chart to the chat
 
     def forward(self, symbol: str, spec: Any, period: str | None = None, interval: str | None = None) -> str:
         symbol = (symbol or "").strip().upper()
@@ -131,6 +132,7 @@ class BacktestTradesTool(Tool):
                 + trades_markdown(entry.report.full))[:MAX_OUTPUT_CHARS]
 
 
-def backtest_tools(history_of: HistoryOf, lab: StrategyLab) -> list[Tool]:
+def backtest_tools(history_of: HistoryOf, lab: StrategyLab, on_figure: FigureSink | None = None) -> list[Tool]:
     """The strategy-lab tools for one session's trader; `lab` is that session's `backtest.lab.lab_for(session)`."""
-    return [BacktestStrategyTool(history_of, lab), BacktestHelpTool(), BacktestTableTool(lab), BacktestTradesTool(lab)]
+    return [BacktestStrategyTool(history_of, lab, on_figure), BacktestHelpTool(), BacktestTableTool(lab),
+            BacktestTradesTool(lab)]

@@ -66,5 +66,5 @@ class ForecastPriceTool(Tool):
         return result.as_dict()
 
 
-def forecast_tools(market) -> list[Tool]:
-    return [ForecastPriceTool(data_client=market)]
+def forecast_tools(market, on_figure=None) -> list[Tool]:
+    return [ForecastPriceTool(data_client=market, on_figure=on_figure)]

@@ -24,7 +24,7 @@ from market.formatting import (
     quote_text,
     search_text,
 )
-from tools.charts import PerformanceChartTool, PriceChartTool
+from tools.charts import ChartTool, FigureSink, PerformanceChartTool, PriceChartTool
 from tools.indicators import TechnicalIndicatorsTool
 from tools.market_base import PERIOD, SYMBOL, MarketTool, plain, schema
 
@@ -138,8 +138,8 @@ class CompareStocksTool(MarketTool):
         })
 
 
-def market_tools(market: MarketData) -> list[Tool]:
+def market_tools(market: MarketData, on_figure: FigureSink | None = None) -> list[Tool]:
     """Every market, indicator and chart tool, bound to the shared cached client `market`."""
     classes = (StockQuoteTool, PriceHistoryTool, CompanyProfileTool, StockNewsTool, SymbolSearchTool,
                CompareStocksTool, TechnicalIndicatorsTool, PriceChartTool, PerformanceChartTool)
-    return [cls(market) for cls in classes]
+    return [cls(market, on_figure) if issubclass(cls, ChartTool) else cls(market) for cls in classes]

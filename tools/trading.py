@@ -140,7 +140,7 @@ class ProposeOrderTool(Tool):
                 f"awaiting the person's confirmation in the chat; it has NOT been executed. Risk checks: {verdict}.")
 
 
-def trading_tools(desk: TradingDesk) -> list[Tool]:
+def trading_tools(desk: TradingDesk, on_ticket: Callable | None = None) -> list[Tool]:
     """The trader's trading tools for this session's desk. None of them places an order."""
     return [AccountTool(desk), PositionsTool(desk), OrdersTool(desk), AssetCheckTool(desk), MarketClockTool(desk),
-            ProposeOrderTool(desk)]
+            ProposeOrderTool(desk, on_ticket)]
