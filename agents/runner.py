@@ -14,9 +14,10 @@ import time
 from collections import OrderedDict
 from typing import Any, Iterator
 
-from smolagents.memory import FinalAnswerStep
+from smolagents.memory import ActionStep, FinalAnswerStep
 from smolagents.utils import AgentError, AgentGenerationError, AgentMaxStepsError
 
+from agents.evidence import Evidence
 from agents.messages import STATUS_DONE, STATUS_PENDING, ChatItem, chart
 from agents.rendering import StepRenderer, shorten
 
@@ -28,6 +29,9 @@ class _NoTrace:
     url = None
 
     def set_output(self, text: str) -> None:
+        pass
+
+    def set_attributes(self, attributes: dict) -> None:
         pass
 
 
@@ -61,6 +65,7 @@ class TurnRun:
         self.secrets = [s for s in (secrets or []) if s]
         self.timeout_s = timeout_s
         self.renderer = StepRenderer(self._emit)
+        self.evidence = Evidence()  # every finished step's observations, to trace the answer's figures
         self.trace_id: str | None = None
         self.trace_url: str | None = None
         self.stop_reason: str | None = None
@@ -98,6 +103,7 @@ class TurnRun:
             self.renderer.delegation_end(*payload)
         elif kind == "member_step":
             self.renderer.member_step(*payload)
+            self.evidence.add_step(*payload)
         elif kind == "figure":
             figure, title = payload
             self.renderer.show(chart(figure, title=None, extra={"caption": title} if title else {}))
@@ -120,6 +126,12 @@ class TurnRun:
                     if isinstance(event, FinalAnswerStep) and self._hit_max_steps():
                         self.renderer.hit_max_steps = True
                     self.renderer.manager_event(event)
+                    if isinstance(event, ActionStep):
+                        self.evidence.add_step("manager", event)
+                if self.renderer.final_answer is not None and not self._stopped.is_set():
+                    for item in self.evidence.answer_items(self.renderer.final_answer):
+                        self.renderer.show(item)
+                    trace.set_attributes(self.evidence.span_attributes())
                 trace.set_output(self.renderer.final_answer or "")
         except AgentError as exc:
             if not self._stopped.is_set():
