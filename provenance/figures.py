@@ -34,7 +34,7 @@ CODE = re.compile(r"```.*?(?:```|\Z)|`[^`\n]*`|\]\([^)\s]*\)|https?://\S+|<[^>\n
 LIST_MARKER = re.compile(r"^[ \t>]*(?:#{1,6}[ \t]*)?(?:[-*+][ \t]+)?\(?\d{1,3}(?:\.\d{1,2})*[.)][ \t]", re.M)
 HEADING_NUMBER = re.compile(r"^[ \t]*#{1,6}[ \t]+(?:\w+[ \t]+)?\d{1,3}(?:\.\d{1,2})*\b", re.M)
 FIGURE = re.compile(
-    r"(?P<cur>(?:US)?[$€£¥]|USD\s|EUR\s)?"
+    r"(?P<sign>[+\-−])?(?P<cur>(?:US)?[$€£¥]|USD\s|EUR\s)?"
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
     rf"(?:[ \t]?(?P<suffix>{SUFFIX_PATTERN}))?"
     r"(?P<pct>[ \t]?(?:%|percent\b|per[ \t]cent\b|percentage[ \t]points?\b|pp\b))?"
@@ -133,6 +133,7 @@ def extract_figures(text: str) -> list[Figure]:
         if not _is_figure(masked, match):
             continue
         value, unit = parse_number(match["num"], match["suffix"])
+        value = -value if match["sign"] in ("-", "−") else value
         start, end = match.start(), match.end()
         written = text[start:end].rstrip()
         end = start + len(written)
