@@ -57,8 +57,11 @@ class Evidence:
             return
         text = step.observations or ""
         if step.is_final_answer:
+            if step.action_output is not None:
+                output = str(step.action_output)
+            else:  # a tool-calling agent's final step: its observation is its answer
+                output = "" if step.code_action else text.strip()
             text = text.split(_LAST_OUTPUT, 1)[0]
-            output = "" if step.action_output is None else str(step.action_output)
             if agent != "manager" and output:
                 with self._lock:
                     self._member_reports.append(output)

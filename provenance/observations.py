@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 
 from provenance.numbers import SCALES, SUFFIX_PATTERN
 
-_NUMBER = re.compile(rf"(?<![\w.])(\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?)(?:[ \t]?({SUFFIX_PATTERN}))?")
+# Not inside words, paths or URLs ("v2", "/05-codegen", "?p=2025").
+_NUMBER = re.compile(rf"(?m)^[ \t]*(?:[-*][ \t]+)?\d{{1,3}}[.)][ \t]|(?<![\w./=?&#])(\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+                     rf"(?:[ \t]?({SUFFIX_PATTERN}))?(?![\w/]|-[A-Za-z]|\.\d)")
 _STAMP = r"\d{4}-\d{2}-\d{2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\s?(?:UTC|Z|ET))?)?"
 AS_OF = re.compile(
     rf"(?:\bas\s(?:of|at)|\bdata\s?time|\bquote\s?time|\blast\s?updated|\bupdated|\bobserved|\bfrom\s{_STAMP}\sto)"
@@ -64,6 +66,8 @@ class ObservationIndex:
         pending = self._pending
         for match in _NUMBER.finditer(text):
             digits, suffix = match.groups()
+            if digits is None:
+                continue  # a list marker: "5. Drivine - …"
             value = float(digits.replace(",", "")) if "," in digits else float(digits)
             if suffix:
                 value *= SCALES.get(suffix, SCALES.get(suffix.lower(), 1.0))
