@@ -76,22 +76,30 @@ def candidates(figure: Figure) -> list[tuple[float, float]]:
 
 def _source(index: ObservationIndex, figure: Figure) -> Source | None:
     best = None
+    written = _digits(figure.text)
     for target, tolerance in candidates(figure):
-        for value, number, offset in index.near(target, tolerance):
+        for value, number, as_written in index.near(target, tolerance, limit=4):
             observation = index.observations[number]
-            line_number, line = observation.line_at(offset)
-            # Prefer a line that also carries the date the answer ties the figure to, then the closest value.
-            # then the closest value, then a line that writes it the same way.
+            line_number, line = observation.line_of(as_written)
+            # Prefer a line that also carries the date the answer ties the figure to, then the closest value,
+            # then a line that writes it the same way.
             score = (0 if figure.date and figure.date in line else 1, round(abs(value - target) / tolerance, 6),
-                     0 if _digits(figure.text) in line else 1)
+                     0 if written in line else 1)
             if best is None or score < best[0]:
-                best = (score, Source(observation.step, observation.tool, line[:300],
-                                      observation.as_of_near(line_number), line_number))
-    return best[1] if best else None
+                best = (score, observation, line_number, line)
+    if best is None:
+        return None
+    _, observation, line_number, line = best
+    return Source(observation.step, observation.tool, line[:300], observation.as_of_near(line_number), line_number)
 
 
 def _digits(text: str) -> str:
-    return re.sub(r"^[^\d.]+", "", text).split()[0] if re.search(r"\d", text) else text
+    """The figure's number as written, without its sign and currency: "$1,234.50 million" -> "1,234.50"."""
+    match = _WRITTEN.search(text)
+    return match.group(0) if match else text
+
+
+_WRITTEN = re.compile(r"\d[\d,]*(?:\.\d+)?")
 
 
 def check_answer(answer: str, index: ObservationIndex) -> ProvenanceReport:

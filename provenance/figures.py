@@ -9,6 +9,7 @@ integers below 10 ("the 3 stocks").
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -64,25 +65,30 @@ class Figure:
 
 def _mask(text: str, pattern: re.Pattern, keep: list[tuple[int, int]] | None = None) -> str:
     def blank(match: re.Match) -> str:
+        written = match.group(0)
         if keep is not None:
-            keep.append((match.start(), match.group(0)))
-        return re.sub(r"\S", "\x00", match.group(0))
+            keep.append((match.start(), written))
+        if "\n" in written:
+            return "\n".join("\x00" * len(part) for part in written.split("\n"))
+        return "\x00" * len(written)
 
     return pattern.sub(blank, text)
 
 
 def _sentence_date(dates: list[tuple[int, str]], text: str, start: int, end: int) -> str | None:
-    """The date written closest to a figure within its sentence (or line)."""
+    """The date written closest to a figure within its sentence (or line), at most 80 characters away."""
+    at = bisect.bisect_left(dates, (start, ""))
     best = None
-    for position, written in dates:
+    for position, written in dates[max(0, at - 1):at + 1]:
         lo, hi = (position + len(written), start) if position < start else (end, position)
-        between = text[lo:hi]
-        if hi - lo > 80 or re.search(r"[.;!?\n](?:\s|$)", between):
+        if hi - lo > 80 or _SENTENCE_END.search(text, lo, hi):
             continue
-        distance = hi - lo
-        if best is None or distance < best[0]:
-            best = (distance, written)
+        if best is None or hi - lo < best[0]:
+            best = (hi - lo, written)
     return best[1] if best else None
+
+
+_SENTENCE_END = re.compile(r"[.;!?\n](?:\s|$)")
 
 
 def _kind(match: re.Match) -> str:
@@ -99,13 +105,14 @@ def _kind(match: re.Match) -> str:
 
 def _is_figure(masked: str, match: re.Match) -> bool:
     start, end = match.start(), match.end()
-    before, after = masked[max(0, start - 40):start], masked[end:end + 24]
+    before, after = masked[max(0, start - 24):start], masked[end:end + 24]
     if before[-1:].isalnum() or before[-1:] in "_\x00" or (before[-1:] in ".-/" and before[-2:-1].isalnum()):
         return False  # part of a word, ticker, path or version: "Q3", "BRK.B2", "v1.2", "COVID-19"
-    if after[:1].isalpha() or after[:1] == "_" or re.match(r"[.-/]\w", after) or after[:1] == "\x00":
+    first, second = after[:1], after[1:2]
+    if first.isalpha() or first in "_\x00" and first or (first in ".-/" and first and second.isalnum()):
         return False  # "4th", "6mo", "10-K", "50-day", "0700.HK"
-    if re.match(r":\d", after) or before.endswith(":") and before[-2:-1].isdigit():
-        return False
+    if (first == ":" and second.isdigit()) or (before.endswith(":") and before[-2:-1].isdigit()):
+        return False  # a time
     if _BEFORE_NOT_FIGURE.search(before):
         return False
     if match["cur"] or match["suffix"] or match["pct"] or match["x"]:

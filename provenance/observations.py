@@ -8,6 +8,7 @@ list, so matching a figure is a binary search. Lines keep the as-of time they st
 from __future__ import annotations
 
 import bisect
+import operator
 import re
 from dataclasses import dataclass, field
 
@@ -22,12 +23,20 @@ AS_OF = re.compile(
     rf"\s*:?\s*({_STAMP})|^\s*({_STAMP})\s*\|", re.I | re.M)
 
 
+_value = operator.itemgetter(0)
+
+
 @dataclass
 class Observation:
     text: str
     step: str  # e.g. "manager · step 2", "trader · step 1"
     tool: str  # the tools the step called, or "python" for code that only computed
     as_of: list[tuple[int, str]] = field(default_factory=list)  # (line number, as-of) stated in this text
+
+    def line_of(self, written: str) -> tuple[int, str]:
+        """The first line writing this number (any line writing it is equally good evidence)."""
+        offset = self.text.find(written)
+        return self.line_at(max(offset, 0))
 
     def line_at(self, offset: int) -> tuple[int, str]:
         number = self.text.count("\n", 0, offset) + 1
@@ -36,26 +45,36 @@ class Observation:
         return number, self.text[start:end if end >= 0 else len(self.text)].strip()
 
     def as_of_near(self, line: int) -> str | None:
-        """The as-of time stated on this line, else the nearest one stated in this observation."""
-        best = None
-        for stated_line, stamp in self.as_of:
-            distance = abs(stated_line - line) * 2 + (1 if stated_line < line else 0)  # ties: the line after
-            if best is None or distance < best[0]:
-                best = (distance, stamp)
-        return best[1] if best else None
+        """The as-of time stated on this line, else the nearest one stated in this observation (ties: after)."""
+        stated = self.as_of  # sorted by line
+        if not stated:
+            return None
+        at = bisect.bisect_left(stated, (line, ""))
+        after = stated[at] if at < len(stated) else None
+        before = stated[at - 1] if at > 0 else None
+        if after is None or (before is not None and line - before[0] < after[0] - line):
+            return before[1]
+        return after[1]
 
 
 class ObservationIndex:
-    """Numbers of every observation of a turn, sorted by absolute value."""
+    """Numbers of every observation of a turn, sorted by absolute value.
+
+    `add()` does the parsing and sorting, step by step while the turn runs (timsort merges the new
+    sorted run in linear time), so checking the final answer is only binary searches.
+    """
 
     def __init__(self) -> None:
         self.observations: list[Observation] = []
-        self._values: list[float] = []
-        self._refs: list[tuple[int, int]] = []  # (observation index, offset), parallel to _values
-        self._pending: list[tuple[float, int, int]] = []
+        # Sorted runs of (absolute value, observation, as written), merged like a binary counter: O(log n) runs.
+        self._runs: list[list[tuple[float, int, str]]] = []
 
     def __len__(self) -> int:
         return len(self.observations)
+
+    @property
+    def size(self) -> int:
+        return sum(len(run) for run in self._runs)
 
     def add(self, text: str, *, step: str, tool: str) -> None:
         if not text or not text.strip():
@@ -63,30 +82,32 @@ class ObservationIndex:
         stamps = [(text.count("\n", 0, m.start()) + 1, m.group(1) or m.group(2)) for m in AS_OF.finditer(text)]
         number = len(self.observations)
         self.observations.append(Observation(text, step, tool, stamps))
-        pending = self._pending
-        for match in _NUMBER.finditer(text):
-            digits, suffix = match.groups()
-            if digits is None:
+        found = []
+        for digits, suffix in _NUMBER.findall(text):
+            if not digits:
                 continue  # a list marker: "5. Drivine - …"
             value = float(digits.replace(",", "")) if "," in digits else float(digits)
             if suffix:
                 value *= SCALES.get(suffix, SCALES.get(suffix.lower(), 1.0))
-            pending.append((value, number, match.start()))
+            found.append((value, number, digits))
+        found.sort(key=_value)
+        runs = self._runs
+        runs.append(found)
+        while len(runs) > 1 and len(runs[-2]) <= 2 * len(runs[-1]):
+            merged = runs.pop(-2)
+            merged.extend(runs.pop())
+            merged.sort(key=_value)  # two sorted runs: timsort merges them in linear time
+            runs.append(merged)
 
-    def _settle(self) -> None:
-        if not self._pending:
-            return
-        merged = sorted([*zip(self._values, self._refs), *(((v, (o, s))) for v, o, s in self._pending)],
-                        key=lambda pair: pair[0])
-        self._values = [value for value, _ in merged]
-        self._refs = [ref for _, ref in merged]
-        self._pending = []
-
-    def near(self, target: float, tolerance: float, limit: int = 64) -> list[tuple[float, int, int]]:
-        """Numbers within `tolerance` of `target` (absolute values): (value, observation, offset), closest first."""
-        self._settle()
-        lo = bisect.bisect_left(self._values, target - tolerance)
-        hi = bisect.bisect_right(self._values, target + tolerance, lo)
-        found = [(self._values[i], *self._refs[i]) for i in range(lo, min(hi, lo + limit))]
+    def near(self, target: float, tolerance: float, limit: int = 8) -> list[tuple[float, int, str]]:
+        """Up to `limit` numbers within `tolerance` of `target`: (value, observation, as written), closest first."""
+        found = []
+        for numbers in self._runs:
+            lo = bisect.bisect_left(numbers, target - tolerance, key=_value)
+            hi = bisect.bisect_right(numbers, target + tolerance, lo, key=_value)
+            if hi - lo > limit:  # keep the closest: start from the target's position and widen
+                middle = bisect.bisect_left(numbers, target, lo, hi, key=_value)
+                lo, hi = max(lo, middle - limit), min(hi, middle + limit)
+            found.extend(numbers[lo:hi])
         found.sort(key=lambda item: abs(item[0] - target))
-        return found
+        return found[:limit]
