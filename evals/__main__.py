@@ -32,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
         first, second = (json.loads(Path(path).read_text(encoding="utf-8")) for path in args.compare)
         print(compare(first, second))
         return 0
-    warnings.simplefilter("ignore")
+    warnings.simplefilter("ignore")  # yfinance's pandas deprecation notes are not the person's concern
+    warnings.showwarning = lambda *args, **kwargs: None  # survives libraries' catch_warnings() in other threads
     logging.basicConfig(level=logging.WARNING)
     try:
         tasks = load_tasks(args.tasks, args.only)
