@@ -46,8 +46,9 @@ def tools_called(step: ActionStep, agent_names: frozenset[str] = frozenset()) ->
 class Evidence:
     """One turn's observations, checked against its final answer. Fed from the turn's thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, message: str = "") -> None:
         self.index = ObservationIndex()
+        self.index.add(message, step="your message", tool="you")  # figures the person gave are not invented
         self.report: ProvenanceReport | None = None
         self._member_reports: list[str] = []
         self._lock = threading.Lock()

@@ -65,7 +65,7 @@ class TurnRun:
         self.secrets = [s for s in (secrets or []) if s]
         self.timeout_s = timeout_s
         self.renderer = StepRenderer(self._emit)
-        self.evidence = Evidence()  # every finished step's observations, to trace the answer's figures
+        self.evidence = Evidence(task)  # every finished step's observations, to trace the answer's figures
         self.trace_id: str | None = None
         self.trace_url: str | None = None
         self.stop_reason: str | None = None

@@ -12,7 +12,7 @@ import operator
 import re
 from dataclasses import dataclass, field
 
-from provenance.numbers import SCALES, SUFFIX_PATTERN
+from provenance.numbers import SUFFIX_PATTERN, scale_of
 
 # Not inside words, paths or URLs ("v2", "/05-codegen", "?p=2025").
 _NUMBER = re.compile(rf"(?m)^[ \t]*(?:[-*][ \t]+)?\d{{1,3}}[.)][ \t]|(?<![\w./=?&#])(\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?)"
@@ -88,7 +88,7 @@ class ObservationIndex:
                 continue  # a list marker: "5. Drivine - …"
             value = float(digits.replace(",", "")) if "," in digits else float(digits)
             if suffix:
-                value *= SCALES.get(suffix, SCALES.get(suffix.lower(), 1.0))
+                value *= scale_of(suffix)
             found.append((value, number, digits))
         found.sort(key=_value)
         runs = self._runs

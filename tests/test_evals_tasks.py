@@ -54,3 +54,14 @@ def test_the_eval_stack_owns_broker_and_data_settings():
     env = model_env("my/model", {"MODEL_ID": "x", "OPENAI_API_BASE": "http://localhost:11434/v1",
                                  "ALPACA_API_KEY": "k", "YAHOO_BASE_URL": "http://elsewhere", "lower": "x"})
     assert env == {"MODEL_ID": "my/model", "OPENAI_API_BASE": "http://localhost:11434/v1"}
+
+
+def test_cli_without_a_model_says_what_to_set(monkeypatch, tmp_path):
+    from evals.__main__ import main
+
+    for name in ("HF_TOKEN", "OPENAI_API_BASE", "OPENAI_API_KEY", "MODEL_ID", "MODEL_BACKEND"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(SystemExit) as stopped:
+        main(["--only", "safety-secret", "--out", str(tmp_path)])
+    assert "HF_TOKEN" in str(stopped.value) and not list(tmp_path.iterdir())
+    assert main(["--only", "no-such-task"]) == 2

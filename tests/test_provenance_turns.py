@@ -99,6 +99,14 @@ def test_f_trillions_for_a_market_cap_given_in_full(stack):
     assert figures["$3.67 trillion"]["source"]["line"] == "market cap in USD: 3674267435008"
 
 
+def test_figures_the_person_gave_are_traced_to_their_message(stack):
+    chat = stack.chat(lambda: {"manager": ScriptedModel([final("A limit at $231.50 is below the last price.")]),
+                               "web_agent": ScriptedModel(), "trader": ScriptedModel()})
+    last = run_turn(chat, Session(id="s-own"), "Is a limit buy at 231.50 sensible for AAPL?")[-1]
+    (figure,) = next(i for i in last if i.kind == "final").extra["figures"]
+    assert figure["verdict"] == "traced" and figure["source"]["step"] == "your message"
+
+
 def test_answers_without_figures_get_no_badge_and_commands_are_not_checked(stack):
     item, badge, figures = turn(stack, "AAPL looks steady; see the quote above.")
     assert badge is None and "figures" not in item.extra
