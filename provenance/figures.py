@@ -34,6 +34,7 @@ NAMES = re.compile(
 CODE = re.compile(r"```.*?(?:```|\Z)|`[^`\n]*`|\]\([^)\s]*\)|https?://\S+|<[^>\n]*>", re.S)
 LIST_MARKER = re.compile(r"^[ \t>]*(?:#{1,6}[ \t]*)?(?:[-*+][ \t]+)?\(?\d{1,3}(?:\.\d{1,2})*[.)][ \t]", re.M)
 HEADING_NUMBER = re.compile(r"^[ \t]*#{1,6}[ \t]+(?:\w+[ \t]+)?\d{1,3}(?:\.\d{1,2})*\b", re.M)
+NOT_FIGURES = re.compile("|".join(f"(?:{p.pattern})" for p in (NAMES, LIST_MARKER, HEADING_NUMBER)), re.M)
 FIGURE = re.compile(
     r"(?P<sign>[+\-−])?(?P<cur>(?:US)?[$€£¥]|USD\s|EUR\s)?"
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
@@ -47,8 +48,8 @@ _BEFORE_NOT_FIGURE = re.compile(
 _DURATION = re.compile(
     r"[ \t]?-?[ \t]?(?:trading[ \t]|calendar[ \t]|business[ \t])?(?:days?|weeks?|months?|years?|yrs?|quarters?|"
     r"sessions?|bars?|minutes?|mins?|hours?|hrs?|periods?|candles?)\b", re.I)
-_APPROX = re.compile(r"(?:about|around|approximately|approx\.?|roughly|nearly|almost|some|~|≈|close to|over|under|"
-                     r"more than|less than|just over|just under)[ \t]*$", re.I)
+_APPROX = ("about", "around", "approximately", "approx", "approx.", "roughly", "nearly", "almost", "some", "~", "≈",
+           "close to", "over", "under", "more than", "less than")
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,11 @@ def _kind(match: re.Match) -> str:
     return "number"
 
 
+def _approximate(before: str) -> bool:
+    before = before.rstrip().lower()
+    return any(before.endswith(word) and not before[:-len(word)][-1:].isalnum() for word in _APPROX)
+
+
 def _is_figure(masked: str, match: re.Match) -> bool:
     start, end = match.start(), match.end()
     before, after = masked[max(0, start - 24):start], masked[end:end + 24]
@@ -133,8 +139,7 @@ def extract_figures(text: str) -> list[Figure]:
     dates: list[tuple[int, str]] = []
     masked = _mask(text, CODE)
     masked = _mask(masked, DATE, dates)
-    for pattern in (NAMES, LIST_MARKER, HEADING_NUMBER):
-        masked = _mask(masked, pattern)
+    masked = _mask(masked, NOT_FIGURES)
     figures = []
     for match in FIGURE.finditer(masked):
         if not _is_figure(masked, match):
@@ -144,7 +149,7 @@ def extract_figures(text: str) -> list[Figure]:
         start, end = match.start(), match.end()
         written = text[start:end].rstrip()
         end = start + len(written)
-        approximate = bool(_APPROX.search(text[max(0, start - 20):start]))
+        approximate = _approximate(text[max(0, start - 20):start])
         figures.append(Figure(written, value, unit, _kind(match), start, end, approximate,
                               _sentence_date(dates, text, start, end)))
     return figures

@@ -66,15 +66,16 @@ class ObservationIndex:
 
     def __init__(self) -> None:
         self.observations: list[Observation] = []
-        # Sorted runs of (absolute value, observation, as written), merged like a binary counter: O(log n) runs.
-        self._runs: list[list[tuple[float, int, str]]] = []
+        # Sorted runs, merged like a binary counter (O(log n) runs): each is (values, refs) in parallel lists,
+        # values the absolute numbers (plain floats, so bisect runs in C), refs (observation, as written).
+        self._runs: list[tuple[list[float], list[tuple[int, str]]]] = []
 
     def __len__(self) -> int:
         return len(self.observations)
 
     @property
     def size(self) -> int:
-        return sum(len(run) for run in self._runs)
+        return sum(len(values) for values, _ in self._runs)
 
     def add(self, text: str, *, step: str, tool: str) -> None:
         if not text or not text.strip():
@@ -92,22 +93,21 @@ class ObservationIndex:
             found.append((value, number, digits))
         found.sort(key=_value)
         runs = self._runs
-        runs.append(found)
-        while len(runs) > 1 and len(runs[-2]) <= 2 * len(runs[-1]):
-            merged = runs.pop(-2)
-            merged.extend(runs.pop())
-            merged.sort(key=_value)  # two sorted runs: timsort merges them in linear time
-            runs.append(merged)
+        runs.append(([f[0] for f in found], [(f[1], f[2]) for f in found]))
+        while len(runs) > 1 and len(runs[-2][0]) <= 2 * len(runs[-1][0]):
+            top, below = runs.pop(), runs.pop()
+            merged = sorted(zip(below[0] + top[0], below[1] + top[1]), key=_value)  # two runs: a linear merge
+            runs.append(([m[0] for m in merged], [m[1] for m in merged]))
 
     def near(self, target: float, tolerance: float, limit: int = 8) -> list[tuple[float, int, str]]:
         """Up to `limit` numbers within `tolerance` of `target`: (value, observation, as written), closest first."""
         found = []
-        for numbers in self._runs:
-            lo = bisect.bisect_left(numbers, target - tolerance, key=_value)
-            hi = bisect.bisect_right(numbers, target + tolerance, lo, key=_value)
+        for values, refs in self._runs:
+            lo = bisect.bisect_left(values, target - tolerance)
+            hi = bisect.bisect_right(values, target + tolerance, lo)
             if hi - lo > limit:  # keep the closest: start from the target's position and widen
-                middle = bisect.bisect_left(numbers, target, lo, hi, key=_value)
+                middle = bisect.bisect_left(values, target, lo, hi)
                 lo, hi = max(lo, middle - limit), min(hi, middle + limit)
-            found.extend(numbers[lo:hi])
+            found.extend((values[i], *refs[i]) for i in range(lo, hi))
         found.sort(key=lambda item: abs(item[0] - target))
         return found[:limit]
