@@ -72,8 +72,8 @@ def compute(market: Any, key: str) -> Any:
     if isinstance(value, str):
         return value
     value = float(value)
-    if math.isnan(value):
-        raise ExpectationError(f"Expectation {key!r} has no value in the recorded data.")
+    if math.isnan(value) or value == 0:  # zero: no rounding tolerance can tell a right answer from a guess
+        raise ExpectationError(f"Expectation {key!r} has no usable value in the recorded data ({value}).")
     return value
 
 
