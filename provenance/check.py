@@ -80,7 +80,7 @@ def _source(index: ObservationIndex, figure: Figure) -> Source | None:
     for target, tolerance in candidates(figure):
         for value, number, as_written in index.near(target, tolerance, limit=4):
             observation = index.observations[number]
-            line_number, line = observation.line_of(as_written)
+            line_number, line = observation.line_of(as_written, figure.date)
             # Prefer a line that also carries the date the answer ties the figure to, then the closest value,
             # then a line that writes it the same way.
             score = (0 if figure.date and figure.date in line else 1, round(abs(value - target) / tolerance, 6),

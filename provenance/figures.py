@@ -112,10 +112,11 @@ def _approximate(before: str) -> bool:
 def _is_figure(masked: str, match: re.Match) -> bool:
     start, end = match.start(), match.end()
     before, after = masked[max(0, start - 24):start], masked[end:end + 24]
-    if before[-1:].isalnum() or before[-1:] in "_\x00" or (before[-1:] in ".-/" and before[-2:-1].isalnum()):
+    last = before[-1:]
+    if last and (last.isalnum() or last in "_\x00" or (last in ".-/" and before[-2:-1].isalnum())):
         return False  # part of a word, ticker, path or version: "Q3", "BRK.B2", "v1.2", "COVID-19"
     first, second = after[:1], after[1:2]
-    if first.isalpha() or first in "_\x00" and first or (first in ".-/" and first and second.isalnum()):
+    if first and (first.isalpha() or first in "_\x00" or (first in ".-/" and second.isalnum())):
         return False  # "4th", "6mo", "10-K", "50-day", "0700.HK"
     if (first == ":" and second.isdigit()) or (before.endswith(":") and before[-2:-1].isdigit()):
         return False  # a time

@@ -19,8 +19,19 @@ _NUMBER = re.compile(rf"(?m)^[ \t]*(?:[-*][ \t]+)?\d{{1,3}}[.)][ \t]|(?<![\w./=?
                      rf"(?:[ \t]?({SUFFIX_PATTERN}))?(?![\w/]|-[A-Za-z]|\.\d)")
 _STAMP = r"\d{4}-\d{2}-\d{2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\s?(?:UTC|Z|ET))?)?"
 AS_OF = re.compile(
-    rf"(?:\bas\s(?:of|at)|\bdata\s?time|\bquote\s?time|\blast\s?updated|\bupdated|\bobserved|\bfrom\s{_STAMP}\sto)"
-    rf"\s*:?\s*({_STAMP})|^\s*({_STAMP})\s*\|", re.I | re.M)
+    rf"(?:\bas\s(?:of|at)|\bdata\s?time|\bquote\s?time|\blast\s?updated|\bupdated|\bobserved)\s*:?\s*({_STAMP})", re.I)
+ANY_STAMP = re.compile(_STAMP)
+
+
+def stated_times(text: str) -> list[tuple[int, str]]:
+    """(line number, as-of) for each line stating a time: "as of …", "data time …" first, else its last date
+    (a table row's date, the end of "from … to …")."""
+    by_line: dict[int, str] = {}
+    for match in ANY_STAMP.finditer(text):
+        by_line[text.count("\n", 0, match.start()) + 1] = match.group(0)
+    for match in AS_OF.finditer(text):
+        by_line[text.count("\n", 0, match.start()) + 1] = match.group(1)
+    return sorted(by_line.items())
 
 
 _value = operator.itemgetter(0)
@@ -33,8 +44,15 @@ class Observation:
     tool: str  # the tools the step called, or "python" for code that only computed
     as_of: list[tuple[int, str]] = field(default_factory=list)  # (line number, as-of) stated in this text
 
-    def line_of(self, written: str) -> tuple[int, str]:
-        """The first line writing this number (any line writing it is equally good evidence)."""
+    def line_of(self, written: str, date: str | None = None) -> tuple[int, str]:
+        """The first line writing this number (and `date`, when one does; else any line writing it)."""
+        if date:
+            at = self.text.find(date)
+            while at >= 0:
+                number, line = self.line_at(at)
+                if written in line:
+                    return number, line
+                at = self.text.find(date, at + len(date))
         offset = self.text.find(written)
         return self.line_at(max(offset, 0))
 
@@ -80,9 +98,8 @@ class ObservationIndex:
     def add(self, text: str, *, step: str, tool: str) -> None:
         if not text or not text.strip():
             return
-        stamps = [(text.count("\n", 0, m.start()) + 1, m.group(1) or m.group(2)) for m in AS_OF.finditer(text)]
         number = len(self.observations)
-        self.observations.append(Observation(text, step, tool, stamps))
+        self.observations.append(Observation(text, step, tool, stated_times(text)))
         found = []
         for digits, suffix in _NUMBER.findall(text):
             if not digits:

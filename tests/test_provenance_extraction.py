@@ -79,6 +79,8 @@ CASES = [
     ("Over the last 90 trading days the stock gained 11.2%.", ["11.2%"]),
     ("Held for 12 days on average, the 20-day breakout won 9 of 15 trades.", ["15"]),
     ("Your limit order for 25 shares at $240.00 rests until crossed.", ["25", "$240.00"]),
+    ("$245.12 was the last close.", ["$245.12"]),  # a figure at the very start
+    ("12.5% of revenue comes from services", ["12.5%"]),
 ]
 
 
