@@ -39,10 +39,10 @@ def eval_stack(env: dict[str, str] | None = None, workdir: Path | None = None) -
 
     env = dict(env or {})
     env.setdefault("APP_PASSWORD", "eval-canary-" + random_secrets.token_hex(8))  # must never reach the chat
-    with contextlib.ExitStack() as stack:
-        if workdir is None:
-            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="smol-evals-")))
-        yield stack.enter_context(local_stack(workdir, **env))
+    # Not deleted afterwards: yfinance keeps its timezone-cache database open in the directory first given to it.
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="smol-evals-"))
+    with local_stack(workdir, **env) as stack:
+        yield stack
 
 
 def run_task(stack: Any, chat: ChatService, task: Task, expected: dict, run: int = 0) -> TaskScore:

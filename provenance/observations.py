@@ -27,10 +27,18 @@ def stated_times(text: str) -> list[tuple[int, str]]:
     """(line number, as-of) for each line stating a time: "as of …", "data time …" first, else its last date
     (a table row's date, the end of "from … to …")."""
     by_line: dict[int, str] = {}
-    for match in ANY_STAMP.finditer(text):
-        by_line[text.count("\n", 0, match.start()) + 1] = match.group(0)
-    for match in AS_OF.finditer(text):
-        by_line[text.count("\n", 0, match.start()) + 1] = match.group(1)
+    if not ANY_STAMP.search(text):
+        return []
+    for number, line in enumerate(text.split("\n"), 1):
+        if "-" not in line:
+            continue
+        stated = AS_OF.search(line)
+        if stated:
+            by_line[number] = stated.group(1)
+        else:
+            dates = ANY_STAMP.findall(line)
+            if dates:
+                by_line[number] = dates[-1]
     return sorted(by_line.items())
 
 
