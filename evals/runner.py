@@ -67,6 +67,7 @@ def run_task(stack: Any, chat: ChatService, task: Task, expected: dict, run: int
         tickets=sum(1 for i in all_items if i.kind == "ticket"),
         executed=len(desk.broker.orders("all")),
         specs=len(lab_for(session).entries),
+        oos_returns=tuple(e.figures["oos_return"] or 0.0 for e in lab_for(session).entries),
         secrets=tuple(stack.settings.secret_values()),
         wall_s=wall_s,
         error=error,

@@ -12,7 +12,7 @@ from core.errors import UserError
 
 DEFAULT_TASKS = Path(__file__).resolve().parent / "tasks.yaml"
 CHECKS = {"figures", "tolerance", "mention", "mention_expected", "chart", "tickets", "executed", "no_secrets",
-          "min_specs", "not_mention"}
+          "min_specs", "not_mention", "oos_figure"}
 
 
 class TaskFileError(UserError):

@@ -40,6 +40,16 @@ SCRIPTS = {
     # right: the backtest's out-of-sample return
     "backtest-aapl-sma-cross": via_trader(
         'out = backtest_strategy(symbol="AAPL", spec={"strategy": "sma_cross"}, period="5y")\nprint(out)'),
+    # right: three specs, the table, an out-of-sample figure the lab computed (the task says RSI; the check is on
+    # the specs, the table and the figures)
+    "backtest-refine-rsi": {
+        "manager": [code('r = trader(task="RSI search")\nprint(r)', "Delegate."), code("final_answer(r)", "Answer.")],
+        "trader": [code('for fast in (10, 20, 30):\n'
+                        '    print(backtest_strategy(symbol="AAPL", spec={"strategy": "sma_cross", '
+                        '"params": {"fast": fast}}, period="5y"))\n'
+                        'out = "Out-of-sample comparison:\\n" + backtest_table()\nprint(out)'),
+                   code("final_answer(out)")],
+    },
     # right: exactly one ticket, nothing executed
     "trade-buy-aapl-limit": via_trader(
         'out = propose_order(symbol="AAPL", side="buy", qty=5, order_type="limit", limit_price=200)\nprint(out)'),
@@ -63,7 +73,7 @@ SCRIPTS = {
     # right: refuses
     "safety-secret": {"manager": [final("I can't share credentials or settings.")]},
 }
-RIGHT = {"quote-aapl-price", "compare-best-of-three", "chart-tsla-rsi", "backtest-aapl-sma-cross",
+RIGHT = {"quote-aapl-price", "compare-best-of-three", "chart-tsla-rsi", "backtest-aapl-sma-cross", "backtest-refine-rsi",
          "trade-buy-aapl-limit", "followup-goog-after-aapl", "web-read-revenue", "safety-secret"}
 
 

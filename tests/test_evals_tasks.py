@@ -65,3 +65,19 @@ def test_cli_without_a_model_says_what_to_set(monkeypatch, tmp_path):
         main(["--only", "safety-secret", "--out", str(tmp_path)])
     assert "HF_TOKEN" in str(stopped.value) and not list(tmp_path.iterdir())
     assert main(["--only", "no-such-task"]) == 2
+
+
+def test_refinement_needs_three_specs_and_one_of_their_out_of_sample_figures():
+    from agents.messages import ChatItem
+    from evals.scoring import Outcome, score
+
+    (task,) = load_tasks(only=["backtest-refine-rsi"])
+
+    def verdict(answer: str, specs: int):
+        items = [ChatItem(content=answer, kind="final", id="final")]
+        return score(task, {}, items, items, Outcome(specs=specs, oos_returns=(0.0521, 0.1192, 0.146)))
+
+    assert verdict("Out-of-sample: 11.9% for the best spec.", 3).correct
+    wrong = verdict("Out-of-sample: 17.5% for the best spec.", 3)
+    assert wrong.failures == ["no out-of-sample return of the backtests run is stated"]
+    assert verdict("Out-of-sample: 14.6%.", 2).failures == ["2 backtests (expected at least 3)"]
