@@ -75,21 +75,26 @@ def candidates(figure: Figure) -> list[tuple[float, float]]:
 
 
 def _source(index: ObservationIndex, figure: Figure) -> Source | None:
-    best = None
+    """The closest number written the same way; a line that also carries the figure's date comes first."""
     written = _digits(figure.text)
+    found = []
     for target, tolerance in candidates(figure):
         for value, number, as_written in index.near(target, tolerance, limit=4):
-            observation = index.observations[number]
-            line_number, line = observation.line_of(as_written, figure.date)
-            # Prefer a line that also carries the date the answer ties the figure to, then the closest value,
-            # then a line that writes it the same way.
-            score = (0 if figure.date and figure.date in line else 1, round(abs(value - target) / tolerance, 6),
-                     0 if written in line else 1)
-            if best is None or score < best[0]:
-                best = (score, observation, line_number, line)
-    if best is None:
+            found.append((round(abs(value - target) / tolerance, 6), as_written != written, number, as_written))
+    if not found:
         return None
-    _, observation, line_number, line = best
+    found.sort()
+    chosen, line_number, line = found[0], None, ""
+    for item in found if figure.date else ():
+        observation = index.observations[item[2]]
+        if figure.date in observation.text:
+            number, text = observation.line_of(item[3], figure.date)
+            if figure.date in text:
+                chosen, line_number, line = item, number, text
+                break
+    observation = index.observations[chosen[2]]
+    if line_number is None:
+        line_number, line = observation.line_of(chosen[3])
     return Source(observation.step, observation.tool, line[:300], observation.as_of_near(line_number), line_number)
 
 

@@ -41,15 +41,29 @@ FIGURE = re.compile(
     rf"(?:[ \t]?(?P<suffix>{SUFFIX_PATTERN}))?"
     r"(?P<pct>[ \t]?(?:%|percent\b|per[ \t]cent\b|percentage[ \t]points?\b|pp\b))?"
     r"(?P<x>x\b|×)?")
-_BEFORE_NOT_FIGURE = re.compile(
-    r"(?:\b(?:steps?|stages?|phases?|parts?|sections?|chapters?|items?|options?|scenarios?|questions?|points?|"
-    r"notes?|rules?|tiers?|levels?|rounds?|versions?|spec|specs|no\.|number|rank(?:ed)?|top|turn|attempt|v)"
-    r"[ \t]*#?|#|\[|[A-Za-z_]\(|[A-Za-z_][^\S\n]?\([^)\n]{0,12},[ \t]?)$", re.I)
+# Words after which a number is a label, not a figure: "step 3", "option 2", "rank #1", "top 10".
+_LABEL_WORDS = frozenset(
+    w + plural for w in ("step", "stage", "phase", "part", "section", "chapter", "item", "option", "scenario",
+                         "question", "point", "note", "rule", "tier", "level", "round", "version", "spec", "attempt")
+    for plural in ("", "s")) | {"no.", "number", "rank", "ranked", "top", "turn", "v"}
+_ARGUMENT = re.compile(r"[A-Za-z_][^\S\n]?\([^)\n]{0,12},[ \t]?$")  # the 26 of "MACD(12, 26, 9)"
+
+
+def _labelled(before: str) -> bool:
+    """Whether the text before a number makes it a label, a footnote or a function argument."""
+    if before.endswith(("#", "[")) or (before.endswith("(") and before[-2:-1].isalpha()):
+        return True
+    if before.rstrip().endswith(","):
+        return bool(_ARGUMENT.search(before))
+    words = before.rstrip(" \t#").split()
+    return bool(words) and words[-1].lower() in _LABEL_WORDS and before[len(before.rstrip(" \t#")):] != ""
+
+
 _DURATION = re.compile(
     r"[ \t]?-?[ \t]?(?:trading[ \t]|calendar[ \t]|business[ \t])?(?:days?|weeks?|months?|years?|yrs?|quarters?|"
     r"sessions?|bars?|minutes?|mins?|hours?|hrs?|periods?|candles?)\b", re.I)
-_APPROX = ("about", "around", "approximately", "approx", "approx.", "roughly", "nearly", "almost", "some", "~", "≈",
-           "close to", "over", "under", "more than", "less than")
+_APPROX = frozenset({"about", "around", "approximately", "approx", "approx.", "roughly", "nearly", "almost", "some",
+                     "~", "≈", "close to", "over", "under", "more than", "less than", "c.", "ca."})
 
 
 @dataclass(frozen=True)
@@ -105,8 +119,10 @@ def _kind(match: re.Match) -> str:
 
 
 def _approximate(before: str) -> bool:
-    before = before.rstrip().lower()
-    return any(before.endswith(word) and not before[:-len(word)][-1:].isalnum() for word in _APPROX)
+    if before.endswith(("~", "≈")):
+        return True
+    words = before.lower().split()[-2:]
+    return bool(words) and (words[-1] in _APPROX or " ".join(words) in _APPROX)
 
 
 def _is_figure(masked: str, match: re.Match) -> bool:
@@ -120,7 +136,7 @@ def _is_figure(masked: str, match: re.Match) -> bool:
         return False  # "4th", "6mo", "10-K", "50-day", "0700.HK"
     if (first == ":" and second.isdigit()) or (before.endswith(":") and before[-2:-1].isdigit()):
         return False  # a time
-    if _BEFORE_NOT_FIGURE.search(before):
+    if _labelled(before):
         return False
     if match["cur"] or match["suffix"] or match["pct"] or match["x"]:
         return True
