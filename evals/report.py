@@ -49,25 +49,27 @@ def save(results: dict, directory: Path = RESULTS_DIR, now: dt.datetime | None =
     return path
 
 
+def _mark(task: dict) -> str:
+    return "—" if not task else ("✅" if task["correct"] else "❌")
+
+
+def _cells(task: dict) -> tuple[str, str, str]:
+    """(traced, steps, tokens) of one task, or dashes when the run did not have it."""
+    if not task:
+        return "—", "—", "—"
+    return _ratio(task["traced_ratio"]), str(task["steps"]), f"{task['tokens_in'] + task['tokens_out']:,}"
+
+
 def compare(first: dict, second: dict) -> str:
     """Two runs side by side: per task correct and cost, and the totals."""
     a = {t["id"]: t for t in first["tasks"]}
     b = {t["id"]: t for t in second["tasks"]}
-    ids = list(dict.fromkeys([*a, *b]))
-    rows = [f"| task | A correct | B correct | A traced | B traced | A steps | B steps | A tokens | B tokens |",
+    rows = ["| task | A correct | B correct | A traced | B traced | A steps | B steps | A tokens | B tokens |",
             "|---|---|---|---:|---:|---:|---:|---:|---:|"]
-
-    def cell(run: dict, key: str, fmt) -> str:
-        return fmt(run[key]) if run else "—"
-
-    for task_id in ids:
+    for task_id in dict.fromkeys([*a, *b]):
         x, y = a.get(task_id, {}), b.get(task_id, {})
-        mark = lambda t: "—" if not t else ("✅" if t["correct"] else "❌")  # noqa: E731
-        tokens = lambda v: f"{v:,}"  # noqa: E731
-        rows.append(f"| {task_id} | {mark(x)} | {mark(y)} | {cell(x, 'traced_ratio', _ratio)} | "
-                    f"{cell(y, 'traced_ratio', _ratio)} | {cell(x, 'steps', str)} | {cell(y, 'steps', str)} | "
-                    f"{tokens(x['tokens_in'] + x['tokens_out']) if x else '—'} | "
-                    f"{tokens(y['tokens_in'] + y['tokens_out']) if y else '—'} |")
+        (xt, xs, xk), (yt, ys, yk) = _cells(x), _cells(y)
+        rows.append(f"| {task_id} | {_mark(x)} | {_mark(y)} | {xt} | {yt} | {xs} | {ys} | {xk} | {yk} |")
     s, t = first["totals"], second["totals"]
     rows.append(f"| **total** | **{s['correct']}/{s['tasks']}** | **{t['correct']}/{t['tasks']}** | "
                 f"{_ratio(s['traced_ratio'])} | {_ratio(t['traced_ratio'])} | {s['steps']} | {t['steps']} | "

@@ -126,8 +126,11 @@ def test_results_table_json_and_comparison(results, tmp_path):
     other = json.loads(json.dumps(loaded))
     other["model"] = "after"
     other["tasks"][0]["correct"] = not other["tasks"][0]["correct"]
+    missing = other["tasks"].pop()["id"]
     side_by_side = compare(loaded, other)
     assert "A = scripted, B = after" in side_by_side and side_by_side.count("\n") >= len(SCRIPTS) + 2
+    cells = [c.strip() for c in side_by_side.split(f"| {missing} | ")[1].split("\n")[0].split("|")]
+    assert cells[0] in ("✅", "❌") and [cells[1], cells[3], cells[5], cells[7]] == ["—"] * 4  # B lacks that task
 
 
 def test_cli_compare(results, tmp_path, capsys):
