@@ -15,7 +15,7 @@ STATUS_PENDING = "pending"
 STATUS_DONE = "done"
 TICKET_OPTION = "ticket:"  # prefix of a ticket card's option values: "ticket:confirm T-3F2A"
 # Kinds shown as collapsible "thoughts" (metadata title); everything else is shown open, title inline.
-COLLAPSIBLE_KINDS = frozenset({"step", "step_error", "delegation", "member_step", "plan"})
+COLLAPSIBLE_KINDS = frozenset({"step", "step_error", "delegation", "member_step", "plan", "figures"})
 
 
 def is_figure(value: Any) -> bool:
@@ -44,6 +44,7 @@ class ChatItem:
     role: str = "assistant"
     kind: str = "text"  # text | step | code | tool | observation | error | final | chart | ticket | notice
     extra: dict = field(default_factory=dict)  # machine-readable payload for API clients (e.g. a ticket)
+    display: str | None = None  # markdown shown in the browser instead of `content` (e.g. marked figures)
 
     @property
     def collapsible(self) -> bool:
@@ -73,7 +74,7 @@ class ChatItem:
         elif self.title and not self.collapsible and self.title not in str(self.content):
             content = f"**{self.title}**\n\n{self.content}"
         else:
-            content = self.content
+            content = self.content if self.display is None else self.display
         metadata = self.metadata()
         if not self.collapsible:
             metadata.pop("id", None)  # an id without a title would still group it as a thought

@@ -18,6 +18,7 @@ from smolagents.memory import ActionStep, FinalAnswerStep, PlanningStep
 from smolagents.utils import AgentError, AgentGenerationError, AgentMaxStepsError
 
 from agents.events import DelegationEnded, DelegationStarted, FigureShown, ItemShown, MemberDelta, MemberStep, TeamEvent
+from agents.evidence import Evidence
 from agents.messages import STATUS_DONE, STATUS_PENDING, ChatItem, chart
 from agents.rendering import StepRenderer, shorten
 from core.text import KNOWN_SECRETS, scrub
@@ -30,6 +31,9 @@ class _NoTrace:
     url = None
 
     def set_output(self, text: str) -> None:
+        pass
+
+    def set_attributes(self, attributes: dict) -> None:
         pass
 
 
@@ -58,6 +62,7 @@ class TurnRun:
         self.timeout_s = timeout_s
         self.metrics = metrics  # telemetry.metrics.Metrics: step latency and model tokens
         self.renderer = StepRenderer(self._emit)
+        self.evidence = Evidence(task)  # every finished step's observations, to trace the answer's figures
         self.trace_id: str | None = None
         self.trace_url: str | None = None
         self.stop_reason: str | None = None
@@ -103,6 +108,7 @@ class TurnRun:
                     self.metrics.observe_step(member, step)
                 self._count(step)
                 self.renderer.member_step(member, step)
+                self.evidence.add_step(member, step)
             case MemberDelta(member, delta):
                 self.renderer.member_delta(member, delta)
             case FigureShown(figure, title):
@@ -129,6 +135,12 @@ class TurnRun:
                     if self.metrics is not None and isinstance(event, (ActionStep, PlanningStep)):
                         self.metrics.observe_step("manager", event)
                     self.renderer.manager_event(event)
+                    if isinstance(event, ActionStep):
+                        self.evidence.add_step("manager", event)
+                if self.renderer.final_answer is not None and not self._stopped.is_set():
+                    for item in self.evidence.answer_items(self.renderer.final_answer):
+                        self.renderer.show(item)
+                    trace.set_attributes(self.evidence.span_attributes())
                 trace.set_output(self.renderer.final_answer or "")
         except AgentError as exc:
             if not self._stopped.is_set():

@@ -76,6 +76,12 @@ class TurnTrace:
             self.span.set_attribute(OUTPUT_VALUE, self.output)
             self.span.set_attribute(OUTPUT_MIME_TYPE, "text/plain")
 
+    def set_attributes(self, attributes: dict) -> None:
+        """Add attributes to the root span (e.g. figure provenance counts, filterable in Langfuse)."""
+        if self.span is not None and self.span.is_recording():
+            for key, value in attributes.items():
+                self.span.set_attribute(key, value)
+
 
 def _large_span_limits() -> SpanLimits:
     """LLM spans carry one attribute per message part; the default 128 cuts long conversations."""

@@ -45,8 +45,8 @@ def test_submit_poll_and_read_a_scripted_conversation(server):
     streamed = job.outputs()
     assert len(streamed) >= 2  # it streamed, not just returned
     kinds = [m["kind"] for m in final_messages]
-    assert kinds[0] == "step" and kinds[-1] == "final"
-    assert final_messages[-1]["content"] == "NVDA: up 5% on the month."
+    assert kinds[0] == "step" and kinds[-2:] == ["final", "figures"]  # the answer, then its figures badge
+    assert final_messages[-2]["content"] == "NVDA: up 5% on the month."
     delegation = next(m for m in final_messages if m["kind"] == "delegation")
     assert delegation["metadata"]["parent_id"] == "mgr-1" and delegation["metadata"]["status"] == "done"
     assert any(m["metadata"].get("parent_id") == delegation["metadata"]["id"] for m in final_messages)

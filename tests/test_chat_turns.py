@@ -41,9 +41,10 @@ def test_turn_streams_manager_and_member_steps_nested_in_order(stack):
     items = by_id(last)
 
     # Order and nesting: manager steps are top level; delegations under the step that made them;
-    # member steps under their delegation; the final answer last.
+    # member steps under their delegation; the final answer last, then its figures badge.
     order = [item.id for item in last]
-    assert order[0] == "mgr-1" and order[-1] == "final"
+    assert order[0] == "mgr-1" and order[-2:] == ["final", "figures"]
+    assert items["final"].extra["figures"][0]["source"]["step"] == "web_agent · step 2"  # the page it read
     web = next(i for i in last if i.kind == "delegation" and "web_agent" in i.title)
     trader = next(i for i in last if i.kind == "delegation" and "trader" in i.title)
     assert web.parent_id == "mgr-1" and trader.parent_id == "mgr-2"
