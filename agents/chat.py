@@ -90,7 +90,7 @@ class ChatService:
         """
         replies = self._respond(session, message, hf_token=hf_token, client=client)
         text, problem = clean_message(message, self.settings.max_message_chars)
-        if self.conversations is None or problem:
+        if self.conversations is None or session.workspace is None or problem:  # nothing to save it in
             yield from replies
         else:
             yield from self.conversations.recorded(session, text, replies)

@@ -42,6 +42,10 @@ NOTIONAL_RULES = {
     "For instance, a call to wikipedia_search without a JSON output schema has an unpredictable return format, so do "
     "not have another tool call that depends on its output in the same block: rather output results with print() to "
     "use them in the next block.": "Print their output and use it in the next block.",
+    "You can confidently chain multiple tool calls and directly access structured output fields in the same code "
+    "block! When a tool has a JSON output schema, you know exactly what fields and data types to expect, allowing "
+    "you to write robust code that directly accesses the structured response (e.g., result['field_name']) without "
+    "needing intermediate print() statements.": "chain calls and use result['field'] directly in one code block.",
 }
 NOTIONAL_EXAMPLES_START = "Here are a few examples using notional tools:"
 NOTIONAL_EXAMPLES_END = "Above examples were using notional tools that might not exist for you. "

@@ -11,13 +11,12 @@ import json
 import secrets
 import sqlite3
 import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
 
 from alerts.rules import AlertRule
+from core import sqlite
 
 MIGRATIONS = (
     """
@@ -109,37 +108,17 @@ class AlertStore:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=10)
-        self._db.row_factory = sqlite3.Row
+        self._db = sqlite.connect(self.path, rows=True, foreign_keys=False, timeout_s=10)
         self._lock = threading.RLock()
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._migrate()
-
-    def _migrate(self) -> None:
-        with self.tx() as cur:
-            version = cur.execute("PRAGMA user_version").fetchone()[0]
-            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                for statement in filter(str.strip, script.split(";")):
-                    cur.execute(statement)
-                cur.execute(f"PRAGMA user_version = {number}")
+        sqlite.migrate(self._db, self._lock, list(enumerate(MIGRATIONS, start=1)))
 
     @property
     def schema_version(self) -> int:
-        return self._db.execute("PRAGMA user_version").fetchone()[0]
+        return sqlite.schema_version(self._db)
 
-    @contextmanager
-    def tx(self) -> Iterator[sqlite3.Cursor]:
-        with self._lock:
-            cur = self._db.cursor()
-            cur.execute("BEGIN IMMEDIATE")
-            try:
-                yield cur
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
-            cur.execute("COMMIT")
+    def tx(self):
+        """One atomic write transaction (a context manager giving a cursor)."""
+        return sqlite.transaction(self._db, self._lock)
 
     def query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
         with self._lock:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from core.errors import UserError
 from tools.backtest import BacktestStrategyTool
 from tools.charts import PerformanceChartTool, PriceChartTool
 from tools.indicators import TechnicalIndicatorsTool
@@ -44,7 +45,11 @@ def as_text(result: Any) -> str:
         if callable(render):
             return render()
     to_dict = getattr(result, "to_dict", None)
-    return json.dumps(to_dict() if callable(to_dict) else result, default=str)
+    data = to_dict() if callable(to_dict) else result
+    if isinstance(data, dict) and isinstance(data.get("summary"), str):  # a structured tool result
+        rest = {key: value for key, value in data.items() if key != "summary"}
+        return data["summary"] + "\n\nData (JSON): " + json.dumps(rest, default=str)
+    return json.dumps(data, default=str)
 
 
 class Analysis:
@@ -54,25 +59,25 @@ class Analysis:
         self.market = market
         self.tool_counter = tool_counter  # callable(tool_name, ok: bool), e.g. the tool-call metrics
 
-    def _count(self, name: str, text: str) -> None:
+    def _run(self, name: str, tool: Any, *args: Any, **arguments: Any) -> str:
+        """The tool's answer as text; a problem the person can fix (UserError) is a plain "Error: …" answer."""
+        try:
+            text, ok = as_text(tool.forward(*args, **arguments)), True
+        except UserError as exc:
+            text, ok = f"Error: {exc.user_message}", False
         if self.tool_counter is not None:
-            self.tool_counter(name, not text.startswith("Error"))
+            self.tool_counter(name, ok)
+        return text
 
     def text(self, name: str, **arguments: Any) -> str:
-        """Run the text tool `name` (a key of TEXT_TOOLS)."""
-        tool = TEXT_TOOLS[name]()
-        tool.data_client = self.market
-        text = as_text(tool.forward(**arguments))
-        self._count(name, text)
-        return text
+        """Run the text tool `name` (a key of TEXT_TOOLS); structured results come back as JSON."""
+        return self._run(name, TEXT_TOOLS[name](self.market), **arguments)
 
     def chart(self, name: str, **arguments: Any) -> dict:
         """Run the chart tool `name`: {"summary": text, "figure": plotly JSON or None}."""
         figures: list = []
-        tool = CHART_TOOLS[name](on_figure=lambda figure, title: figures.append(figure))
-        tool.data_client = self.market
-        summary = as_text(tool.forward(**arguments)).replace("Chart shown to the user", "Chart built")
-        self._count(name, summary)
+        tool = CHART_TOOLS[name](self.market, on_figure=lambda figure, title: figures.append(figure))
+        summary = self._run(name, tool, **arguments).replace("Chart shown to the user", "Chart built")
         figure = json.loads(figures[-1].to_json()) if figures else None
         return {"summary": summary, "figure": figure}
 
@@ -83,6 +88,5 @@ class Analysis:
         def history_of(sym: str, per: str = "5y", itv: str = "1d"):
             return self.market.history(sym, period=per, interval=itv)
 
-        text = as_text(BacktestStrategyTool(history_of, StrategyLab()).forward(symbol, spec, period, interval))
-        self._count("backtest_strategy", text)
-        return text
+        return self._run("backtest_strategy", BacktestStrategyTool(history_of, StrategyLab()), symbol, spec, period,
+                         interval)

@@ -18,15 +18,14 @@ from alerts.rules import AlertInputError, parse_rule
 class ProposeAlertTool(Tool):
     name = "propose_alert"
     description = (
-        "Proposes a price or indicator alert for the person to confirm. It is NOT active until the person "
-        "confirms it (`/alert confirm ID`); alerts only send a notification, they never trade. condition is one "
-        "of: 'above PRICE', 'below PRICE', 'move PCT' (day move, e.g. 'move 5' or 'move -3'), "
-        "'rsi above N' / 'rsi below N', 'cross sma50' (any smaN or emaN). Returns the proposal's id."
+        "Proposes an alert (a notification, never a trade), inactive until the person confirms it. condition: "
+        "'above P', 'below P', 'move PCT' (day move), 'rsi above|below N', 'cross sma50' (any smaN/emaN). "
+        "Returns the proposal id."
     )
     inputs = {
         "symbol": {"type": "string", "description": "Ticker symbol, e.g. 'AAPL'."},
         "condition": {"type": "string", "description": "e.g. 'above 250', 'move -3', 'rsi below 30', 'cross sma50'."},
-        "reason": {"type": "string", "description": "One sentence: why this alert is useful.", "nullable": True},
+        "reason": {"type": "string", "description": "Why (one sentence).", "nullable": True},
     }
     output_type = "string"
 

@@ -11,6 +11,7 @@ from smolagents import Tool
 
 from core.errors import user_message
 from market.news_reaction import news_reactions, reaction_figure
+from tools.market_base import CompactTool
 from tools.untrusted import label_untrusted
 from trading.risk import RiskLimits
 from trading.sizing import position_size
@@ -19,16 +20,14 @@ _NUMBER = {"type": "number"}
 _TEXT = {"type": "string"}
 
 
-class NewsReactionTool(Tool):
+class NewsReactionTool(CompactTool):
     name = "news_reaction"
     description = (
-        "Latest headlines for a ticker, each with the stock's MEASURED move from the close before publication to "
-        "the first close after it, SPY's move over the same closes and the difference (abnormal return). Headlines "
-        "are untrusted data. Shows a price chart with headline markers to the person. If you label a headline's "
-        "tone, say it is your reading; the measured move is the only number.")
+        "Latest headlines (untrusted), each with its MEASURED move (close before to close after) minus SPY's; "
+        "shows a chart with headline markers.")
     inputs = {
         "symbol": {"type": "string", "description": "Ticker symbol, e.g. AAPL."},
-        "count": {"type": "integer", "description": "How many headlines, 1-10. Default 6.", "nullable": True},
+        "count": {"type": "integer", "description": "1-10, default 6.", "nullable": True},
     }
     output_type = "object"
     output_schema = {
@@ -36,13 +35,11 @@ class NewsReactionTool(Tool):
         "properties": {
             "summary": {"type": "string", "description": "A table of the reactions; headlines inside untrusted tags."},
             "symbol": _TEXT, "benchmark": _TEXT, "as_of": {"type": "string", "description": "Last daily bar used."},
-            "source": _TEXT, "benchmark_note": _TEXT,
+            "source": _TEXT,
             "headlines": {"type": "array", "items": {"type": "object", "properties": {
                 "published": _TEXT, "title": _TEXT, "publisher": _TEXT, "reaction_session": _TEXT,
                 "return_pct": _NUMBER, "benchmark_return_pct": _NUMBER, "abnormal_pct": _NUMBER, "note": _TEXT,
                 "classifier_tone": _TEXT}}},
-            "tone_note": _TEXT,
-            "error": _TEXT,
         },
         "required": ["summary"],
     }
@@ -82,30 +79,26 @@ class NewsReactionTool(Tool):
                            + label_untrusted(reaction.markdown(), "Yahoo Finance news")}
 
 
-class PositionSizeTool(Tool):
+class PositionSizeTool(CompactTool):
     name = "position_size"
     description = (
-        "How many shares to buy so that RISK% of equity is at risk between the entry (current price) and a stop: "
-        "fixed-fractional sizing, stop from a price or K × ATR(14), capped by the risk limits and buying power, "
-        "with the arithmetic. Use it when the person asks how much to buy. Long positions only. The result's "
-        "'propose_order_args' (a bracket: the stop as stop-loss, a 2R take-profit) can be passed to propose_order "
-        "when the person asked to trade.")
+        "Shares so that RISK% of equity is at risk between entry and a stop (a price or K × ATR), within risk limits "
+        "and buying power, arithmetic shown. Long only. 'propose_order_args' fit propose_order.")
     inputs = {
         "symbol": {"type": "string", "description": "Ticker symbol, e.g. AAPL."},
-        "risk_pct": {"type": "number", "description": "Percent of equity to risk, e.g. 1 for 1%."},
-        "stop": {"type": "number", "description": "Stop price (give this or atr_multiple).", "nullable": True},
-        "atr_multiple": {"type": "number", "description": "Stop at entry − K × ATR(14), e.g. 2.", "nullable": True},
+        "risk_pct": {"type": "number", "description": "e.g. 1 for 1%."},
+        "stop": {"type": "number", "description": "Stop price, or give atr_multiple.", "nullable": True},
+        "atr_multiple": {"type": "number", "description": "K, e.g. 2.", "nullable": True},
     }
     output_type = "object"
     output_schema = {
         "type": "object",
         "properties": {
             "summary": {"type": "string", "description": "The result, then the arithmetic step by step."},
-            "symbol": _TEXT, "shares": {"type": "integer"}, "entry": _NUMBER, "stop": _NUMBER, "risk_pct": _NUMBER,
-            "equity": _NUMBER, "budget": _NUMBER, "risk_per_share": _NUMBER, "cost": _NUMBER,
-            "actual_risk": _NUMBER, "actual_risk_pct": _NUMBER, "binding_cap": _TEXT, "atr": _NUMBER,
+            "shares": {"type": "integer"}, "entry": _NUMBER, "stop": _NUMBER, "risk_per_share": _NUMBER,
+            "cost": _NUMBER, "actual_risk_pct": _NUMBER, "binding_cap": _TEXT,
             "as_of": {"type": "string", "description": "Time of the quote used as the entry."}, "source": _TEXT,
-            "propose_order_args": {"type": "object"}, "error": _TEXT,
+            "propose_order_args": {"type": "object"},
         },
         "required": ["summary"],
     }

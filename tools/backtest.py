@@ -45,10 +45,9 @@ def _problem(exc: Exception) -> str | None:
 class BacktestStrategyTool(Tool):
     name = "backtest_strategy"
     description = (
-        "Backtests a strategy spec (a dict, not code) on a symbol's history: metrics for the full period, "
-        "in-sample (first 70%) and out-of-sample (last 30%), buy-and-hold, a 4-window walk-forward and "
-        "over-fitting warnings; each run is logged. Presets: " + ", ".join(PRESETS) + ". "
-        "Call backtest_help() once for the spec grammar, e.g. {'strategy': 'rsi', 'params': {'period': 14}}."
+        "Backtests a strategy spec (a dict, not code): full period, in-sample (first 70%), out-of-sample, "
+        "buy-and-hold, walk-forward, over-fitting warnings; each run is logged. Presets: " + ", ".join(PRESETS)
+        + ". backtest_help() gives the spec grammar, e.g. {'strategy': 'rsi', 'params': {'period': 14}}."
     )
     inputs = {
         "symbol": {"type": "string", "description": "Ticker, e.g. 'AAPL'."},

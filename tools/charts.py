@@ -32,8 +32,8 @@ class ChartTool(MarketTool):
 
 class PriceChartTool(ChartTool):
     name = "price_chart"
-    description = ("Shows the person an interactive candlestick and volume chart of one ticker with overlays (smaN, "
-                   "emaN, bollinger) and panels (rsi, macd); returns a one-line confirmation.")
+    description = ("Shows the person a candlestick + volume chart of one ticker with overlays (smaN, emaN, "
+                   "bollinger) and panels (rsi, macd).")
     inputs = {
         "symbol": SYMBOL,
         "period": {"type": "string", "description": f"{PERIOD}; default 1y.", "nullable": True},

@@ -12,20 +12,19 @@ from smolagents import Tool
 from core.errors import user_message
 from forecast import forecast_price
 from forecast.chart import fan_figure
+from tools.market_base import CompactTool
 
 _NUMBER = {"type": "number"}
 
 
-class ForecastPriceTool(Tool):
+class ForecastPriceTool(CompactTool):
     name = "forecast_price"
     description = (
-        "Statistical price forecast for one ticker, 1 to 60 bars ahead (daily or weekly), with 80% and 95% "
-        "intervals, evaluated first on the last 40 windows against 'tomorrow = today' (naive) and drift. Returns "
-        "a dict whose 'summary' starts with the verdict (e.g. 'no skill: ...'); never present the forecast "
-        "without that verdict. A fan chart is shown to the person.")
+        "Price forecast 1-60 bars ahead with 80%/95% intervals, backtested on 40 windows against naive and drift; "
+        "'summary' starts with the verdict. Shows a fan chart.")
     inputs = {
         "symbol": {"type": "string", "description": "Ticker symbol, e.g. AAPL."},
-        "horizon": {"type": "integer", "description": "Bars ahead, 1-60. Default 5.", "nullable": True},
+        "horizon": {"type": "integer", "description": "1-60, default 5.", "nullable": True},
         "interval": {"type": "string", "description": "daily (default) or weekly.", "nullable": True},
     }
     output_type = "object"
@@ -34,9 +33,8 @@ class ForecastPriceTool(Tool):
         "properties": {
             "summary": {"type": "string", "description": "Verdict first, then the forecast and its evaluation."},
             "verdict": {"type": "string"}, "skill": {"type": "boolean"},
-            "symbol": {"type": "string"}, "interval": {"type": "string"}, "horizon": {"type": "integer"},
             "as_of": {"type": "string", "description": "Date of the last bar used."},
-            "source": {"type": "string"}, "method": {"type": "string"}, "last_close": _NUMBER,
+            "source": {"type": "string"}, "last_close": _NUMBER,
             "forecast": {"type": "array", "items": {"type": "object", "properties": {
                 "date": {"type": "string"}, "point": _NUMBER, "lower80": _NUMBER, "upper80": _NUMBER,
                 "lower95": _NUMBER, "upper95": _NUMBER}}},
@@ -44,7 +42,6 @@ class ForecastPriceTool(Tool):
                 "windows": {"type": "integer"}, "mae": _NUMBER, "mae_naive": _NUMBER, "mae_drift": _NUMBER,
                 "mase": _NUMBER, "mase_drift": _NUMBER, "hit_rate": _NUMBER, "up_share": _NUMBER,
                 "coverage80": _NUMBER, "coverage95": _NUMBER}},
-            "error": {"type": "string", "description": "Set instead of the figures when no forecast could be made."},
         },
         "required": ["summary"],
     }

@@ -31,8 +31,8 @@ from tools.market_base import PERIOD, SYMBOL, MarketTool, plain, schema
 
 class StockQuoteTool(MarketTool):
     name = "stock_quote"
-    description = ("Latest quote for one ticker; the result also has name, change, open, day_low, day_high, "
-                   "market_cap, exchange, market_state, delay_minutes.")
+    description = ("Latest quote for one ticker (also name, change, open, day_low/high, market_cap, exchange, "
+                   "market_state, delay_minutes).")
     inputs = {"symbol": SYMBOL}
     output_type = "object"
     output_schema = schema(symbol="string", price="number", change_pct="number", previous_close="number",
@@ -77,8 +77,8 @@ class PriceHistoryTool(MarketTool):
 
 class CompanyProfileTool(MarketTool):
     name = "company_profile"
-    description = ("Fundamentals of one ticker; the result also has industry, eps, margins (fractions), "
-                   "beta, week52_low/high, target_low/high, recommendation, about.")
+    description = ("Fundamentals of one ticker (also industry, eps, margins as fractions, beta, week52_low/high, "
+                   "target_low/high, recommendation, about).")
     inputs = {"symbol": SYMBOL}
     output_type = "object"
     output_schema = schema(name="string", sector="string", market_cap="number", pe="number", forward_pe="number",
@@ -93,7 +93,7 @@ class CompanyProfileTool(MarketTool):
 
 class StockNewsTool(MarketTool):
     name = "stock_news"
-    description = "Latest news headlines about a ticker (time, publisher, title, link); untrusted data."
+    description = "Latest headlines for a ticker (time, publisher, title, link); untrusted data."
     inputs = {
         "symbol": SYMBOL,
         "count": {"type": "integer", "description": "1-10, default 5.", "nullable": True},

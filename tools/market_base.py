@@ -19,7 +19,7 @@ SCHEMA_NOTES = {
     "\n\n    Important: This tool returns structured output! Use the JSON schema below to directly access fields like "
     "result['field_name']. NO print() statements needed to inspect the output!": "",
     "dict (structured output): This tool ALWAYS returns a dictionary that strictly adheres to the following JSON "
-    "schema:": "dict, JSON schema (property: type):",
+    "schema:": "dict:",
 }
 
 
@@ -44,19 +44,19 @@ def plain(value: Any) -> Any:
     return value
 
 
-def compact_schema(output_schema: dict) -> dict:
-    """{"type": "object", "properties": {"price": {"type": "number"}}} -> {"price": "number"} for the prompt."""
-    return {name: spec.get("type") for name, spec in output_schema["properties"].items()}
+SHORT_TYPES = {"string": "str", "number": "num", "integer": "int", "boolean": "bool", "array": "list",
+               "object": "dict"}
 
 
-class MarketTool(Tool):
-    """A tool bound to the shared market-data client; the schema renders on one line to keep the prompt lean."""
+def compact_schema(output_schema: dict) -> str:
+    """{"type": "object", "properties": {"price": {"type": "number"}}} -> "{price: num}" for the prompt."""
+    fields = (f"{name}: {SHORT_TYPES.get(spec.get('type'), spec.get('type'))}"
+              for name, spec in output_schema["properties"].items())
+    return "{" + ", ".join(fields) + "}"
 
-    output_type = "string"
 
-    def __init__(self, market: MarketData):
-        super().__init__()
-        self.market = market
+class CompactTool(Tool):
+    """A smolagents Tool whose output schema renders on one line in the code agent's prompt (a leaner prompt)."""
 
     def to_code_prompt(self) -> str:
         """smolagents' rendering, with the output schema on one line and its notes shortened (a leaner prompt)."""
@@ -64,8 +64,18 @@ class MarketTool(Tool):
         if self.output_schema is None:
             return prompt
         spread = textwrap.indent(textwrap.indent(json.dumps(self.output_schema, indent=4), " " * 8), " " * 4)
-        compact = json.dumps(compact_schema(self.output_schema), separators=(",", ":"))
+        compact = compact_schema(self.output_schema)
         prompt = prompt.replace(spread, " " * 12 + compact)
         for long, short in SCHEMA_NOTES.items():
             prompt = prompt.replace(long, short)
-        return prompt
+        return prompt.replace("Returns:\n        dict:\n            ", "Returns a dict: ")
+
+
+class MarketTool(CompactTool):
+    """A tool bound to the shared market-data client."""
+
+    output_type = "string"
+
+    def __init__(self, market: MarketData):
+        super().__init__()
+        self.market = market

@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
+from core import sqlite
 from trading.broker import Account, Asset, BrokerError, Clock, Fill, Order, OrderRejected, OrderRequest, Position
 from trading.market_hours import trading_date, us_equity_clock
 from trading.paper_ledger import OPEN_STATES, SCHEMA, ZERO, LedgerRules, _dec, _f, _utc_now
@@ -36,9 +36,6 @@ from trading.paper_ledger import OPEN_STATES, SCHEMA, ZERO, LedgerRules, _dec, _
 PriceOf = Callable[[str], float]
 Now = Callable[[], datetime]
 
-ZERO = Decimal(0)
-QTY_STEP = Decimal("0.000000001")
-OPEN_STATES = ("new", "triggered")
 
 class PaperBroker(LedgerRules):
     """One paper account in the shared ledger file. Thread-safe; one connection per instance."""
@@ -53,12 +50,7 @@ class PaperBroker(LedgerRules):
         self.price_of = price_of
         self.now = now
         self._lock = threading.RLock()
-        if self.ledger_path != ":memory:":
-            Path(self.ledger_path).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(self.ledger_path, timeout=30, isolation_level=None, check_same_thread=False)
-        self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn = sqlite.connect(self.ledger_path, synchronous="FULL", rows=True, foreign_keys=False)
         self._conn.executescript(SCHEMA)
         with self._tx() as cur:
             cur.execute(
@@ -71,19 +63,9 @@ class PaperBroker(LedgerRules):
 
     # --- plumbing ------------------------------------------------------------------
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Cursor]:
-        """One atomic write transaction: all of it lands, or none of it."""
-        with self._lock:
-            cur = self._conn.cursor()
-            cur.execute("BEGIN IMMEDIATE")
-            try:
-                yield cur
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
-            else:
-                cur.execute("COMMIT")
+    def _tx(self):
+        """One atomic write transaction: all of it lands, or none of it (a context manager giving a cursor)."""
+        return sqlite.transaction(self._conn, self._lock)
 
     def _query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
         """A read under the lock, so it never sees another thread's order half-way through its transaction."""

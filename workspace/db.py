@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Sequence
+
+from core import sqlite
 
 # (version, SQL) in order. Never edit a released migration: add the next one.
 MIGRATIONS: Sequence[tuple[int, str]] = (
@@ -69,51 +70,22 @@ class Database:
 
     def __init__(self, path: str | Path, migrations: Sequence[tuple[int, str]] = MIGRATIONS):
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._conn = sqlite.connect(self.path)
         self.migrate(migrations)
 
     @property
     def version(self) -> int:
         with self._lock:
-            return self._conn.execute("PRAGMA user_version").fetchone()[0]
+            return sqlite.schema_version(self._conn)
 
     def migrate(self, migrations: Sequence[tuple[int, str]]) -> list[int]:
         """Apply every migration newer than the file's version, each atomically; returns the versions applied."""
-        applied = []
-        with self._lock:
-            for version, sql in migrations:
-                if version <= self.version:
-                    continue
-                self._conn.execute("BEGIN IMMEDIATE")
-                try:
-                    for statement in _statements(sql):
-                        self._conn.execute(statement)
-                    self._conn.execute(f"PRAGMA user_version = {int(version)}")
-                except BaseException:
-                    self._conn.execute("ROLLBACK")
-                    raise
-                self._conn.execute("COMMIT")
-                applied.append(version)
-        return applied
+        return sqlite.migrate(self._conn, self._lock, migrations)
 
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Cursor]:
-        """One atomic write transaction."""
-        with self._lock:
-            cur = self._conn.cursor()
-            cur.execute("BEGIN IMMEDIATE")
-            try:
-                yield cur
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
-            cur.execute("COMMIT")
+    def write(self):
+        """One atomic write transaction (a context manager giving a cursor)."""
+        return sqlite.transaction(self._conn, self._lock)
 
     def read(self, sql: str, params: Sequence = ()) -> list[tuple]:
         with self._lock:
@@ -129,10 +101,6 @@ class Database:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
-
-
-def _statements(sql: str) -> list[str]:
-    return [s.strip() for s in sql.split(";") if s.strip()]
 
 
 def snapshot(source: str | Path, target: str | Path) -> None:
