@@ -1,6 +1,6 @@
 """Deploy this app to a Hugging Face Space: upload exactly the app's files, then list the secrets to set.
 
-Command (documented in docs/notes/hub.md):
+Command (documented in README.md, "Our tools on the Hub"):
 
     python -m hub.deploy --space OWNER/NAME [--private] [--update] [--dry-run]
 
@@ -54,7 +54,8 @@ VARIABLE_ENV_VARS: tuple[str, ...] = (
 )
 REQUIRED_SECRETS = ("HF_TOKEN",)  # the default model backend needs it
 
-EXCLUDED_DIRS = ("tests/", "benchmarks/", "scripts/", "docs/", "data/", ".ci/", ".github/", ".git/", "__pycache__/")
+EXCLUDED_DIRS = ("tests/", "benchmarks/", "evals/", "scripts/", "docs/", "data/", ".ci/", ".github/", ".git/",
+                 "__pycache__/")
 EXCLUDED_NAMES = (
     ".env", ".env.*", "*.sqlite3", "*.sqlite3-*", "*.sqlite", "*.db", "*.pyc", "*.pem", "*.key",
     "requirements-test.txt", "pytest.ini", "conftest.py", ".gitignore", "*.log",

@@ -1,6 +1,6 @@
 """Publish the shareable tools to the Hugging Face Hub, each as its own Space, plus a collection.
 
-Command (documented in docs/notes/hub.md):
+Command (documented in README.md, "Our tools on the Hub"):
 
     python -m hub.publish --namespace YOUR_HF_NAME [--update] [--private] [--only NAME ...]
 

@@ -1,6 +1,6 @@
 """Deploy the app to a Hugging Face Space: `python scripts/deploy_space.py --space OWNER/NAME`.
 
-A thin wrapper around `python -m hub.deploy` (see docs/notes/hub.md).
+A thin wrapper around `python -m hub.deploy` (see README.md, "Our tools on the Hub").
 """
 
 import sys

@@ -1,6 +1,6 @@
 """Publish the shareable tools to the Hugging Face Hub: `python scripts/publish_tools.py --namespace NAME`.
 
-A thin wrapper around `python -m hub.publish` (see docs/notes/hub.md).
+A thin wrapper around `python -m hub.publish` (see README.md, "Our tools on the Hub").
 """
 
 import sys
