@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Iterator
+from collections.abc import Iterator
 
 import gradio as gr
 
@@ -19,8 +19,8 @@ from agents.ticket_decisions import decide_ticket
 from alerts.scheduler import start_alert_scheduler
 from alerts.service import alert_service_for
 from core.settings import Settings, load_settings
-from hub.remote_tools import active_tools_markdown, load_remote_tools
 from forecast.model import warm_up as forecast_warm_up
+from hub.remote_tools import active_tools_markdown, load_remote_tools
 from sandbox.pool import shared_pool
 from trading.desk import desk_for
 from ui.alerts_panel import AlertsPanel

@@ -8,7 +8,8 @@ otherwise runs a turn of the session's team.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from agents.conversation_log import EARLIER_TURNS_KEY, seed_memory
 from agents.messages import ChatItem

@@ -23,7 +23,7 @@ class QuietLive:
     def __init__(self, *args: Any, **kwargs: Any):
         pass
 
-    def __enter__(self) -> "QuietLive":
+    def __enter__(self) -> QuietLive:
         return self
 
     def __exit__(self, *exc: Any) -> None:

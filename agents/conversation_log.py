@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from smolagents.memory import ActionStep, TaskStep
 from smolagents.monitoring import Timing
 
 from agents.messages import ChatItem
-from core.errors import UserError
 from agents.session import Session
+from core.errors import UserError
 from workspace.store import WorkspaceStore
 
 EARLIER_TURNS_KEY = "earlier_turns"

@@ -8,8 +8,9 @@ JSON-safe dict for API clients (plotly figures become plotly JSON).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from typing import Any
 
 STATUS_PENDING = "pending"
 STATUS_DONE = "done"
@@ -59,7 +60,7 @@ class ChatItem:
                 meta[key] = round(value, 2) if key == "duration" else value
         return meta
 
-    def with_(self, **changes) -> "ChatItem":
+    def with_(self, **changes) -> ChatItem:
         return replace(self, **changes)
 
     def to_gradio(self):
@@ -121,7 +122,7 @@ class ChatItem:
         return '{"plotly": ' + figure + ", " + json.dumps(data, default=str, ensure_ascii=False)[1:]
 
     @classmethod
-    def from_record(cls, record: str) -> "ChatItem":
+    def from_record(cls, record: str) -> ChatItem:
         data = json.loads(record)
         figure = data.pop("plotly", None)
         if figure is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import importlib.resources
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import yaml
@@ -21,7 +21,7 @@ def load_prompts(path: str = str(PROMPTS_PATH)) -> dict[str, dict[str, str]]:
     return prompts
 
 
-@lru_cache(maxsize=None)
+@cache
 def _smolagents_templates(name: str) -> dict:
     return yaml.safe_load(importlib.resources.files("smolagents.prompts").joinpath(name).read_text())
 

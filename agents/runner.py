@@ -12,12 +12,21 @@ import queue
 import threading
 import time
 from collections import OrderedDict
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from smolagents.memory import ActionStep, FinalAnswerStep, PlanningStep
 from smolagents.utils import AgentError, AgentGenerationError, AgentMaxStepsError
 
-from agents.events import DelegationEnded, DelegationStarted, FigureShown, ItemShown, MemberDelta, MemberStep, TeamEvent
+from agents.events import (
+    DelegationEnded,
+    DelegationStarted,
+    FigureShown,
+    ItemShown,
+    MemberDelta,
+    MemberStep,
+    TeamEvent,
+)
 from agents.evidence import Evidence
 from agents.messages import STATUS_DONE, STATUS_PENDING, ChatItem, chart
 from agents.rendering import StepRenderer, shorten
@@ -75,7 +84,7 @@ class TurnRun:
         self._thread = threading.Thread(target=self._work, name=f"turn-{session_id[:8]}", daemon=True)
 
     # -- the turn's thread -----------------------------------------------------------
-    def start(self) -> "TurnRun":
+    def start(self) -> TurnRun:
         if self.team is not None:
             self.team.sink.target = self
         self._thread.start()
@@ -200,7 +209,7 @@ class TurnRun:
         Coalesced: at most one snapshot per `min_interval_s` (20 a second), however fast the model streams; the first
         change after a quiet spell and the end of the turn are yielded at once.
         """
-        items: "OrderedDict[str, ChatItem]" = OrderedDict()
+        items: OrderedDict[str, ChatItem] = OrderedDict()
         deadline = time.monotonic() + self.timeout_s
         next_yield = 0.0  # monotonic time before which changes are held back
         dirty = False  # changes not yet yielded
@@ -240,7 +249,7 @@ class TurnRun:
                 dirty, next_yield = False, time.monotonic() + min_interval_s
                 yield list(items.values())
 
-    def _closed(self, items: "OrderedDict[str, ChatItem]") -> list[ChatItem]:
+    def _closed(self, items: OrderedDict[str, ChatItem]) -> list[ChatItem]:
         """The items after a stop: nothing left spinning, and a note saying what happened."""
         out = []
         for item in items.values():

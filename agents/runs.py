@@ -12,7 +12,8 @@ import dataclasses
 import threading
 import time
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from agents.run_store import DONE, FAILED, QUEUED, RUNNING, STOPPED, RunRecord, RunStore
 from core.errors import UserError

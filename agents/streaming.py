@@ -11,16 +11,18 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from smolagents.memory import FinalAnswerStep
-from agents.template_cache import populate_template
 from smolagents.models import (
     ChatMessage,
     ChatMessageStreamDelta,
     ChatMessageToolCallFunction,
     ChatMessageToolCallStreamDelta,
 )
+
+from agents.template_cache import populate_template
 
 
 def as_deltas(message: ChatMessage) -> Iterator[ChatMessageStreamDelta]:

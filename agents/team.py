@@ -7,14 +7,23 @@ at the running turn.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from smolagents import CodeAgent, ToolCallingAgent
 from smolagents.memory import ActionStep, PlanningStep
 from smolagents.monitoring import LogLevel
 
-from agents.events import DelegationEnded, DelegationStarted, FigureShown, ItemShown, MemberDelta, MemberStep, TeamEvent
+from agents.events import (
+    DelegationEnded,
+    DelegationStarted,
+    FigureShown,
+    ItemShown,
+    MemberDelta,
+    MemberStep,
+    TeamEvent,
+)
 from agents.prompts import load_prompts, smolagents_templates, trader_templates
 from agents.streaming import can_stream, run_member
 from agents.toolsets import Shows, trader_toolset

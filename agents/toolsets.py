@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -19,8 +20,8 @@ def trader_toolset(services: Any, session: Any, shows: Shows = Shows()) -> list:
     from alerts.service import alert_service_for
     from backtest.lab import lab_for
     from tools.alerts import alert_tools
-    from tools.backtest import backtest_tools
     from tools.analysis import analysis_tools
+    from tools.backtest import backtest_tools
     from tools.forecast import forecast_tools
     from tools.market import market_tools
     from tools.trading import trading_tools

@@ -8,7 +8,8 @@ and kept on the session only inside a `Secret`, whose repr never shows it.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from agents.messages import ChatItem
 from agents.models import build_visitor_model

@@ -10,8 +10,8 @@ allows) adds a short note on top; without it the brief is complete as is.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
-from typing import Callable
 
 from alerts.rules import AlertInputError
 from alerts.store import Brief, utc_text

@@ -9,8 +9,8 @@ are all in the database, so starting it again after a restart rebuilds everythin
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from alerts.briefs import brief_text, due_slot, parse_schedule
 from alerts.checker import CheckReport

@@ -8,23 +8,22 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 from alerts.checker import CheckReport, check_alerts
 from alerts.evaluate import FailureMemo, IndicatorCache
 from alerts.rules import AlertInputError, AlertRule, parse_rule, parse_symbol
 from alerts.store import AlertStore, Notification, StoredAlert
-from alerts.webhooks import (DEFAULT_TRIES, Poster, check_webhook_url, deliver, egress_poster, payload_for,
-                             post_url)
+from alerts.webhooks import DEFAULT_TRIES, Poster, check_webhook_url, deliver, egress_poster, payload_for, post_url
 
 DATABASE_NAME = "alerts.sqlite3"
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ class AlertService:
         self._delivery_lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings, market, **overrides) -> "AlertService":
+    def from_settings(cls, settings, market, **overrides) -> AlertService:
         from egress import Egress
         from market.calendar import exchange_calendar
 

@@ -12,8 +12,9 @@ every redirect hop checked, private/loopback/link-local/metadata addresses refus
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from alerts.rules import AlertInputError

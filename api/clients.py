@@ -11,7 +11,8 @@ import base64
 import binascii
 import hmac
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from core.errors import UserError
 

@@ -10,7 +10,8 @@ per-client limiter first and runs in a worker thread so the event loop never wai
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import anyio
 from mcp.server.fastmcp import Context, FastMCP

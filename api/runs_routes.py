@@ -15,8 +15,7 @@ from pydantic import BaseModel, Field
 
 from agents.chat import clean_message
 from agents.runs import RunRefused, RunRegistry
-from api.clients import (WORKSPACE_HEADER, BadWorkspaceKey, basic_auth_ok, client_key, login_required,
-                         workspace_key)
+from api.clients import WORKSPACE_HEADER, BadWorkspaceKey, basic_auth_ok, client_key, login_required, workspace_key
 from api.limits import RateLimited
 
 

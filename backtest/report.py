@@ -9,9 +9,9 @@ import json
 
 import pandas as pd
 
+from backtest.engine import BacktestResult
 from backtest.lab import LabEntry
 from backtest.metrics import format_value, metrics_table
-from backtest.engine import BacktestResult
 
 MAX_TRADE_ROWS = 40
 

@@ -18,7 +18,7 @@ import tempfile
 import time
 import tracemalloc
 import warnings
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -60,7 +60,7 @@ def main() -> None:
     yfinance.set_tz_cache_location(str(tmp / "yf"))
     symbols = [f"S{i:03d}X" for i in range(args.symbols)]
     aliases = {s: SOURCES[i % len(SOURCES)] for i, s in enumerate(symbols)}
-    now = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
     with YahooReplay(aliases=aliases) as yahoo:
         market = MarketData(base_url=yahoo.url, timeout_s=10, quote_ttl_s=3600, history_ttl_s=3600)
         store = AlertStore(tmp / "alerts.sqlite3")

@@ -11,8 +11,8 @@ import secrets as random_secrets
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import requests
 

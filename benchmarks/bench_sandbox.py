@@ -13,7 +13,7 @@ import gc
 import statistics
 import time
 import tracemalloc
-from typing import Callable
+from collections.abc import Callable
 
 from smolagents.local_python_executor import LocalPythonExecutor
 
@@ -52,9 +52,9 @@ def memory_kb(pid: int) -> dict[str, int]:
 
 def idle_session_kb(pool: WorkerPool, sessions: int = 20) -> float:
     """App-side memory per session whose code worker has ended (idle): tracemalloc over `sessions` executors."""
-    from agents.team import build_team
     from agents.services import build_services
     from agents.session import Session
+    from agents.team import build_team
     from core.settings import load_settings
     from tests.scripted_model import ScriptedModel
 

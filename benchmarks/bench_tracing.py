@@ -32,7 +32,6 @@ from telemetry import Tracing  # noqa: E402
 from tests.servers.otlp import OTLPReceiver  # noqa: E402
 from tests.test_telemetry_support import build_team, settings_for  # noqa: E402
 
-
 PAUSE_S = 0.1
 
 

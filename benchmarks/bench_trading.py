@@ -9,16 +9,16 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 from trading.broker import Account, Asset, OrderRequest
 from trading.market_hours import us_equity_clock
 from trading.paper import PaperBroker
 from trading.risk import RiskLimits, evaluate
 
-NOW = datetime(2020, 3, 2, 15, 0, tzinfo=timezone.utc)
+NOW = datetime(2020, 3, 2, 15, 0, tzinfo=UTC)
 
 
 def timed(label: str, runs: int, fn: Callable[[int], None]) -> tuple[str, int, float, float]:

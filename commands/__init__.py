@@ -7,14 +7,13 @@ command name, and returns chat items (or a plain string).
 
 from __future__ import annotations
 
-from core.errors import UserError
-
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from agents.messages import ChatItem
-from core.errors import user_message
+from core.errors import UserError, user_message
 
 
 class CommandError(UserError, ValueError):

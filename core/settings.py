@@ -9,9 +9,9 @@ logged or shown without leaking keys.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Mapping
 
 
 class SettingsError(ValueError):

@@ -14,8 +14,8 @@ from __future__ import annotations
 import base64
 import re
 import threading
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Iterable
 from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 MASK = "***"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import urllib3
@@ -195,7 +196,7 @@ class Egress:
                             headers={"Content-Type": "application/json", **(headers or {})})
 
     @classmethod
-    def from_settings(cls, settings: Any, **kwargs: Any) -> "Egress":
+    def from_settings(cls, settings: Any, **kwargs: Any) -> Egress:
         """The app's egress: `WEB_ALLOW_PRIVATE_HOSTS`, `WEB_TIMEOUT_S`, and the settings' secrets refused."""
         return cls(allow_private=settings.web_allow_private_hosts, timeout_s=settings.web_timeout_s,
                    secrets=settings.secret_values, **kwargs)

@@ -8,7 +8,8 @@ An expectation is named by a key, e.g. `quote:AAPL:price`, `history:AAPL:1y:retu
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from backtest.validation import evaluate
 from core.errors import UserError

@@ -42,7 +42,7 @@ def table(results: dict) -> str:
 
 
 def save(results: dict, directory: Path = RESULTS_DIR, now: dt.datetime | None = None) -> Path:
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{now.strftime('%Y%m%dT%H%M%SZ')}.json"
     path.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")

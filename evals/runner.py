@@ -7,8 +7,9 @@ import os
 import secrets as random_secrets
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from agents.chat import ChatService
 from agents.session import Session

@@ -20,9 +20,9 @@ import fnmatch
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 from hub.client import HubCommandError, explain_hub_error, use_configured_endpoint
 from hub.space_python import ensure_space_python, pins

@@ -23,8 +23,9 @@ import argparse
 import importlib.metadata
 import json
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from hub.client import HubCommandError, explain_hub_error, use_configured_endpoint
 from hub.space_python import SPACE_PYTHON, ensure_space_python
@@ -105,7 +106,7 @@ def example_arguments(tool) -> dict[str, Any]:
     if tool.name in EXAMPLES:
         return dict(EXAMPLES[tool.name])
     placeholders = {"string": "AAPL", "number": 1, "integer": 1, "boolean": False}
-    return {name: placeholders.get(spec.get("type"), None) for name, spec in tool.inputs.items()
+    return {name: placeholders.get(spec.get("type")) for name, spec in tool.inputs.items()
             if not spec.get("nullable")}
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Hashable
 from concurrent.futures import Future
-from typing import Any, Callable, Hashable
+from typing import Any
 
 
 class TTLCache:

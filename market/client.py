@@ -14,9 +14,10 @@ import datetime as dt
 import re
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 
@@ -120,7 +121,7 @@ class MarketData:
         self._session_lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings, **overrides) -> "MarketData":
+    def from_settings(cls, settings, **overrides) -> MarketData:
         """The client configured by YAHOO_BASE_URL, MARKET_TIMEOUT_S, QUOTE_TTL_S and HISTORY_TTL_S."""
         options: dict[str, Any] = dict(base_url=settings.yahoo_base_url, timeout_s=settings.market_timeout_s,
                                        quote_ttl_s=settings.quote_ttl_s, history_ttl_s=settings.history_ttl_s)

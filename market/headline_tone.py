@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 _LOCK = threading.Lock()
 _LOADED: dict[str, Any] = {}

@@ -79,7 +79,7 @@ def _session_closes(frame_or_series) -> pd.Series:
 
 def reaction_sessions(published: dt.datetime, sessions: list[dt.date]) -> tuple[dt.date | None, dt.date | None]:
     """(session of the close before publication, session of the first close after it), None when outside."""
-    aware = published if published.tzinfo else published.replace(tzinfo=dt.timezone.utc)
+    aware = published if published.tzinfo else published.replace(tzinfo=dt.UTC)
     local = aware.astimezone(EXCHANGE_TZ)
     day = local.date()
     # a close on `day` happened before publication only if the headline came at or after 16:00

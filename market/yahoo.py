@@ -51,7 +51,7 @@ def quote_fields(symbol: str, info: dict) -> dict:
     stamp = info.get("regularMarketTime")
     as_of = None
     if isinstance(stamp, (int, float)):
-        as_of = dt.datetime.fromtimestamp(stamp, tz=dt.timezone.utc)
+        as_of = dt.datetime.fromtimestamp(stamp, tz=dt.UTC)
     elif isinstance(stamp, str):
         try:
             as_of = dt.datetime.fromisoformat(stamp)
@@ -113,7 +113,7 @@ def news_items(raw: list, limit: int = 8) -> list[dict]:
         stamp = content.get("providerPublishTime") or content.get("pubDate")
         when = None
         if isinstance(stamp, (int, float)):
-            when = dt.datetime.fromtimestamp(stamp, tz=dt.timezone.utc)
+            when = dt.datetime.fromtimestamp(stamp, tz=dt.UTC)
         elif isinstance(stamp, str):
             try:
                 when = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))

@@ -7,7 +7,7 @@ SQLite (`UsageStore`), so a restart does not reset a day's budget. The clock is
 injected; everything is thread-safe.
 """
 
-from quota.limits import Limits, LimitError, Quota, TurnPass, quota_from_settings, visitor_key
+from quota.limits import LimitError, Limits, Quota, TurnPass, quota_from_settings, visitor_key
 from quota.store import UsageStore
 
 __all__ = ["LimitError", "Limits", "Quota", "TurnPass", "UsageStore", "quota_from_settings", "visitor_key"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Callable
 
 from core.errors import UserError
 from core.settings import Settings
@@ -49,7 +49,7 @@ def _wait_words(seconds: float) -> str:
 class TurnPass:
     """One admitted turn: `meter(tokens)` counts usage and returns why the turn must stop (or None); `close()`."""
 
-    def __init__(self, quota: "Quota", visitor: str, *, charged: bool, exempt: bool):
+    def __init__(self, quota: Quota, visitor: str, *, charged: bool, exempt: bool):
         self.quota = quota
         self.visitor = visitor
         self.charged = charged
@@ -94,11 +94,11 @@ class Quota:
 
     # -- days ------------------------------------------------------------------------------
     def day(self) -> str:
-        return datetime.fromtimestamp(self.clock(), timezone.utc).date().isoformat()
+        return datetime.fromtimestamp(self.clock(), UTC).date().isoformat()
 
     def seconds_to_midnight(self) -> float:
-        now = datetime.fromtimestamp(self.clock(), timezone.utc)
-        midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), timezone.utc)
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
         return (midnight - now).total_seconds()
 
     def used_today(self, visitor: str) -> int:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from smolagents.local_python_executor import MAX_EXECUTION_TIME_SECONDS, CodeOutput, InterpreterError, PythonExecutor
 

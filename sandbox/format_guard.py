@@ -9,11 +9,10 @@ when the call happens, so strings built at run time are covered.
 
 from __future__ import annotations
 
+import _string
 import builtins
 import string
 from typing import Any
-
-import _string
 
 _FORMAT_METHODS = ("format", "format_map")
 _FORMATTER_METHODS = ("format", "vformat", "get_field", "get_value")

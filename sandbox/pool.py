@@ -27,7 +27,7 @@ class WorkerPool:
         self._zygote_lock = threading.Lock()
         self._zygote = Zygote()
         self._spare: WorkerProcess | None = None
-        self._watched: "weakref.WeakSet[Any]" = weakref.WeakSet()
+        self._watched: weakref.WeakSet[Any] = weakref.WeakSet()
         self._sweeper: threading.Thread | None = None
         self._closed = threading.Event()
         if spare:

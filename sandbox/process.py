@@ -56,7 +56,7 @@ class Zygote:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def fork(self, memory_mb: int, test_raw_exec: bool = False) -> "WorkerProcess":
+    def fork(self, memory_mb: int, test_raw_exec: bool = False) -> WorkerProcess:
         root = tempfile.mkdtemp(prefix="smol-worker-")
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()

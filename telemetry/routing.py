@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
-from typing import Any, Iterator, Optional, Sequence
+from typing import Any
 
 from opentelemetry.context import Context
 from opentelemetry.trace import INVALID_SPAN, Link, Span, SpanKind, Tracer, TracerProvider, use_span
@@ -29,7 +30,7 @@ from opentelemetry.util.types import Attributes
 
 log = logging.getLogger(__name__)
 
-_active_tracer: ContextVar[Optional[Tracer]] = ContextVar("telemetry_active_tracer", default=None)
+_active_tracer: ContextVar[Tracer | None] = ContextVar("telemetry_active_tracer", default=None)
 
 _lock = threading.Lock()
 _instrumentor: Any = None  # the SmolagentsInstrumentor once we have instrumented
@@ -55,11 +56,11 @@ class RoutingTracer(Tracer):
     def start_span(
         self,
         name: str,
-        context: Optional[Context] = None,
+        context: Context | None = None,
         kind: SpanKind = SpanKind.INTERNAL,
         attributes: Attributes = None,
-        links: Optional[Sequence[Link]] = None,
-        start_time: Optional[int] = None,
+        links: Sequence[Link] | None = None,
+        start_time: int | None = None,
         record_exception: bool = True,
         set_status_on_exception: bool = True,
     ) -> Span:
@@ -81,11 +82,11 @@ class RoutingTracer(Tracer):
     def start_as_current_span(
         self,
         name: str,
-        context: Optional[Context] = None,
+        context: Context | None = None,
         kind: SpanKind = SpanKind.INTERNAL,
         attributes: Attributes = None,
-        links: Optional[Sequence[Link]] = None,
-        start_time: Optional[int] = None,
+        links: Sequence[Link] | None = None,
+        start_time: int | None = None,
         record_exception: bool = True,
         set_status_on_exception: bool = True,
         end_on_exit: bool = True,

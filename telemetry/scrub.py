@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import base64
 import logging
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 from urllib.parse import quote
 
 from opentelemetry.sdk.trace import Event, ReadableSpan

@@ -21,9 +21,9 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Sequence
 
 from opentelemetry import context as context_api
 from opentelemetry import trace as trace_api
@@ -153,7 +153,7 @@ class Tracing:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, export_timeout_s: float = DEFAULT_EXPORT_TIMEOUT_S,
-                      schedule_delay_s: float = 1.0) -> "Tracing":
+                      schedule_delay_s: float = 1.0) -> Tracing:
         """Tracing for the configured backends; disabled, silently, when none is configured."""
         choice = choose_backends(settings)
         for problem in choice.problems:

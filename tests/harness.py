@@ -8,9 +8,10 @@ LLM by tests/scripted_model.ScriptedModel.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from agents.chat import ChatService
 from agents.messages import ChatItem

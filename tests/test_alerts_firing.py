@@ -3,7 +3,7 @@ exchange is open (not on Thanksgiving, not on a weekend), no second firing after
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,9 +11,9 @@ from alerts.scheduler import AlertScheduler, BriefDesk
 from alerts.service import AlertService
 from tests.harness import local_stack
 
-MONDAY_OPEN = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)  # 10:00 in New York
-THANKSGIVING = datetime(2026, 11, 26, 16, 0, tzinfo=timezone.utc)
-SATURDAY = datetime(2026, 11, 28, 16, 0, tzinfo=timezone.utc)
+MONDAY_OPEN = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # 10:00 in New York
+THANKSGIVING = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
+SATURDAY = datetime(2026, 11, 28, 16, 0, tzinfo=UTC)
 
 
 class Clock:
@@ -111,13 +111,13 @@ def test_pending_and_deleted_alerts_are_never_checked_and_a_bad_symbol_breaks_no
 
 
 def test_a_daily_brief_is_produced_at_its_time_once_with_and_without_a_commentary(stack):
-    clock = Clock(datetime(2026, 11, 23, 13, 0, tzinfo=timezone.utc))  # 08:00 in New York
+    clock = Clock(datetime(2026, 11, 23, 13, 0, tzinfo=UTC))  # 08:00 in New York
     scheduler = build(stack, clock)
     service = scheduler.service
     service.watch("ws", ["AAPL", "GOOG"])
     brief = scheduler.briefs.add("ws", ["daily", "08:30"])
     assert scheduler.tick_briefs() == []
-    clock.now = datetime(2026, 11, 23, 13, 30, tzinfo=timezone.utc)  # 08:30 New York
+    clock.now = datetime(2026, 11, 23, 13, 30, tzinfo=UTC)  # 08:30 New York
     [produced] = scheduler.tick_briefs()
     assert scheduler.tick_briefs() == []  # once per slot
     note = service.store.notification(produced)
@@ -128,9 +128,9 @@ def test_a_daily_brief_is_produced_at_its_time_once_with_and_without_a_commentar
     restarted = build(stack, clock)  # a restart right after: no second brief for the same slot
     restarted.briefs.commentary = lambda workspace, text: "AAPL leads the watchlist today."
     assert restarted.tick_briefs() == []
-    clock.now = datetime(2026, 11, 26, 13, 31, tzinfo=timezone.utc)  # Thanksgiving: no daily brief
+    clock.now = datetime(2026, 11, 26, 13, 31, tzinfo=UTC)  # Thanksgiving: no daily brief
     assert restarted.tick_briefs() == []
-    clock.now = datetime(2026, 11, 27, 13, 31, tzinfo=timezone.utc)
+    clock.now = datetime(2026, 11, 27, 13, 31, tzinfo=UTC)
     [second] = restarted.tick_briefs()
     body = restarted.service.store.notification(second).body
     assert "**Commentary**" in body and "AAPL leads" in body

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import numpy as np
 import pytest
 
@@ -79,7 +81,7 @@ def test_average_cross_fires_on_side_changes_only_and_unknown_values_keep_state(
 
 
 def test_brief_slots_daily_on_sessions_and_weekly_on_its_day():
-    from datetime import date, datetime, timezone
+    from datetime import date, datetime
     from zoneinfo import ZoneInfo
 
     from alerts.briefs import due_slot, latest_slot, parse_schedule
@@ -90,11 +92,11 @@ def test_brief_slots_daily_on_sessions_and_weekly_on_its_day():
     assert parse_schedule(["weekly", "Friday", "17:05"]) == ("weekly", "17:05", 4)
     assert parse_schedule(["daily", "7:00"]) == ("daily", "07:00", None)
     weekly = Brief("B-1", "ws", "weekly", "17:05", 4, None, "2026-11-01T00:00:00+00:00")
-    saturday = datetime(2026, 11, 28, 15, 0, tzinfo=timezone.utc)
+    saturday = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
     assert latest_slot(weekly, saturday, ny, weekday_only) == datetime(2026, 11, 27, 17, 5, tzinfo=ny)
     assert due_slot(weekly, weekly.created, saturday, ny, weekday_only) is None  # a day late: stale, skipped
-    friday_evening = datetime(2026, 11, 27, 22, 30, tzinfo=timezone.utc)  # 17:30 New York
+    friday_evening = datetime(2026, 11, 27, 22, 30, tzinfo=UTC)  # 17:30 New York
     assert due_slot(weekly, weekly.created, friday_evening, ny, weekday_only) == "2026-11-27T22:05:00+00:00"
     daily = Brief("B-2", "ws", "daily", "08:30", None, None, "2026-11-01T00:00:00+00:00")
-    thanksgiving = datetime(2026, 11, 26, 13, 45, tzinfo=timezone.utc)
+    thanksgiving = datetime(2026, 11, 26, 13, 45, tzinfo=UTC)
     assert latest_slot(daily, thanksgiving, ny, weekday_only) == datetime(2026, 11, 25, 8, 30, tzinfo=ny)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -21,7 +21,7 @@ def test_an_empty_or_current_database_is_migrated_once(tmp_path):
     store = AlertStore(path)
     assert store.schema_version == len(MIGRATIONS)
     assert store.query("PRAGMA journal_mode")[0][0] == "wal"
-    now = datetime(2026, 11, 23, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 23, tzinfo=UTC)
     store.add_alert("ws", parse_rule(["AAPL", "above", "1"]), status="active", source="person", note="", now=now)
     store.close()
     again = AlertStore(path)  # reopening applies nothing and keeps the data
@@ -44,7 +44,7 @@ def test_the_background_scheduler_fires_an_alert_by_itself(tmp_path):
     from alerts.scheduler import AlertScheduler, BriefDesk
     from alerts.service import AlertService
 
-    open_monday = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
+    open_monday = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
     with local_stack(tmp_path, QUOTE_TTL_S=0, DATA_DIR=tmp_path / "data") as stack:
         service = AlertService.from_settings(stack.settings, stack.services.market, clock=lambda: open_monday)
         scheduler = AlertScheduler(service, BriefDesk(service), interval_s=0.2)

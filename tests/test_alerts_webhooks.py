@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -20,7 +20,7 @@ from tests.harness import local_stack
 from tests.servers import LocalServer
 from tests.servers.yahoo import closed_port_url
 
-MONDAY_OPEN = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
+MONDAY_OPEN = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
 
 class WebhookStandIn(LocalServer):

@@ -7,10 +7,10 @@ import re
 import pytest
 
 from backtest.diagnostics import diagnose_report
-from market.indicators import rsi
 from backtest.lab import StrategyLab
 from backtest.validation import evaluate
 from market.client import MarketData
+from market.indicators import rsi
 from tests.servers.yahoo import YahooReplay
 from tools.backtest import backtest_tools
 

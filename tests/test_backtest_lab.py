@@ -12,7 +12,6 @@ import warnings
 import pytest
 from smolagents import CodeAgent
 
-from agents.messages import ChatItem
 from agents.session import Session
 from backtest.lab import StrategyLab, lab_for
 from backtest.validation import evaluate, fold_bounds, refinement_warning

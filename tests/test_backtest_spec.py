@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from backtest import SpecError, parse_spec, run_backtest
 from tests.test_backtest_engine import aapl_2020

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from market.calendar import exchange_calendar
@@ -37,11 +37,11 @@ def test_weekend_and_regular_hours():
 
 
 def test_paper_broker_clock_respects_holidays_now():
-    clock = us_equity_clock(datetime(2026, 11, 26, 16, 0, tzinfo=timezone.utc))  # Thanksgiving 11:00 New York
+    clock = us_equity_clock(datetime(2026, 11, 26, 16, 0, tzinfo=UTC))  # Thanksgiving 11:00 New York
     assert not clock.is_open
     assert clock.next_open == ny(2026, 11, 27, 9, 30) and clock.next_close == ny(2026, 11, 27, 13, 0)
-    christmas_eve = us_equity_clock(datetime(2026, 12, 24, 18, 30, tzinfo=timezone.utc))  # 13:30: early close day
+    christmas_eve = us_equity_clock(datetime(2026, 12, 24, 18, 30, tzinfo=UTC))  # 13:30: early close day
     assert not christmas_eve.is_open and christmas_eve.next_open == ny(2026, 12, 28, 9, 30)
-    monday = us_equity_clock(datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc))
+    monday = us_equity_clock(datetime(2026, 11, 23, 15, 0, tzinfo=UTC))
     assert monday.is_open and monday.next_close == ny(2026, 11, 23, 16, 0)
     assert trading_date(datetime(2026, 11, 24, 3, 0)) == "2026-11-23"

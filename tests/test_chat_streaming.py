@@ -15,8 +15,8 @@ from gradio_client import Client
 from agents.session import Session
 from tests.harness import final_text, local_stack
 from tests.live_app import running_app
-from tests.servers.openai_compat import COMPLETION_TOKENS, PROMPT_TOKENS, OpenAICompatServer
 from tests.scripted_model import code, final
+from tests.servers.openai_compat import COMPLETION_TOKENS, PROMPT_TOKENS, OpenAICompatServer
 
 MANAGER_1 = code('report = trader(task="Quote AAPL")\nprint(report)',
                  "I will ask the trader for the AAPL quote, then answer the person.")

@@ -36,7 +36,7 @@ class RedirectServer(LocalServer):
         self.routes[path] = (status, {"Location": location}, b"")
         return self.url + path
 
-    def start(self) -> "RedirectServer":
+    def start(self) -> RedirectServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -210,7 +210,7 @@ def _certificates(tmp_path, name: str):
     from cryptography.x509.oid import NameOID
 
     def build(subject: str, issuer: str, key, signer, *, ca: bool, san: str | None = None):
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.UTC)
         builder = (x509.CertificateBuilder()
                    .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
                    .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))

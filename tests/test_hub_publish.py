@@ -12,8 +12,8 @@ import re
 
 import pytest
 import yaml
-
 from smolagents import Tool
+
 from tests.servers.hub import FAKE_TOKEN, HubServer, hub_env, run_python
 from tools.alpaca_order import AlpacaOrderTool
 

@@ -8,8 +8,8 @@ import pytest
 
 from agents.services import Services
 from agents.session import Session
-from core.settings import load_settings
 from commands import CommandContext, dispatch
+from core.settings import load_settings
 from market.client import MarketData
 from tests.servers.yahoo import YahooReplay
 

@@ -108,9 +108,9 @@ def test_errors_are_not_cached(market, replay):
 def test_tools_and_commands_answer_faults_with_the_message(market, replay):
     from agents.services import Services
     from agents.session import Session
-    from core.settings import Settings
     from commands import CommandContext, dispatch
     from core.errors import UserError
+    from core.settings import Settings
     from tools.market import StockQuoteTool
 
     replay.mode = "500"

@@ -17,7 +17,7 @@ from tests.servers.yahoo import YahooReplay
 from tools.analysis import NewsReactionTool, analysis_tools
 
 pytestmark = pytest.mark.filterwarnings("ignore::Warning")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 # adjusted closes as recorded in tests/fixtures/yahoo/chart/chart-{AAPL,AMZN}-1d-2020-01-01-to-2021-01-04.json
 AAPL = {"2020-03-13": 68.63787841796875, "2020-03-16": 59.80781936645508, "2020-03-17": 62.43758010864258,
         "2020-03-18": 60.90910720825195, "2020-07-02": 90.15140533447266, "2020-07-06": 92.56298065185547}

@@ -18,24 +18,23 @@ def scripted_team():
 
 
 def test_browser_shows_the_mark_the_hover_note_and_the_badge(tmp_path):
-    with running_app(tmp_path, scripted_team) as (url, _stack, _demo):
-        with browser_page(url) as page:
-            send_message(page, "How is AAPL?")
-            chatbot = page.locator("#chatbot")
-            marked = chatbot.locator("abbr", has_text="$999.99")
-            marked.first.wait_for()
-            # The sanitizer kept the mark and its hover note; the traced figures are not marked; markdown intact.
-            assert marked.first.inner_text().strip() == "$999.99⚠"
-            assert "Untraced" in marked.first.get_attribute("title")
-            assert chatbot.locator("sup", has_text="⚠").count() == 1
-            assert chatbot.locator("abbr").count() == 1
-            assert chatbot.locator("strong", has_text="AAPL").count() >= 1
-            # The badge under the answer, collapsed, expanding to the list with each figure's source.
-            badge = chatbot.get_by_text("2 of 3 figures traced to tool output")
-            badge.first.wait_for()
-            rows = chatbot.locator("td", has_text="untraced")
-            assert rows.count() == 0 or not rows.first.is_visible()  # collapsed until clicked
-            badge.first.click()
-            rows.first.wait_for(state="visible")
-            assert chatbot.locator("td", has_text="stock_quote").first.is_visible()
-            page.screenshot(path=str(tmp_path / "figures.png"), full_page=True)
+    with running_app(tmp_path, scripted_team) as (url, _stack, _demo), browser_page(url) as page:
+        send_message(page, "How is AAPL?")
+        chatbot = page.locator("#chatbot")
+        marked = chatbot.locator("abbr", has_text="$999.99")
+        marked.first.wait_for()
+        # The sanitizer kept the mark and its hover note; the traced figures are not marked; markdown intact.
+        assert marked.first.inner_text().strip() == "$999.99⚠"
+        assert "Untraced" in marked.first.get_attribute("title")
+        assert chatbot.locator("sup", has_text="⚠").count() == 1
+        assert chatbot.locator("abbr").count() == 1
+        assert chatbot.locator("strong", has_text="AAPL").count() >= 1
+        # The badge under the answer, collapsed, expanding to the list with each figure's source.
+        badge = chatbot.get_by_text("2 of 3 figures traced to tool output")
+        badge.first.wait_for()
+        rows = chatbot.locator("td", has_text="untraced")
+        assert rows.count() == 0 or not rows.first.is_visible()  # collapsed until clicked
+        badge.first.click()
+        rows.first.wait_for(state="visible")
+        assert chatbot.locator("td", has_text="stock_quote").first.is_visible()
+        page.screenshot(path=str(tmp_path / "figures.png"), full_page=True)

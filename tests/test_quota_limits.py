@@ -3,7 +3,7 @@ anonymous visitors, and bring-your-own inference. Clocks are injected; the LLM i
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -19,7 +19,7 @@ TOKENS_PER_STEP = 11 + 7  # ScriptedModel's usage per call
 
 class Clock:
     def __init__(self, when: str = "2026-11-23T10:00:00"):
-        self.now = datetime.fromisoformat(when).replace(tzinfo=timezone.utc).timestamp()
+        self.now = datetime.fromisoformat(when).replace(tzinfo=UTC).timestamp()
 
     def __call__(self) -> float:
         return self.now

@@ -13,7 +13,6 @@ from tests.live_app import running_app
 from tests.scripted_model import ScriptedModel, Slow, final
 
 
-
 def manager_reply(messages):
     if "slowly" in str(messages[-1]):
         return Slow(4, final("too late"))
@@ -164,8 +163,8 @@ def test_with_an_app_login_the_runs_api_wants_the_same_credentials(tmp_path):
     from agents.session import SessionStore
     from api.clients import open_workspace
     from api.runs_routes import runs_router
-    from workspace.access import Workspaces
     from tests.harness import local_stack
+    from workspace.access import Workspaces
 
     with local_stack(tmp_path, APP_USERNAME="ada", APP_PASSWORD="s3cret-pass") as stack:
         sessions = SessionStore(idle_seconds=60)

@@ -7,7 +7,7 @@ prints the turn latency for each backend state.
 from __future__ import annotations
 
 import logging
-from typing import Sequence
+from collections.abc import Sequence
 
 import pytest
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult

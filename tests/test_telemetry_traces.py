@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from commands import Command, CommandContext, dispatch
 from agents.rendering import trace_item
+from commands import Command, CommandContext, dispatch
 from telemetry import Tracing
 from tests.servers.otlp import OTLPReceiver
 from tests.test_telemetry_support import (
@@ -202,9 +202,8 @@ def test_slash_commands_and_confirmations_are_traced(receiver, otlp_tracing):
 
 
 def test_a_failing_turn_is_exported_with_its_error_and_the_error_propagates(receiver, otlp_tracing):
-    with pytest.raises(RuntimeError, match="boom"):
-        with otlp_tracing.turn("sess-err", None, "hi") as trace:
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError, match="boom"), otlp_tracing.turn("sess-err", None, "hi") as trace:
+        raise RuntimeError("boom")
     assert otlp_tracing.flush()
     [root] = by_trace(receiver.spans())[trace.trace_id]
     assert root.status_code == 2  # STATUS_CODE_ERROR

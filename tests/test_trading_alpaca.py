@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -11,10 +11,10 @@ from agents.services import Services
 from agents.session import Session
 from agents.trading_items import outcome_items, ticket_item
 from core.settings import load_settings
+from tests.servers.alpaca import AlpacaStandIn, load
 from trading.alpaca_broker import AlpacaBroker
 from trading.broker import BrokerUnavailable, InsufficientFunds, OrderRejected, OrderRequest
 from trading.desk import build_desk, desk_for
-from tests.servers.alpaca import AlpacaStandIn, load
 
 KEY, SECRET = "PKTEST1234567890ABCD", "sEcReT0987654321zyxwvutsrqponmlkjihgfedc"
 
@@ -147,7 +147,7 @@ def _services(alpaca, **env) -> Services:
     return Services(settings=load_settings({**base, **env}, dotenv_path=None))
 
 
-NOW = datetime(2025, 6, 24, 18, 15, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 24, 18, 15, tzinfo=UTC)
 
 
 def _alice_desk(alpaca, **env):

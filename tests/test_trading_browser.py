@@ -38,31 +38,30 @@ def ticket_ids(page) -> list[str]:
 
 
 def test_confirm_shows_the_fill_and_portfolio_and_reject_executes_nothing(tmp_path):
-    with running_app(tmp_path, scripted_team) as (url, stack, _demo):
-        with browser_page(url) as page:
-            send_message(page, "Buy 3 AAPL for me")
-            page.get_by_text("I proposed the order; please confirm or reject the ticket.", exact=True).wait_for()
-            [ticket] = ticket_ids(page)
-            assert page.locator("#chatbot").get_by_text(f"/confirm {ticket}").count() >= 1
+    with running_app(tmp_path, scripted_team) as (url, stack, _demo), browser_page(url) as page:
+        send_message(page, "Buy 3 AAPL for me")
+        page.get_by_text("I proposed the order; please confirm or reject the ticket.", exact=True).wait_for()
+        [ticket] = ticket_ids(page)
+        assert page.locator("#chatbot").get_by_text(f"/confirm {ticket}").count() >= 1
 
-            choose_ticket(page, ticket)
-            page.click("#confirm")
-            page.get_by_text("Filled").first.wait_for()
-            send_message(page, "/portfolio")
-            page.get_by_text("Allocation").first.wait_for()
-            holdings = page.inner_text("#chatbot")
-            assert "AAPL" in holdings and "unrealized P&L" in holdings
+        choose_ticket(page, ticket)
+        page.click("#confirm")
+        page.get_by_text("Filled").first.wait_for()
+        send_message(page, "/portfolio")
+        page.get_by_text("Allocation").first.wait_for()
+        holdings = page.inner_text("#chatbot")
+        assert "AAPL" in holdings and "unrealized P&L" in holdings
 
-            send_message(page, "/buy 1 AAPL limit 900")
-            page.wait_for_function("document.querySelector('#chatbot').innerText.match(/Order ticket T-/g).length >= 2")
-            second = [t for t in ticket_ids(page) if t != ticket][0]
-            choose_ticket(page, second)
-            page.click("#reject")
-            page.get_by_text("Nothing was sent to the broker").first.wait_for()
-            page.screenshot(path=str(tmp_path / "trading.png"), full_page=True)
+        send_message(page, "/buy 1 AAPL limit 900")
+        page.wait_for_function("document.querySelector('#chatbot').innerText.match(/Order ticket T-/g).length >= 2")
+        second = [t for t in ticket_ids(page) if t != ticket][0]
+        choose_ticket(page, second)
+        page.click("#reject")
+        page.get_by_text("Nothing was sent to the broker").first.wait_for()
+        page.screenshot(path=str(tmp_path / "trading.png"), full_page=True)
 
-            fills = [f for f in _all_fills(stack)]
-            assert [(f.symbol, f.qty) for f in fills] == [("AAPL", 3.0)]
+        fills = [f for f in _all_fills(stack)]
+        assert [(f.symbol, f.qty) for f in fills] == [("AAPL", 3.0)]
 
 
 def _all_fills(stack):

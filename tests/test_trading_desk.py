@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
 
 import pandas as pd
 import pytest
@@ -14,9 +13,9 @@ from agents.messages import ChatItem
 from agents.services import Services
 from agents.session import Session
 from agents.trading_items import outcome_items
-from core.settings import load_settings
 from commands import CommandContext, dispatch
 from commands.trading import parse_order_words
+from core.settings import load_settings
 from tests.scripted_model import ScriptedModel, code, final
 from tests.test_trading_paper import HISTORY, Market
 from tools.trading import trading_tools

@@ -8,11 +8,12 @@ import signal
 import subprocess
 import sys
 import textwrap
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from trading.broker import BrokerError, InsufficientFunds, OrderRejected, OrderRequest
 from trading.paper import PaperBroker
@@ -26,7 +27,7 @@ def real_history(symbol: str) -> list[tuple[datetime, float]]:
     body = json.loads((PRICES_DIR / f"chart-{symbol}-1d-2020-01-01-to-2021-01-04.json").read_text())
     result = body["response"]["bodyJson"]["chart"]["result"][0]
     closes = result["indicators"]["quote"][0]["close"]
-    return [(datetime.fromtimestamp(t, timezone.utc), c) for t, c in zip(result["timestamp"], closes) if c]
+    return [(datetime.fromtimestamp(t, UTC), c) for t, c in zip(result["timestamp"], closes) if c]
 
 
 HISTORY = {s: real_history(s) for s in SYMBOLS}
@@ -280,7 +281,7 @@ def test_kill_9_mid_order_leaves_the_ledger_consistent(tmp_path, kill_at):
     proc = subprocess.run([sys.executable, "-c", CHILD, str(path), kill_at, "second"], env=env,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == -signal.SIGKILL, proc.stderr
-    market_now = lambda: datetime(2020, 3, 2, 15, 0, tzinfo=timezone.utc)
+    market_now = lambda: datetime(2020, 3, 2, 15, 0, tzinfo=UTC)
     broker = PaperBroker(path, "acct", starting_cash=100000, price_of=lambda s: 100.0, now=market_now)
     assert broker.audit() == []
     assert broker.order_by_client_id("second") is None  # all of the killed order, or none of it: none

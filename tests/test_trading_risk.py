@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -17,8 +17,8 @@ from trading.risk import RiskLimits, evaluate
 LIMITS = RiskLimits(max_order_notional=10_000, max_position_pct=20, max_orders_per_day=3, kill_switch=False)
 ACCOUNT = Account(cash=50_000, equity=50_000, buying_power=50_000)
 ASSET = Asset("AAPL", "Apple", tradable=True, fractionable=True, shortable=False)
-OPEN = us_equity_clock(datetime(2020, 3, 2, 15, 0, tzinfo=timezone.utc))  # Monday 10:00 New York
-CLOSED = us_equity_clock(datetime(2020, 3, 1, 15, 0, tzinfo=timezone.utc))  # Sunday
+OPEN = us_equity_clock(datetime(2020, 3, 2, 15, 0, tzinfo=UTC))  # Monday 10:00 New York
+CLOSED = us_equity_clock(datetime(2020, 3, 1, 15, 0, tzinfo=UTC))  # Sunday
 
 
 def verdict(order, **overrides):
@@ -93,7 +93,7 @@ def desk_with(tmp_path, now: Clock, **env):
 
 
 def test_kill_switch_flipped_between_proposal_and_confirmation_refuses(tmp_path):
-    now = Clock(datetime(2020, 3, 2, 15, 0, tzinfo=timezone.utc))
+    now = Clock(datetime(2020, 3, 2, 15, 0, tzinfo=UTC))
     services, desk = desk_with(tmp_path, now)
     ticket = desk.propose("AAPL", "buy", qty=1)
     assert ticket.risk.passed
@@ -105,7 +105,7 @@ def test_kill_switch_flipped_between_proposal_and_confirmation_refuses(tmp_path)
 
 
 def test_market_closing_between_proposal_and_confirmation_refuses(tmp_path):
-    now = Clock(datetime(2020, 3, 2, 20, 55, tzinfo=timezone.utc))  # 15:55 New York
+    now = Clock(datetime(2020, 3, 2, 20, 55, tzinfo=UTC))  # 15:55 New York
     _, desk = desk_with(tmp_path, now, TICKET_TTL_S="900")
     ticket = desk.propose("AAPL", "buy", qty=1)
     now.value += timedelta(minutes=10)
@@ -114,7 +114,7 @@ def test_market_closing_between_proposal_and_confirmation_refuses(tmp_path):
 
 
 def test_daily_order_limit_counts_confirmed_orders(tmp_path):
-    now = Clock(datetime(2020, 3, 2, 15, 0, tzinfo=timezone.utc))
+    now = Clock(datetime(2020, 3, 2, 15, 0, tzinfo=UTC))
     _, desk = desk_with(tmp_path, now)
     for _ in range(2):
         t = desk.propose("AAPL", "buy", qty=1)
@@ -126,7 +126,7 @@ def test_daily_order_limit_counts_confirmed_orders(tmp_path):
 
 
 def test_tickets_expire(tmp_path):
-    now = Clock(datetime(2020, 3, 2, 15, 0, tzinfo=timezone.utc))
+    now = Clock(datetime(2020, 3, 2, 15, 0, tzinfo=UTC))
     _, desk = desk_with(tmp_path, now, TICKET_TTL_S="60")
     ticket = desk.propose("AAPL", "buy", qty=1)
     now.value += timedelta(seconds=61)

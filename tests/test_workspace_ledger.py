@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from trading.broker import OrderRequest
 from trading.paper import PaperBroker
 from trading.paper_ledger import delete_paper_account
 
-NOW = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
 
 def broker(path, account="workspace:ws_a", price=100.0) -> PaperBroker:

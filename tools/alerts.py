@@ -8,7 +8,7 @@ attributes, and a closure's cells sit behind dunders the sandbox refuses, so not
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from smolagents import Tool
 

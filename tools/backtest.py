@@ -8,7 +8,8 @@ deterministic code rather than from the model's memory.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 from smolagents import Tool

@@ -9,7 +9,8 @@ one chart pipeline in market.charts, the same as /chart and /compare.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from market.charts import performance_chart_for, price_chart_for
 from market.formatting import chart_text

@@ -9,7 +9,7 @@ sandbox refuses, so the desk's confirm path stays out of reach.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from smolagents import Tool
 

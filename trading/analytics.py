@@ -7,8 +7,8 @@ each day's snapshot. Every figure carries its period (first and last day, number
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 

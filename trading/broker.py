@@ -7,12 +7,12 @@ a plain float/str so it renders and serialises without surprises.
 
 from __future__ import annotations
 
-from core.errors import UserError
-
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Protocol
+
+from core.errors import UserError
 
 SIDES = ("buy", "sell")
 ORDER_TYPES = ("market", "limit", "stop", "stop_limit")
@@ -123,7 +123,7 @@ class Order:
     order_class: str = "simple"
     time_in_force: str = "day"
     created_at: str = ""
-    legs: tuple["Order", ...] = ()
+    legs: tuple[Order, ...] = ()
     reason: str = ""  # why it was rejected/canceled, when known
 
     @property

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 import threading
-from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from core.errors import UserError, user_message
 from trading import views
@@ -33,7 +33,7 @@ class TradingInputError(UserError, ValueError):
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class TradingDesk:

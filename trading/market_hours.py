@@ -6,7 +6,7 @@ exchange holidays and early closes (e.g. 13:00 the day after Thanksgiving) are r
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from market.calendar import exchange_calendar
@@ -16,7 +16,7 @@ NEW_YORK = ZoneInfo("America/New_York")
 
 
 def _aware(now: datetime) -> datetime:
-    return now.replace(tzinfo=timezone.utc) if now.tzinfo is None else now
+    return now.replace(tzinfo=UTC) if now.tzinfo is None else now
 
 
 def us_equity_clock(now: datetime) -> Clock:

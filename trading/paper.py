@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable
 
 from core import sqlite
 from trading.broker import Account, Asset, BrokerError, Clock, Fill, Order, OrderRejected, OrderRequest, Position

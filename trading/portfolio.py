@@ -9,7 +9,7 @@ view: the chart is skipped with a note.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pandas as pd
 import plotly.graph_objects as go

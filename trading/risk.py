@@ -21,7 +21,7 @@ class RiskLimits:
     kill_switch: bool
 
     @classmethod
-    def from_settings(cls, settings) -> "RiskLimits":
+    def from_settings(cls, settings) -> RiskLimits:
         return cls(
             max_order_notional=float(settings.risk_max_order_notional),
             max_position_pct=float(settings.risk_max_position_pct),

@@ -7,7 +7,8 @@ confirmable again in another, and pending tickets still expire.
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Hashable
+from collections.abc import Callable, Hashable
+from typing import Any
 
 
 class WorkspaceDesks:

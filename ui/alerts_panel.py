@@ -8,7 +8,7 @@ this workspace's unshown notifications; it never fetches per visitor beyond what
 from __future__ import annotations
 
 import html
-from typing import Callable
+from collections.abc import Callable
 
 import gradio as gr
 

@@ -8,11 +8,11 @@ side panel inside `SmolTraderApp.build()`; `register_api()` adds the JSON endpoi
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
+from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 
 import gradio as gr
@@ -22,9 +22,9 @@ from agents.messages import TICKET_OPTION, ChatItem, to_gradio_messages
 from agents.session import Session
 from agents.ticket_decisions import decide_ticket
 from core.errors import UserError
+from trading.analytics import Analytics, portfolio_analytics
 from trading.broker import BrokerError
 from trading.desk import desk_for, paper_account_id, workspace_desks
-from trading.analytics import Analytics, portfolio_analytics
 from trading.market_hours import trading_date
 from trading.paper_ledger import delete_paper_account
 from workspace.access import HEADER, Workspaces
@@ -226,7 +226,7 @@ class WorkspaceUI:
     def export_file(self, request: gr.Request):
         session = self.app.session_for(request)
         folder = Path(tempfile.mkdtemp(prefix="smol-export-"))
-        path = folder / f"smol-trader-workspace-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}.json"
+        path = folder / f"smol-trader-workspace-{datetime.now(UTC):%Y%m%d-%H%M%S}.json"
         path.write_text(json.dumps(self.export(session), indent=1, default=str), encoding="utf-8")
         return gr.update(value=str(path), visible=True)
 
@@ -369,5 +369,5 @@ def _account_data(desk) -> dict:
 
 
 def _when(timestamp: float) -> str:
-    moment = datetime.fromtimestamp(timestamp, timezone.utc)
+    moment = datetime.fromtimestamp(timestamp, UTC)
     return moment.strftime("%H:%M") if time.time() - timestamp < 86400 else moment.strftime("%b %d")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from workspace.db import Database
 from workspace.store import WorkspaceKeyError, WorkspaceStore
@@ -33,7 +33,7 @@ class Workspaces:
         self.on_delete: list[Callable[[str], None]] = []
 
     @classmethod
-    def from_settings(cls, settings) -> "Workspaces":
+    def from_settings(cls, settings) -> Workspaces:
         db = Database(Path(settings.data_dir) / DB_FILE)
         store = WorkspaceStore(db, max_conversations=settings.workspace_max_conversations,
                                max_bytes=int(settings.workspace_max_mb * 1_000_000))

@@ -19,8 +19,8 @@ import json
 import re
 import secrets
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 from core.errors import UserError
 from workspace.db import Database

@@ -21,7 +21,7 @@ import json
 import threading
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -72,7 +72,7 @@ class AlpacaStandIn(LocalServer):
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> "AlpacaStandIn":
+    def start(self) -> AlpacaStandIn:
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -143,7 +143,7 @@ class AlpacaStandIn(LocalServer):
             if order["status"] not in ("new", "accepted"):
                 return self._send(handler, 422, {"code": 42210000, "message": f"order is already in \"{order['status']}\" state"})
             order["status"] = "canceled"
-            order["canceled_at"] = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+            order["canceled_at"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
             return self._send(handler, 204, None)
         return self._send(handler, 404, {"code": 40400000, "message": "endpoint not found"})
 
@@ -163,7 +163,7 @@ class AlpacaStandIn(LocalServer):
         self._send(handler, 200, order)
 
     def _order_body(self, body: dict, coid: str) -> dict:
-        now = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+        now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
         order = copy.deepcopy(self.order_template)
         order.update({
             "id": str(uuid.uuid4()), "client_order_id": coid, "created_at": now, "updated_at": now,

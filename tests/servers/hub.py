@@ -147,7 +147,7 @@ class HubState:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: "_Server"
+    server: _Server
 
     def log_message(self, format, *args):  # keep test output clean
         pass
@@ -485,7 +485,7 @@ class HubServer(LocalServer):
         self._server: _Server | None = None
         self.url = ""
 
-    def start(self) -> "HubServer":
+    def start(self) -> HubServer:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.state = self.state
         self.url = self._server.url = f"http://127.0.0.1:{self._server.server_address[1]}"

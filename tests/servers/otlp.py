@@ -19,9 +19,10 @@ import socket
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
@@ -103,7 +104,7 @@ class OTLPReceiver(LocalServer):
         self._port: int | None = None
 
     # --- lifecycle ---------------------------------------------------------------
-    def start(self) -> "OTLPReceiver":
+    def start(self) -> OTLPReceiver:
         if self.mode == "down":
             self._port = unused_port()
             return self
@@ -188,7 +189,7 @@ class OTLPReceiver(LocalServer):
         with self._lock:
             return b"".join(r.raw for r in self.requests)
 
-    def wait_for(self, predicate: Callable[["OTLPReceiver"], bool], timeout: float = 10.0) -> bool:
+    def wait_for(self, predicate: Callable[[OTLPReceiver], bool], timeout: float = 10.0) -> bool:
         """Wait until `predicate(self)` holds (checked on every request) or `timeout` passes."""
         deadline = time.monotonic() + timeout
         with self._changed:

@@ -91,5 +91,5 @@ class WebServer(LocalServer):
 
         return Handler
 
-    def start(self) -> "WebServer":
+    def start(self) -> WebServer:
         return self._serve(ThreadingHTTPServer(("127.0.0.1", 0), self._handler()), "web-server")

@@ -134,7 +134,7 @@ class YahooReplay(LocalServer):
         self._server: ThreadingHTTPServer | None = None
 
     # --- lifecycle -----------------------------------------------------------------
-    def start(self) -> "YahooReplay":
+    def start(self) -> YahooReplay:
         replay = self
 
         class Handler(BaseHTTPRequestHandler):
