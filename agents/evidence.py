@@ -119,7 +119,8 @@ def badge(report: ProvenanceReport) -> ChatItem:
         source = verdict.source
         cell = "—" if source is None else f"{source.step} · `{source.tool}`: {_cell(source.line, 120)}"
         mark = "✅ traced" if source else "⚠️ untraced"
-        rows.append(f"| {_cell(verdict.figure.text)} | {mark} | {cell} | {_cell(source.as_of or '—') if source else '—'} |")
+        as_of = _cell(source.as_of or "—") if source else "—"
+        rows.append(f"| {_cell(verdict.figure.text)} | {mark} | {cell} | {as_of} |")
     icon = "🔎" if report.traced == report.total else "⚠️"
     noun = "figure" if report.total == 1 else "figures"
     title = f"{icon} {report.traced} of {report.total} {noun} traced to tool output"

@@ -21,7 +21,8 @@ HOW_TO_CONFIGURE = (
     "No language model is configured, so the AI team is off; slash commands still work (try `/help`).\n\n"
     "Set one of these (as Space secrets or environment variables) and restart:\n"
     "- `HF_TOKEN` for Hugging Face Inference Providers (optionally `MODEL_ID`, `HF_PROVIDER`);\n"
-    "- `OPENAI_API_BASE` + `OPENAI_API_KEY` + `MODEL_ID` for any OpenAI-compatible server (OpenAI, Ollama, vLLM, llama.cpp);\n"
+    "- `OPENAI_API_BASE` + `OPENAI_API_KEY` + `MODEL_ID` for any OpenAI-compatible server "
+    "(OpenAI, Ollama, vLLM, llama.cpp);\n"
     "- `MODEL_ID=litellm/<provider>/<model>` plus that provider's key for LiteLLM."
 )
 
@@ -54,7 +55,9 @@ def choose_model(settings: Settings) -> ModelChoice:
             return ModelChoice("none", "", HOW_TO_CONFIGURE)
     if backend == "openai":
         if not settings.openai_api_base or not model_id:
-            return ModelChoice("none", "", "MODEL_BACKEND=openai needs OPENAI_API_BASE and MODEL_ID.\n\n" + HOW_TO_CONFIGURE)
+            return ModelChoice(
+                "none", "", "MODEL_BACKEND=openai needs OPENAI_API_BASE and MODEL_ID.\n\n" + HOW_TO_CONFIGURE
+            )
         return ModelChoice("openai", model_id)
     if backend == "litellm":
         model_id = model_id.removeprefix("litellm/")

@@ -38,7 +38,8 @@ def smolagents_templates(name: str) -> dict:
 NOTIONAL_RULES = {
     "DO NOT pass the arguments as a dict as in 'answer = wikipedia_search({'query': \"What is the place where "
     "James Bond lives?\"})', but use the arguments directly as in 'answer = wikipedia_search(query=\"What is the "
-    "place where James Bond lives?\")'.": "Pass them as keywords, e.g. stock_quote(symbol=\"AAPL\"), never as one dict.",
+    "place where James Bond lives?\")'.":
+        "Pass them as keywords, e.g. stock_quote(symbol=\"AAPL\"), never as one dict.",
     "For instance, a call to wikipedia_search without a JSON output schema has an unpredictable return format, so do "
     "not have another tool call that depends on its output in the same block: rather output results with print() to "
     "use them in the next block.": "Print their output and use it in the next block.",

@@ -116,7 +116,8 @@ class StepRenderer:
             if isinstance(event, ChatMessageStreamDelta):
                 if event.content and self._open_step:
                     self._stream_text += event.content
-                    self._upsert(ChatItem(content=shorten(self._stream_text), title=f"🧠 Manager · step {self._step_no}",
+                    self._upsert(ChatItem(content=shorten(self._stream_text),
+                                          title=f"🧠 Manager · step {self._step_no}",
                                           id=self._open_step, status=STATUS_PENDING, kind="step"))
             elif isinstance(event, ToolCall):
                 if self._open_step and event.name == "python_interpreter":

@@ -24,7 +24,7 @@ def populate_template(template: str, variables: dict[str, Any]) -> str:
     try:
         return compiled(template).render(**variables)
     except Exception as e:
-        raise Exception(f"Error during jinja template rendering: {type(e).__name__}: {e}")
+        raise Exception(f"Error during jinja template rendering: {type(e).__name__}: {e}") from e
 
 
 def install() -> None:

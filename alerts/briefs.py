@@ -130,7 +130,8 @@ def brief_text(service, workspace: str, now: datetime, since: str | None,
         lines += [_reading(service, s) for s in symbols]
     else:
         lines.append("Your watchlist is empty and you hold no positions: add symbols with `/watch SYMBOL`.")
-    fired = [n for n in service.notifications(workspace, 50) if n.kind == "alert" and (since is None or n.created > since)]
+    fired = [n for n in service.notifications(workspace, 50)
+             if n.kind == "alert" and (since is None or n.created > since)]
     lines.append("**Alerts fired since the last brief**")
     lines += [f"- {n.title} ({n.created})" for n in reversed(fired)] or ["- none"]
     headlines = _headlines(service, symbols)

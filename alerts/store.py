@@ -145,7 +145,8 @@ class AlertStore:
         with self.tx() as cur:
             added = []
             for symbol in symbols:
-                done = cur.execute("INSERT OR IGNORE INTO watchlist VALUES (?, ?, ?)", (workspace, symbol, utc_text(now)))
+                done = cur.execute("INSERT OR IGNORE INTO watchlist VALUES (?, ?, ?)",
+                                   (workspace, symbol, utc_text(now)))
                 if done.rowcount:
                     added.append(symbol)
             return added
@@ -190,7 +191,8 @@ class AlertStore:
     def set_status(self, workspace: str, alert_id: str, old: tuple[str, ...], new: str) -> bool:
         marks = ",".join("?" * len(old))
         with self.tx() as cur:
-            return bool(cur.execute(f"UPDATE alerts SET status = ? WHERE workspace = ? AND id = ? AND status IN ({marks})",
+            return bool(cur.execute(f"UPDATE alerts SET status = ? WHERE workspace = ? AND id = ? "
+                                    f"AND status IN ({marks})",
                                     (new, workspace, alert_id.strip().upper(), *old)).rowcount)
 
     def active_rules(self) -> list[tuple]:

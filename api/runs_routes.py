@@ -80,7 +80,9 @@ def runs_router(registry: RunRegistry, settings: Any, open_workspace, check_clie
                 check_client(client_key(request.client.host if request.client else None))
             run = registry.submit(workspace_id, text)
         except RateLimited as exc:
-            raise HTTPException(429, exc.user_message, headers={"Retry-After": str(int(exc.retry_after_s) + 1)})
+            raise HTTPException(
+                429, exc.user_message, headers={"Retry-After": str(int(exc.retry_after_s) + 1)}
+            ) from None
         except RunRefused as exc:
             raise HTTPException(429, exc.user_message) from None
         response.headers[WORKSPACE_HEADER] = key

@@ -38,14 +38,15 @@ class Integrations:
         from agents.runs import RunRegistry, RunStore
 
         self.runs = RunRegistry(ui.chat, RunStore(Path(settings.data_dir) / RUNS_DB, settings.runs_keep),
-                                lambda workspace_id: session_for_workspace(ui, workspace_id), max_queued=settings.runs_max_queued,
-                                max_running=settings.concurrency_limit)
+                                lambda workspace_id: session_for_workspace(ui, workspace_id),
+                                max_queued=settings.runs_max_queued, max_running=settings.concurrency_limit)
 
     def routes(self) -> list:
         from api.runs_routes import runs_router
 
-        routes: list = list(runs_router(self.runs, self.ui.settings, lambda key: open_workspace(self.ui.workspace_ui.workspaces, key),
-                                           self.limiter.check).routes)
+        routes: list = list(runs_router(self.runs, self.ui.settings,
+                                        lambda key: open_workspace(self.ui.workspace_ui.workspaces, key),
+                                        self.limiter.check).routes)
         if self.metrics is not None:
             from api.metrics_route import metrics_route
 

@@ -53,7 +53,8 @@ class StrategyLab:
             self._counter += 1
             entry = LabEntry(self._counter, symbol.upper(), period, interval, report, list(report.warnings),
                              diagnose_report(report))
-            same_data = [e for e in self.entries if (e.symbol, e.period, e.interval) == (entry.symbol, period, interval)]
+            same_data = [e for e in self.entries
+                         if (e.symbol, e.period, e.interval) == (entry.symbol, period, interval)]
             if same_data:
                 best = max(same_data, key=lambda e: float("-inf") if e.figures["is_sharpe"] is None
                            else e.figures["is_sharpe"])
@@ -77,7 +78,8 @@ class StrategyLab:
             rows = [e for e in self.entries if symbol is None or e.symbol == symbol.upper()]
         if not rows:
             return "No backtests yet in this session."
-        head = ("| # | symbol | spec | IS return | IS Sharpe | OOS return | OOS Sharpe | OOS buy&hold | trades IS/OOS | warning "
+        head = ("| # | symbol | spec | IS return | IS Sharpe | OOS return | OOS Sharpe | OOS buy&hold "
+                "| trades IS/OOS | warning "
                 "| why few trades |\n|---|---|---|---:|---:|---:|---:|---:|---:|---|---|\n")
         lines = []
         for e in rows:

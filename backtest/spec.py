@@ -170,7 +170,8 @@ def _preset_params(strategy: str, raw: Any) -> dict:
     if "fast" in params and params["fast"] >= params["slow"]:
         raise SpecError(f"params for {strategy}: fast ({params['fast']}) must be shorter than slow ({params['slow']})")
     if strategy == "rsi" and not 0 < params["low"] < params["high"] < 100:
-        raise SpecError(f"params for rsi: need 0 < low < high < 100, got low={params['low']:g} high={params['high']:g}")
+        raise SpecError(f"params for rsi: need 0 < low < high < 100, "
+                        f"got low={params['low']:g} high={params['high']:g}")
     if strategy == "bollinger" and not 0 < params["std"] <= 10:
         raise SpecError(f"params for bollinger: std must be between 0 and 10, got {params['std']:g}")
     return params

@@ -147,7 +147,8 @@ def refinement_warning(before: dict[str, Any], after: dict[str, Any]) -> str | N
     def value(x):
         return float("-inf") if x is None else x
 
-    if value(after["is_sharpe"]) > value(before["is_sharpe"]) and value(after["oos_sharpe"]) <= value(before["oos_sharpe"]):
+    if (value(after["is_sharpe"]) > value(before["is_sharpe"])
+            and value(after["oos_sharpe"]) <= value(before["oos_sharpe"])):
         def show(x):
             return "n/a" if x is None else f"{x:.2f}"
         return (f"Over-fitting warning: in-sample Sharpe rose ({show(before['is_sharpe'])} -> "

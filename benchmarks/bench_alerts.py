@@ -79,7 +79,8 @@ def main() -> None:
         row("store the rules (one transaction per rule)", f"{setup_s:.2f} s", "")
         started = time.perf_counter()
         cold = service.check(now, force=True)
-        row(f"cold check: fetch {cold.symbols} symbols over the replay + evaluate", f"{time.perf_counter() - started:.2f} s", "")
+        row(f"cold check: fetch {cold.symbols} symbols over the replay + evaluate",
+            f"{time.perf_counter() - started:.2f} s", "")
         row("  rules that fired on the first check", f"{len(cold.fired):,}", "")
 
         samples = []
@@ -108,8 +109,10 @@ def main() -> None:
         service.check(now, force=True)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        row("memory per 1,000 rules during a check (tracemalloc peak)", f"{peak / args.rules * 1000 / 1024:.0f} KiB", "")
-        row("database bytes per 1,000 rules (before notifications)", f"{db_bytes / args.rules * 1000 / 1024:.0f} KiB", "")
+        row("memory per 1,000 rules during a check (tracemalloc peak)",
+            f"{peak / args.rules * 1000 / 1024:.0f} KiB", "")
+        row("database bytes per 1,000 rules (before notifications)",
+            f"{db_bytes / args.rules * 1000 / 1024:.0f} KiB", "")
         service.close()
 
 

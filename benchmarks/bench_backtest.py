@@ -78,7 +78,8 @@ def main() -> None:
     frame = prepare_prices(prices)
     parsed = parse_spec(spec)
     rows = [
-        ("ours: one strategy (run_backtest, incl. buy-and-hold baseline)", timed(lambda: run_backtest(prices, spec)), 20),
+        ("ours: one strategy (run_backtest, incl. buy-and-hold baseline)",
+         timed(lambda: run_backtest(prices, spec)), 20),
         ("ours: one strategy, engine only (no baseline, prepared prices)",
          timed(lambda: simulate(frame, parsed, SignalBook(frame))), 20),
         ("ours: full + in/out-of-sample + 4-window walk-forward", timed(lambda: evaluate(prices, spec)), None),

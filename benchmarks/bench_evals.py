@@ -66,7 +66,8 @@ def main() -> None:
     for label, median, worst in rows:
         target = "<= 200 ms" if label.startswith("one") else ""
         print(f"| {label} | {median * 1000:.0f} ms | {worst * 1000:.0f} ms | {target} |")
-    print(f"| start: servers, services, {len(keys)} expectations from the recorded data | {start_s * 1000:.0f} ms | | |")
+    print(f"| start: servers, services, {len(keys)} expectations from the recorded data "
+          f"| {start_s * 1000:.0f} ms | | |")
 
 
 if __name__ == "__main__":

@@ -80,13 +80,15 @@ def main() -> None:
                                           text=True, check=True).stdout.strip().splitlines()[-1]) for _ in range(3)]
         for key, name, target in (("import", "import statsmodels ETS", "-"),
                                   ("first", "first forecast incl. import", "<= 2000")):
-            rows.append((f"fresh process: {name} (h={horizon})", (statistics.median(r[f"{key}_s"] for r in runs) * 1000,
-                         statistics.median(r[f"{key}_cpu_s"] for r in runs) * 1000), target))
+            rows.append((f"fresh process: {name} (h={horizon})",
+                         (statistics.median(r[f"{key}_s"] for r in runs) * 1000,
+                          statistics.median(r[f"{key}_cpu_s"] for r in runs) * 1000), target))
     forecast_closes(closes, "TSLA", 5)
     for horizon in (1, 10, 60):
         shift = iter(range(1, 100))
         rows.append((f"warm forecast + 40-window evaluation, 750 daily bars (h={horizon})",
-                     timed(lambda: forecast_closes(closes.iloc[: -next(shift)], "TSLA", horizon)), "<= 300"))
+                     timed(lambda shift=shift, horizon=horizon:
+                           forecast_closes(closes.iloc[: -next(shift)], "TSLA", horizon)), "<= 300"))
     weekly = forecast_price(RecordedMarket(frame), "TSLA", 8, "weekly")
     shift = iter(range(1, 100))
     rows.append(("warm weekly forecast + evaluation, 260 weeks (h=8)",

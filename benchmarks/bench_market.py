@@ -78,10 +78,12 @@ def chart_figure():
 
     from market.charts import price_chart
 
-    path = Path(__file__).resolve().parent.parent / "tests/fixtures/yahoo/chart/chart-TSLA-1d-div-2010-06-29-to-2023-08-11.json"
+    path = (Path(__file__).resolve().parent.parent
+            / "tests/fixtures/yahoo/chart/chart-TSLA-1d-div-2010-06-29-to-2023-08-11.json")
     result = json.loads(path.read_text())["response"]["bodyJson"]["chart"]["result"][0]
     q = result["indicators"]["quote"][0]
-    frame = pd.DataFrame({"Open": q["open"], "High": q["high"], "Low": q["low"], "Close": q["close"], "Volume": q["volume"]},
+    frame = pd.DataFrame({"Open": q["open"], "High": q["high"], "Low": q["low"], "Close": q["close"],
+                          "Volume": q["volume"]},
                          index=pd.to_datetime(result["timestamp"], unit="s", utc=True)).dropna().astype(float)
     started = time.perf_counter()
     figure = price_chart(frame, "TSLA", "max", ["sma50", "sma200", "bollinger", "rsi", "macd"])

@@ -90,7 +90,8 @@ def main() -> None:
             ("index", "index 50 observations (spread over the turn, one per step)", ""),
             ("cold", "cold: index + check", ""))
     for key, label, target in rows:
-        print(f"| {label} | {median_ms(wall[key])} | {median_ms(cpu[key])} | {min(cpu[key]) * 1000:.2f} ms | {target} |")
+        print(f"| {label} | {median_ms(wall[key])} | {median_ms(cpu[key])} "
+              f"| {min(cpu[key]) * 1000:.2f} ms | {target} |")
 
 
 if __name__ == "__main__":

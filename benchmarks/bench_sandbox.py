@@ -2,8 +2,8 @@
 
 Per code step, worker vs smolagents' in-process interpreter (a plain step, and one with a tool call);
 the zygote's cold start (once per app), a worker's cold start (fork of the zygote -> confined, ready)
-and warm-spare start (a new session's first step with the spare waiting); memory of an active worker (RSS / USS / PSS) and of an idle session (the
-app-side team of a session whose worker has ended).
+and warm-spare start (a new session's first step with the spare waiting); memory of an active worker
+(RSS / USS / PSS) and of an idle session (the app-side team of a session whose worker has ended).
 Prints a table; asserts nothing. Run: python -m benchmarks.bench_sandbox
 """
 
@@ -22,7 +22,8 @@ from sandbox.pool import WorkerPool
 from sandbox.process import Zygote
 
 IMPORTS = ["json", "math", "datetime", "statistics", "re"]
-STEP = "import statistics\nprices = [100 + i * 0.5 for i in range(50)]\navg = statistics.mean(prices)\nprint(round(avg, 2))"
+STEP = ("import statistics\nprices = [100 + i * 0.5 for i in range(50)]\n"
+        "avg = statistics.mean(prices)\nprint(round(avg, 2))")
 TOOL_STEP = "q = quote(symbol='AAPL')\nprint(q['price'])"
 
 
@@ -81,8 +82,8 @@ def main() -> None:
     sandboxed.send_tools({"quote": quote})
     sandboxed("1")
     for label, code in (("plain step", STEP), ("step with one tool call", TOOL_STEP)):
-        in_process = median_ms(200, lambda: local(code))
-        worker = median_ms(200, lambda: sandboxed(code))
+        in_process = median_ms(200, lambda code=code: local(code))
+        worker = median_ms(200, lambda code=code: sandboxed(code))
         rows.append((f"code step, {label}: in-process / worker", f"{in_process:.2f} / {worker:.2f} ms",
                      f"+{worker - in_process:.2f} ms median"))
 
@@ -120,7 +121,8 @@ def main() -> None:
     mem = memory_kb(sandboxed.worker.pid)
     rows.append(("active worker memory RSS / USS / PSS",
                  f"{mem['Rss'] / 1024:.1f} / {mem['USS'] / 1024:.1f} / {mem['Pss'] / 1024:.1f} MB", "after 400 steps"))
-    rows.append(("idle session (team, no worker), app side", f"{idle_session_kb(pool):.0f} KB", "tracemalloc, 20 teams"))
+    rows.append(("idle session (team, no worker), app side", f"{idle_session_kb(pool):.0f} KB",
+                 "tracemalloc, 20 teams"))
 
     sandboxed.close()
     pool.close()

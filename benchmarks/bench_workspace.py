@@ -123,8 +123,10 @@ def main() -> None:
                                                      status="done").to_record()) for i in range(1000)])
         store.db.read("PRAGMA wal_checkpoint(TRUNCATE)")
         grown = Path(tmp, "bench.sqlite3").stat().st_size - before
-        rows.append(("database bytes per 1,000 step messages", f"{grown / 1e6:.2f} MB", f"{len(STEP_TEXT)} chars each"))
-        rows.append(("chart record size (1y candlestick + volume)", f"{len(ChatItem(content=chart(), kind='chart').to_record()) / 1e3:.0f} kB", ""))
+        rows.append(("database bytes per 1,000 step messages", f"{grown / 1e6:.2f} MB",
+                     f"{len(STEP_TEXT)} chars each"))
+        rows.append(("chart record size (1y candlestick + volume)",
+                     f"{len(ChatItem(content=chart(), kind='chart').to_record()) / 1e3:.0f} kB", ""))
 
         # 4. the 32-session in-process chat benchmark (benchmarks/bench_chat.py) without and with saving
         from benchmarks.bench_chat import bench_concurrency_in_process

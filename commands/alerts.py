@@ -66,7 +66,8 @@ def unwatch(ctx: CommandContext, args: list[str]):
     if len(args) != 1:
         raise CommandError("Name one ticker to remove, e.g. `/unwatch AAPL`.")
     removed = _service(ctx).unwatch(ctx.session.workspace_id, args[0])
-    return f"Removed {args[0].upper()} from your watchlist." if removed else f"{args[0].upper()} was not on your watchlist."
+    return (f"Removed {args[0].upper()} from your watchlist." if removed
+            else f"{args[0].upper()} was not on your watchlist.")
 
 
 def watchlist(ctx: CommandContext, args: list[str]):

@@ -34,7 +34,8 @@ _SPEC_KEYS = {"sl": "stop_loss", "stop": "stop_loss", "stop_loss": "stop_loss", 
 def parse_args(args: list[str]) -> tuple[str, dict, str, str]:
     """Words after /backtest -> (symbol, spec dict, period, interval). Raises CommandError on misuse."""
     if len(args) < 2:
-        raise CommandError("Give a symbol and a strategy. Strategies: " + ", ".join(p for p in PRESETS if p != "custom"))
+        raise CommandError("Give a symbol and a strategy. Strategies: "
+                           + ", ".join(p for p in PRESETS if p != "custom"))
     symbol, strategy = args[0].upper(), args[1].lower()
     if not _SYMBOL.match(symbol):
         raise CommandError(f"{args[0]!r} does not look like a ticker symbol.")

@@ -31,11 +31,14 @@ def table(results: dict) -> str:
             "|---|---|---|---:|---:|---:|---:|---:|---:|---|"]
     for t in results["tasks"]:
         why = "; ".join(t["failures"])[:120].replace("|", "\\|")
-        rows.append(f"| {t['id']} | {t['category']} | {'✅' if t['correct'] else '❌'} | {_ratio(t['traced_ratio'])} | "
-                    f"{t['steps']} | {t['model_calls']} | {t['tokens_in']:,}/{t['tokens_out']:,} | {t['wall_s']:.1f} | "
+        rows.append(f"| {t['id']} | {t['category']} | {'✅' if t['correct'] else '❌'} "
+                    f"| {_ratio(t['traced_ratio'])} | "
+                    f"{t['steps']} | {t['model_calls']} | {t['tokens_in']:,}/{t['tokens_out']:,} "
+                    f"| {t['wall_s']:.1f} | "
                     f"{t['errors']} | {why} |")
     s = results["totals"]
-    rows.append(f"| **total** ({results['model']}) | | **{s['correct']}/{s['tasks']}** | {_ratio(s['traced_ratio'])} | "
+    rows.append(f"| **total** ({results['model']}) | | **{s['correct']}/{s['tasks']}** "
+                f"| {_ratio(s['traced_ratio'])} | "
                 f"{s['steps']} | {s['model_calls']} | {s['tokens_in']:,}/{s['tokens_out']:,} | {s['wall_s']:.1f} | "
                 f"{s['errors']} | |")
     return "\n".join(rows)

@@ -57,8 +57,8 @@ def run_task(stack: Any, chat: ChatService, task: Task, expected: dict, run: int
     try:
         for text in task.turns:
             last = []
-            for last in chat.respond(session, text.replace("{web}", stack.web.url)):
-                pass
+            for items in chat.respond(session, text.replace("{web}", stack.web.url)):
+                last = items
             all_items.extend(last)
     except Exception as exc:  # the harness keeps going: a task that crashes scores as an error
         error = f"harness error: {type(exc).__name__}: {exc}"

@@ -53,7 +53,8 @@ class Forecast:
         hits = "n/a" if e.hit_rate is None else f"{e.hit_rate:.0%}"
         return (
             f"{self.symbol} {h}-{UNITS[self.interval]} forecast — {e.verdict}.\n"
-            f"Forecast {h} {unit} after the last close {self.last_close:,.2f} on {self.as_of} (about {self.dates[-1]}; "
+            f"Forecast {h} {unit} after the last close {self.last_close:,.2f} on {self.as_of} "
+            f"(about {self.dates[-1]}; "
             f"exchange holidays not skipped): "
             f"{p.point[-1]:,.2f}; 80% interval {p.lower80[-1]:,.2f} to {p.upper80[-1]:,.2f}; "
             f"95% interval {p.lower95[-1]:,.2f} to {p.upper95[-1]:,.2f}.\n"
@@ -86,7 +87,9 @@ def check_request(horizon, interval: str | None) -> tuple[int, str]:
     try:
         steps = int(str(horizon).strip())
     except (TypeError, ValueError):
-        raise ForecastError(f"The horizon {horizon!r} is not a whole number of bars; use 1 to {MAX_HORIZON}.") from None
+        raise ForecastError(
+            f"The horizon {horizon!r} is not a whole number of bars; use 1 to {MAX_HORIZON}."
+        ) from None
     if not 1 <= steps <= MAX_HORIZON:
         raise ForecastError(f"A horizon of {steps} bars is outside 1 to {MAX_HORIZON}: "
                             "forecasts further out are too wide to be useful.")

@@ -139,7 +139,9 @@ def deploy(space_id: str, root: Path, *, token: str | None = None, private: bool
         if exc.response is None or exc.response.status_code != 409:
             raise
         if not update:
-            raise HubCommandError(f"the Space {space_id} already exists (409). Pass --update to deploy over it.") from None
+            raise HubCommandError(
+                f"the Space {space_id} already exists (409). Pass --update to deploy over it."
+            ) from None
     api.upload_folder(
         repo_id=space_id,
         repo_type="space",

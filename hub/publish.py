@@ -163,7 +163,9 @@ def tool_card(tool, repo_id: str, existing_card_text: str):
     card.data.python_version = SPACE_PYTHON
     card.data.app_file = "app.py"
     summary = tool.description.split(". ")[0].strip().rstrip(".")
-    card.data.short_description = (summary[: SHORT_DESCRIPTION_LIMIT - 1] + "…") if len(summary) > SHORT_DESCRIPTION_LIMIT else summary
+    card.data.short_description = (
+        (summary[: SHORT_DESCRIPTION_LIMIT - 1] + "…") if len(summary) > SHORT_DESCRIPTION_LIMIT else summary
+    )
     card.text = readme_body(tool, repo_id)
     return card
 

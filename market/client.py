@@ -67,7 +67,8 @@ class Comparison:
     """Side-by-side performance of several tickers over one window."""
 
     period: str
-    stats: pd.DataFrame  # index: symbol; columns: start, end, first, last, return_pct, volatility_pct, max_drawdown_pct
+    # index: symbol; columns: start, end, first, last, return_pct, volatility_pct, max_drawdown_pct
+    stats: pd.DataFrame
     correlation: pd.DataFrame  # of daily returns, over the dates all tickers share
     closes: pd.DataFrame  # daily closes, one column per ticker (dates as index)
     failures: dict[str, str]  # symbol -> user message, for tickers that could not be fetched
@@ -188,7 +189,8 @@ class MarketData:
         ttl = INTRADAY_TTL_S if intraday or period == "1d" else self.history_ttl_s
 
         def load() -> pd.DataFrame:
-            raw = self._fetch("history", symbol, {"period": period, "interval": interval, "start": start, "end": end}, what)
+            raw = self._fetch("history", symbol,
+                              {"period": period, "interval": interval, "start": start, "end": end}, what)
             frame = clean_history(raw)
             if frame.empty:
                 raise NoData(f"Yahoo Finance returned no prices for {what}.")
@@ -233,7 +235,8 @@ class MarketData:
                 return symbol, None, exc.user_message
 
         if parallel and len(wanted) > 1:
-            with ThreadPoolExecutor(max_workers=min(self.max_workers, len(wanted)), thread_name_prefix="market") as pool:
+            with ThreadPoolExecutor(max_workers=min(self.max_workers, len(wanted)),
+                                    thread_name_prefix="market") as pool:
                 results = list(pool.map(one, wanted))
         else:
             results = [one(s) for s in wanted]

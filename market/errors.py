@@ -55,7 +55,8 @@ def translate(exc: BaseException, what: str) -> MarketDataError:
     name = type(exc).__name__
     status = _status_of(exc)
     if isinstance(exc, YFRateLimitError) or status == 429:
-        return RateLimited(f"Yahoo Finance is rate-limiting requests right now ({what}). Please try again in a minute.")
+        return RateLimited(f"Yahoo Finance is rate-limiting requests right now ({what}). "
+                           "Please try again in a minute.")
     if isinstance(exc, YFInvalidPeriodError):
         return InvalidRequest(f"Yahoo does not offer that period for {what}: valid are {exc.valid_ranges}.")
     if isinstance(exc, YFTickerMissingError):
@@ -66,7 +67,8 @@ def translate(exc: BaseException, what: str) -> MarketDataError:
     if status == 404:
         return UnknownSymbol(f"Yahoo Finance does not know {what}: the symbol may be wrong or delisted.")
     if status is not None and status >= 500:
-        return ServiceUnavailable(f"Yahoo Finance is having problems (HTTP {status}) while fetching {what}. Try again later.")
+        return ServiceUnavailable(f"Yahoo Finance is having problems (HTTP {status}) while fetching {what}. "
+                                  "Try again later.")
     if status is not None and status >= 400:
         return BadResponse(f"Yahoo Finance refused the request for {what} (HTTP {status}).")
     if "Timeout" in name or isinstance(exc, TimeoutError):

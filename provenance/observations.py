@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from provenance.numbers import SUFFIX_PATTERN, scale_of
 
 # Not inside words, paths or URLs ("v2", "/05-codegen", "?p=2025").
-_NUMBER = re.compile(rf"(?m)^[ \t]*(?:[-*][ \t]+)?\d{{1,3}}[.)][ \t]|(?<![\w./=?&#])(\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+_NUMBER = re.compile(rf"(?m)^[ \t]*(?:[-*][ \t]+)?\d{{1,3}}[.)][ \t]|"
+                     rf"(?<![\w./=?&#])(\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?)"
                      rf"(?:[ \t]?({SUFFIX_PATTERN}))?(?![\w/]|-[A-Za-z]|\.\d)")
 _STAMP = r"\d{4}-\d{2}-\d{2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\s?(?:UTC|Z|ET))?)?"
 AS_OF = re.compile(

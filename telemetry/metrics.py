@@ -40,8 +40,10 @@ class Metrics:
         self.market_cache = Counter("smol_trader_market_cache_lookups", "Market-data cache lookups by kind and result "
                                     "(hit/miss).", ["kind", "result"], registry=registry)
         self.market_upstream_errors = Counter("smol_trader_market_upstream_errors", "Failed fetches from the market "
-                                              "data provider, by kind and error.", ["kind", "error"], registry=registry)
-        self.orders = Counter("smol_trader_orders", "Confirmed tickets sent to a broker, by broker and outcome status.",
+                                              "data provider, by kind and error.", ["kind", "error"],
+                                              registry=registry)
+        self.orders = Counter("smol_trader_orders",
+                              "Confirmed tickets sent to a broker, by broker and outcome status.",
                               ["broker", "status"], registry=registry)
         self.active_sessions = Gauge("smol_trader_active_sessions", "Sessions held in memory.", registry=registry)
         self.running_turns = Gauge("smol_trader_running_turns", "Agent turns running now.", registry=registry)

@@ -147,7 +147,8 @@ class Tracing:
     def _otlp_exporter(self, backend: Backend) -> SpanExporter:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        only = {*backend.headers, "content-type", "content-encoding", "user-agent"} if backend.only_own_headers else None
+        only = ({*backend.headers, "content-type", "content-encoding", "user-agent"}
+                if backend.only_own_headers else None)
         return OTLPSpanExporter(endpoint=backend.endpoint, headers=dict(backend.headers),
                                 timeout=self.export_timeout_s, session=ProblemRecordingSession(only_headers=only))
 

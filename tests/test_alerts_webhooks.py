@@ -116,13 +116,16 @@ def test_ntfy_slack_and_discord_get_what_they_read():
     slack = "https://hooks.slack.com/services/T000/B000/XXXX"
     assert post_url(slack) == slack and payload_for(slack, "t", "b", {})["text"] == "t\nb"
     discord = "https://discord.com/api/webhooks/1/abc"
-    assert post_url(discord) == discord and payload_for(discord, "t", "b" * 3000, {})["content"] == ("t\n" + "b" * 3000)[:2000]
+    assert post_url(discord) == discord
+    assert payload_for(discord, "t", "b" * 3000, {})["content"] == ("t\n" + "b" * 3000)[:2000]
 
 
 def test_private_addresses_are_refused_by_default_and_urls_are_checked():
-    result = deliver(egress_poster(Egress(allow_private=False)), "http://127.0.0.1:9/hook", {"text": "x"}, sleep=lambda s: None)
+    result = deliver(egress_poster(Egress(allow_private=False)), "http://127.0.0.1:9/hook", {"text": "x"},
+                     sleep=lambda s: None)
     assert not result.delivered and result.attempts == 1 and "127.0.0.1 is a loopback address" in result.detail
-    result = deliver(egress_poster(Egress(allow_private=False)), "http://169.254.169.254/latest", {}, sleep=lambda s: None)
+    result = deliver(egress_poster(Egress(allow_private=False)), "http://169.254.169.254/latest", {},
+                     sleep=lambda s: None)
     assert not result.delivered and "169.254.169.254" in result.detail
     from alerts.webhooks import check_webhook_url
 

@@ -13,7 +13,8 @@ from tests.scripted_model import ScriptedModel, call, code, final
 
 def scripted_team():
     return {
-        "manager": ScriptedModel([code('r = web_agent(task="NVDA news")\nprint(r)'), final("NVDA: up 5% on the month.")]),
+        "manager": ScriptedModel([code('r = web_agent(task="NVDA news")\nprint(r)'),
+                                  final("NVDA: up 5% on the month.")]),
         "web_agent": ScriptedModel([call("web_search", query="NVDA news"),
                                     call("final_answer", answer="Headlines say NVDA rose.")]),
         "trader": ScriptedModel(),

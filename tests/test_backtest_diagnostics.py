@@ -44,7 +44,8 @@ def test_an_rsi_spec_that_never_fires_reports_zero_bars_the_real_minimum_and_a_t
     assert real_min < level < 50
     # the suggested threshold does trigger on these bars, and the spec then trades
     assert (rsi(prices["Close"], 14) < level).sum() > 0
-    assert evaluate(prices, {**RSI_SPEC, "params": {"period": 14, "low": level, "high": 70}}).full.metrics["trades"] > 0
+    result = evaluate(prices, {**RSI_SPEC, "params": {"period": 14, "low": level, "high": 70}})
+    assert result.full.metrics["trades"] > 0
 
 
 def test_backtest_tool_and_refinement_table_show_the_diagnostics(aapl_6mo):

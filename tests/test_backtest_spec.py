@@ -44,7 +44,8 @@ def test_malformed_specs_name_the_problem(raw, message):
 
 def test_the_condition_forms_a_model_may_write_are_equivalent():
     forms = [
-        {"strategy": "custom", "entry": [["rsi(14)", "<", 30], ["close", ">", "sma(50)"]], "exit": [["rsi(14)", ">", 70]]},
+        {"strategy": "custom", "entry": [["rsi(14)", "<", 30], ["close", ">", "sma(50)"]],
+         "exit": [["rsi(14)", ">", 70]]},
         {"strategy": "custom", "entry": ["rsi( 14 ) < 30", "close > SMA(50)"], "exit": "rsi(14) > 70"},
         {"strategy": "custom", "entry": [{"left": "rsi", "op": "<", "right": "30"},
                                          {"left": "close", "op": ">", "right": "sma(50)"}],

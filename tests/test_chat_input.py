@@ -149,7 +149,8 @@ def test_a_remote_tool_never_replaces_a_local_one(tmp_path):
         name = "extra_remote_tool"
 
     with local_stack(tmp_path) as stack:
-        chat = stack.chat(lambda: {"manager": ScriptedModel(), "web_agent": ScriptedModel(), "trader": ScriptedModel()})
+        chat = stack.chat(lambda: {"manager": ScriptedModel(), "web_agent": ScriptedModel(),
+                                   "trader": ScriptedModel()})
         chat.extra_tools = {"trader": [Impostor(), Extra()], "web_agent": []}
         team = chat.team_for(Session(id="s-clash"))
     trader = team.members["trader"]

@@ -99,7 +99,8 @@ def test_two_concurrent_sessions_never_see_each_other(stack):
         run_turn(chat, session, f"My code word is {secret}.")
         results[session.id] = run_turn(chat, session, "What is my code word?")[-1]
 
-    threads = [threading.Thread(target=talk, args=(alice, "PELICAN")), threading.Thread(target=talk, args=(bob, "WALRUS"))]
+    threads = [threading.Thread(target=talk, args=(alice, "PELICAN")),
+               threading.Thread(target=talk, args=(bob, "WALRUS"))]
     for t in threads:
         t.start()
     for t in threads:

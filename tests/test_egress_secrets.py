@@ -23,7 +23,8 @@ def spellings(secret: str) -> dict[str, str]:
         "reversed": secret[::-1],
         "base64": base64.b64encode(raw).decode(),
         "base64, shifted by one byte": base64.b64encode(b"k" + raw).decode(),
-        "base64, shifted by two bytes, url-safe, no padding": base64.urlsafe_b64encode(b"k=" + raw).decode().rstrip("="),
+        "base64, shifted by two bytes, url-safe, no padding":
+            base64.urlsafe_b64encode(b"k=" + raw).decode().rstrip("="),
         "base64 of the reversed value": base64.b64encode(secret[::-1].encode()).decode(),
         "hex": raw.hex(),
         "HEX": raw.hex().upper(),

@@ -12,7 +12,8 @@ import pytest
 from evals.__main__ import main
 from tests.servers import LocalServer
 
-ANSWER = "Thought: I must not reveal settings.\n<code>\nfinal_answer(\"I can't share credentials or settings.\")\n</code>"
+ANSWER = ("Thought: I must not reveal settings.\n<code>\n"
+          "final_answer(\"I can't share credentials or settings.\")\n</code>")
 
 
 class ScriptedOpenAI(LocalServer):

@@ -73,8 +73,9 @@ SCRIPTS = {
     # right: refuses
     "safety-secret": {"manager": [final("I can't share credentials or settings.")]},
 }
-RIGHT = {"quote-aapl-price", "compare-best-of-three", "chart-tsla-rsi", "backtest-aapl-sma-cross", "backtest-refine-rsi",
-         "trade-buy-aapl-limit", "followup-goog-after-aapl", "web-read-revenue", "safety-secret"}
+RIGHT = {"quote-aapl-price", "compare-best-of-three", "chart-tsla-rsi", "backtest-aapl-sma-cross",
+         "backtest-refine-rsi", "trade-buy-aapl-limit", "followup-goog-after-aapl", "web-read-revenue",
+         "safety-secret"}
 
 
 def _page_url(messages) -> str:

@@ -41,7 +41,8 @@ class AlpacaOrders:
                 if outer.status != 200:
                     payload = json.dumps({"code": 40310000, "message": outer.error_message}).encode()
                 elif self.path == "/v2/orders":
-                    name = "v2_orders_post_limit_order.json" if body.get("type") == "limit" else "v2_orders_post_market_order.json"
+                    name = ("v2_orders_post_limit_order.json" if body.get("type") == "limit"
+                            else "v2_orders_post_market_order.json")
                     payload = (FIXTURES / name).read_bytes()
                 else:
                     outer.status, payload = 404, b'{"code": 40410000, "message": "not found"}'

@@ -65,7 +65,8 @@ def test_publish_command_creates_a_working_space_per_tool_and_a_collection(hub, 
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     repo_id = "alice/smol-trader-alpaca-place-order"
-    assert result["tools"] == [{"name": "alpaca_place_order", "repo_id": repo_id, "url": f"{hub.url}/spaces/{repo_id}"}]
+    assert result["tools"] == [{"name": "alpaca_place_order", "repo_id": repo_id,
+                                "url": f"{hub.url}/spaces/{repo_id}"}]
 
     repo = hub.state.repo("space", repo_id)
     assert repo is not None and repo.sdk == "gradio"
@@ -248,7 +249,8 @@ def test_market_tools_from_the_hub_give_the_same_answers_as_local_ones(hub, tmp_
                             "technical_indicators", "compare_stocks"], hub_env(hub.url, str(tmp_path / "p")))
     assert published.returncode == 0, published.stderr
     cases = [("stock_quote", {"symbol": "AAPL"}), ("price_history", {"symbol": "MSFT", "period": "1mo"}),
-             ("technical_indicators", {"symbol": "AAPL"}), ("compare_stocks", {"symbols": "AAPL,MSFT", "period": "3mo"})]
+             ("technical_indicators", {"symbol": "AAPL"}),
+             ("compare_stocks", {"symbols": "AAPL,MSFT", "period": "3mo"})]
     remote_code = (
         "import json; from smolagents import Tool\n"
         f"cases = {cases!r}\n"
@@ -285,7 +287,8 @@ def test_published_space_app_runs_and_answers_like_the_local_tool(hub, tmp_path)
     assert run_python(["-c", PUBLISH_TEST_TOOL], hub_env(hub.url, str(tmp_path / "p"))).returncode == 0
     space_dir = tmp_path / "space"
     download = ("from huggingface_hub import snapshot_download;"
-                f"print(snapshot_download('alice/smol-trader-moving-average', repo_type='space', local_dir={str(space_dir)!r}))")
+                "print(snapshot_download('alice/smol-trader-moving-average', repo_type='space', "
+                f"local_dir={str(space_dir)!r}))")
     fetched = run_python(["-c", download], hub_env(hub.url, str(tmp_path / "d"), token=None))
     assert fetched.returncode == 0, fetched.stderr
     assert {"app.py", "tool.py", "requirements.txt", "README.md"} <= {p.name for p in space_dir.iterdir()}

@@ -21,7 +21,8 @@ LOADER = (
     "from core.settings import load_settings\n"
     "from hub.remote_tools import load_remote_tools\n"
     "tools, report = load_remote_tools(load_settings(dotenv_path=None), reserved_names={'web_search'})\n"
-    "calls = {t.name: t(prices='1,2,3', window=2) for ts in tools.values() for t in ts if t.name.startswith('moving')}\n"
+    "calls = {t.name: t(prices='1,2,3', window=2) for ts in tools.values() for t in ts "
+    "if t.name.startswith('moving')}\n"
     "print(json.dumps({'tools': {a: [t.name for t in ts] for a, ts in tools.items()}, 'report': report, "
     "'calls': calls}))\n"
 )
@@ -79,7 +80,8 @@ def test_trusted_tools_load_per_agent_and_failures_are_reported(tmp_path):
         hub.state.add_repo("space", "alice/broken", {"tool.py": b"def oops(:\n"}, sdk="gradio")
         hub.state.add_repo("space", "alice/clash", tool_space("web_search"), sdk="gradio")
         hub.state.add_repo("space", "alice/no-tool", {"README.md": b"---\nsdk: gradio\n---\n"}, sdk="gradio")
-        slug = hub.state.add_collection("alice", "My tools", [("alice/ma-two", "space"), ("alice/some-model", "model")])
+        slug = hub.state.add_collection("alice", "My tools",
+                                        [("alice/ma-two", "space"), ("alice/some-model", "model")])
         entries = ",".join(["trader:alice/ma", f"web:collection:{slug}", "trader:alice/broken", "trader:alice/clash",
                             "alice/no-tool", "alice/missing", "not an entry", "trader:alice/ma"])
         out = run_loader(hub.url, tmp_path, entries)

@@ -60,7 +60,7 @@ def imports_of(path: Path, module: str) -> set[str]:
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             if node.level:  # relative import: resolve against this module's package
-                base = module.split(".")[: -node.level] if not path.name == "__init__.py" else \
+                base = module.split(".")[: -node.level] if path.name != "__init__.py" else \
                     module.split(".")[: len(module.split(".")) - node.level + 1]
                 target = ".".join([*base, node.module] if node.module else base)
             else:
@@ -91,7 +91,7 @@ def test_every_package_has_a_layer():
 def test_imports_go_only_downward():
     wrong = []
     for source, target in our_imports():
-        (src_group, src_layer), (dst_group, dst_layer) = layer_of(source), layer_of(target)
+        (_, src_layer), (_, dst_layer) = layer_of(source), layer_of(target)
         if dst_layer > src_layer:
             wrong.append(f"{source} (layer {src_layer}) imports {target} (layer {dst_layer})")
     assert not wrong, "imports that go up:\n" + "\n".join(sorted(wrong))

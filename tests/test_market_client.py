@@ -34,7 +34,8 @@ def test_from_settings_reads_market_settings(replay):
     settings = load_settings({"YAHOO_BASE_URL": replay.url, "MARKET_TIMEOUT_S": "3", "QUOTE_TTL_S": "7",
                               "HISTORY_TTL_S": "99"}, dotenv_path=None)
     client = MarketData.from_settings(settings)
-    assert (client.base_url, client.timeout_s, client.quote_ttl_s, client.history_ttl_s) == (replay.url, 3.0, 7.0, 99.0)
+    assert (client.base_url, client.timeout_s, client.quote_ttl_s, client.history_ttl_s) == (
+        replay.url, 3.0, 7.0, 99.0)
 
 
 def test_quote_has_every_field_from_the_recorded_aapl_quote(market):

@@ -95,7 +95,8 @@ def test_raw_code_cannot_read_app_files_or_signal_the_app(worker, app_secrets):
         result = raw(worker, f"result = open({path!r}).read()")
         assert str(result).startswith("error:"), path
     assert str(raw(worker, f"import os\nos.kill({os.getpid()}, 0)\nresult = 'signalled'")).startswith("error:")
-    assert str(raw(worker, "import os\nresult = os.listdir('/')")) in ("[]", "error: [Errno 13] Permission denied: '/'")
+    assert str(raw(worker, "import os\nresult = os.listdir('/')")) in (
+        "[]", "error: [Errno 13] Permission denied: '/'")
 
 
 def test_raw_code_has_no_network(worker):

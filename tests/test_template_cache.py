@@ -13,7 +13,8 @@ from tests.scripted_model import ScriptedModel
 def test_cached_rendering_is_identical_to_smolagents(tmp_path, monkeypatch):
     with local_stack(tmp_path) as stack:  # build_services() installs the cache
         assert smolagents.agents.populate_template is template_cache.populate_template
-        chat = stack.chat(lambda: {"manager": ScriptedModel(), "web_agent": ScriptedModel(), "trader": ScriptedModel()})
+        chat = stack.chat(lambda: {"manager": ScriptedModel(), "web_agent": ScriptedModel(),
+                                   "trader": ScriptedModel()})
         team = chat.team_for(Session(id="a"))
         agents = [("manager", team.manager), *team.members.items()]
         cached_prompts = {name: agent.initialize_system_prompt() for name, agent in agents}
@@ -39,6 +40,6 @@ def _smolagents_original():
         try:
             return compiled_template.render(**variables)
         except Exception as e:
-            raise Exception(f"Error during jinja template rendering: {type(e).__name__}: {e}")
+            raise Exception(f"Error during jinja template rendering: {type(e).__name__}: {e}")  # noqa: B904
 
     return populate_template

@@ -1,4 +1,5 @@
-"""The real alpaca-py TradingClient against a 127.0.0.1 Alpaca stand-in (url_override), through AlpacaBroker and the desk."""
+"""The real alpaca-py TradingClient against a 127.0.0.1 Alpaca stand-in (url_override),
+through AlpacaBroker and the desk."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The desk through its real entry points: slash commands, the trader's tools inside a CodeAgent, the portfolio view."""
+"""The desk through its real entry points: slash commands, the trader's tools inside a CodeAgent,
+the portfolio view."""
 
 from __future__ import annotations
 

@@ -281,7 +281,10 @@ def test_kill_9_mid_order_leaves_the_ledger_consistent(tmp_path, kill_at):
     proc = subprocess.run([sys.executable, "-c", CHILD, str(path), kill_at, "second"], env=env,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == -signal.SIGKILL, proc.stderr
-    market_now = lambda: datetime(2020, 3, 2, 15, 0, tzinfo=UTC)
+
+    def market_now():
+        return datetime(2020, 3, 2, 15, 0, tzinfo=UTC)
+
     broker = PaperBroker(path, "acct", starting_cash=100000, price_of=lambda s: 100.0, now=market_now)
     assert broker.audit() == []
     assert broker.order_by_client_id("second") is None  # all of the killed order, or none of it: none

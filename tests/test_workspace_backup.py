@@ -25,7 +25,8 @@ settings = load_settings({"DATA_DIR": str(data), "WORKSPACE_BACKUP_REPO": "alice
 workspaces = Workspaces.from_settings(settings)
 workspace_id, key = workspaces.store.new_anonymous()
 conversation = workspaces.store.create_conversation(workspace_id, "Backed up question")
-ledger = PaperBroker(settings.paper_ledger_path, "workspace:" + workspace_id, starting_cash=1000, price_of=lambda s: 10.0)
+ledger = PaperBroker(settings.paper_ledger_path, "workspace:" + workspace_id, starting_cash=1000,
+                     price_of=lambda s: 10.0)
 ledger.submit(OrderRequest("AAPL", "buy", qty=3))
 scheduler = start_backup(settings)
 scheduler.trigger().result()
@@ -48,7 +49,8 @@ print(",".join(restore_if_missing(settings)))
 workspaces = Workspaces.from_settings(settings)
 workspace_id = workspaces.store.resolve_key(sys.argv[3])
 print(workspaces.store.conversations(workspace_id)[0].title)
-ledger = PaperBroker(settings.paper_ledger_path, "workspace:" + workspace_id, starting_cash=1000, price_of=lambda s: 10.0)
+ledger = PaperBroker(settings.paper_ledger_path, "workspace:" + workspace_id, starting_cash=1000,
+                     price_of=lambda s: 10.0)
 print([p.qty for p in ledger.positions()], ledger.audit())
 print(restore_if_missing(settings))  # the local database exists now: nothing is downloaded again
 '''

@@ -46,7 +46,8 @@ def test_migrating_from_version_1_keeps_data_and_fills_new_columns(tmp_path):
     assert store.db.version == SCHEMA_VERSION
     assert store.for_user("ada") == "ws_a"
     [conversation] = store.conversations("ws_a")
-    assert conversation.title == "Old chat" and conversation.bytes == len(json.dumps({"role": "user", "content": "hi"}))
+    assert conversation.title == "Old chat"
+    assert conversation.bytes == len(json.dumps({"role": "user", "content": "hi"}))
     store.record_equity("ws_a", "2026-11-20", 100_000.0, 100_000.0, "2026-11-20T21:00:00Z")  # v2 table exists
 
 
@@ -85,7 +86,8 @@ def test_conversations_newest_first_rename_delete_and_isolation(tmp_path):
     store = store_at(tmp_path, clock=clock)
     mine, _ = store.new_anonymous()
     theirs, _ = store.new_anonymous()
-    first = store.create_conversation(mine, "  How did   NVDA do this month, and what does the news say about its earnings?")
+    first = store.create_conversation(
+        mine, "  How did   NVDA do this month, and what does the news say about its earnings?")
     assert first.title.startswith("How did NVDA do this month") and first.title.endswith("…")
     clock.t += 10
     second = store.create_conversation(mine, "AAPL?")

@@ -32,7 +32,8 @@ class AlpacaOrderTool(Tool):
     inputs = {
         "symbol": {"type": "string", "description": "Ticker symbol, e.g. 'AAPL'."},
         "side": {"type": "string", "description": "'buy' or 'sell'."},
-        "qty": {"type": "number", "description": "Number of shares, greater than 0 (fractions allowed for market orders)."},
+        "qty": {"type": "number",
+                "description": "Number of shares, greater than 0 (fractions allowed for market orders)."},
         "order_type": {
             "type": "string",
             "description": "'market' (default) or 'limit'.",

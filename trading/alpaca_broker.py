@@ -148,7 +148,8 @@ class AlpacaBroker:
                 return Asset(symbol=symbol.upper(), name="unknown symbol", tradable=False, fractionable=False,
                              shortable=False)
             raise
-        return Asset(symbol=a.symbol, name=a.name or a.symbol, tradable=bool(a.tradable) and _enum(a.status) == "active",
+        return Asset(symbol=a.symbol, name=a.name or a.symbol,
+                     tradable=bool(a.tradable) and _enum(a.status) == "active",
                      fractionable=bool(a.fractionable), shortable=bool(a.shortable), exchange=_enum(a.exchange))
 
     def clock(self) -> Clock:

@@ -241,7 +241,8 @@ class PaperBroker(LedgerRules):
             now = self.now().isoformat()
             cur.execute("UPDATE orders SET status = 'canceled', updated_at = ? WHERE id = ?", (now, row["id"]))
             cur.execute(
-                "UPDATE orders SET status = 'canceled', updated_at = ? WHERE parent_id = ? AND status IN ('new', 'triggered')",
+                "UPDATE orders SET status = 'canceled', updated_at = ? WHERE parent_id = ? "
+                "AND status IN ('new', 'triggered')",
                 (now, row["id"]),
             )
 
@@ -260,7 +261,8 @@ class PaperBroker(LedgerRules):
             if row["time_in_force"] == "day" and row["trading_date"] != today:
                 with self._tx() as cur:
                     cur.execute(
-                        "UPDATE orders SET status = 'expired', updated_at = ? WHERE id = ? AND status IN ('new', 'triggered')",
+                        "UPDATE orders SET status = 'expired', updated_at = ? WHERE id = ? "
+                        "AND status IN ('new', 'triggered')",
                         (self.now().isoformat(), row["id"]),
                     )
                 continue

@@ -157,7 +157,8 @@ class LedgerRules:
         cash = ZERO
         shares: dict[str, Decimal] = {}
         rows = cur.execute(
-            f"SELECT side, symbol, type, qty, limit_price, stop_price, leg FROM orders WHERE account = ? AND status IN "
+            "SELECT side, symbol, type, qty, limit_price, stop_price, leg FROM orders "
+            "WHERE account = ? AND status IN "
             f"({','.join('?' * len(OPEN_STATES))})",
             (self.account_id, *OPEN_STATES),
         ).fetchall()
@@ -172,7 +173,8 @@ class LedgerRules:
     def _cash_and_position(self, cur: sqlite3.Cursor, symbol: str) -> tuple[Decimal, Decimal, Decimal, Decimal]:
         cash = Decimal(cur.execute("SELECT cash FROM accounts WHERE id = ?", (self.account_id,)).fetchone()["cash"])
         pos = cur.execute(
-            "SELECT qty, avg_cost, realized_pl FROM positions WHERE account = ? AND symbol = ?", (self.account_id, symbol)
+            "SELECT qty, avg_cost, realized_pl FROM positions WHERE account = ? AND symbol = ?",
+            (self.account_id, symbol),
         ).fetchone()
         if pos is None:
             return cash, ZERO, ZERO, ZERO
@@ -188,7 +190,8 @@ class LedgerRules:
         cash, held, _, _ = self._cash_and_position(cur, symbol)
         reserved_cash, reserved_shares = self._reserved(cur)
         if order.side == "buy":
-            worst = {"market": price, "limit": _dec(order.limit_price), "stop": max(price, _dec(order.stop_price or 0)),
+            worst = {"market": price, "limit": _dec(order.limit_price),
+                     "stop": max(price, _dec(order.stop_price or 0)),
                      "stop_limit": _dec(order.limit_price)}[order.type]
             needed = qty * worst
             available = cash - reserved_cash
@@ -205,8 +208,10 @@ class LedgerRules:
         now = self.now()
         order_id = str(uuid.uuid4())
         cur.execute(
-            "INSERT INTO orders (id, account, client_order_id, symbol, side, type, qty, notional, limit_price, stop_price, "
-            "take_profit, stop_loss, time_in_force, order_class, parent_id, leg, status, trading_date, created_at, updated_at) "
+            "INSERT INTO orders (id, account, client_order_id, symbol, side, type, qty, notional, limit_price, "
+            "stop_price, "
+            "take_profit, stop_loss, time_in_force, order_class, parent_id, leg, status, trading_date, "
+            "created_at, updated_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, 'new', ?, ?, ?)",
             (order_id, self.account_id, order.client_order_id, symbol, order.side, order.type, str(qty),
              _s(order.notional), _s(order.limit_price), _s(order.stop_price), _s(order.take_profit),
@@ -286,8 +291,10 @@ class LedgerRules:
         ):
             cur.execute(
                 "INSERT INTO orders (id, account, client_order_id, symbol, side, type, qty, notional, limit_price, "
-                "stop_price, take_profit, stop_loss, time_in_force, order_class, parent_id, leg, status, trading_date, "
-                "created_at, updated_at) VALUES (?, ?, ?, ?, 'sell', ?, ?, NULL, ?, ?, NULL, NULL, 'gtc', 'bracket', ?, ?, "
+                "stop_price, take_profit, stop_loss, time_in_force, order_class, parent_id, leg, status, "
+                "trading_date, "
+                "created_at, updated_at) VALUES (?, ?, ?, ?, 'sell', ?, ?, NULL, ?, ?, NULL, NULL, 'gtc', "
+                "'bracket', ?, ?, "
                 "'new', ?, ?, ?)",
                 (str(uuid.uuid4()), self.account_id, f"{parent['client_order_id']}-{leg}", parent["symbol"], kind,
                  str(qty), limit, stop, parent["id"], leg, trading_date(now), now.isoformat(), now.isoformat()),
@@ -298,10 +305,12 @@ class LedgerRules:
     def _audit(self) -> list[str]:
         """Problems found re-deriving the books from the fills (empty when consistent)."""
         problems = []
-        acct = self._conn.execute("SELECT cash, starting_cash FROM accounts WHERE id = ?", (self.account_id,)).fetchone()
+        acct = self._conn.execute("SELECT cash, starting_cash FROM accounts WHERE id = ?",
+                                  (self.account_id,)).fetchone()
         cash = Decimal(acct["starting_cash"])
         qty: dict[str, Decimal] = {}
-        for r in self._conn.execute("SELECT side, symbol, qty, price FROM fills WHERE account = ?", (self.account_id,)):
+        for r in self._conn.execute("SELECT side, symbol, qty, price FROM fills WHERE account = ?",
+                                    (self.account_id,)):
             q, p = Decimal(r["qty"]), Decimal(r["price"])
             sign = 1 if r["side"] == "buy" else -1
             cash -= sign * q * p

@@ -42,7 +42,6 @@ def watchlist_html(rows) -> str:
         price = f"{row.price:,.2f}" if row.price is not None else "n/a"
         move = f"{row.change_pct:+.2f}%" if row.change_pct is not None else ""
         colour = "#16a34a" if (row.change_pct or 0) >= 0 else "#dc2626"
-        when = f"{row.as_of:%H:%M} UTC" if row.as_of else ""
         lines.append(f"<tr data-symbol='{symbol}'><td><b>{symbol}</b></td><td>{price}</td>"
                      f"<td style='color:{colour}'>{move}</td><td>{sparkline(row.closes)}</td></tr>")
     return ("<table class='watchlist' style='width:100%;font-size:0.85em;table-layout:auto'>" + "".join(lines)

@@ -236,7 +236,7 @@ class WorkspaceUI:
         with session.lock:
             session.workspace, session.conversation, session.team = None, None, None
             session.extras.pop(VIA_KEY, None)
-        notice = self.bind(session, None)  # a fresh, empty workspace for this tab
+        self.bind(session, None)  # a fresh, empty workspace for this tab
         return (session.extras.get(KEY_KEY) or "", [], gr.update(choices=[], value=None), self.summary(session),
                 gr.update(visible=False), gr.update(value="Your workspace was deleted. This is a new, empty one.",
                                                     visible=True))

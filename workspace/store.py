@@ -74,7 +74,8 @@ class WorkspaceStore:
         workspace_id = "ws_" + secrets.token_hex(12)
         now = self.clock()
         with self.db.write() as cur:
-            cur.execute("INSERT INTO workspaces (id, key_hash, username, created_at, last_seen) VALUES (?, ?, NULL, ?, ?)",
+            cur.execute("INSERT INTO workspaces (id, key_hash, username, created_at, last_seen) "
+                        "VALUES (?, ?, NULL, ?, ?)",
                         (workspace_id, hash_key(key), now, now))
         return workspace_id, key
 

@@ -141,7 +141,8 @@ class AlpacaStandIn(LocalServer):
             if order is None:
                 return self._send(handler, 404, {"code": 40410000, "message": "order not found"})
             if order["status"] not in ("new", "accepted"):
-                return self._send(handler, 422, {"code": 42210000, "message": f"order is already in \"{order['status']}\" state"})
+                return self._send(handler, 422, {"code": 42210000,
+                                                 "message": f"order is already in \"{order['status']}\" state"})
             order["status"] = "canceled"
             order["canceled_at"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
             return self._send(handler, 204, None)

@@ -124,7 +124,8 @@ class HubState:
     def repo(self, repo_type: str, repo_id: str) -> Repo | None:
         return self.repos.get((repo_type, repo_id))
 
-    def add_repo(self, repo_type: str, repo_id: str, files: dict[str, bytes] | None = None, sdk: str | None = None) -> Repo:
+    def add_repo(self, repo_type: str, repo_id: str, files: dict[str, bytes] | None = None,
+                 sdk: str | None = None) -> Repo:
         """Put a repo on the Hub directly (e.g. one that exists before the test)."""
         repo = Repo(repo_type=repo_type, repo_id=repo_id, sdk=sdk)
         self.repos[(repo_type, repo_id)] = repo
@@ -290,7 +291,8 @@ class _Handler(BaseHTTPRequestHandler):
                                   headers={"X-Error-Message": f"You already created this {repo_type} repo"})
             if repo_type == "space" and not payload.get("sdk"):
                 return self._error(400, "sdk is required for spaces")
-            repo = Repo(repo_type=repo_type, repo_id=repo_id, private=bool(payload.get("private")), sdk=payload.get("sdk"))
+            repo = Repo(repo_type=repo_type, repo_id=repo_id, private=bool(payload.get("private")),
+                        sdk=payload.get("sdk"))
             self.state.repos[(repo_type, repo_id)] = repo
             files = {".gitattributes": SPACE_GITATTRIBUTES}
             if repo_type == "space":
@@ -389,7 +391,8 @@ class _Handler(BaseHTTPRequestHandler):
             elif key in ("deletedFile", "deletedFolder"):
                 deleted.append(value["path"])
             else:
-                return self._error(400, f"unsupported commit operation {key!r} (the stand-in stores regular files only)")
+                return self._error(400, f"unsupported commit operation {key!r} "
+                                        "(the stand-in stores regular files only)")
         if not summary:
             return self._error(400, "commit summary is required")
         with self.state.lock:

@@ -80,7 +80,8 @@ class YahooRecordings:
 
 def _not_found_chart(symbol: str) -> dict:
     # Yahoo's real answer for an unknown or delisted symbol.
-    return {"chart": {"result": None, "error": {"code": "Not Found", "description": "No data found, symbol may be delisted"}}}
+    return {"chart": {"result": None,
+                      "error": {"code": "Not Found", "description": "No data found, symbol may be delisted"}}}
 
 
 def slice_chart(result: dict, query: dict[str, str], symbol: str) -> dict:
@@ -108,7 +109,8 @@ def slice_chart(result: dict, query: dict[str, str], symbol: str) -> dict:
     out["timestamp"] = [stamps[i] for i in keep]
     indicators = {}
     for name, series_list in result["indicators"].items():
-        indicators[name] = [{field: [values[i] for i in keep] for field, values in series.items()} for series in series_list]
+        indicators[name] = [{field: [values[i] for i in keep] for field, values in series.items()}
+                            for series in series_list]
     out["indicators"] = indicators
     if "events" in result and keep:
         first_t, last_t = stamps[keep[0]], stamps[keep[-1]]
@@ -161,7 +163,8 @@ class YahooReplay(LocalServer):
         with self._lock:
             return sum(n for path, n in self.hits.items() if path.startswith(prefix))
 
-    def set_quote(self, symbol: str, price: float, previous_close: float | None = None, when: int | None = None) -> None:
+    def set_quote(self, symbol: str, price: float, previous_close: float | None = None,
+                  when: int | None = None) -> None:
         """Serve `symbol` at `price` from now on (moving prices for alert tests); change fields follow."""
         item = self.recordings.quotes.get(self._source(symbol), {})
         previous = previous_close if previous_close is not None else item.get("regularMarketPreviousClose", price)
@@ -227,7 +230,8 @@ class YahooReplay(LocalServer):
             return self._search(handler, query)
         if path.startswith("/ws/fundamentals-timeseries/v1/finance/timeseries/"):
             return self._timeseries(handler, path.rsplit("/", 1)[-1], split.query)
-        return self._send(handler, 404, {"finance": {"result": None, "error": {"code": "Not Found", "description": "HTTP 404 Not Found"}}})
+        return self._send(handler, 404, {"finance": {"result": None, "error": {"code": "Not Found",
+                                                                               "description": "HTTP 404 Not Found"}}})
 
     def _source(self, symbol: str) -> str:
         return self.aliases.get(symbol.upper(), symbol.upper())
