@@ -27,8 +27,9 @@ def test_export_then_delete_with_confirmation(tmp_path):
     with running_app(tmp_path, team, HF_TOKEN=SECRET) as (url, stack, ui):
         key = client(url).predict(api_name="/workspace")["key"]
         api = client(url, key)
-        [card] = api.predict("/buy 2 AAPL", api_name="/chat")
-        api.predict(card["extra"]["ticket"]["id"], api_name="/confirm_ticket")
+        [card] = api.predict("/buy 2 AAPL limit 1000", api_name="/chat")  # fills at any hour
+        done = api.predict(card["extra"]["ticket"]["id"], api_name="/confirm_ticket")
+        assert any("executed" in (m["metadata"].get("title") or "") for m in done), done
         exported = api.predict(api_name="/export_workspace")
         text = json.dumps(exported)
         assert SECRET not in text and key not in text

@@ -23,6 +23,9 @@ from trading.paper import PaperBroker
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRST_ANSWER = "NVDA: up 5% on the month."
+# A marketable limit order fills at the current price whatever the hour; a market order would be
+# refused by the risk gate outside New York trading hours, and these tests must not depend on the clock.
+BUY_3 = "/buy 3 AAPL limit 1000"
 
 APP = r'''
 import sys, time
@@ -90,9 +93,10 @@ def test_restart_between_turns_keeps_the_conversation_position_and_context(app_d
         api = first.client(key)
         messages = api.predict("How did NVDA do this month?", api_name="/chat")
         assert [m["content"] for m in messages if m["kind"] == "final"] == [FIRST_ANSWER]
-        [card] = api.predict("/buy 3 AAPL", api_name="/chat")
+        [card] = api.predict(BUY_3, api_name="/chat")
         ticket = card["extra"]["ticket"]["id"]
-        api.predict(ticket, api_name="/confirm_ticket")
+        done = api.predict(ticket, api_name="/confirm_ticket")
+        assert any("executed" in (m["metadata"].get("title") or "") for m in done), done
         conversation = api.predict(api_name="/workspace")["conversation"]
     finally:
         first.kill(signal.SIGKILL)
@@ -102,7 +106,7 @@ def test_restart_between_turns_keeps_the_conversation_position_and_context(app_d
         state = api.predict(api_name="/workspace")
         assert [c["id"] for c in state["conversations"]] == [conversation]
         saved = api.predict(conversation, api_name="/open_conversation")
-        assert [m["content"] for m in saved if m["role"] == "user"] == ["How did NVDA do this month?", "/buy 3 AAPL"]
+        assert [m["content"] for m in saved if m["role"] == "user"] == ["How did NVDA do this month?", BUY_3]
         assert any(m["kind"] == "final" and m["content"] == FIRST_ANSWER for m in saved)
         assert any("executed" in (m["metadata"].get("title") or "") for m in saved)  # the confirmation was saved
         [positions] = api.predict("/positions", api_name="/chat")
@@ -132,8 +136,9 @@ def test_kill_9_mid_turn_keeps_earlier_steps_and_a_clean_database(app_dir):
         api = app.client()
         key = api.predict(api_name="/workspace")["key"]
         api = app.client(key)
-        [card] = api.predict("/buy 2 AAPL", api_name="/chat")
-        api.predict(card["extra"]["ticket"]["id"], api_name="/confirm_ticket")
+        [card] = api.predict("/buy 2 AAPL limit 1000", api_name="/chat")  # fills at any hour
+        done = api.predict(card["extra"]["ticket"]["id"], api_name="/confirm_ticket")
+        assert any("executed" in (m["metadata"].get("title") or "") for m in done), done
         job = api.submit("Think slowly about AAPL", api_name="/chat")
         deadline = time.time() + 60
         while time.time() < deadline and not any("step two done" in json.dumps(o) for o in job.outputs()):
