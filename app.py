@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import gradio as gr
 
+from agents.brief_hooks import BriefHooks
 from agents.chat import ChatService
 from agents.messages import ChatItem, to_gradio_messages
 from agents.services import Services, build_services
@@ -123,7 +124,9 @@ class SmolTraderApp:
         self.sessions.start_sweeper(min(60.0, self.settings.session_idle_minutes * 60 / 2))
         shared_pool(self.settings.worker_memory_mb, self.settings.worker_idle_s)
         threading.Thread(target=forecast_warm_up, name="forecast-warm-up", daemon=True).start()
-        self.alert_scheduler = start_alert_scheduler(self.services)  # alerts and briefs, also with no tab open
+        hooks = BriefHooks(self.services, self.chat, self.workspace_ui.workspaces.store)
+        self.alert_scheduler = start_alert_scheduler(  # alerts and briefs, also with no tab open
+            self.services, positions_of=hooks.positions_of, commentary=hooks.commentary)
         self.workspace_ui.start()  # idle anonymous workspaces removed; backups when configured
 
     def close(self) -> None:
