@@ -21,6 +21,8 @@ class Services:
     metrics: Any = None  # telemetry.metrics.Metrics: this app's Prometheus metrics
     alerts: Any = None  # alerts.service.AlertService, made on first use (alerts.service.alert_service_for)
     alert_briefs: Any = None  # alerts.briefs desk, made when the alert scheduler starts
+    workspaces: Any = None  # workspace.store.WorkspaceStore, set by ui.workspace_panel; rows are per workspace, a
+    #                         command reads only its session's (session.workspace)
 
 
 def build_services(settings: Settings) -> Services:

@@ -8,7 +8,10 @@ and the trader's `propose_order` tool.
 from __future__ import annotations
 
 from agents.messages import ChatItem, chart
+from agents.portfolio_analytics import NO_HISTORY, WorkspaceAnalytics
 from trading.outcomes import DeskOutcome, PortfolioView, TicketCard
+
+ANALYTICS_TITLE = "Performance and risk"  # as the figures' own heading says: shown once
 
 
 def ticket_item(card: TicketCard) -> ChatItem:
@@ -34,3 +37,14 @@ def portfolio_items(view: PortfolioView) -> list[ChatItem]:
         items.append(chart(view.performance, title=f"Performance vs {view.benchmark}"))
     items += [ChatItem(content=note, kind="notice") for note in view.notes]
     return items
+
+
+def analytics_item(result: WorkspaceAnalytics | None, problem: str | None = None) -> ChatItem:
+    """The workspace's performance and risk figures (machine-readable in `extra["analytics"]`); a short notice when
+    there is no workspace or no equity history yet, or when `problem` says why they could not be computed."""
+    if problem is not None:
+        return ChatItem(content=f"Unavailable right now ({problem}).", kind="notice", title=ANALYTICS_TITLE)
+    if result is None or not result.has_history:
+        return ChatItem(content=NO_HISTORY, kind="notice", title=ANALYTICS_TITLE)
+    return ChatItem(content=result.markdown(), kind="text", title=ANALYTICS_TITLE,
+                    extra={"analytics": result.to_dict()})

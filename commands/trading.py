@@ -6,7 +6,10 @@ None), checked inside the desk's confirm path.
 
 from __future__ import annotations
 
-from agents.trading_items import outcome_items, portfolio_items, ticket_item
+import sqlite3
+
+from agents.portfolio_analytics import workspace_analytics
+from agents.trading_items import analytics_item, outcome_items, portfolio_items, ticket_item
 from commands import Command, CommandContext, CommandError
 from core.errors import UserError
 from trading.desk import TradingInputError, desk_for
@@ -105,7 +108,21 @@ def _positions(ctx: CommandContext, args: list[str]):
 
 
 def _portfolio(ctx: CommandContext, args: list[str]):
-    return portfolio_items(desk_for(ctx.session, ctx.services).portfolio())
+    desk = desk_for(ctx.session, ctx.services)
+    return [*portfolio_items(desk.portfolio()), _analytics(ctx, desk)]
+
+
+def _analytics(ctx: CommandContext, desk):
+    """The workspace's performance and risk (as the side panel shows them), or why there are none yet."""
+    store, workspace = ctx.services.workspaces, ctx.session.workspace
+    if store is None or workspace is None:  # no lasting workspace: no equity history to compute from
+        return analytics_item(None)
+    try:
+        return analytics_item(workspace_analytics(desk, store, workspace, ctx.services.market))
+    except UserError as exc:
+        return analytics_item(None, problem=exc.user_message)
+    except sqlite3.Error:
+        return analytics_item(None, problem="the workspace's equity history could not be read")
 
 
 def _account(ctx: CommandContext, args: list[str]):
@@ -123,7 +140,7 @@ def commands() -> list[Command]:
         Command("orders", "/orders", "Open and recent orders, and tickets awaiting confirmation.", _orders),
         Command("cancel", "/cancel ORDER_ID", "Cancel an open order.", _cancel),
         Command("positions", "/positions", "Open positions with P&L.", _positions),
-        Command("portfolio", "/portfolio", "Holdings, P&L, allocation and performance vs SPY, as charts.",
-                _portfolio),
+        Command("portfolio", "/portfolio", "Holdings, P&L, allocation and performance vs SPY as charts, then "
+                "performance and risk from your equity history.", _portfolio),
         Command("account", "/account", "Cash, equity, buying power, and which account is in use.", _account),
     ]

@@ -19,13 +19,13 @@ import gradio as gr
 
 from agents.conversation_log import ConversationLog
 from agents.messages import TICKET_OPTION, ChatItem, to_gradio_messages
+from agents.portfolio_analytics import record_equity, workspace_analytics
 from agents.session import Session
 from agents.ticket_decisions import decide_ticket
 from core.errors import UserError
-from trading.analytics import Analytics, portfolio_analytics
+from trading.analytics import Analytics
 from trading.broker import BrokerError
 from trading.desk import desk_for, paper_account_id, workspace_desks
-from trading.market_hours import trading_date
 from trading.paper_ledger import delete_paper_account
 from workspace.access import HEADER, Workspaces
 from workspace.backup import restore_if_missing, start_backup
@@ -46,6 +46,7 @@ class WorkspaceUI:
         self.app = app
         self.restored = restore_if_missing(app.settings)  # from WORKSPACE_BACKUP_REPO when DATA_DIR is empty
         self.workspaces = Workspaces.from_settings(app.settings)
+        app.services.workspaces = self.workspaces.store  # commands (e.g. /portfolio) reach the store through services
         self._backup = None
         self.log = ConversationLog(self.workspaces.store)
         self.workspaces.on_delete.append(self._delete_trading_data)
@@ -131,15 +132,7 @@ class WorkspaceUI:
     def record_equity(self, session: Session, desk):
         """Today's equity snapshot of the workspace (the true equity curve); returns (account, positions, earlier
         snapshots). Resting paper orders that crossed are filled first."""
-        if hasattr(desk.broker, "sweep"):
-            desk.broker.sweep()
-        account, positions = desk.broker.account(), desk.broker.positions()
-        now = desk.now()
-        today = trading_date(now)
-        store = self.workspaces.store
-        earlier = [row for row in store.equity_history(session.workspace_id) if row[0] < today]
-        store.record_equity(session.workspace_id, today, account.equity, account.cash, now.isoformat())
-        return account, positions, earlier
+        return record_equity(desk, self.workspaces.store, session.workspace_id)
 
     def summary(self, session: Session) -> str:
         """Equity and day P&L, open positions with value, pending tickets (the day's equity is recorded)."""
@@ -164,21 +157,8 @@ class WorkspaceUI:
     def analytics(self, session: Session) -> Analytics:
         """Return vs SPY, volatility, beta, VaR, drawdown, concentration over the workspace's daily equity."""
         desk = desk_for(session, self.app.services)
-        try:
-            _, positions, _ = self.record_equity(session, desk)
-        except BrokerError:
-            positions = []
-        history = [(day, equity) for day, equity, _, _ in self.workspaces.store.equity_history(session.workspace_id)]
-        benchmark: list[tuple[str, float]] = []
         market = self.app.services.market
-        if history and market is not None:
-            try:
-                frame = market.history("SPY", period=None, start=history[0][0])
-                benchmark = [(ts.date().isoformat(), float(c)) for ts, c in frame["Close"].items()]
-            except (UserError, ValueError, KeyError):
-                benchmark = []  # no SPY closes: the figures that need them say so
-        weights = {p.symbol: p.market_value for p in positions}
-        return portfolio_analytics(history, benchmark, weights, desk.now().isoformat(timespec="minutes"))
+        return workspace_analytics(desk, self.workspaces.store, session.workspace_id, market).analytics
 
     # --- browser handlers ---------------------------------------------------------------------------
     def load(self, browser_key: str | None, request: gr.Request):

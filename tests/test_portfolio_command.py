@@ -1,0 +1,74 @@
+"""`/portfolio` shows the workspace's performance and risk (the side panel's figures) under the holdings, through the
+real app wiring: the workspace layer hands its store to the services, the chat service runs the command."""
+
+from __future__ import annotations
+
+import json
+
+from agents.portfolio_analytics import NO_HISTORY
+from agents.session import Session
+from app import SmolTraderApp
+from commands import CommandContext, dispatch
+from tests.harness import local_stack, run_turn
+from tests.scripted_model import ScriptedModel
+
+
+def team():
+    return {"manager": ScriptedModel(), "web_agent": ScriptedModel(), "trader": ScriptedModel()}
+
+
+def last(chat, session, text):
+    return run_turn(chat, session, text)[-1]
+
+
+def analytics_of(items):
+    [item] = [i for i in items if i.title == "Performance and risk"]
+    return item
+
+
+def test_portfolio_after_a_confirmed_buy_shows_the_panels_figures(tmp_path):
+    with local_stack(tmp_path) as stack:
+        app = SmolTraderApp(stack.settings, stack.services, model_factory=team)
+        try:
+            assert stack.services.workspaces is app.workspace_ui.workspaces.store
+            session = Session(id="tab-1")
+            app.workspace_ui.bind(session, None)  # a new anonymous workspace, as a first visit gets
+            [card] = last(app.chat, session, "/buy 2 AAPL limit 1000")  # marketable limit: fills at any hour
+            done = last(app.chat, session, f"/confirm {card.extra['ticket']['id']}")
+            assert "Filled" in done[0].content
+
+            items = last(app.chat, session, "/portfolio")
+            assert items[0].title == "Holdings" and "AAPL" in items[0].content
+            item = analytics_of(items)
+            assert item is items[-1] and item.kind == "text"
+            text = item.content
+            assert "Performance and risk from your account's daily equity** (as of " in text
+            assert "- Concentration: largest position AAPL: +100.00% (now, of invested value; HHI 1.00" in text
+            assert "- Return: n/a (" in text and "0 daily returns" in text  # one snapshot so far: says what's missing
+            assert "From this workspace's 1 daily equity snapshot (" in text
+            assert "NaN" not in text and "None" not in text
+
+            # the same figures the side panel and /portfolio_analytics show
+            panel = app.workspace_ui.analytics(session).to_dict()
+            assert item.extra["analytics"]["figures"] == panel["figures"]
+            json.dumps([i.to_json() for i in items])  # serialisable for API clients
+
+            # with an earlier day's snapshot, the return over the real curve appears, with its period
+            store = stack.services.workspaces
+            store.record_equity(session.workspace, "2025-01-02", 99_000.0, 99_000.0, "2025-01-02T21:00:00+00:00")
+            text = analytics_of(last(app.chat, session, "/portfolio")).content
+            figures = {f["name"]: f for f in app.workspace_ui.analytics(session).to_dict()["figures"]}
+            assert figures["Return"]["value"] is not None and "2025-01-02 → " in figures["Return"]["period"]
+            assert f"- Return: {figures['Return']['value']:+.2f}% (2025-01-02 → " in text
+            assert "From this workspace's 2 daily equity snapshots (2025-01-02 → " in text
+        finally:
+            app.close()
+
+
+def test_portfolio_without_a_workspace_says_analytics_come_with_history(tmp_path):
+    with local_stack(tmp_path) as stack:
+        assert stack.services.workspaces is None  # services alone: no workspace layer
+        items = dispatch("/portfolio", CommandContext(session=Session(id="s"), services=stack.services))
+        assert items[0].title == "Holdings"
+        note = analytics_of(items)
+        assert note.kind == "notice" and note.content == NO_HISTORY and "once" in note.content
