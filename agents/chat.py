@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from agents.conversation_log import EARLIER_TURNS_KEY, seed_memory
+from agents.conversation_log import seed_memory
 from agents.messages import ChatItem
 from agents.models import ModelChoice, build_model, choose_model
 from agents.rendering import trace_item
@@ -79,7 +79,8 @@ class ChatService:
     def _build(self, session: Session) -> Team:
         team = build_team(self.services, session, self.visitors.model_for(session, self.model_factory),
                           self.extra_tools)
-        seed_memory(team.manager.memory, session.extras.pop(EARLIER_TURNS_KEY, []))  # a saved conversation's turns
+        seed_memory(team.manager.memory, session.earlier_turns)  # a saved conversation's turns, used once
+        session.earlier_turns = []
         return team
 
     # -- a message ---------------------------------------------------------------------------
@@ -126,13 +127,13 @@ class ChatService:
                 yield [ChatItem(content="The team is still working on your previous message. "
                                         "Press Stop first, or wait for the answer.", kind="notice")]
                 return
-            previous = session.extras.get("last_run")
+            previous = session.last_run
             run = TurnRun(lambda: self.team_for(session, previous, hf_token), text, session_id=session.id,
                           user_id=session.user, tracing=self.services.tracing,
                           secrets=[*self.settings.secret_values(), *([hf_token] if hf_token else [])],
                           timeout_s=self.settings.turn_timeout_s, metrics=self.metrics, meter=turn_pass.meter)
             session.running = run
-            session.extras["last_run"] = run
+            session.last_run = run
         last: list[ChatItem] = []
         timer = TurnTimer(self.metrics)
         try:

@@ -25,7 +25,6 @@ from agents.session import Session
 from core.errors import UserError
 from workspace.store import WorkspaceStore
 
-EARLIER_TURNS_KEY = "earlier_turns"
 MAX_ANSWER_CHARS = 4000
 
 
@@ -96,7 +95,7 @@ class ConversationLog:
         conversation_id = session.conversation
         records = self.store.records(workspace_id, conversation_id)
         if session.team is None:
-            session.extras[EARLIER_TURNS_KEY] = earlier_turns(records)
+            session.earlier_turns = earlier_turns(records)
         start = len(records)
         self.store.save(workspace_id, conversation_id, [(start, ChatItem(content=text, role="user").to_record())])
         recorder = TurnRecorder(self.store, workspace_id, conversation_id, start + 1)

@@ -7,10 +7,11 @@ in `Session`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from core.settings import Settings
+from trading.workspace_desks import WorkspaceDesks
 
 
 @dataclass
@@ -21,6 +22,7 @@ class Services:
     metrics: Any = None  # telemetry.metrics.Metrics: this app's Prometheus metrics
     alerts: Any = None  # alerts.service.AlertService, made on first use (alerts.service.alert_service_for)
     alert_briefs: Any = None  # alerts.briefs desk, made when the alert scheduler starts
+    desks: WorkspaceDesks = field(default_factory=WorkspaceDesks)  # one trading desk per workspace (trading.desk)
     workspaces: Any = None  # workspace.store.WorkspaceStore, set by ui.workspace_panel; rows are per workspace, a
     #                         command reads only its session's (session.workspace)
 

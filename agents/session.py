@@ -26,7 +26,12 @@ class Session:
     last_seen: float = field(default_factory=time.time)
     team: Any = None
     running: Any = None  # the TurnRun in progress, if any
-    extras: dict[str, Any] = field(default_factory=dict)
+    last_run: Any = None  # agents.runner.TurnRun of the last turn (its thread may still be finishing)
+    earlier_turns: list = field(default_factory=list)  # a reopened conversation's turns, to seed the next team
+    inference: Any = None  # core.settings.Secret: the visitor's own HF token the team was built with (None: owner's)
+    workspace_via: Any = None  # how the workspace was bound: ("user", name) | ("header", key) | ("browser", key)
+    workspace_key: str | None = None  # the workspace key shown to this tab (never stored server-side)
+    extras: dict[str, Any] = field(default_factory=dict)  # domain objects made on first use (e.g. the strategy lab)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     @property

@@ -21,7 +21,6 @@ SIGN_IN = ("🔑 Sign in with Hugging Face (the button at the top) to use your o
            "your turns then run on your own Hugging Face account.")
 ANONYMOUS_OFF = ("The AI team is open to signed-in visitors only on this Space; slash commands still work "
                  "(try `/help`). " + SIGN_IN)
-INFERENCE = "inference"  # session.extras key: Secret(token) the session's team was built with ("" = the owner's)
 
 
 class Visitors:
@@ -55,13 +54,13 @@ class Visitors:
 
     def needs_new_team(self, session: Any, hf_token: str | None) -> bool:
         """True when the session's team runs on other inference than this turn's (the visitor signed in or out)."""
-        return session.team is not None and session.extras.get(INFERENCE, Secret("")) != Secret(hf_token or "")
+        return session.team is not None and (session.inference or Secret("")) != Secret(hf_token or "")
 
     def model_for(self, session: Any, owner_factory: Callable[[], Any] | None) -> Any:
         """The model for a new team of `session`: the visitor's own inference when they brought it."""
-        token = session.extras.get(INFERENCE, Secret(""))
+        token = (session.inference or Secret(""))
         return self.visitor_model_factory(token.reveal()) if token else owner_factory()
 
     @staticmethod
     def remember(session: Any, hf_token: str | None) -> None:
-        session.extras[INFERENCE] = Secret(hf_token or "")
+        session.inference = Secret(hf_token or "")

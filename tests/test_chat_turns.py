@@ -129,7 +129,7 @@ def test_stop_interrupts_a_long_run_and_the_next_message_works(stack):
     assert session.running is None
     done_steps = sum(1 for i in last if i.kind == "step")
     assert done_steps < 50
-    assert session.extras["last_run"].finished.wait(5)
+    assert session.last_run.finished.wait(5)
 
     # The next message works, on the same conversation.
     session.team.manager.model.script = [final("Back again.")]

@@ -168,7 +168,7 @@ def test_a_visitor_brings_their_own_inference_and_their_token_stays_secret(stack
     assert built == [token] and chat.models == []  # the owner's model was never built
     assert token not in shown and token[::-1] not in shown and "your token is ***" in shown
     assert token not in visitor_model.seen_text()  # nor in any prompt
-    assert token not in repr(session.extras)
+    assert token not in repr(session)
     assert chat.visitors.usage_label(session) == "0 / 1 tokens today"  # the owner's budget is not charged
     assert chat.visitors.usage_label(session, hf_token=token) == "your own inference"
     signed_out = last(list(chat.respond(session, "and now?")))  # signed out: a fresh team on the owner's model

@@ -84,7 +84,7 @@ def test_stop_kills_a_running_step_and_the_next_turn_works(stack):
     chat.stop(session)
     rest = list(stream)
     assert rest[-1][-1].id == "stopped"
-    assert session.extras["last_run"].finished.wait(30)
+    assert session.last_run.finished.wait(30)
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
     assert final_text(run_turn(chat, session, "hello again")[-1]) == "Back again."

@@ -24,7 +24,6 @@ from trading.risk import RiskLimits, RiskReport, evaluate
 from trading.tickets import EXECUTED, EXECUTING, FAILED, PENDING, REFUSED, REJECTED, Ticket, TicketBook
 from trading.workspace_desks import WorkspaceDesks
 
-DESK_KEY = "trading_desk"
 SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.\-=^]{0,14}$")
 
 
@@ -327,8 +326,8 @@ def paper_account_id(user: str | None, workspace_id: str | None, session_id: str
 
 
 def workspace_desks(services) -> WorkspaceDesks:
-    """The process's desks, kept on the app-wide `services` object (created on first use)."""
-    return services.__dict__.setdefault(DESK_KEY, WorkspaceDesks())
+    """The process's desks: the app-wide `services.desks` (agents.services.Services)."""
+    return services.desks
 
 
 def desk_for(session, services) -> TradingDesk:

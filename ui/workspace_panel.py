@@ -31,8 +31,6 @@ from workspace.access import HEADER, Workspaces
 from workspace.backup import restore_if_missing, start_backup
 from workspace.store import WorkspaceKeyError
 
-VIA_KEY = "workspace_via"  # how the session's workspace was opened: ("user", name) | ("key", key) | ("new", None)
-KEY_KEY = "workspace_key"  # the anonymous key of the session's workspace, when known (handed back by /workspace)
 STORAGE_KEY = "smol-trader-workspace"
 
 
@@ -91,7 +89,7 @@ class WorkspaceUI:
             if session.workspace is not None:
                 return None
             via = ("new", None)
-        if session.extras.get(VIA_KEY) == via and session.workspace is not None:
+        if session.workspace_via == via and session.workspace is not None:
             return None
         try:
             opened = self.workspaces.open(user=session.user, header_key=key if via[0] == "key" else None,
@@ -101,8 +99,8 @@ class WorkspaceUI:
         with session.lock:
             if session.workspace != opened.workspace_id:
                 session.workspace, session.conversation, session.team = opened.workspace_id, None, None
-            session.extras[VIA_KEY] = via if via[0] != "browser" else ("browser", opened.key)
-            session.extras[KEY_KEY] = opened.key
+            session.workspace_via = via if via[0] != "browser" else ("browser", opened.key)
+            session.workspace_key = opened.key
         return opened.notice
 
     # --- what the panel shows -----------------------------------------------------------------------
@@ -168,7 +166,7 @@ class WorkspaceUI:
             newest = self.workspaces.store.conversations(session.workspace_id)[:1]
             session.conversation = newest[0].id if newest else None
         notices = [n for n in (self.workspaces.notice, notice) if n]
-        return (session.extras.get(KEY_KEY) or browser_key or "", self.history(session),
+        return (session.workspace_key or browser_key or "", self.history(session),
                 gr.update(choices=self.conversation_choices(session), value=session.conversation),
                 self.summary(session), gr.update(value="\n\n".join(notices), visible=bool(notices)))
 
@@ -215,9 +213,9 @@ class WorkspaceUI:
         self.workspaces.delete(session.workspace_id)
         with session.lock:
             session.workspace, session.conversation, session.team = None, None, None
-            session.extras.pop(VIA_KEY, None)
+            session.workspace_via = None
         self.bind(session, None)  # a fresh, empty workspace for this tab
-        return (session.extras.get(KEY_KEY) or "", [], gr.update(choices=[], value=None), self.summary(session),
+        return (session.workspace_key or "", [], gr.update(choices=[], value=None), self.summary(session),
                 gr.update(visible=False), gr.update(value="Your workspace was deleted. This is a new, empty one.",
                                                     visible=True))
 
@@ -247,7 +245,7 @@ class WorkspaceUI:
     def api_workspace(self, request: gr.Request) -> dict:
         """This client's workspace: its key (send it as the X-Smol-Workspace header to come back) and contents."""
         session = self.app.session_for(request)
-        return {"key": session.extras.get(KEY_KEY), "signed_in_as": session.user,
+        return {"key": session.workspace_key, "signed_in_as": session.user,
                 "conversation": session.conversation,
                 "conversations": [{"id": c.id, "title": c.title, "updated_at": c.updated_at}
                                   for c in self.workspaces.store.conversations(session.workspace_id)]}
@@ -279,8 +277,8 @@ class WorkspaceUI:
         self.workspaces.delete(session.workspace_id)
         with session.lock:
             session.workspace, session.conversation, session.team = None, None, None
-            session.extras.pop(VIA_KEY, None)
-            session.extras.pop(KEY_KEY, None)
+            session.workspace_via = None
+            session.workspace_key = None
         return "Your workspace was deleted."
 
     def register_api(self) -> None:
