@@ -104,10 +104,6 @@ class MarketData:
     def __init__(self, *, base_url: str = "", timeout_s: float = 10.0, quote_ttl_s: float = 15.0,
                  history_ttl_s: float = 3600.0, rate_limit_retries: int = 2, backoff_s: float = 1.0,
                  max_workers: int = 8, sleep: Callable[[float], None] = time.sleep):
-        import yfinance as yf
-
-        # Our code, not yfinance's logger, decides what an error means: make yfinance raise.
-        yf.config.debug.hide_exceptions = False
         self.base_url = base_url
         self.timeout_s = timeout_s
         self.quote_ttl_s = quote_ttl_s

@@ -145,6 +145,16 @@ def search_matches(raw: list, limit: int = 8) -> list[dict]:
     return matches
 
 
+def _yfinance():
+    """yfinance, set to raise its errors instead of logging them and returning empty frames: our code decides what
+    an error means. This is the one yfinance setting (process-wide), made here, where yfinance is called, so the
+    app and the standalone Hub tools get the same behaviour; nothing is set at import or in a constructor."""
+    import yfinance as yf
+
+    yf.config.debug.hide_exceptions = False
+    return yf
+
+
 def fetch_yahoo(kind: str, symbol: str, options: dict, session: Any = None, timeout_s: float = 10.0):
     """One raw yfinance call: kind is "history", "info", "news" or "search".
 
@@ -155,8 +165,7 @@ def fetch_yahoo(kind: str, symbol: str, options: dict, session: Any = None, time
     """
     import time
 
-    import yfinance as yf
-
+    yf = _yfinance()
     for attempt in range(4):
         try:
             if kind == "history":
