@@ -3,6 +3,7 @@
 `open_workspace()` is the ONE function that turns an API client's workspace key into a workspace id, through
 the workspace layer (keys are stored hashed; an unknown key is refused without saying whether it exists);
 `session_for_workspace()` gives that workspace's API session. Runs are stored by workspace id, never by key.
+`api_visitor()` names an MCP client for the visitor limits the way the chat names a visitor.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ import base64
 import binascii
 import hmac
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from core.errors import UserError
+from quota import visitor_key
 
 WORKSPACE_HEADER = "X-Smol-Workspace"
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
@@ -55,9 +57,15 @@ def session_for_workspace(ui: Any, workspace_id: str):
     return session
 
 
-def client_key(host: str | None) -> str:
-    """What a rate limit counts against: the client's address (a fresh workspace key must not reset it)."""
-    return f"address:{host or 'unknown'}"
+def api_visitor(headers: Mapping[str, str], host: str | None, settings: Any,
+                workspace_of_key: Callable[[str], str]) -> tuple[str, str | None]:
+    """(visitor key, signed-in name) of an API client, counted as the chat counts a visitor (`quota.visitor_key`):
+    the app login's name (HTTP Basic with APP_USERNAME, as the browser signs in), else the workspace its
+    `X-Smol-Workspace` key opens (`workspace_of_key(key) -> workspace id`; a bad or unknown key raises
+    `BadWorkspaceKey`), else its address."""
+    user = settings.app_username if login_required(settings) else None
+    key = None if user else workspace_key(headers)
+    return visitor_key(user, workspace_of_key(key) if key else None, host), user
 
 
 def login_required(settings: Any) -> bool:

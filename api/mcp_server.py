@@ -3,8 +3,9 @@
 Why not Gradio's `mcp_server=True`: it turns every API endpoint into an MCP tool, `confirm_ticket`
 included. This server is built from `api.analysis.Analysis` alone, which holds nothing but the
 shared market-data client: no ticket, order, broker or account of anyone is reachable from here.
-Stateless, JSON responses (no per-client MCP session to keep); each tool call passes the
-per-client limiter first and runs in a worker thread so the event loop never waits on Yahoo.
+Stateless, JSON responses (no per-client MCP session to keep); each tool call is admitted first (the
+visitor limits the chat applies, see `api.server`) and runs in a worker thread so the event loop never
+waits on Yahoo.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from api.analysis import CHART_TOOLS, TEXT_TOOLS, Analysis
-from api.clients import basic_auth_ok, client_key, login_required
+from api.clients import basic_auth_ok, login_required
 from core.errors import UserError
 from tools.backtest import BacktestStrategyTool
 
@@ -34,8 +35,8 @@ INSTRUCTIONS = ("Smol Trader's market-analysis tools: quotes, price history, com
                 "no trading is possible here.")
 
 
-def build_mcp(analysis: Analysis, check_client: Callable[[str], None] | None = None) -> FastMCP:
-    """The MCP server; `check_client(client_key)` raises a UserError to refuse a call (rate limits)."""
+def build_mcp(analysis: Analysis, admit: Callable[[Any], None] | None = None) -> FastMCP:
+    """The MCP server; `admit(request)` (the HTTP request of the call) raises a UserError to refuse a call."""
     server = FastMCP(
         "smol-trader", instructions=INSTRUCTIONS, streamable_http_path=MCP_PATH, stateless_http=True,
         json_response=True, log_level="WARNING",
@@ -45,11 +46,14 @@ def build_mcp(analysis: Analysis, check_client: Callable[[str], None] | None = N
 
     async def call(ctx: Context, work: Callable[[], Any]) -> Any:
         request = ctx.request_context.request
-        host = getattr(getattr(request, "client", None), "host", None)
+
+        def admitted() -> Any:
+            if admit is not None:
+                admit(request)  # may look the workspace key up: in the worker thread too
+            return work()
+
         try:
-            if check_client is not None:
-                check_client(client_key(host))
-            return await anyio.to_thread.run_sync(work)
+            return await anyio.to_thread.run_sync(admitted)
         except UserError as exc:
             raise ToolError(exc.user_message) from None
 

@@ -2,7 +2,9 @@
 
 Identity is the `X-Smol-Workspace` header (a new key is made and returned when a run is posted without
 one); a run of another workspace is "not found". When the app has a username/password login
-(APP_USERNAME/APP_PASSWORD), these routes want the same credentials as HTTP Basic auth.
+(APP_USERNAME/APP_PASSWORD), these routes want the same credentials as HTTP Basic auth. A run is a chat
+turn of its workspace, held to the chat's visitor limits when it runs; a client already over the rate is
+refused at once (429 with the limit's message and Retry-After).
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from pydantic import BaseModel, Field
 
 from agents.chat import clean_message
 from agents.runs import RunRefused, RunRegistry
-from api.clients import WORKSPACE_HEADER, BadWorkspaceKey, basic_auth_ok, client_key, login_required, workspace_key
-from api.limits import RateLimited
+from api.clients import WORKSPACE_HEADER, BadWorkspaceKey, basic_auth_ok, login_required, workspace_key
+from quota import LimitError
 
 
 class RunRequest(BaseModel):
@@ -41,8 +43,9 @@ class RunView(BaseModel):
     updated: float
 
 
-def runs_router(registry: RunRegistry, settings: Any, open_workspace, check_client=None) -> APIRouter:
-    """`open_workspace(key or None) -> (workspace id, key)`: the workspace layer's answer for a client's key."""
+def runs_router(registry: RunRegistry, settings: Any, open_workspace, check_rate=None) -> APIRouter:
+    """`open_workspace(key or None) -> (workspace id, key)`: the workspace layer's answer for a client's key;
+    `check_rate(workspace id)` raises `LimitError` when that workspace's visitor may send no message now."""
     router = APIRouter(prefix="/api", tags=["runs"])
 
     def login(request: Request) -> None:
@@ -76,13 +79,12 @@ def runs_router(registry: RunRegistry, settings: Any, open_workspace, check_clie
             raise HTTPException(400, problem)
         workspace_id, key = workspace_of(request, required=False)
         try:
-            if check_client is not None:
-                check_client(client_key(request.client.host if request.client else None))
+            if check_rate is not None:
+                check_rate(workspace_id)
             run = registry.submit(workspace_id, text)
-        except RateLimited as exc:
-            raise HTTPException(
-                429, exc.user_message, headers={"Retry-After": str(int(exc.retry_after_s) + 1)}
-            ) from None
+        except LimitError as exc:
+            retry = {"Retry-After": str(int(exc.retry_after_s) + 1)} if exc.retry_after_s is not None else None
+            raise HTTPException(429, exc.user_message, headers=retry) from None
         except RunRefused as exc:
             raise HTTPException(429, exc.user_message) from None
         response.headers[WORKSPACE_HEADER] = key

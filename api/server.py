@@ -4,6 +4,11 @@
 matched before Gradio's own) and a lifespan (the MCP session manager's task group must run in
 the server's event loop). Used by `SmolTraderApp.launch()`, so `python app.py` and the tests'
 `running_app` serve the same thing.
+
+Limits: MCP tool calls and runs count against the chat's own `Quota` (`ui.chat.visitors.quota`, one per
+app), per visitor as the chat names one, so a visitor's messages a minute are shared by the browser, `/chat`,
+`/api/runs` and MCP. An MCP tool call counts like a slash command (a message, no model tokens); a run is
+counted when it runs, as the chat turn it is, and refused at once when its visitor is already over the rate.
 """
 
 from __future__ import annotations
@@ -13,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from api.analysis import Analysis
-from api.clients import open_workspace, session_for_workspace
-from api.limits import RateLimiter
+from api.clients import api_visitor, open_workspace, session_for_workspace
+from quota import LimitError
 
 RUNS_DB = "runs.sqlite3"
 
@@ -26,7 +31,7 @@ class Integrations:
         self.ui = ui
         settings = ui.settings
         self.metrics = getattr(ui.services, "metrics", None)
-        self.limiter = RateLimiter(settings.api_rate_per_minute, on_refusal=self._count_refusal)
+        self.visitors = ui.chat.visitors  # the chat's limits (agents.visitors.Visitors): one Quota per app
         if self.metrics is not None:
             self.metrics.active_sessions.set_function(lambda: len(ui.sessions))
         self.mcp = None
@@ -34,7 +39,7 @@ class Integrations:
             from api.mcp_server import build_mcp
 
             counter = self.metrics.count_tool if self.metrics is not None else None
-            self.mcp = build_mcp(Analysis(ui.services.market, counter), self.limiter.check)
+            self.mcp = build_mcp(Analysis(ui.services.market, counter), self.admit_mcp_call)
         from agents.runs import RunRegistry, RunStore
 
         self.runs = RunRegistry(ui.chat, RunStore(Path(settings.data_dir) / RUNS_DB, settings.runs_keep),
@@ -46,7 +51,7 @@ class Integrations:
 
         routes: list = list(runs_router(self.runs, self.ui.settings,
                                         lambda key: open_workspace(self.ui.workspace_ui.workspaces, key),
-                                        self.limiter.check).routes)
+                                        self.check_run_rate).routes)
         if self.metrics is not None:
             from api.metrics_route import metrics_route
 
@@ -57,9 +62,30 @@ class Integrations:
             routes += mcp_routes(self.mcp, self.ui.settings)
         return routes
 
-    def _count_refusal(self, client: str) -> None:
+    def admit_mcp_call(self, request: Any) -> None:
+        """Count an MCP tool call as one message of its visitor; `LimitError` (the chat's message) when over."""
+        host = getattr(getattr(request, "client", None), "host", None)
+        visitor, user = api_visitor(request.headers, host, self.ui.settings,
+                                    lambda key: open_workspace(self.ui.workspace_ui.workspaces, key)[0])
+        try:
+            self.visitors.quota.admit_command(visitor, user)
+        except LimitError:
+            self._count_refusal("mcp")
+            raise
+
+    def check_run_rate(self, workspace_id: str) -> None:
+        """Refuse a new run at once when the visitor it will run as (its workspace's API session) is over the rate;
+        the run's message is counted when it runs, by the chat."""
+        session = session_for_workspace(self.ui, workspace_id)
+        try:
+            self.visitors.quota.check_rate(self.visitors.key(session), session.user)
+        except LimitError:
+            self._count_refusal("runs")
+            raise
+
+    def _count_refusal(self, scope: str) -> None:
         if self.metrics is not None:
-            self.metrics.budget_refusals.labels(scope="api_rate").inc()
+            self.metrics.budget_refusals.labels(scope=scope).inc()
 
     @asynccontextmanager
     async def lifespan(self, app: Any):

@@ -61,7 +61,7 @@ def main() -> None:
     from tests.live_app import running_app
 
     with tempfile.TemporaryDirectory() as tmp, \
-            running_app(Path(tmp), None, API_RATE_PER_MINUTE=10_000, RUNS_MAX_QUEUED=5) as (url, _, _):
+            running_app(Path(tmp), None, RATE_LIMIT_TURNS_PER_MINUTE=0, RUNS_MAX_QUEUED=5) as (url, _, _):
         rows = [
             ("MCP stock_quote call (cached quote, one session)", mcp_calls(url, REPEAT)),
             ("POST /api/runs '/quote AAPL' -> polled to done", timed(lambda: run_to_done(url))),

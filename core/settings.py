@@ -185,7 +185,6 @@ class Settings:
 
     # --- #18 MCP, runs API, metrics ---
     mcp_enabled: bool = True  # serve the read-only analysis tools over MCP at /mcp
-    api_rate_per_minute: int = 30  # per client: MCP tool calls and new runs (until quota/ takes over)
     runs_max_queued: int = 3  # unfinished runs one workspace may have at once
     runs_keep: int = 200  # finished runs kept per workspace (oldest dropped first)
     metrics_token: Secret = field(default_factory=lambda: Secret(""))  # bearer token for /metrics
@@ -318,7 +317,6 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv_path: str | None 
         sentiment_model=_text(env, "SENTIMENT_MODEL", ""),
         # --- #18 MCP, runs API, metrics ---
         mcp_enabled=_bool(env, "MCP_ENABLED", True),
-        api_rate_per_minute=_number(env, "API_RATE_PER_MINUTE", 30, minimum=1, cast=int),
         runs_max_queued=_number(env, "RUNS_MAX_QUEUED", 3, minimum=1, cast=int),
         runs_keep=_number(env, "RUNS_KEEP", 200, minimum=1, cast=int),
         metrics_token=_secret(env, "METRICS_TOKEN"),

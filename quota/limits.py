@@ -18,7 +18,11 @@ WINDOW_S = 60.0
 
 
 class LimitError(UserError):
-    """A visitor's limit is reached; the message says which and when it frees up."""
+    """A visitor's limit is reached; the message says which and when it frees up (`retry_after_s`, when known)."""
+
+    def __init__(self, user_message: str, retry_after_s: float | None = None):
+        super().__init__(user_message)
+        self.retry_after_s = retry_after_s
 
 
 @dataclass(frozen=True)
@@ -118,11 +122,12 @@ class Quota:
                 + (f" {self.sign_in_hint}" if self.sign_in_hint else ""))
 
     # -- admission -----------------------------------------------------------------------------
-    def _count_message(self, visitor: str) -> None:
-        """Refuse when the visitor already sent `turns_per_minute` messages in the last minute; else count this one."""
+    def _refuse_over_rate(self, visitor: str) -> deque[float] | None:
+        """Raise `LimitError` when the visitor already sent `turns_per_minute` messages in the last minute;
+        else their recent messages (None when there is no rate limit). Call with the lock held."""
         limit = self.limits.turns_per_minute
         if not limit:
-            return
+            return None
         now = self.clock()
         recent = self._recent.setdefault(visitor, deque())
         while recent and now - recent[0] >= WINDOW_S:
@@ -130,11 +135,25 @@ class Quota:
         if len(recent) >= limit:
             wait = WINDOW_S - (now - recent[0])
             raise LimitError(f"⏳ You have sent {len(recent)} messages in the last minute; the limit is {limit} "
-                             f"per minute. Try again in {_wait_words(wait)}. Nothing was lost.")
-        recent.append(now)
+                             f"per minute. Try again in {_wait_words(wait)}. Nothing was lost.", wait)
+        return recent
+
+    def _count_message(self, visitor: str) -> None:
+        """Refuse when the visitor already sent `turns_per_minute` messages in the last minute; else count this one."""
+        recent = self._refuse_over_rate(visitor)
+        if recent is not None:
+            recent.append(self.clock())
+
+    def check_rate(self, visitor: str, user: str | None = None) -> None:
+        """Raise `LimitError` when a message of the visitor would be refused for the rate now; counts nothing
+        (for a request whose message is counted later, when it runs: a run of the HTTP API)."""
+        if self.exempt(user):
+            return
+        with self._lock:
+            self._refuse_over_rate(visitor)
 
     def admit_command(self, visitor: str, user: str | None = None) -> None:
-        """A slash command: free of tokens, but rate-limited."""
+        """A slash command or an MCP tool call: free of tokens, but rate-limited."""
         if self.exempt(user):
             return
         with self._lock:

@@ -17,15 +17,15 @@ FORBIDDEN_WORDS = ("confirm", "order", "account", "ticket", "reject", "cancel", 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with running_app(tmp_path_factory.mktemp("mcp"), None, API_RATE_PER_MINUTE=6) as (url, stack, ui):
+    with running_app(tmp_path_factory.mktemp("mcp"), None, RATE_LIMIT_TURNS_PER_MINUTE=6) as (url, stack, ui):
         yield url, ui
 
 
-def session_run(url: str, work):
+def session_run(url: str, work, headers: dict | None = None):
     """Open an MCP session on {url}mcp and run `work(session)` in it."""
 
     async def main():
-        async with streamablehttp_client(url + "mcp") as (read, write, _):
+        async with streamablehttp_client(url + "mcp", headers=headers) as (read, write, _):
             async with ClientSession(read, write) as session:
                 await session.initialize()
                 return await work(session)
@@ -77,16 +77,16 @@ def test_gradio_endpoints_are_not_mcp_tools(server):
     assert requests.post(url + "gradio_api/mcp/", json={}, timeout=10).status_code == 404
 
 
-def test_tool_calls_are_rate_limited_per_client(server):
+def test_tool_calls_are_rate_limited_per_visitor(server):
     url, ui = server
-    ui.integrations.limiter._calls.clear()
+    _, key = ui.workspace_ui.workspaces.store.new_anonymous()  # a visitor of its own (the others share 127.0.0.1)
 
     async def work(session):
         return [await session.call_tool("symbol_search", {"query": "Apple"}) for _ in range(8)]
 
-    results = session_run(url, work)
+    results = session_run(url, work, {"X-Smol-Workspace": key})
     assert [r.isError for r in results[:6]] == [False] * 6
-    assert all(r.isError and "Too many requests" in r.content[0].text for r in results[6:])
+    assert all(r.isError and "the limit is 6 per minute" in r.content[0].text for r in results[6:])
 
 
 def test_with_an_app_login_mcp_clients_need_the_credentials():
