@@ -162,6 +162,7 @@ class Settings:
     rate_limit_turns_per_minute: int = 6  # messages per visitor per minute (slash commands too); 0 = unlimited
     token_budget_per_day: int = 200_000  # model tokens per visitor and UTC day on the owner's model; 0 = unlimited
     token_budget_per_turn: int = 100_000  # a turn using more model tokens is stopped; 0 = unlimited
+    token_budget_anonymous_per_day: int = 2_000_000  # all anonymous visitors together per UTC day; 0 = unlimited
     unlimited_users: tuple[str, ...] = ()  # signed-in names exempt from every limit
     anonymous_model: str = "owner"  # "owner": anonymous visitors use the owner's model (within the budget); "none"
 
@@ -298,6 +299,7 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv_path: str | None 
         rate_limit_turns_per_minute=_number(env, "RATE_LIMIT_TURNS_PER_MINUTE", 6, cast=int),
         token_budget_per_day=_number(env, "TOKEN_BUDGET_PER_DAY", 200_000, cast=int),
         token_budget_per_turn=_number(env, "TOKEN_BUDGET_PER_TURN", 100_000, cast=int),
+        token_budget_anonymous_per_day=_number(env, "TOKEN_BUDGET_ANONYMOUS_PER_DAY", 2_000_000, cast=int),
         unlimited_users=_list(env, "UNLIMITED_USERS"),
         anonymous_model=_choice(env, "ANONYMOUS_MODEL", ("owner", "none")),
         # --- #14 workspace and storage ---

@@ -15,6 +15,11 @@ from core.settings import Settings
 from quota.store import UsageStore
 
 WINDOW_S = 60.0
+ANONYMOUS_POOL = "anonymous:all"  # the usage row every anonymous visitor's tokens are also counted in
+
+
+def is_anonymous(visitor: str) -> bool:
+    return not visitor.startswith("user:")
 
 
 class LimitError(UserError):
@@ -30,6 +35,7 @@ class Limits:
     turns_per_minute: int = 6  # messages (turns and slash commands) per visitor per minute; 0 = unlimited
     tokens_per_day: int = 200_000  # model tokens per visitor and UTC day; 0 = unlimited
     tokens_per_turn: int = 100_000  # model tokens one turn may use before it is stopped; 0 = unlimited
+    anonymous_tokens_per_day: int = 2_000_000  # all anonymous visitors together, per UTC day; 0 = unlimited
     unlimited_users: frozenset[str] = frozenset()  # signed-in names exempt from every limit
 
 
@@ -67,6 +73,7 @@ class TurnPass:
         self.tokens += tokens
         limits = self.quota.limits
         used = self.quota.charge(self.visitor, tokens) if self.charged else None
+        pooled = self.quota.charge(ANONYMOUS_POOL, tokens) if self.charged and is_anonymous(self.visitor) else None
         if self.exempt:
             return None
         if limits.tokens_per_turn and self.tokens > limits.tokens_per_turn:
@@ -75,6 +82,8 @@ class TurnPass:
                     "ask a narrower question, or split it into steps.")
         if used is not None and limits.tokens_per_day and used >= limits.tokens_per_day:
             return self.quota.budget_message(stopped=True)
+        if pooled is not None and limits.anonymous_tokens_per_day and pooled >= limits.anonymous_tokens_per_day:
+            return self.quota.pool_message(stopped=True)
         return None
 
     def close(self) -> None:
@@ -119,6 +128,13 @@ class Quota:
                 if stopped else "⛔ You have used today's budget of model tokens")
         return (f"{head} ({self.limits.tokens_per_day:,} per day). It resets at midnight UTC, in "
                 f"{_wait_words(self.seconds_to_midnight())}. Slash commands (`/help`) still work."
+                + (f" {self.sign_in_hint}" if self.sign_in_hint else ""))
+
+    def pool_message(self, stopped: bool = False) -> str:
+        head = ("⛔ Today's shared budget of model tokens for anonymous visitors is used up, so this turn was stopped"
+                if stopped else "⛔ Today's shared budget of model tokens for anonymous visitors is used up")
+        return (f"{head} ({self.limits.anonymous_tokens_per_day:,} per day on this Space). It resets at midnight "
+                f"UTC, in {_wait_words(self.seconds_to_midnight())}. Slash commands (`/help`) still work."
                 + (f" {self.sign_in_hint}" if self.sign_in_hint else ""))
 
     # -- admission -----------------------------------------------------------------------------
@@ -170,6 +186,9 @@ class Quota:
                 if charged and self.limits.tokens_per_day and \
                         self.store.used(visitor, self.day()) >= self.limits.tokens_per_day:
                     raise LimitError(self.budget_message())
+                if charged and is_anonymous(visitor) and self.limits.anonymous_tokens_per_day and \
+                        self.store.used(ANONYMOUS_POOL, self.day()) >= self.limits.anonymous_tokens_per_day:
+                    raise LimitError(self.pool_message())
                 self._count_message(visitor)
             self._running.add(visitor)
         return TurnPass(self, visitor, charged=charged, exempt=exempt)
@@ -189,5 +208,6 @@ class Quota:
 def quota_from_settings(settings: Settings, clock: Callable[[], float] = time.time, sign_in_hint: str = "") -> Quota:
     """The app's quota: limits from settings, daily usage in `<DATA_DIR>/usage.sqlite3`."""
     limits = Limits(settings.rate_limit_turns_per_minute, settings.token_budget_per_day,
-                    settings.token_budget_per_turn, frozenset(settings.unlimited_users))
+                    settings.token_budget_per_turn, frozenset(settings.unlimited_users),
+                    settings.token_budget_anonymous_per_day)
     return Quota(limits, UsageStore(Path(settings.data_dir) / "usage.sqlite3"), clock, sign_in_hint)

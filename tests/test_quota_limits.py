@@ -197,3 +197,22 @@ def test_limit_settings_have_their_defaults_and_refuse_nonsense():
                         ("RATE_LIMIT_TURNS_PER_MINUTE", "six")):
         with pytest.raises(SettingsError, match=name):
             settings_for(**{name: value})
+
+
+def test_new_anonymous_workspaces_share_one_daily_pool_but_signed_in_people_do_not(stack):
+    """Minting a fresh workspace per request gets a fresh personal budget, not more of the owner's tokens."""
+    clock = Clock()
+    limits = Limits(turns_per_minute=0, tokens_per_day=0, anonymous_tokens_per_day=3 * TOKENS_PER_STEP)
+    chat = chat_with(stack, limits, clock)
+    for i in range(3):
+        visitor = Session(id=f"anon-{i}")
+        visitor.workspace = f"ws_fresh{i}"
+        assert final_text(run_turn(chat, visitor, "hello")[-1])
+    newcomer = Session(id="anon-4")
+    newcomer.workspace = "ws_fresh4"
+    refused = last(run_turn(chat, newcomer, "hello"))
+    assert "shared budget of model tokens for anonymous visitors is used up (54 per day on this Space)" in refused
+    assert "Sign in to use your own inference" in refused and len(chat.models) == 3  # no model was built for it
+    assert final_text(run_turn(chat, Session(id="signed", user="sam"), "hello")[-1])  # a signed-in person goes on
+    clock.advance(24 * 3600)
+    assert final_text(run_turn(chat, newcomer, "a new day")[-1])
