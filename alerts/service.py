@@ -163,6 +163,16 @@ class AlertService:
     def unshown(self, workspace: str) -> list[Notification]:
         return self.store.unshown(workspace)
 
+    def to_show(self, workspace: str, cursor: int | None) -> tuple[list[Notification], int]:
+        """What one open page shows as toasts, and its new cursor. Each page keeps its own cursor, so every open
+        tab shows a new notification; a page's first call (`cursor` None) shows what fired while none was open."""
+        if cursor is None:
+            before = self.store.latest_id(workspace)
+            fresh = self.store.unshown(workspace)
+            return fresh, max([before, *(n.id for n in fresh)])
+        fresh = self.store.after(workspace, cursor)
+        return fresh, max([cursor, *(n.id for n in fresh)])
+
     def set_webhook(self, workspace: str, url: str | None) -> str | None:
         checked = check_webhook_url(url) if url else None
         self.store.set_webhook(workspace, checked, self.clock())

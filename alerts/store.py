@@ -252,6 +252,19 @@ class AlertStore:
             cur.execute("UPDATE notifications SET shown = 1 WHERE workspace = ? AND shown = 0", (workspace,))
         return [_notification(row) for row in rows]
 
+    def latest_id(self, workspace: str) -> int:
+        rows = self.query("SELECT MAX(id) AS last FROM notifications WHERE workspace = ?", (workspace,))
+        return int(rows[0]["last"] or 0)
+
+    def after(self, workspace: str, after_id: int) -> list[Notification]:
+        """Notifications newer than `after_id`, oldest first; marks them shown (an open page shows them)."""
+        with self.tx() as cur:
+            rows = cur.execute("SELECT * FROM notifications WHERE workspace = ? AND id > ? ORDER BY id",
+                               (workspace, after_id)).fetchall()
+            cur.execute("UPDATE notifications SET shown = 1 WHERE workspace = ? AND id > ? AND shown = 0",
+                        (workspace, after_id))
+        return [_notification(row) for row in rows]
+
     def undelivered(self) -> list[Notification]:
         return [_notification(row) for row in self.query("SELECT * FROM notifications WHERE delivery = 'pending' "
                                                          "ORDER BY id")]

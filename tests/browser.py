@@ -26,7 +26,7 @@ def browser_page(url: str):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1400})
+            page = browser.new_context(viewport={"width": 1280, "height": 1400}).new_page()  # more tabs: page.context
             page.set_default_timeout(30_000)
             page.goto(url)
             page.wait_for_selector("#message textarea")

@@ -1,5 +1,6 @@
 """A real browser: watch a symbol (side panel with sparkline), the trader proposes an alert, the person confirms it
-with the panel's button, the price crosses while the page is open: a toast and the badge show it."""
+with the panel's button, the price crosses while the page is open in two tabs: a toast in
+each, and the badge, show it."""
 
 from __future__ import annotations
 
@@ -40,11 +41,18 @@ def test_a_toast_appears_when_an_alert_fires_while_the_page_is_open(tmp_path):
             page.click("#confirm-alert")
             page.get_by_text(re.compile(r"Alert A-[0-9A-F]{4} is active")).first.wait_for()
 
+            second = page.context.new_page()  # a second tab of the same browser: the same workspace
+            second.set_default_timeout(30_000)
+            second.goto(url)
+            second.locator("#watchlist tr[data-symbol='AAPL']").wait_for()
+
             stack.yahoo.set_quote("AAPL", 261.0)
             report = service.check(force=True)
             assert len(report.fired) == 1
             page.locator(".toast-body", has_text="AAPL above 250.00").first.wait_for(timeout=20_000)
             page.locator("#alerts-badge-count[data-count='1']").wait_for()
+            second.locator(".toast-body", has_text="AAPL above 250.00").first.wait_for(timeout=20_000)  # both tabs
+            second.close()
             page.screenshot(path=str(tmp_path / "alerts.png"), full_page=True)
             send_message(page, "/notifications")
             page.locator("#chatbot").get_by_text("last price 261.00").first.wait_for()

@@ -73,22 +73,23 @@ class AlertsPanel:
                                      interactive=True)
         self.confirm = gr.Button("Confirm alert", elem_id="confirm-alert", size="sm")
         self.seen = gr.State(0)
+        self.cursor = gr.State(None)  # the last notification id this page has shown (each tab its own)
         self.timer = gr.Timer(self.poll_s)
 
     def _choices(self, workspace: str) -> list[tuple[str, str]]:
         return [(f"{a.id} · {a.rule.describe()}", a.id) for a in self.service_of().pending_alerts(workspace)]
 
-    def poll(self, seen: int, chosen: str | None, request: gr.Request):
+    def poll(self, seen: int, cursor: int | None, chosen: str | None, request: gr.Request):
         """Toasts for new notifications, the badge, the watchlist and the proposals (keeping the choice)."""
         service, workspace = self.service_of(), self.workspace_of(request)
-        fresh = service.unshown(workspace)
+        fresh, cursor = service.to_show(workspace, cursor)
         for item in fresh[-3:]:
             show = gr.Warning if item.kind == "alert" else gr.Info
             show(f"{item.title}: {item.body.splitlines()[0][:200]}", duration=15, title="Smol Trader")
         seen += len(fresh)
         choices = self._choices(workspace)
         value = chosen if chosen in {c[1] for c in choices} else None
-        return (seen, badge_html(seen), watchlist_html(service.watch_rows(workspace)),
+        return (seen, cursor, badge_html(seen), watchlist_html(service.watch_rows(workspace)),
                 gr.update(choices=choices, value=value))
 
     def confirm_clicked(self, chosen: str | None, request: gr.Request):
@@ -104,8 +105,9 @@ class AlertsPanel:
         return gr.update(choices=self._choices(workspace), value=None)
 
     def wire(self, demo: gr.Blocks) -> None:
-        outputs = [self.seen, self.badge, self.watchlist, self.proposals]
-        self.timer.tick(self.poll, [self.seen, self.proposals], outputs, api_visibility="private",
+        outputs = [self.seen, self.cursor, self.badge, self.watchlist, self.proposals]
+        self.timer.tick(self.poll, [self.seen, self.cursor, self.proposals], outputs, api_visibility="private",
                         show_progress="hidden", concurrency_limit=None)
-        demo.load(self.poll, [self.seen, self.proposals], outputs, api_visibility="private", show_progress="hidden")
+        demo.load(self.poll, [self.seen, self.cursor, self.proposals], outputs, api_visibility="private",
+                  show_progress="hidden")
         self.confirm.click(self.confirm_clicked, [self.proposals], [self.proposals], api_visibility="private")
