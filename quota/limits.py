@@ -207,7 +207,8 @@ class Quota:
 
 def quota_from_settings(settings: Settings, clock: Callable[[], float] = time.time, sign_in_hint: str = "") -> Quota:
     """The app's quota: limits from settings, daily usage in `<DATA_DIR>/usage.sqlite3`."""
-    limits = Limits(settings.rate_limit_turns_per_minute, settings.token_budget_per_day,
-                    settings.token_budget_per_turn, frozenset(settings.unlimited_users),
-                    settings.token_budget_anonymous_per_day)
+    limits = Limits(turns_per_minute=settings.rate_limit_turns_per_minute,
+                    tokens_per_day=settings.token_budget_per_day, tokens_per_turn=settings.token_budget_per_turn,
+                    unlimited_users=frozenset(settings.unlimited_users),
+                    anonymous_tokens_per_day=settings.token_budget_anonymous_per_day)
     return Quota(limits, UsageStore(Path(settings.data_dir) / "usage.sqlite3"), clock, sign_in_hint)
