@@ -16,6 +16,7 @@ from smolagents.models import ChatMessage, MessageRole
 from agents.prompts import load_prompts
 from core.text import KNOWN_SECRETS, cap, scrub
 from quota import visitor_key
+from quota.limits import ANONYMOUS_POOL, is_anonymous
 from trading.desk import build_desk, workspace_desks
 
 log = logging.getLogger(__name__)
@@ -58,9 +59,12 @@ class BriefHooks:
         quota = self.chat.visitors.quota
         user = self._user(workspace_id)
         visitor = visitor_key(user, workspace_id)
-        daily = quota.limits.tokens_per_day
-        if daily and not quota.exempt(user) and quota.used_today(visitor) + ESTIMATED_TOKENS > daily:
-            return None  # the person's own turns come first
+        daily, pool = quota.limits.tokens_per_day, quota.limits.anonymous_tokens_per_day
+        if not quota.exempt(user):
+            if daily and quota.used_today(visitor) + ESTIMATED_TOKENS > daily:
+                return None  # the person's own turns come first
+            if pool and is_anonymous(visitor) and quota.used_today(ANONYMOUS_POOL) + ESTIMATED_TOKENS > pool:
+                return None  # anonymous workspaces share one daily pool of the owner's tokens
         try:
             models = factory()
             model = models["manager"] if isinstance(models, dict) else models
@@ -75,6 +79,8 @@ class BriefHooks:
         usage = getattr(reply, "token_usage", None)
         if usage is not None:
             quota.charge(visitor, usage.input_tokens + usage.output_tokens)
+            if is_anonymous(visitor):
+                quota.charge(ANONYMOUS_POOL, usage.input_tokens + usage.output_tokens)
         words = " ".join(str(reply.content or "").translate(_MARKUP).split())
         secrets = [*self.services.settings.secret_values(), *KNOWN_SECRETS.values()]
         return cap(scrub(words, secrets), COMMENTARY_CHARS) or None

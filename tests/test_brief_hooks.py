@@ -70,6 +70,7 @@ def test_a_brief_covers_held_symbols_and_carries_a_plain_scrubbed_commentary(wor
     assert "**AAPL**" in model.seen_text() and "RSI(14)" in model.seen_text()  # it was sent the figures
     quota = ui.chat.visitors.quota
     assert quota.used_today(f"workspace:{workspace}") == 18  # 11 in + 7 out, charged to the workspace's budget
+    assert quota.used_today("anonymous:all") == 18  # and to the pool all anonymous visitors share
     assert hooks.positions_of("ws_nobody") == []  # a workspace with no account holds nothing
 
 
@@ -77,6 +78,10 @@ def test_no_commentary_when_the_budget_is_spent_or_the_model_fails(world):
     stack, ui, model = world(TOKEN_BUDGET_PER_DAY=1000)
     hooks = BriefHooks(stack.services, ui.chat, ui.workspace_ui.workspaces.store)
     assert hooks.commentary("ws_a", "**AAPL** 200.00") is None and model.calls == []  # under one commentary left
+
+    stack, ui, model = world(TOKEN_BUDGET_ANONYMOUS_PER_DAY=1000)  # the shared anonymous pool is nearly spent too
+    hooks = BriefHooks(stack.services, ui.chat, ui.workspace_ui.workspaces.store)
+    assert hooks.commentary("ws_b", "**AAPL** 200.00") is None and model.calls == []
 
     stack, ui, model = world(reply=RuntimeError("model down"))
     hooks = BriefHooks(stack.services, ui.chat, ui.workspace_ui.workspaces.store)
