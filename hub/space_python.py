@@ -46,6 +46,12 @@ def pins(requirements_text: str) -> list[tuple[str, str]]:
     return found
 
 
+def unpinned(requirements_text: str) -> list[str]:
+    """Requirement lines without an exact `==` pin: their version (and its Requires-Python) is unknown here."""
+    lines = (line.split("#", 1)[0].strip() for line in requirements_text.splitlines())
+    return [line for line in lines if line and not line.startswith("-") and not _PIN.match(line)]
+
+
 def check_pin(name: str, version: str, python_version: str) -> PinCheck:
     """Whether the installed distribution `name` (which must be the pinned version) admits `python_version`."""
     try:
@@ -74,8 +80,11 @@ def ensure_space_python(requirements_text: str, python_version: str | None, what
     python_version = str(python_version or SPACES_DEFAULT_PYTHON)
     checks = check_requirements(requirements_text, python_version)
     failing = [c for c in checks if not c.ok]
-    if failing:
+    loose = unpinned(requirements_text)
+    if failing or loose:
         lines = [f"  {c.describe()}" + (f": {c.note}" if c.note else "") for c in failing]
+        lines += [f"  {line}: not pinned with ==, so the version pip picks (and its Requires-Python) is unknown"
+                  for line in loose]
         raise HubCommandError(
             f"the Space would build with Python {python_version}, which these pins in {what} do not admit "
             f"(or which cannot be checked), so its `pip install` would fail:\n" + "\n".join(lines) + "\n"

@@ -317,3 +317,19 @@ def test_published_space_app_runs_and_answers_like_the_local_tool(hub, tmp_path)
         app.terminate()
         app.wait(timeout=30)
     assert answer == MovingAverageTool()(prices="1,2,3,4,5", window=2) == "[1.5, 2.5, 3.5, 4.5]"
+
+
+def test_a_space_python_the_pins_do_not_admit_is_refused_before_any_upload(hub, tmp_path):
+    code = (
+        "from hub.client import use_configured_endpoint, explain_hub_error; use_configured_endpoint()\n"
+        "import hub.publish as publish\n"
+        "publish.SPACE_PYTHON = '3.10'  # what Spaces uses when the front matter names none\n"
+        "tools = [t for t in publish.shareable_tools() if t.name == 'technical_indicators']  # needs pandas\n"
+        "try:\n    publish.publish_tools('alice', tools)\n"
+        "except Exception as exc:\n    print(explain_hub_error(exc, action='publish the tools'))\n"
+    )
+    script = tmp_path / "publish_old_python.py"
+    script.write_text(code)
+    proc = run_python([str(script)], hub_env(hub.url, str(tmp_path)))
+    assert "would build with Python 3.10" in proc.stdout and "Requires-Python >=3.11" in proc.stdout, proc.stderr
+    assert not hub.state.repos and not hub.state.requests("POST", "/api/repos/create")

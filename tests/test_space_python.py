@@ -62,3 +62,30 @@ def test_every_published_tool_space_builds(tool):
     card = tool_card(tool, f"alice/{tool.name}", "---\ntitle: x\n---\n")
     assert str(card.data.python_version) == SPACE_PYTHON
     assert str(card.data.sdk_version) == dict(pins(REQUIREMENTS))["gradio"]
+
+
+def test_an_unpinned_requirement_is_refused_by_name():
+    with pytest.raises(HubCommandError, match="somepackage: not pinned with =="):
+        ensure_space_python("pandas==3.1.1\nsomepackage\n", SPACE_PYTHON)
+    assert "all 1 pins" in ensure_space_python("pandas==3.1.1\n-r other.txt\n# a comment\n", SPACE_PYTHON)
+
+
+def test_publish_dry_run_reports_each_tool_space_and_uploads_nothing(capsys, monkeypatch):
+    from hub import publish
+
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens there: any upload attempt would fail
+    assert publish.main(["--namespace", "alice", "--only", "stock_quote", "technical_indicators", "--dry-run"]) == 0
+    tools = {tool.name: tool for tool in shareable_tools()}
+    expected = [f"alice/smol-trader-{name.replace('_', '-')}: Python {SPACE_PYTHON}: all "
+                f"{len(pins(pinned_requirements(tools[name])))} pins in the {name} Space's requirements.txt admit it."
+                for name in ("stock_quote", "technical_indicators")]
+    assert capsys.readouterr().out.strip().splitlines() == expected
+
+
+def test_publish_refuses_before_uploading_when_the_space_python_is_too_old(capsys, monkeypatch):
+    from hub import publish
+
+    monkeypatch.setattr(publish, "SPACE_PYTHON", "3.10")
+    assert publish.main(["--namespace", "alice", "--only", "stock_quote", "--dry-run"]) == 1
+    err = capsys.readouterr().err
+    assert "would build with Python 3.10" in err and "Requires-Python >=3.11" in err and "pandas==" in err
