@@ -43,3 +43,40 @@ def _smolagents_original():
             raise Exception(f"Error during jinja template rendering: {type(e).__name__}: {e}")  # noqa: B904
 
     return populate_template
+
+
+def test_a_second_team_reuses_the_rendered_prompts_and_a_changed_tool_is_rendered_anew(tmp_path):
+    with local_stack(tmp_path) as stack:
+        chat = stack.chat(lambda: {"manager": ScriptedModel(), "web_agent": ScriptedModel(),
+                                   "trader": ScriptedModel()})
+        first, second = chat.team_for(Session(id="a")), chat.team_for(Session(id="b"))
+        assert first.members["trader"] is not second.members["trader"]
+        assert first.members["trader"].system_prompt == second.members["trader"].system_prompt
+        trader = second.members["trader"]
+        tool = trader.tools["stock_quote"]
+        tool.description = "A changed description for this one instance."
+        assert "A changed description for this one instance." in trader.initialize_system_prompt()
+        assert "A changed description" not in first.members["trader"].initialize_system_prompt()
+
+
+def test_tool_validation_still_refuses_a_bad_tool_after_a_good_one():
+    import pytest
+    from smolagents import Tool
+
+    template_cache.install()
+    assert hasattr(Tool.validate_arguments, "smol_original")
+
+    class Good(Tool):
+        name = "good"
+        description = "fine"
+        inputs = {"x": {"type": "string", "description": "x"}}
+        output_type = "string"
+
+        def forward(self, x: str) -> str:
+            return x
+
+    Good(), Good()  # validated once, then remembered
+    bad = Good.__new__(Good)
+    bad.name, bad.description, bad.inputs, bad.output_type = "not valid!", "fine", Good.inputs, "string"
+    with pytest.raises(Exception, match="Invalid Tool name"):
+        bad.validate_arguments()
