@@ -19,7 +19,8 @@ from typing import Any
 from smolagents.memory import ActionStep
 
 from agents.messages import STATUS_DONE, ChatItem
-from provenance import ObservationIndex, ProvenanceReport, check_answer
+from provenance import FigureVerdict, ObservationIndex, ProvenanceReport, check_answer
+from provenance.check import DATE_DIFFERS, FROM_MESSAGE, SIGN_DIFFERS, TRACED
 
 _CALL = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
 _NOT_TOOLS = frozenset({
@@ -30,6 +31,9 @@ _NOT_TOOLS = frozenset({
 })
 _LAST_OUTPUT = "Last output from code snippet:"
 UNTRACED_NOTE = "Untraced: no tool output or printed result of this turn states this figure."
+MESSAGE_STEP = "your message"
+_VERDICT_LABELS = {TRACED: "✅ traced", FROM_MESSAGE: "💬 from your message", DATE_DIFFERS: "⚠️ date differs",
+                   SIGN_DIFFERS: "⚠️ sign differs"}
 
 
 def tools_called(step: ActionStep, agent_names: frozenset[str] = frozenset()) -> str:
@@ -48,7 +52,8 @@ class Evidence:
 
     def __init__(self, message: str = "") -> None:
         self.index = ObservationIndex()
-        self.index.add(message, step="your message", tool="you")  # figures the person gave are not invented
+        # Figures the person gave are not invented, but not from a tool either: counted apart.
+        self.index.add(message, step=MESSAGE_STEP, tool="you", from_message=True)
         self.report: ProvenanceReport | None = None
         self._member_reports: list[str] = []
         self._lock = threading.Lock()
@@ -95,9 +100,21 @@ class Evidence:
         report = self.report
         if report is None:
             return {}
+        untraced = len(report.untraced)
         return {"smol_trader.figures.total": report.total, "smol_trader.figures.traced": report.traced,
-                "smol_trader.figures.untraced": report.total - report.traced,
-                "langfuse.trace.metadata.figures_untraced": report.total - report.traced}
+                "smol_trader.figures.from_message": report.from_message,
+                "smol_trader.figures.untraced": untraced, "langfuse.trace.metadata.figures_untraced": untraced}
+
+
+def untraced_note(verdict: FigureVerdict) -> str:
+    """The hover note of an untraced figure: none found, or found with another date or sign (and where)."""
+    near = verdict.near
+    if verdict.mismatch is None or near is None:
+        return UNTRACED_NOTE
+    where = f"{near.step} · {near.tool}"
+    if verdict.mismatch == DATE_DIFFERS:
+        return f"Untraced, date differs: {where} states this figure for {verdict.found}, not {verdict.figure.date}."
+    return f"Untraced, sign differs: {where} states it as {verdict.found}."
 
 
 def mark_answer(answer: str, report: ProvenanceReport) -> str:
@@ -106,24 +123,29 @@ def mark_answer(answer: str, report: ProvenanceReport) -> str:
     for verdict in report.untraced:
         figure = verdict.figure
         out.append(answer[cursor:figure.start])
-        out.append(f'<abbr title="{html.escape(UNTRACED_NOTE)}">{figure.text}<sup>⚠</sup></abbr>')
+        out.append(f'<abbr title="{html.escape(untraced_note(verdict))}">{figure.text}<sup>⚠</sup></abbr>')
         cursor = figure.end
     out.append(answer[cursor:])
     return "".join(out)
 
 
 def badge(report: ProvenanceReport) -> ChatItem:
-    """A collapsed item under the answer: "14 of 15 figures traced to tool output", expanding to the list."""
+    """A collapsed item under the answer: "12 of 14 figures traced to tool output, 1 from your message",
+    expanding to the list."""
     rows = ["| figure | verdict | source | as of |", "|---|---|---|---|"]
     for verdict in report.verdicts:
-        source = verdict.source
+        source = verdict.source or verdict.near  # an untraced figure shows the source that disagrees, if any
         cell = "—" if source is None else f"{source.step} · `{source.tool}`: {_cell(source.line, 120)}"
-        mark = "✅ traced" if source else "⚠️ untraced"
+        mark = _VERDICT_LABELS.get(verdict.mismatch or verdict.verdict, "⚠️ untraced")
+        if verdict.mismatch:
+            mark += f": {_cell(verdict.found or '')}"
         as_of = _cell(source.as_of or "—") if source else "—"
         rows.append(f"| {_cell(verdict.figure.text)} | {mark} | {cell} | {as_of} |")
-    icon = "🔎" if report.traced == report.total else "⚠️"
+    icon = "⚠️" if report.untraced else "🔎"
     noun = "figure" if report.total == 1 else "figures"
     title = f"{icon} {report.traced} of {report.total} {noun} traced to tool output"
+    if report.from_message:
+        title += f", {report.from_message} from your message"
     return ChatItem(content="\n".join(rows), title=title, id="figures", status=STATUS_DONE, kind="figures",
                     extra={"figures_summary": report.summary()})
 

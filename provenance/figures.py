@@ -1,6 +1,7 @@
 """Finding the figures an answer states, and leaving alone the numbers that are not figures.
 
-Figures: prices, percentages, ratios, large numbers ("2.5B", "$3.1 trillion"), counts. Not figures:
+Figures: prices, percentages, ratios, large numbers ("2.5B", "$3.1 trillion"), counts, each with the date
+written next to it and the sign it is given ("-1.2%", "fell 3.4%", "a 2% gain"). Not figures:
 dates and times (kept as the date a nearby figure refers to), years in prose, step and list numbers,
 heading numbers, digits inside tickers and names ("3M", "S&P 500", "10-K", "Q3", "RSI(14)"), window
 lengths ("50-day"), durations ("over 30 days"), footnote marks, anything in code or links, and bare
@@ -13,18 +14,9 @@ import bisect
 import re
 from dataclasses import dataclass
 
-from provenance.numbers import SUFFIX_PATTERN, parse_number
+from provenance.dates import DATE
+from provenance.numbers import SUFFIX_PATTERN, parse_number, said_sign
 
-_MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|"
-          r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
-DATE = re.compile(
-    r"\b\d{4}-\d{2}-\d{2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\s?(?:UTC|Z|ET|EST|EDT))?)?"
-    r"|\b\d{1,2}/\d{1,2}/\d{2,4}\b"
-    rf"|\b{_MONTH}\s\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s\d{{4}})?\b"
-    rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s{_MONTH}(?:,?\s\d{{4}})?\b"
-    rf"|\b{_MONTH}\s\d{{4}}\b"
-    r"|\b(?:Q[1-4]|H[12]|FY)\s?'?\d{2,4}\b"
-    r"|\b\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AaPp]\.?[Mm]\.?)?(?:\s?(?:UTC|ET|EST|EDT))?")
 # Names and tickers with digits in them: never figures.
 NAMES = re.compile(
     r"\bS&(?:amp;)?P\s?(?:500|400|600|100)\b|\bNasdaq[- ]?100\b|\bRussell\s?(?:1000|2000|3000)\b|\bDow\s?30\b"
@@ -76,6 +68,7 @@ class Figure:
     end: int
     approximate: bool = False  # "about", "~", "roughly" before it
     date: str | None = None  # a date written next to it in the same sentence
+    sign: int | None = None  # +1 / -1 when written ("+3.4%", "-$2") or said ("rose 3.4%", "a 2% drop"), else None
 
 
 def _mask(text: str, pattern: re.Pattern, keep: list[tuple[int, int]] | None = None) -> str:
@@ -90,13 +83,16 @@ def _mask(text: str, pattern: re.Pattern, keep: list[tuple[int, int]] | None = N
     return pattern.sub(blank, text)
 
 
-def _sentence_date(dates: list[tuple[int, str]], text: str, start: int, end: int) -> str | None:
-    """The date written closest to a figure within its sentence (or line), at most 80 characters away."""
+def _sentence_date(dates: list[tuple[int, str]], text: str, start: int, end: int, after: int, before: int
+                   ) -> str | None:
+    """The date written closest to a figure within its sentence (or line), at most 80 characters away, and with
+    no other figure in between (written after `after`, the end of the figure before, and before `before`, the
+    start of the next): in "from its 2024-06-01 low of $169.11 to $244.60" the date is the low's only."""
     at = bisect.bisect_left(dates, (start, ""))
     best = None
     for position, written in dates[max(0, at - 1):at + 1]:
         lo, hi = (position + len(written), start) if position < start else (end, position)
-        if hi - lo > 80 or _SENTENCE_END.search(text, lo, hi):
+        if hi - lo > 80 or _SENTENCE_END.search(text, lo, hi) or position < after or position >= before:
             continue
         if best is None or hi - lo < best[0]:
             best = (hi - lo, written)
@@ -157,7 +153,7 @@ def extract_figures(text: str) -> list[Figure]:
     masked = _mask(text, CODE)
     masked = _mask(masked, DATE, dates)
     masked = _mask(masked, NOT_FIGURES)
-    figures = []
+    found = []
     for match in FIGURE.finditer(masked):
         if not _is_figure(masked, match):
             continue
@@ -167,6 +163,13 @@ def extract_figures(text: str) -> list[Figure]:
         written = text[start:end].rstrip()
         end = start + len(written)
         approximate = _approximate(text[max(0, start - 20):start])
-        figures.append(Figure(written, value, unit, _kind(match), start, end, approximate,
-                              _sentence_date(dates, text, start, end)))
+        sign = ({"+": 1, "-": -1, "−": -1}[match["sign"]] if match["sign"]
+                else said_sign(text[max(0, start - 40):start], text[end:end + 40]))
+        found.append((written, value, unit, _kind(match), start, end, approximate, sign))
+    figures = []
+    for n, (written, value, unit, kind, start, end, approximate, sign) in enumerate(found):
+        after = found[n - 1][5] if n else 0
+        before = found[n + 1][4] if n + 1 < len(found) else len(text)
+        figures.append(Figure(written, value, unit, kind, start, end, approximate,
+                              _sentence_date(dates, text, start, end, after, before), sign))
     return figures

@@ -1,8 +1,10 @@
 """What the turn's tools returned and its code printed, indexed by value for fast look-ups.
 
-Every number in every observation is kept (absolute value, scaled by its suffix) in one sorted
-list, so matching a figure is a binary search. Lines keep the as-of time they state ("as of …",
-"data time …", a table row's date), or the nearest one stated in the same observation.
+Every number in every observation is kept (absolute value, scaled by its suffix, and where it is
+written) in one sorted list, so matching a figure is a binary search. Lines keep the as-of time
+they state ("as of …", "data time …", an `as_of` field, a table row's date), or the nearest one
+stated in the same observation. The days a number's line or record carries (or else its whole
+observation) are what a date written next to a figure is checked against.
 """
 
 from __future__ import annotations
@@ -12,16 +14,21 @@ import operator
 import re
 from dataclasses import dataclass, field
 
+from provenance.dates import Span, days_in
 from provenance.numbers import SUFFIX_PATTERN, scale_of
 
 # Not inside words, paths or URLs ("v2", "/05-codegen", "?p=2025").
 _NUMBER = re.compile(rf"(?m)^[ \t]*(?:[-*][ \t]+)?\d{{1,3}}[.)][ \t]|"
                      rf"(?<![\w./=?&#])(\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?)"
                      rf"(?:[ \t]?({SUFFIX_PATTERN}))?(?![\w/]|-[A-Za-z]|\.\d)")
-_STAMP = r"\d{4}-\d{2}-\d{2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\s?(?:UTC|Z|ET))?)?"
+_STAMP = (r"\d{4}-\d{2}-\d{2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?"
+          r"(?:\s?(?:UTC|Z|ET)|[+-]\d{2}:?\d{2}(?!\d))?)?")
+# "as of …", "data time: …", and the `as_of` field structured tools print: {'as_of': '…'}, "asOf": "…", as_of=….
 AS_OF = re.compile(
-    rf"(?:\bas\s(?:of|at)|\bdata\s?time|\bquote\s?time|\blast\s?updated|\bupdated|\bobserved)\s*:?\s*({_STAMP})", re.I)
+    rf"(?:\bas\s(?:of|at)|\bdata\s?time|\bquote\s?time|\blast\s?updated|\bupdated|\bobserved"
+    rf"|\b(?:[a-z0-9]+_)*as_?of['\"]?\s*[:=])\s*:?\s*['\"]?({_STAMP})", re.I)
 ANY_STAMP = re.compile(_STAMP)
+_DAY = re.compile(r"\d{4}-\d\d-\d\d")
 
 
 def stated_times(text: str) -> list[tuple[int, str]]:
@@ -44,6 +51,8 @@ def stated_times(text: str) -> list[tuple[int, str]]:
 
 
 _value = operator.itemgetter(0)
+DAYS_OF_RECORD = 2  # where the days a number is written with come from: its line (or record) ...
+DAYS_OF_OBSERVATION = 1  # ... else its whole observation
 
 
 @dataclass
@@ -52,18 +61,59 @@ class Observation:
     step: str  # e.g. "manager · step 2", "trader · step 1"
     tool: str  # the tools the step called, or "python" for code that only computed
     as_of: list[tuple[int, str]] = field(default_factory=list)  # (line number, as-of) stated in this text
+    from_message: bool = False  # the person's own message, not a tool's output
+    days: Span | None = None  # the first and last day this text writes, None when it writes no date
+    day_keys: frozenset[str] = frozenset()  # the ISO days it writes, their months and days of the year
+    # ("2025-02-14", "2025-02", "-02-14")
 
-    def line_of(self, written: str, date: str | None = None) -> tuple[int, str]:
-        """The first line writing this number (and `date`, when one does; else any line writing it)."""
-        if date:
-            at = self.text.find(date)
-            while at >= 0:
-                number, line = self.line_at(at)
-                if written in line:
-                    return number, line
-                at = self.text.find(date, at + len(date))
-        offset = self.text.find(written)
-        return self.line_at(max(offset, 0))
+    def line_bounds(self, offset: int) -> tuple[int, int]:
+        end = self.text.find("\n", offset)
+        return self.text.rfind("\n", 0, offset) + 1, len(self.text) if end < 0 else end
+
+    def record_bounds(self, offset: int, start: int, end: int) -> tuple[int, int] | None:
+        """The innermost {…} around `offset` within text[start:end] (one bar of a printed price history, one
+        quote), or None when the number is not inside braces there."""
+        text = self.text
+        if text.find("{", start, offset) < 0:
+            return None
+        depth, at = 0, offset  # back to the "{" that opens the record
+        while True:
+            at = max(text.rfind("{", start, at), text.rfind("}", start, at))
+            if at < 0:
+                return None
+            if text[at] == "}":
+                depth += 1
+            elif depth:
+                depth -= 1
+            else:
+                break
+        opened, depth, at = at, 0, offset  # on to the "}" that closes it
+        while True:
+            opening, closing = text.find("{", at, end), text.find("}", at, end)
+            if closing < 0:
+                return opened, end
+            if 0 <= opening < closing:
+                depth, at = depth + 1, opening + 1
+            elif depth:
+                depth, at = depth - 1, closing + 1
+            else:
+                return opened, closing + 1
+
+    def days_around(self, offset: int) -> tuple[Span, int] | None:
+        """The days a number at `offset` is written with, and where they come from: its record or line
+        (`DAYS_OF_RECORD`), else the whole observation (`DAYS_OF_OBSERVATION`); None when it writes no date."""
+        if self.days is None:
+            return None
+        start, end = self.line_bounds(offset)
+        record = self.record_bounds(offset, start, end)
+        if record is not None:
+            days = days_in(self.text, *record, all_formats=record[1] - record[0] <= 2000)
+            if days is not None:
+                return days, DAYS_OF_RECORD
+        days = days_in(self.text, start, end, all_formats=end - start <= 2000)
+        if days is not None:
+            return days, DAYS_OF_RECORD
+        return self.days, DAYS_OF_OBSERVATION
 
     def line_at(self, offset: int) -> tuple[int, str]:
         number = self.text.count("\n", 0, offset) + 1
@@ -94,8 +144,8 @@ class ObservationIndex:
     def __init__(self) -> None:
         self.observations: list[Observation] = []
         # Sorted runs, merged like a binary counter (O(log n) runs): each is (values, refs) in parallel lists,
-        # values the absolute numbers (plain floats, so bisect runs in C), refs (observation, as written).
-        self._runs: list[tuple[list[float], list[tuple[int, str]]]] = []
+        # values the absolute numbers (plain floats, so bisect runs in C), refs (observation, offset, as written).
+        self._runs: list[tuple[list[float], list[tuple[int, int, str]]]] = []
 
     def __len__(self) -> int:
         return len(self.observations)
@@ -104,29 +154,47 @@ class ObservationIndex:
     def size(self) -> int:
         return sum(len(values) for values, _ in self._runs)
 
-    def add(self, text: str, *, step: str, tool: str) -> None:
+    def add(self, text: str, *, step: str, tool: str, from_message: bool = False) -> None:
         if not text or not text.strip():
             return
         number = len(self.observations)
-        self.observations.append(Observation(text, step, tool, stated_times(text)))
+        days = set(_DAY.findall(text))
+        span = (min(days), max(days)) if days else days_in(text, all_formats=len(text) <= 20_000)
+        day_keys = frozenset(days | {day[:7] for day in days} | {day[4:] for day in days})
+        self.observations.append(Observation(text, step, tool, stated_times(text), from_message, span, day_keys))
         found = []
-        for digits, suffix in _NUMBER.findall(text):
+        for match in _NUMBER.finditer(text):
+            digits = match.group(1)
             if not digits:
                 continue  # a list marker: "5. Drivine - …"
             value = float(digits.replace(",", "")) if "," in digits else float(digits)
-            if suffix:
-                value *= scale_of(suffix)
-            found.append((value, number, digits))
+            if match.group(2):
+                value *= scale_of(match.group(2))
+            found.append((value, number, match.start(1), digits))
         found.sort(key=_value)
         runs = self._runs
-        runs.append(([f[0] for f in found], [(f[1], f[2]) for f in found]))
+        runs.append(([f[0] for f in found], [f[1:] for f in found]))
         while len(runs) > 1 and len(runs[-2][0]) <= 2 * len(runs[-1][0]):
             top, below = runs.pop(), runs.pop()
             merged = sorted(zip(below[0] + top[0], below[1] + top[1]), key=_value)  # two runs: a linear merge
             runs.append(([m[0] for m in merged], [m[1] for m in merged]))
 
-    def near(self, target: float, tolerance: float, limit: int = 8) -> list[tuple[float, int, str]]:
-        """Up to `limit` numbers within `tolerance` of `target`: (value, observation, as written), closest first."""
+    def within(self, target: float, tolerance: float, limit: int = 256) -> list[tuple[float, int, int, str]]:
+        """Numbers within `tolerance` of `target` (up to `limit` per sorted run, the closest), in no order:
+        (value, observation, offset in its text, as written)."""
+        found = []
+        for values, refs in self._runs:
+            lo = bisect.bisect_left(values, target - tolerance)
+            hi = bisect.bisect_right(values, target + tolerance, lo)
+            if hi - lo > limit:
+                middle = bisect.bisect_left(values, target, lo, hi)
+                lo, hi = max(lo, middle - limit // 2), min(hi, middle + limit // 2)
+            found.extend((values[i], *refs[i]) for i in range(lo, hi))
+        return found
+
+    def near(self, target: float, tolerance: float, limit: int = 8) -> list[tuple[float, int, int, str]]:
+        """Up to `limit` numbers within `tolerance` of `target`, closest first:
+        (value, observation, offset in its text, as written)."""
         found = []
         for values, refs in self._runs:
             lo = bisect.bisect_left(values, target - tolerance)

@@ -26,15 +26,15 @@ def test_final_message_carries_figures_and_summary(tmp_path):
     json.dumps(messages)
     final_message = next(m for m in messages if m["kind"] == "final")
     assert final_message["content"] == "AAPL is at $244.60 (up 1.27%); a $999.99 target is made up."
-    assert final_message["extra"]["figures_summary"] == {"traced": 2, "total": 3}
+    assert final_message["extra"]["figures_summary"] == {"traced": 2, "from_message": 0, "total": 3}
     figures = final_message["extra"]["figures"]
     assert [f["text"] for f in figures] == ["$244.60", "1.27%", "$999.99"]
     source = figures[0].pop("source")
-    assert figures[0] == {"text": "$244.60", "value": 244.6, "verdict": "traced"}
-    # stock_quote returns structured data: the printed dict is the source line, with the quote's own data time
+    assert figures[0] == {"text": "$244.60", "value": 244.6, "verdict": "traced", "mismatch": None}
+    # stock_quote returns structured data: the printed dict is the source line, with the quote's own `as_of`
     assert (source["step"], source["tool"], source["as_of"]) == ("trader · step 1", "stock_quote",
-                                                                 "2025-02-14 21:00 UTC")
+                                                                 "2025-02-14T21:00:00+00:00")
     assert "'price': 244.6" in source["line"]
-    assert figures[2]["verdict"] == "untraced" and figures[2]["source"] is None
+    assert figures[2]["verdict"] == "untraced" and figures[2]["source"] is None and figures[2]["mismatch"] is None
     badge = messages[messages.index(final_message) + 1]
     assert badge["kind"] == "figures" and badge["metadata"]["title"] == "⚠️ 2 of 3 figures traced to tool output"

@@ -72,7 +72,7 @@ def test_sources_carry_the_line_and_its_as_of(index):
     assert price.source.line.startswith("Price 244.60") and price.source.as_of == "2025-02-14 21:00 UTC"
     assert row.source.line.startswith("2020-12-02 |") and row.source.as_of == "2020-12-02"
     assert summary.source.as_of == "2020-12-31"  # the header's "to" date, the line above
-    assert report.summary() == {"traced": 3, "total": 3}
+    assert report.summary() == {"traced": 3, "from_message": 0, "total": 3}
 
 
 def test_a_date_next_to_a_figure_prefers_the_line_with_that_date():
@@ -92,5 +92,6 @@ def test_json_is_plain():
     index.add("Price 10.50", step="trader · step 1", tool="stock_quote")
     assert check_answer("$10.50 and $99.99", index).to_json() == [
         {"text": "$10.50", "value": 10.5, "verdict": "traced",
-         "source": {"step": "trader · step 1", "tool": "stock_quote", "line": "Price 10.50", "as_of": None}},
-        {"text": "$99.99", "value": 99.99, "verdict": "untraced", "source": None}]
+         "source": {"step": "trader · step 1", "tool": "stock_quote", "line": "Price 10.50", "as_of": None},
+         "mismatch": None},
+        {"text": "$99.99", "value": 99.99, "verdict": "untraced", "source": None, "mismatch": None}]

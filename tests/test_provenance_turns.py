@@ -18,6 +18,7 @@ from tests.scripted_model import ScriptedModel, code, final
 
 QUOTE = 'print(stock_quote(symbol="AAPL"))'
 AS_OF = "2025-02-14 21:00 UTC"
+QUOTE_AS_OF = "2025-02-14T21:00:00+00:00"  # the `as_of` field of the printed structured quote
 
 
 @pytest.fixture
@@ -46,8 +47,8 @@ def test_a_quoted_exactly_every_figure_traced_with_tool_line_and_as_of(stack):
     assert all(f["verdict"] == "traced" for f in figures.values())
     price = figures["$244.60"]["source"]
     assert price["step"] == "trader · step 1" and price["tool"] == "stock_quote"
-    assert "'price': 244.6" in price["line"] and price["as_of"] == AS_OF  # the printed structured quote
-    assert item.extra["figures_summary"] == {"traced": 3, "total": 3}
+    assert "'price': 244.6" in price["line"] and price["as_of"] == QUOTE_AS_OF  # the printed structured quote
+    assert item.extra["figures_summary"] == {"traced": 3, "from_message": 0, "total": 3}
     assert badge.title.endswith("3 of 3 figures traced to tool output") and badge.status == "done"
     assert "<abbr" not in item.display and item.content.startswith("AAPL is at $244.60")
 
@@ -74,7 +75,7 @@ def test_d_a_figure_no_tool_gave_is_untraced_and_marked_even_when_a_member_wrote
     assert figures["$244.60"]["verdict"] == "traced"
     assert figures["$312.40"]["verdict"] == "untraced" and figures["$312.40"]["source"] is None
     assert figures["$400.00"]["verdict"] == "untraced"  # only the trader's own words said so, no tool did
-    assert item.extra["figures_summary"] == {"traced": 1, "total": 3}
+    assert item.extra["figures_summary"] == {"traced": 1, "from_message": 0, "total": 3}
     assert badge.title == "⚠️ 1 of 3 figures traced to tool output"
     assert item.display.count("<abbr") == 2 and '$312.40<sup>⚠</sup></abbr>' in item.display
     assert item.content == "AAPL is at $244.60; analysts expect $312.40 and it will hit $400.00 by summer."
@@ -99,12 +100,28 @@ def test_f_trillions_for_a_market_cap_given_in_full(stack):
     assert figures["$3.67 trillion"]["source"]["line"] == "market cap in USD: 3674267435008"
 
 
-def test_figures_the_person_gave_are_traced_to_their_message(stack):
+def test_figures_the_person_gave_are_counted_as_from_their_message(stack):
     chat = stack.chat(lambda: {"manager": ScriptedModel([final("A limit at $231.50 is below the last price.")]),
                                "web_agent": ScriptedModel(), "trader": ScriptedModel()})
     last = run_turn(chat, Session(id="s-own"), "Is a limit buy at 231.50 sensible for AAPL?")[-1]
-    (figure,) = next(i for i in last if i.kind == "final").extra["figures"]
-    assert figure["verdict"] == "traced" and figure["source"]["step"] == "your message"
+    final_item = next(i for i in last if i.kind == "final")
+    (figure,) = final_item.extra["figures"]
+    assert figure["verdict"] == "from_message" and figure["source"]["step"] == "your message"
+    assert final_item.extra["figures_summary"] == {"traced": 0, "from_message": 1, "total": 1}
+    badge = next(i for i in last if i.kind == "figures")
+    assert badge.title == "🔎 0 of 1 figure traced to tool output, 1 from your message"
+    assert "<abbr" not in final_item.display
+
+
+def test_a_figure_with_another_date_or_sign_than_its_source_is_untraced_and_says_why(stack):
+    item, badge, figures = turn(stack, "On 2024-06-01 AAPL closed at $244.60, down 1.27% on the day.")
+    assert {t: (f["verdict"], f["mismatch"]["reason"]) for t, f in figures.items()} == {
+        "$244.60": ("untraced", "date differs"), "1.27%": ("untraced", "sign differs")}
+    assert figures["$244.60"]["source"] is None and figures["$244.60"]["mismatch"]["source"]["tool"] == "stock_quote"
+    assert figures["$244.60"]["mismatch"]["source"]["as_of"] == QUOTE_AS_OF
+    assert item.display.count("<abbr") == 2 and "date differs" in item.display
+    assert badge.title == "⚠️ 0 of 2 figures traced to tool output"
+    json.loads(json.dumps(item.to_json()))
 
 
 def test_answers_without_figures_get_no_badge_and_commands_are_not_checked(stack):
@@ -120,7 +137,7 @@ def test_verdicts_are_json_safe_and_counted_on_the_root_span(stack):
     stack.services.tracing = Tracing(exporters=[exporter], schedule_delay_s=0.05)
     item, badge, _ = turn(stack, "AAPL is at $244.60, not $250.10.")
     json.loads(json.dumps(item.to_json()))
-    assert item.to_json()["extra"]["figures_summary"] == {"traced": 1, "total": 2}
+    assert item.to_json()["extra"]["figures_summary"] == {"traced": 1, "from_message": 0, "total": 2}
     assert badge.to_json()["metadata"]["title"].startswith("⚠️ 1 of 2")
     stack.services.tracing.flush()
     root = next(s for s in exporter.get_finished_spans() if s.name == "chat turn")
