@@ -3,9 +3,15 @@
 `POST /v1/chat/completions` answers from `script(messages) -> reply` (the assistant's text, or a `ToolCallReply` from
 tests.scripted_model). With `"stream": true` the reply goes out as server-sent events, `chunks` pieces spread over
 `stream_seconds`, then a usage chunk (when `stream_options.include_usage`) and `data: [DONE]` — as OpenAI sends it.
-With `streams=False` the server ignores `stream` and always answers one JSON body, like servers that cannot stream.
-Every request is recorded with the time its first and last chunk were written, so a test can tell whether the client
-saw words before the model finished.
+
+How it treats `"stream": true` is its `stream_support`: "streams" (above), "ignores" (answers one JSON body anyway,
+like servers that cannot stream) or "refuses" (answers 400 invalid_request_error, like servers that reject the
+parameter). `fail_streams(status, count)` answers the next `count` streaming requests with `status` (429, 500, …),
+as an overloaded or failing server does, while requests without `stream` keep being answered.
+
+Every request is recorded (`completions`): whether it asked for a stream, whether it was answered as one, its status,
+and the time its first and last chunk were written, so a test can tell whether the client saw words before the
+model finished.
 """
 
 from __future__ import annotations
@@ -25,10 +31,15 @@ from tests.servers import LocalServer
 PROMPT_TOKENS, COMPLETION_TOKENS = 101, 23
 
 
+STREAM_SUPPORT = ("streams", "ignores", "refuses")
+
+
 @dataclass
 class Completion:
     messages: list[dict]
-    stream: bool
+    requested_stream: bool  # the request's own `stream` flag
+    stream: bool  # answered as server-sent events
+    status: int = 200
     reply: Any = None
     first_chunk_at: float | None = None
     finished_at: float | None = None
@@ -45,14 +56,22 @@ def pieces(text: str, count: int) -> list[str]:
 
 
 class OpenAICompatServer(LocalServer):
-    def __init__(self, script: Callable[[list[dict]], Any], *, streams: bool = True, chunks: int = 20,
+    def __init__(self, script: Callable[[list[dict]], Any], *, stream_support: str = "streams", chunks: int = 20,
                  stream_seconds: float = 2.0):
+        if stream_support not in STREAM_SUPPORT:
+            raise ValueError(f"stream_support must be one of {STREAM_SUPPORT}")
         self.script = script
-        self.streams = streams
+        self.stream_support = stream_support
+        self._failures: list[int] = []  # statuses for the next streaming requests
         self.chunks = chunks
         self.stream_seconds = stream_seconds
         self.completions: list[Completion] = []
         self._lock = threading.Lock()
+
+    def fail_streams(self, status: int, count: int = 1) -> None:
+        """Answer the next `count` requests that ask for a stream with `status` and an OpenAI-style error body."""
+        with self._lock:
+            self._failures += [status] * count
 
     @property
     def url(self) -> str:
@@ -78,11 +97,21 @@ class OpenAICompatServer(LocalServer):
 
     # -- one completion -------------------------------------------------------------------
     def answer(self, handler: BaseHTTPRequestHandler, body: dict) -> None:
-        completion = Completion(messages=body.get("messages", []), stream=bool(body.get("stream")) and self.streams)
+        requested = bool(body.get("stream"))
+        completion = Completion(messages=body.get("messages", []), requested_stream=requested,
+                                stream=requested and self.stream_support == "streams")
         with self._lock:
             self.completions.append(completion)
-        completion.reply = self.script(completion.messages)
+            if requested and self._failures:
+                completion.status = self._failures.pop(0)
+            elif requested and self.stream_support == "refuses":
+                completion.status = 400
         try:
+            if completion.status != 200:
+                completion.stream = False
+                self._error(handler, completion)
+                return
+            completion.reply = self.script(completion.messages)
             if completion.stream:
                 self._stream(handler, completion, body, completion.reply)
             else:
@@ -90,6 +119,27 @@ class OpenAICompatServer(LocalServer):
         finally:
             completion.finished_at = time.monotonic()
             completion.done.set()
+
+    def _error(self, handler, completion: Completion) -> None:
+        status = completion.status
+        if status == 400:
+            error = {"message": "Unsupported parameter: 'stream' is not supported with this model.",
+                     "type": "invalid_request_error", "param": "stream", "code": "unsupported_parameter"}
+        elif status == 429:
+            error = {"message": "Rate limit reached for requests. Please try again shortly.",
+                     "type": "requests", "param": None, "code": "rate_limit_exceeded"}
+        else:
+            error = {"message": "The server had an error while processing your request.",
+                     "type": "server_error", "param": None, "code": None}
+        payload = json.dumps({"error": error}).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(payload)))
+        if status == 429 or status >= 500:
+            handler.send_header("retry-after-ms", "10")  # a client that retries may do so at once
+        handler.end_headers()
+        completion.first_chunk_at = time.monotonic()
+        handler.wfile.write(payload)
 
     def _whole(self, handler, completion: Completion, body: dict, reply: Any) -> None:
         message: dict[str, Any] = {"role": "assistant", "content": None if isinstance(reply, ToolCallReply) else reply}
