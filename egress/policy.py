@@ -12,6 +12,7 @@ METADATA_HOSTS = frozenset({"metadata.google.internal", "metadata.goog", "metada
                             "instance-data.ec2.internal"})
 METADATA_ADDRESSES = frozenset({ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254"),
                                 ipaddress.ip_address("169.254.170.2")})
+SHARED_NETWORK = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT: neither private nor global
 
 Resolver = Callable[[str, int], list[str]]  # (host, port) -> IP addresses as text
 
@@ -53,6 +54,8 @@ def address_problem(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> s
         return "a multicast address"
     if address.is_reserved:
         return "a reserved address"
+    if address in SHARED_NETWORK:
+        return "a shared address (100.64.0.0/10)"
     if address.is_private or not address.is_global:
         return "a private address"
     return None

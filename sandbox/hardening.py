@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import os
 import resource
+from collections.abc import Collection
 
 PR_SET_DUMPABLE = 4
 PR_GET_DUMPABLE = 3
@@ -91,7 +93,10 @@ def _unshare(flags: int) -> None:
         raise OSError(errno, os.strerror(errno))
 
 
-def _try(report: dict, name: str, action) -> None:
+def _attempt(report: dict, name: str, action, skip: Collection[str]) -> None:
+    if name in skip:
+        report[name] = "skipped (test setting)"
+        return
     try:
         action()
         report[name] = True
@@ -99,10 +104,14 @@ def _try(report: dict, name: str, action) -> None:
         report[name] = f"refused: {exc}"
 
 
-def confine(root_dir: str, memory_mb: int) -> dict:
-    """Apply every measure in order; the report says which ones the kernel accepted."""
+def confine(root_dir: str, memory_mb: int, skip: Collection[str] = ()) -> dict:
+    """Apply every measure in order; the report says which ones the kernel accepted.
+
+    `skip` (tests only: a pool built with `test_skip_measures`) leaves the named measures out, reported as
+    skipped, so the partly-confined path can be exercised on a host where the kernel accepts everything."""
     report: dict = {}
     as_root = os.geteuid() == 0
+    _try = functools.partial(_attempt, skip=skip)
     if as_root:
         _try(report, "network_namespace", lambda: _unshare(CLONE_NEWNET))
     else:  # an unprivileged user namespace gives the rights needed for chroot, then they are dropped
@@ -132,6 +141,32 @@ def confine(root_dir: str, memory_mb: int) -> dict:
     return report
 
 
+# Measure -> what a worker without it can do (for the warning and the pool's status).
+REQUIRED = {
+    "network_namespace": "reach the network",
+    "empty_root": "read every file the app's user can read (the repository and a .env in it included)",
+    "capabilities_cleared": "use capabilities",
+    "no_new_privs": "gain privileges through setuid programs",
+    "memory_limit": "use memory without limit",
+}
+AS_ROOT = {"uid_nobody": "act as root (signal or read the app's processes and files)"}
+APP_UNDUMPABLE = {"app_undumpable": "read the app's environment and memory through /proc/<app pid>"}
+
+
+def missing_measures(report: dict) -> dict[str, str]:
+    """Each measure the worker does not have -> why (the report's own words); empty when fully confined."""
+    required = {**REQUIRED, **(AS_ROOT if "uid_nobody" in report else {})}
+    missing = {name: str(report.get(name) or "not reported") for name in required if report.get(name) is not True}
+    if report.get("capabilities_left") != 0:
+        missing["capabilities_left"] = f"capabilities left: {report.get('capabilities_left')!r}"
+    return missing
+
+
+def consequences(missing: dict[str, str]) -> list[str]:
+    """What a worker missing these measures can do, one phrase per measure."""
+    effects = {**REQUIRED, **AS_ROOT, **APP_UNDUMPABLE, "capabilities_left": "use capabilities"}
+    return list(dict.fromkeys(effects[name] for name in missing if name in effects))
+
+
 def fully_confined(report: dict) -> bool:
-    keys = ("network_namespace", "empty_root", "capabilities_cleared", "no_new_privs", "memory_limit")
-    return all(report.get(k) is True for k in keys) and report.get("capabilities_left") == 0
+    return not missing_measures(report)

@@ -3,25 +3,48 @@
 The pool makes the app process non-dumpable when it is created (before any worker exists) and starts
 the zygote (the only process that pays smolagents' import). A new code agent's first step takes the
 spare (forked, confined, waiting) and a new spare is forked in its place.
+
+Every worker's hardening report is checked: when a measure is missing (the kernel refused it, e.g. a
+non-root app without user namespaces), the pool logs one warning naming what is missing and what a
+worker can then do, and `status()` says so (the app creates its pool at start, so this shows at startup).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import weakref
 from typing import Any
 
-from sandbox.hardening import make_undumpable
+from sandbox.hardening import consequences, make_undumpable, missing_measures
 from sandbox.process import WorkerFailed, WorkerProcess, Zygote
+
+log = logging.getLogger(__name__)
+
+SPARE_READY_TIMEOUT_S = 60.0
+
+
+def confinement_warning(missing: dict[str, str]) -> str:
+    """The one warning a partly confined worker gets: what is missing, what model code can then do."""
+    named = "; ".join(f"{name} ({why})" for name, why in missing.items())
+    return (f"Python workers for model-written code are only partly confined; not applied: {named}. "
+            f"Model code in a worker can then {', '.join(consequences(missing))}. The worker still holds no "
+            "secret in its own environment, but keep secrets in the environment (Space secrets), not in a .env "
+            "file inside the app directory. See README, 'Model code isolation'.")
 
 
 class WorkerPool:
-    def __init__(self, memory_mb: int, idle_s: float, spare: bool = True, test_raw_exec: bool = False):
+    def __init__(self, memory_mb: int, idle_s: float, spare: bool = True, test_raw_exec: bool = False,
+                 test_skip_measures: tuple[str, ...] = ()):
         self.memory_mb = memory_mb
         self.idle_s = idle_s
         self.keep_spare = spare
         self.test_raw_exec = test_raw_exec  # tests only: workers also accept plain Python ("raw")
+        self.test_skip_measures = tuple(test_skip_measures)  # tests only: leave these confinement measures out
+        self.hardening: dict | None = None  # the latest worker's hardening report (None until one is ready)
+        self.missing: dict[str, str] = {}  # measures missing in any worker so far -> why
+        self._warned = False
         self.undumpable = make_undumpable()  # before any worker exists
         self._lock = threading.Lock()
         self._zygote_lock = threading.Lock()
@@ -39,7 +62,37 @@ class WorkerPool:
                 self._zygote.close()
                 self._zygote = Zygote()
             zygote = self._zygote
-        return zygote.fork(self.memory_mb, self.test_raw_exec)
+        worker = zygote.fork(self.memory_mb, self.test_raw_exec, self.test_skip_measures)
+        worker.on_ready = self._check_confinement
+        return worker
+
+    def _check_confinement(self, report: dict) -> None:
+        """Every worker's report: remembered for `status()`; the first one missing a measure logs a warning."""
+        missing = missing_measures(report)
+        if not self.undumpable:
+            missing["app_undumpable"] = "refused: prctl(PR_SET_DUMPABLE, 0) failed in the app"
+        with self._lock:
+            first, self.hardening = self.hardening is None, report
+            self.missing.update(missing)
+            warn, self._warned = bool(missing) and not self._warned, self._warned or bool(missing)
+        if warn:
+            log.warning(confinement_warning(missing))
+        elif first and not missing:
+            log.info("Python workers for model-written code: fully confined (no network, empty root, "
+                     "no capabilities, no_new_privs, memory limit)")
+
+    @property
+    def fully_confined(self) -> bool | None:
+        """True when every worker so far had every measure, False when one did not, None before the first."""
+        return None if self.hardening is None else not self.missing
+
+    def status(self) -> str:
+        """One line for operators (startup log, status displays)."""
+        if self.hardening is None:
+            return "Python workers: starting"
+        if not self.missing:
+            return "Python workers: fully confined"
+        return f"Python workers: partly confined (not applied: {', '.join(self.missing)})"
 
     def _refill_soon(self) -> None:
         threading.Thread(target=self._refill, name="sandbox-spare", daemon=True).start()
@@ -48,6 +101,11 @@ class WorkerPool:
         try:
             worker = self._fork()
         except WorkerFailed:
+            return
+        try:
+            worker.wait_ready(SPARE_READY_TIMEOUT_S)  # confined and checked before it is handed out
+        except WorkerFailed:
+            worker.release()
             return
         with self._lock:
             if self._spare is None and not self._closed.is_set():

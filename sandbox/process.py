@@ -17,6 +17,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from sandbox.protocol import Channel, ProtocolError, check_message
@@ -56,11 +57,13 @@ class Zygote:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def fork(self, memory_mb: int, test_raw_exec: bool = False) -> WorkerProcess:
+    def fork(self, memory_mb: int, test_raw_exec: bool = False, test_skip: tuple[str, ...] = ()) -> WorkerProcess:
+        """A new worker; `test_raw_exec` and `test_skip` (measures left out) exist for tests only."""
         root = tempfile.mkdtemp(prefix="smol-worker-")
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
-        request = json.dumps({"root": root, "memory_mb": memory_mb, "raw": test_raw_exec}).encode()
+        request = json.dumps({"root": root, "memory_mb": memory_mb, "raw": test_raw_exec,
+                              "skip": list(test_skip)}).encode()
         try:
             with self._lock:
                 socket.send_fds(self._socket, [request], [to_worker_r, from_worker_w])
@@ -95,6 +98,7 @@ class WorkerProcess:
         self.root = root
         self.memory_mb = memory_mb
         self.hardening: dict | None = None
+        self.on_ready: Callable[[dict], None] | None = None  # told the hardening report once (the pool's check)
         self.synced = False  # tools, variables and imports sent to this worker
         self._released = False
 
@@ -120,6 +124,8 @@ class WorkerProcess:
             if message["op"] != "ready":
                 raise WorkerFailed("the Python worker sent an unexpected first message")
             self.hardening = message["hardening"]
+            if self.on_ready is not None:
+                self.on_ready(self.hardening)
         return self.hardening
 
     def signal_kill(self) -> None:

@@ -130,18 +130,19 @@ def prepare(interpreter: Any) -> None:
     Worker(None, interpreter).executor("x = 1")  # the interpreter's own lazy paths
 
 
-def run_worker(interpreter: Any, channel: Channel, root: str, memory_mb: int, allow_raw: bool) -> None:
+def run_worker(interpreter: Any, channel: Channel, root: str, memory_mb: int, allow_raw: bool,
+               skip: tuple[str, ...] = ()) -> None:
     """One worker: confine, say ready, serve until the app closes the pipe."""
     random.seed()  # not the sequence every sibling inherited from the zygote
     worker = Worker(channel, interpreter, allow_raw=allow_raw)
-    report = confine(root, memory_mb)
+    report = confine(root, memory_mb, skip=skip)
     sys.path[:] = []
     channel.send({"op": "ready", "hardening": report})
     worker.serve()
 
 
 def zygote(interpreter: Any, control: socket.socket) -> None:
-    """Fork one worker per request from the app: (root, memory limit, raw flag) and the worker's two pipe ends.
+    """Fork one worker per request from the app: (root, memory limit, test flags) and the worker's two pipe ends.
 
     The zygote is a clean process (the app's allowlisted environment, no secret), so forking it is safe;
     each child confines itself before it says ready."""
@@ -162,7 +163,7 @@ def zygote(interpreter: Any, control: socket.socket) -> None:
                 os.dup2(fds[0], 0)
                 os.close(fds[0])
                 run_worker(interpreter, Channel(0, fds[1]), request["root"], int(request["memory_mb"]),
-                           bool(request.get("raw")))
+                           bool(request.get("raw")), tuple(str(n) for n in request.get("skip") or ()))
             finally:
                 os._exit(0)
         for fd in fds:

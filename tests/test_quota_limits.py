@@ -216,3 +216,47 @@ def test_new_anonymous_workspaces_share_one_daily_pool_but_signed_in_people_do_n
     assert final_text(run_turn(chat, Session(id="signed", user="sam"), "hello")[-1])  # a signed-in person goes on
     clock.advance(24 * 3600)
     assert final_text(run_turn(chat, newcomer, "a new day")[-1])
+
+
+def test_the_visitors_own_token_stays_out_of_logs_spans_and_the_workspace_export(tmp_path, caplog):
+    """The visitor's token, in every spelling, in what the turn writes: log records, exported spans, the export."""
+    import base64
+    import json
+    import logging
+
+    from agents.conversation_log import ConversationLog
+    from tests.servers.otlp import OTLPReceiver
+    from tests.test_sandbox_escapes import leaked
+    from workspace.db import Database
+    from workspace.store import WorkspaceStore
+
+    token = "hf_visitorOwnToken_logsSpansExport_0123456789"
+    spelled = f"{token[::-1]} {base64.b64encode(b'x' + token.encode()).decode()} {token.encode().hex().upper()}"
+
+    def a_client_that_logs_its_headers(messages):  # as an HTTP client of the visitor's model might, at debug level
+        logging.getLogger("tests.visitor_client").debug("POST /v1/chat headers={'authorization': 'Bearer %s'}", token)
+        return code(f"print({token!r})\nprint({spelled!r})")
+
+    visitor_model = ScriptedModel([a_client_that_logs_its_headers, final(f"your token is {token}, or {spelled}"),
+                                   RuntimeError(f"401 Unauthorized: the token {token} is not valid")])
+    store = WorkspaceStore(Database(tmp_path / "ws.sqlite3"))
+    with OTLPReceiver() as receiver, local_stack(tmp_path, DATA_DIR=tmp_path / "data",
+                                                 OTEL_EXPORTER_OTLP_ENDPOINT=receiver.base_url) as stack:
+        chat = chat_with(stack, Limits(turns_per_minute=0), Clock(), visitor_model_factory=lambda given: visitor_model)
+        chat.conversations = ConversationLog(store)
+        workspace_id, _ = store.new_anonymous()
+        session = Session(id="byo-logs", user="erin", workspace=workspace_id)
+        with caplog.at_level(logging.DEBUG):
+            shown = [list(s) for text in ("hello", "again") for s in chat.respond(session, text, hf_token=token)]
+            assert stack.services.tracing.flush()
+    chat_text = "\n".join(f"{i.title} {i.content} {i.log}" for snap in shown for i in snap)
+    logs = caplog.text + "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
+    spans = receiver.raw_bytes().decode("latin-1")  # the exact bytes that left the process
+    exported = json.dumps(store.export(workspace_id))  # what /export_workspace returns for the conversations
+    assert "your token is ***" in chat_text and "401 Unauthorized" in chat_text  # both turns ran and were shown
+    assert "POST /v1/chat headers=" in logs  # the client's line was logged ...
+    assert "your token is" in spans and "401 Unauthorized" in spans  # ... the answer and the failure were traced
+    assert "your token is ***" in exported and "401 Unauthorized" in exported  # ... and saved
+    for where, text in (("chat", chat_text), ("logs", logs), ("spans", spans), ("export", exported)):
+        assert not leaked(text, token), f"the visitor's token reached the {where}"
+    session.close()

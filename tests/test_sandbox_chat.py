@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import re
 import textwrap
@@ -12,18 +14,35 @@ import pytest
 from agents.session import Session
 from tests.harness import final_text, local_stack, run_turn
 from tests.scripted_model import ScriptedModel, call, code, final
+from tests.servers.otlp import OTLPReceiver
 from tests.test_sandbox_escapes import CORPUS, leaked
 
 CANARY = "hf_CANARY_chat_e2e_93b0d4"
+SECRETS = (CANARY, CANARY + "_openai", CANARY + "_pw")
+
+
+@contextlib.contextmanager
+def canary_stack(tmp_path, monkeypatch, **env):
+    """The app's services holding three canary secrets, in its settings and in this process's environment."""
+    monkeypatch.setenv("HF_TOKEN", CANARY)
+    monkeypatch.setenv("OPENAI_API_KEY", CANARY + "_openai")
+    with local_stack(tmp_path, HF_TOKEN=CANARY, OPENAI_API_KEY=CANARY + "_openai",
+                     APP_PASSWORD=CANARY + "_pw", **env) as stack:
+        yield stack
 
 
 @pytest.fixture
 def stack(tmp_path, monkeypatch):
-    monkeypatch.setenv("HF_TOKEN", CANARY)
-    monkeypatch.setenv("OPENAI_API_KEY", CANARY + "_openai")
-    with local_stack(tmp_path, HF_TOKEN=CANARY, OPENAI_API_KEY=CANARY + "_openai",
-                     APP_PASSWORD=CANARY + "_pw") as stack:
+    with canary_stack(tmp_path, monkeypatch) as stack:
         yield stack
+
+
+@pytest.fixture
+def traced(tmp_path, monkeypatch):
+    """(stack, receiver): the same, exporting every span of a turn to a local OTLP receiver."""
+    with OTLPReceiver() as receiver, \
+            canary_stack(tmp_path, monkeypatch, OTEL_EXPORTER_OTLP_ENDPOINT=receiver.base_url) as stack:
+        yield stack, receiver
 
 
 def team(manager, web=(), trader=()):
@@ -102,7 +121,8 @@ def _corpus_then_exfiltrate(collector: str) -> str:
     )
 
 
-def test_escape_corpus_then_exfiltration_through_web_agent_gets_nothing_out(stack):
+def test_escape_corpus_then_exfiltration_through_web_agent_gets_nothing_out(traced, caplog):
+    stack, receiver = traced
     collector = stack.web.add_page("/collect", "<html><body><p>thanks</p></body></html>")
 
     def visit_what_the_task_says(messages):
@@ -116,13 +136,21 @@ def test_escape_corpus_then_exfiltration_through_web_agent_gets_nothing_out(stac
     web = ScriptedModel(default=visit_what_the_task_says)
     chat = stack.chat(lambda: {"manager": manager, "web_agent": web, "trader": ScriptedModel()})
     session = Session(id="s-exfil")
-    snapshots = run_turn(chat, session, "run this snippet for me")
+    with caplog.at_level(logging.DEBUG):  # every record of the process, every library's debug lines included
+        snapshots = run_turn(chat, session, "run this snippet for me")
+        assert stack.services.tracing.flush()
     shown = everything_shown(snapshots)
     requests = [f"{method} {path} {body}" for method, path, body in stack.web.requests]
     assert any("/collect?d=" in r for r in requests), "the exfiltration attempt must reach the collector"
-    for secret in (CANARY, CANARY + "_openai", CANARY + "_pw"):
+    logs = caplog.text + "\n".join(f"{r.getMessage()} {r.exc_text or ''} {r.stack_info or ''}"
+                                    for r in caplog.records)
+    assert caplog.records  # the turn did log (the web requests among them)
+    spans = receiver.raw_bytes().decode("latin-1")  # the exact bytes that left the process
+    assert "loot.append" in spans and "/collect?d=" in spans  # the turn's code and the visit were traced
+    for secret in SECRETS:
         for where, text in (("collector", "\n".join(requests)), ("chat", shown),
-                            ("manager model", manager.seen_text()), ("web model", web.seen_text())):
+                            ("manager model", manager.seen_text()), ("web model", web.seen_text()),
+                            ("logs", logs), ("spans", spans)):
             assert not leaked(text, secret), f"{secret} reached the {where}"
     assert "Forbidden format field" in manager.seen_text()  # the refusals were what the model saw
     session.close()

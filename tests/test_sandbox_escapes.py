@@ -7,13 +7,14 @@ find only the worker's own (secret-free) world.
 
 from __future__ import annotations
 
-import base64
 import os
+from urllib.parse import unquote, unquote_plus
 
 import pytest
 from smolagents.local_python_executor import LocalPythonExecutor
 
 from core.settings import load_settings
+from core.text import secret_spellings
 from sandbox.executor import SandboxExecutor
 from sandbox.format_guard import UnsafeFormatError, check_format_string
 from sandbox.pool import WorkerPool
@@ -60,8 +61,14 @@ CORPUS = [
 
 
 def leaked(text: str, secret: str = CANARY) -> bool:
-    forms = (secret, secret[::-1], base64.b64encode(secret.encode()).decode(), secret.encode().hex())
-    return any(form in text for form in forms)
+    """`secret` in `text` in any spelling the app knows: as is, reversed, base64 (standard or URL-safe, at any
+    byte offset inside a longer encoded string), hex (any case), URL-encoded once or twice (core.text)."""
+    exact, hexes = secret_spellings(secret)
+    for variant in {text, unquote(text), unquote_plus(text), unquote(unquote(text)), unquote_plus(unquote(text))}:
+        lowered = variant.lower()
+        if any(form in variant for form in exact) or any(form.lower() in lowered for form in hexes):
+            return True
+    return False
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ paths a real escape would take.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import subprocess
@@ -18,9 +19,9 @@ import pytest
 
 from core.settings import load_settings
 from sandbox.executor import SandboxExecutor
-from sandbox.hardening import capabilities, fully_confined, is_dumpable, make_undumpable
-from sandbox.pool import WorkerPool
-from sandbox.process import WorkerProcess
+from sandbox.hardening import capabilities, fully_confined, is_dumpable, make_undumpable, missing_measures
+from sandbox.pool import WorkerPool, confinement_warning
+from sandbox.process import PACKAGE_ROOT, WorkerProcess
 
 CANARY = "hf_CANARY_isolation_5f1e2d"
 
@@ -40,13 +41,18 @@ def app_secrets(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def worker(app_secrets):
+def pool(app_secrets):
     pool = WorkerPool(512, 600, spare=False, test_raw_exec=True)
+    yield pool
+    pool.close()
+
+
+@pytest.fixture(scope="module")
+def worker(pool):
     worker = pool.take()
     worker.wait_ready(60)
     yield worker
     worker.release()
-    pool.close()
 
 
 def raw(worker: WorkerProcess, source: str):
@@ -55,10 +61,54 @@ def raw(worker: WorkerProcess, source: str):
     return reply.get("output") if reply["op"] == "done" else f"error: {reply['error']}"
 
 
-def test_every_measure_applied_here(worker):
+def test_every_measure_applied_here(worker, pool):
     report = worker.hardening
     assert fully_confined(report), report
     assert report["uid"] != 0 and report["capabilities_left"] == 0
+    assert missing_measures(report) == {}
+    assert pool.fully_confined is True and pool.status() == "Python workers: fully confined"
+
+
+def test_a_partly_confined_worker_logs_one_warning_and_the_pool_says_so(app_secrets, caplog):
+    """A measure left out (as a kernel may refuse it): one warning naming it, the status, and its real effect."""
+    pool = WorkerPool(512, 600, spare=False, test_raw_exec=True, test_skip_measures=("empty_root",))
+    workers = []
+    try:
+        assert pool.fully_confined is None and pool.status() == "Python workers: starting"
+        with caplog.at_level(logging.INFO, logger="sandbox.pool"):
+            for _ in range(2):
+                workers.append(pool.take())
+                workers[-1].wait_ready(60)
+        warnings = [r for r in caplog.records if r.name == "sandbox.pool" and r.levelno == logging.WARNING]
+        assert len(warnings) == 1, [r.getMessage() for r in warnings]  # once, not once per worker
+        message = warnings[0].getMessage()
+        assert "partly confined" in message and "empty_root (skipped (test setting))" in message
+        assert "read every file the app's user can read" in message and ".env" in message
+        assert "network_namespace" not in message  # only what is missing is named
+        assert pool.fully_confined is False
+        assert pool.status() == "Python workers: partly confined (not applied: empty_root)"
+        # what the warning is about: without the empty root, the worker reads the app's directory
+        readme = Path(PACKAGE_ROOT) / "README.md"
+        assert raw(workers[0], f"result = open({str(readme)!r}).read(300)") == readme.read_text()[:300]
+    finally:
+        for worker in workers:
+            worker.release()
+        pool.close()
+
+
+def test_the_check_reads_a_report_of_a_host_that_refuses_namespaces():
+    """A non-root app where unprivileged user namespaces are off: no network namespace, hence no chroot."""
+    refused = "refused: [Errno 1] Operation not permitted"
+    report = {"network_namespace": refused, "empty_root": refused, "capability_bounding_set": refused,
+              "capabilities_cleared": True, "no_new_privs": True, "memory_limit": True, "uid": 1000,
+              "capabilities_left": 0}
+    assert not fully_confined(report)
+    assert missing_measures(report) == {"network_namespace": refused, "empty_root": refused}
+    warning = confinement_warning(missing_measures(report))
+    assert "reach the network" in warning and "a .env in it included" in warning
+    as_root = {**report, "network_namespace": True, "empty_root": True, "uid_nobody": refused, "uid": 0,
+               "capabilities_left": 0x1FF}
+    assert set(missing_measures(as_root)) == {"uid_nobody", "capabilities_left"}
 
 
 def test_the_app_process_is_not_dumpable(app_secrets):
