@@ -30,6 +30,7 @@ from agents.events import (
 from agents.evidence import Evidence
 from agents.messages import STATUS_DONE, STATUS_PENDING, ChatItem, chart
 from agents.rendering import StepRenderer, shorten
+from agents.team import Team
 from core.text import KNOWN_SECRETS, scrub
 
 PLACEHOLDERS = ("Thinking…", "Working…")
@@ -56,13 +57,13 @@ def trace_turn(tracing: Any, session_id: str, user_id: str | None, message: str,
 class TurnRun:
     """One turn of one session: start(), then iterate updates(); stop() from any thread."""
 
-    def __init__(self, team: Any, task: str, *, session_id: str, user_id: str | None = None, tracing: Any = None,
-                 secrets: list[str] | None = None, timeout_s: float = 600.0, metrics: Any = None,
+    def __init__(self, team: Team | Callable[[], Team], task: str, *, session_id: str, user_id: str | None = None,
+                 tracing: Any = None, secrets: list[str] | None = None, timeout_s: float = 600.0, metrics: Any = None,
                  meter: Callable[[int], str | None] | None = None):
         # `team` may be a Team or a zero-argument callable building one: then it is built in the turn's
         # thread, after the first "Thinking…" message is already on its way to the person.
-        self._team_factory = team if callable(team) and not hasattr(team, "manager") else None
-        self.team = None if self._team_factory else team
+        self._team_factory: Callable[[], Team] | None = None if isinstance(team, Team) else team
+        self.team: Team | None = team if isinstance(team, Team) else None
         self.task = task
         self.session_id = session_id
         self.user_id = user_id

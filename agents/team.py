@@ -25,6 +25,8 @@ from agents.events import (
     TeamEvent,
 )
 from agents.prompts import load_prompts, smolagents_templates, trader_templates
+from agents.services import Services
+from agents.session import Session
 from agents.streaming import can_stream, run_member
 from agents.toolsets import Shows, trader_toolset
 from agents.trading_items import ticket_item
@@ -108,7 +110,7 @@ def without_clashes(local: list, extra: list) -> list:
     return [tool for tool in extra if tool.name not in taken]
 
 
-def build_team(services: Any, session: Any, model: Any, extra_tools: dict[str, list] | None = None) -> Team:
+def build_team(services: Services, session: Session, model: Any, extra_tools: dict[str, list] | None = None) -> Team:
     """A fresh team for one session. `model` is one smolagents Model or a dict role -> Model."""
     settings = services.settings
     prompts = load_prompts()

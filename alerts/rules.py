@@ -13,11 +13,11 @@ import re
 from dataclasses import dataclass
 
 from core.errors import UserError
+from core.symbols import valid_symbol
 
 KINDS = ("price", "move", "rsi", "cross")
 USAGE = ("`/alert SYMBOL above|below PRICE`, `/alert SYMBOL move PCT`, `/alert SYMBOL rsi above|below N` "
          "or `/alert SYMBOL cross sma50` (any smaN/emaN)")
-_SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9.\-=^]{0,14}$")
 _AVERAGE = re.compile(r"^(sma|ema)(\d{1,3})$")
 _RSI = re.compile(r"^rsi(\d{0,3})$")
 
@@ -57,10 +57,7 @@ class AlertRule:
 
 
 def parse_symbol(word: str) -> str:
-    symbol = (word or "").strip().upper().lstrip("$")
-    if not _SYMBOL.match(symbol):
-        raise AlertInputError(f"{word!r} is not a ticker symbol (expected e.g. AAPL, BRK-B, BTC-USD).")
-    return symbol
+    return valid_symbol(word, AlertInputError)
 
 
 def _number(word: str, what: str) -> float:

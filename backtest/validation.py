@@ -88,11 +88,6 @@ def sweep(prices: pd.DataFrame, spec: dict, grid: dict[str, list], start: int = 
     return pd.DataFrame(rows)
 
 
-def _score(metrics: dict[str, Any]) -> float:
-    sharpe = metrics.get("sharpe")
-    return float("-inf") if sharpe is None else sharpe
-
-
 def walk_forward(prices: pd.DataFrame, spec: StrategySpec, folds: int = DEFAULT_FOLDS,
                  grid: dict[str, list] | None = None, book: SignalBook | None = None) -> pd.DataFrame:
     """Per fold: the test window's return, Sharpe and buy-and-hold return.

@@ -42,9 +42,10 @@ from tools import market as app_market
 
 ROOT = Path(__file__).resolve().parent.parent
 # Dependency order: a module comes after every module it imports from.
-EMBEDDED_MODULES = ("core/errors.py", "market/errors.py", "market/cache.py", "market/http.py", "market/yahoo.py",
-                    "market/performance.py", "market/client.py", "market/downsample.py", "market/indicators.py",
-                    "market/charts.py", "market/formatting.py", "hub/market_client.py")
+EMBEDDED_MODULES = ("core/errors.py", "core/symbols.py", "core/text.py", "market/errors.py", "market/cache.py",
+                    "market/http.py", "market/yahoo.py", "market/performance.py", "market/client.py",
+                    "market/downsample.py", "market/indicators.py", "market/charts.py", "market/formatting.py",
+                    "hub/market_client.py")
 # Tool.from_code exec()s the code in a module it does not register, under smolagents' own
 # `from __future__ import annotations`; dataclasses then look their module up in sys.modules.
 LOADER_PREAMBLE = ("import sys\nimport types\n\nfrom smolagents import Tool\n\n"

@@ -11,7 +11,6 @@ frames count as failures.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -21,13 +20,13 @@ from typing import Any
 
 import pandas as pd
 
+from core.symbols import valid_symbol
 from market.cache import TTLCache
 from market.errors import InvalidRequest, MarketDataError, NoData, RateLimited, UnknownSymbol, translate
 from market.http import yahoo_session
 from market.performance import compare_closes
 from market.yahoo import clean_history, fetch_yahoo, news_items, profile_fields, quote_fields, search_matches
 
-SYMBOL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-=^]{0,14}$")
 PERIODS = ("1d", "5d", "1mo", "3mo", "6mo", "1y", "2y", "5y", "10y", "ytd", "max")
 INTERVALS = ("1m", "2m", "5m", "15m", "30m", "60m", "90m", "1h", "1d", "5d", "1wk", "1mo", "3mo")
 INTRADAY_TTL_S = 60.0
@@ -75,10 +74,8 @@ class Comparison:
 
 
 def normalize_symbol(symbol: str) -> str:
-    cleaned = (symbol or "").strip().upper().lstrip("$")
-    if not SYMBOL_RE.match(cleaned):
-        raise InvalidRequest(f"{symbol!r} is not a ticker symbol (expected e.g. AAPL, BRK-B, BTC-USD, ^GSPC).")
-    return cleaned
+    """The ticker symbol `symbol` names (core.symbols' rule), or `InvalidRequest`."""
+    return valid_symbol(symbol, InvalidRequest)
 
 
 def split_symbols(symbols: str) -> list[str]:

@@ -128,3 +128,18 @@ def test_markdown_lists_active_tools_and_problems():
     assert "- **trader**: `moving_average`" in text and "web" not in text.split("\n\n")[1]
     assert "- ✗ alice/x did not load: 404" in text
     assert "None active." in active_tools_markdown({"trader": [], "web": []}, [])
+
+
+def test_the_app_reserves_every_name_its_team_uses(tmp_path):
+    """app.py passes `local_tool_names()` as `reserved_names`: it covers every tool the real team has."""
+    from agents.session import Session
+    from agents.team import build_team
+    from agents.toolsets import local_tool_names
+    from tests.harness import local_stack
+    from tests.scripted_model import ScriptedModel
+
+    with local_stack(tmp_path) as stack:
+        team = build_team(stack.services, Session(id="names"), ScriptedModel([]))
+        used = {name for agent in team.members.values() for name in agent.tools}
+        team.close()
+    assert used <= local_tool_names() and "final_answer" in used

@@ -139,6 +139,8 @@ def test_day_orders_expire_on_the_next_session():
     broker = paper(market)
     order = broker.submit(OrderRequest("GOOG", "buy", type="limit", qty=1, limit_price=100))
     market.step()
+    assert broker.orders("open") != []  # a read changes nothing
+    broker.sweep()
     assert broker.orders("open") == []
     assert broker.order(order.id).status == "expired"
 
@@ -190,7 +192,7 @@ RETRY = st.tuples(st.just("retry"), st.integers(min_value=0, max_value=60))
 
 def books_reconcile(broker: PaperBroker, starting_cash: float) -> None:
     """Cash and positions, re-derived from the fill history alone, match the account; nothing is negative."""
-    broker.sweep()  # reads sweep resting orders first; do it up front so fills and account see the same state
+    broker.sweep()  # resting orders that crossed fill first; the reads below then all see one state
     assert broker.audit() == []
     fills = broker.fills()
     cash = starting_cash - sum(f.qty * f.price * (1 if f.side == "buy" else -1) for f in fills)

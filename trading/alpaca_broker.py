@@ -47,7 +47,8 @@ class _TimeoutAdapter(HTTPAdapter):
         return super().send(request, **kwargs)
 
 
-def _num(value) -> float | None:
+def _float_or_none(value) -> float | None:
+    """Alpaca's decimal strings as floats; None (or "") stays None."""
     return None if value is None or value == "" else float(value)
 
 
@@ -111,16 +112,18 @@ class AlpacaBroker:
 
     def account(self) -> Account:
         a = self._call("read the account", self._client.get_account)
-        return Account(cash=_num(a.cash) or 0.0, equity=_num(a.equity) or 0.0,
-                       buying_power=_num(a.buying_power) or 0.0, currency=a.currency or "USD",
+        return Account(cash=_float_or_none(a.cash) or 0.0, equity=_float_or_none(a.equity) or 0.0,
+                       buying_power=_float_or_none(a.buying_power) or 0.0, currency=a.currency or "USD",
                        status=_enum(a.status), trading_blocked=bool(a.trading_blocked or a.account_blocked))
 
     def positions(self) -> list[Position]:
         rows = self._call("list positions", self._client.get_all_positions)
         return [
-            Position(symbol=p.symbol, qty=_num(p.qty) or 0.0, avg_cost=_num(p.avg_entry_price) or 0.0,
-                     current_price=_num(p.current_price) or 0.0, market_value=_num(p.market_value) or 0.0,
-                     unrealized_pl=_num(p.unrealized_pl) or 0.0)
+            Position(symbol=p.symbol, qty=_float_or_none(p.qty) or 0.0,
+                     avg_cost=_float_or_none(p.avg_entry_price) or 0.0,
+                     current_price=_float_or_none(p.current_price) or 0.0,
+                     market_value=_float_or_none(p.market_value) or 0.0,
+                     unrealized_pl=_float_or_none(p.unrealized_pl) or 0.0)
             for p in rows
         ]
 
@@ -131,6 +134,9 @@ class AlpacaBroker:
         query = GetOrdersRequest(status=QueryOrderStatus.OPEN if status == "open" else QueryOrderStatus.ALL,
                                  limit=limit, nested=True)
         return [self._order(o) for o in self._call("list orders", self._client.get_orders, query)]
+
+    def sweep(self) -> None:
+        """Nothing to do: Alpaca fills and expires resting orders itself."""
 
     def order_by_client_id(self, client_order_id: str) -> Order | None:
         try:
@@ -215,9 +221,10 @@ class AlpacaBroker:
         created = o.created_at.isoformat() if isinstance(o.created_at, datetime) else str(o.created_at or "")
         return Order(
             id=str(o.id), client_order_id=o.client_order_id or "", symbol=o.symbol or "", side=_enum(o.side),
-            type=_enum(o.order_type or o.type), status=_enum(o.status), qty=_num(o.qty), notional=_num(o.notional),
-            limit_price=_num(o.limit_price), stop_price=_num(o.stop_price), filled_qty=_num(o.filled_qty) or 0.0,
-            filled_avg_price=_num(o.filled_avg_price), order_class=_enum(o.order_class) or "simple",
+            type=_enum(o.order_type or o.type), status=_enum(o.status), qty=_float_or_none(o.qty),
+            notional=_float_or_none(o.notional), limit_price=_float_or_none(o.limit_price),
+            stop_price=_float_or_none(o.stop_price), filled_qty=_float_or_none(o.filled_qty) or 0.0,
+            filled_avg_price=_float_or_none(o.filled_avg_price), order_class=_enum(o.order_class) or "simple",
             time_in_force=_enum(o.time_in_force), created_at=created,
             legs=tuple(self._order(leg) for leg in (o.legs or ())),
         )

@@ -75,7 +75,7 @@ class OrderRequest:
         return self.take_profit is not None or self.stop_loss is not None
 
     def describe(self) -> str:
-        amount = f"${self.notional:,.2f} of" if self.notional is not None else f"{_num(self.qty)}"
+        amount = f"${self.notional:,.2f} of" if self.notional is not None else f"{format_qty(self.qty)}"
         text = f"{self.side.upper()} {amount} {self.symbol}{price_words(self.type, self.stop_price, self.limit_price)}"
         if self.is_bracket:
             text += f" (take-profit {self.take_profit:g}, stop-loss {self.stop_loss:g})"
@@ -131,11 +131,11 @@ class Order:
         return self.status in OPEN_STATUSES
 
     def describe(self) -> str:
-        amount = f"{_num(self.qty)}" if self.qty is not None else f"${(self.notional or 0):,.2f} of"
+        amount = f"{format_qty(self.qty)}" if self.qty is not None else f"${(self.notional or 0):,.2f} of"
         text = f"`{self.id[:8]}` {self.side} {amount} {self.symbol}"
         text += price_words(self.type, self.stop_price, self.limit_price) + f" — **{self.status}**"
         if self.filled_qty:
-            text += f" ({_num(self.filled_qty)} filled @ {self.filled_avg_price:,.2f})"
+            text += f" ({format_qty(self.filled_qty)} filled @ {self.filled_avg_price:,.2f})"
         if self.reason:
             text += f" ({self.reason})"
         return text
@@ -179,7 +179,14 @@ class Broker(Protocol):
 
     def positions(self) -> list[Position]: ...
 
-    def orders(self, status: str = "open", limit: int = 50) -> list[Order]: ...
+    def orders(self, status: str = "open", limit: int = 50) -> list[Order]:
+        """A read: it never changes an order (call `sweep()` first for fresh fills)."""
+        ...
+
+    def sweep(self) -> None:
+        """Bring resting orders up to date: fill those whose price crossed, expire stale day orders (a no-op for
+        a broker that does this itself)."""
+        ...
 
     def submit(self, order: OrderRequest) -> Order:
         """Place the order; idempotent on `order.client_order_id` (a repeat returns the first order)."""
@@ -196,7 +203,8 @@ class Broker(Protocol):
     def close(self) -> None: ...
 
 
-def _num(value: float | None) -> str:
+def format_qty(value: float | None) -> str:
+    """A share count for people: 10, 1,250, 0.333333 (no trailing zeros); "?" when unknown."""
     if value is None:
         return "?"
     return f"{value:,.6f}".rstrip("0").rstrip(".") if value != int(value) else f"{int(value):,}"

@@ -9,10 +9,11 @@ to the cent, forever.
 Rules (a practice account, kept simple and strict):
 - market orders fill at once at `price_of(symbol)`;
 - limit / stop / stop-limit orders rest until the price crosses, checked by `sweep()`
-  (run by `orders()`, before each order, and by the desk); day orders expire when the
-  New York date changes;
-- reads (`account()`, `positions()`, ...) take the lock and never write, so a read
-  never sees another thread's order half-way (tables and rules: `trading.paper_ledger`);
+  (run before each order, and by callers that want fresh fills: the desk before it shows
+  orders or cancels one, the equity snapshot); day orders expire when the New York date changes;
+- reads (`account()`, `positions()`, `orders()`, ...) take the lock and never write (not even
+  a sweep), so a read never sees another thread's order half-way (tables and rules:
+  `trading.paper_ledger`);
 - bracket buys: when the entry fills, a take-profit limit sell and a stop-loss
   stop sell are created; when one fills the other is canceled (OCO);
 - no shorting and no margin: cash and share counts never go negative, and open
@@ -144,19 +145,21 @@ class PaperBroker(LedgerRules):
         return float(sum((Decimal(r["realized_pl"]) for r in rows), ZERO))
 
     def orders(self, status: str = "open", limit: int = 50) -> list[Order]:
-        self.sweep()
-        if status == "open":
-            rows = self._query(
-                f"SELECT * FROM orders WHERE account = ? AND status IN ({','.join('?' * len(OPEN_STATES))}) "
-                "ORDER BY created_at DESC, rowid DESC LIMIT ?",
-                (self.account_id, *OPEN_STATES, limit),
-            )
-        else:
-            rows = self._query(
-                "SELECT * FROM orders WHERE account = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
-                (self.account_id, limit),
-            )
-        return [self._order_from_row(r) for r in rows]
+        """The newest orders with their bracket legs, as one read under the lock (never writes: `sweep()` first
+        for fresh fills)."""
+        with self._lock:
+            if status == "open":
+                rows = self._query(
+                    f"SELECT * FROM orders WHERE account = ? AND status IN ({','.join('?' * len(OPEN_STATES))}) "
+                    "ORDER BY created_at DESC, rowid DESC LIMIT ?",
+                    (self.account_id, *OPEN_STATES, limit),
+                )
+            else:
+                rows = self._query(
+                    "SELECT * FROM orders WHERE account = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
+                    (self.account_id, limit),
+                )
+            return [self._order_from_row(r) for r in rows]
 
     def fills(self) -> list[Fill]:
         rows = self._query(
@@ -166,16 +169,18 @@ class PaperBroker(LedgerRules):
                      price=float(Decimal(r["price"])), at=r["at"]) for r in rows]
 
     def order_by_client_id(self, client_order_id: str) -> Order | None:
-        row = self._query_one(
-            "SELECT * FROM orders WHERE account = ? AND client_order_id = ?", (self.account_id, client_order_id)
-        )
-        return self._order_from_row(row) if row else None
+        with self._lock:  # the order and its legs from one state
+            row = self._query_one(
+                "SELECT * FROM orders WHERE account = ? AND client_order_id = ?", (self.account_id, client_order_id)
+            )
+            return self._order_from_row(row) if row else None
 
     def order(self, order_id: str) -> Order | None:
-        row = self._query_one(
-            "SELECT * FROM orders WHERE account = ? AND id = ?", (self.account_id, order_id)
-        )
-        return self._order_from_row(row) if row else None
+        with self._lock:  # the order and its legs from one state
+            row = self._query_one(
+                "SELECT * FROM orders WHERE account = ? AND id = ?", (self.account_id, order_id)
+            )
+            return self._order_from_row(row) if row else None
 
     def asset(self, symbol: str) -> Asset:
         symbol = symbol.upper()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from trading.broker import Account, Asset, Clock, Order, Position, _num
+from trading.broker import Account, Asset, Clock, Order, Position, format_qty
 from trading.risk import RiskReport
 from trading.tickets import EXECUTED, EXECUTING, EXPIRED, FAILED, PENDING, REFUSED, REJECTED, Ticket
 
@@ -26,8 +26,8 @@ def positions_text(positions: list[Position], realized_total: float | None = Non
         text = "No open positions."
     else:
         rows = "\n".join(
-            f"| {p.symbol} | {_num(p.qty)} | {money(p.avg_cost)} | {money(p.current_price)} | {money(p.market_value)} "
-            f"| {money(p.unrealized_pl)} ({_pct(p.unrealized_pl, p.avg_cost * p.qty)}) | "
+            f"| {p.symbol} | {format_qty(p.qty)} | {money(p.avg_cost)} | {money(p.current_price)} "
+            f"| {money(p.market_value)} | {money(p.unrealized_pl)} ({_pct(p.unrealized_pl, p.avg_cost * p.qty)}) | "
             f"{money(p.realized_pl) if p.realized_pl is not None else '—'} |"
             for p in positions
         )
@@ -69,7 +69,7 @@ def risk_lines(report: RiskReport) -> str:
 
 def order_result_text(order: Order) -> str:
     if order.status == "filled":
-        return (f"✅ **Filled**: {order.side} {_num(order.filled_qty)} {order.symbol} at "
+        return (f"✅ **Filled**: {order.side} {format_qty(order.filled_qty)} {order.symbol} at "
                 f"{money(order.filled_avg_price)} (order `{order.id[:8]}`).")
     return f"📨 **Order {order.status}**: {order.describe()}"
 
@@ -82,7 +82,7 @@ def ticket_markdown(ticket: Ticket, mode: str, now: datetime) -> str:
     o, r = ticket.order, ticket.risk
     head = {PENDING: "awaiting your confirmation", EXECUTED: "executed", REJECTED: "rejected",
             EXPIRED: "expired", REFUSED: "refused", FAILED: "failed", EXECUTING: "executing"}[ticket.status]
-    qty = f"{_num(o.qty)}" if o.qty is not None else f"≈{r.est_qty:.4f} (${o.notional:,.2f})"
+    qty = f"{format_qty(o.qty)}" if o.qty is not None else f"≈{r.est_qty:.4f} (${o.notional:,.2f})"
     prices = []
     if o.limit_price is not None:
         prices.append(f"limit {money(o.limit_price)}")
