@@ -14,9 +14,11 @@ import gradio as gr
 from agents.brief_hooks import BriefHooks
 from agents.chat import ChatService
 from agents.messages import ChatItem, to_gradio_messages
+from agents.portfolio_analytics import record_closing_equity
 from agents.services import Services, build_services
 from agents.session import Session, SessionStore
 from agents.ticket_decisions import decide_ticket
+from agents.toolsets import local_tool_names
 from alerts.scheduler import start_alert_scheduler
 from alerts.service import alert_service_for
 from core.settings import Settings, load_settings
@@ -92,7 +94,7 @@ class SmolTraderApp:
     def __init__(self, settings: Settings | None = None, services: Services | None = None, model_factory=None):
         self.settings = settings or load_settings()
         self.services = services or build_services(self.settings)
-        self.remote_tools, self.remote_report = load_remote_tools(self.settings)
+        self.remote_tools, self.remote_report = load_remote_tools(self.settings, reserved_names=local_tool_names())
         extra_tools = {"trader": self.remote_tools.get("trader", []), "web_agent": self.remote_tools.get("web", [])}
         self.workspace_ui = WorkspaceUI(self)  # lasting workspaces: conversations, account, export/delete
         self.chat = ChatService(self.services, model_factory=model_factory, extra_tools=extra_tools,
@@ -127,6 +129,9 @@ class SmolTraderApp:
         hooks = BriefHooks(self.services, self.chat, self.workspace_ui.workspaces.store)
         self.alert_scheduler = start_alert_scheduler(  # alerts and briefs, also with no tab open
             self.services, positions_of=hooks.positions_of, commentary=hooks.commentary)
+        store = self.workspace_ui.workspaces.store  # every workspace's equity once per NYSE session, after the close
+        self.alert_scheduler.add_job("equity", lambda: record_closing_equity(self.services, store),
+                                     trigger="interval", minutes=15)
         self.workspace_ui.start()  # idle anonymous workspaces removed; backups when configured
 
     def close(self) -> None:

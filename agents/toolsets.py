@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from agents.services import Services
+from agents.session import Session
 
 
 @dataclass(frozen=True)
@@ -15,7 +19,22 @@ class Shows:
     ticket: Callable[[Any], None] | None = None
 
 
-def trader_toolset(services: Any, session: Any, shows: Shows = Shows()) -> list:
+# the modules whose Tool classes the team's members get (web_agent: tools.web; trader: the rest)
+TOOL_MODULES = ("tools.web", "tools.market", "tools.charts", "tools.indicators", "tools.trading", "tools.backtest",
+                "tools.forecast", "tools.analysis", "tools.alerts")
+
+
+def local_tool_names() -> frozenset[str]:
+    """The names of our own tools (read from their classes, so nothing is built) and smolagents' `final_answer`:
+    a Hub tool may not take one (hub.remote_tools.load_remote_tools)."""
+    from smolagents import Tool
+
+    return frozenset({"final_answer"}) | frozenset(
+        value.name for module in map(importlib.import_module, TOOL_MODULES) for value in vars(module).values()
+        if isinstance(value, type) and issubclass(value, Tool) and isinstance(value.__dict__.get("name"), str))
+
+
+def trader_toolset(services: Services, session: Session, shows: Shows = Shows()) -> list:
     """Market data, indicators and charts (shared cache); this session's trading desk and strategy lab."""
     from alerts.service import alert_service_for
     from backtest.lab import lab_for
@@ -35,7 +54,7 @@ def trader_toolset(services: Any, session: Any, shows: Shows = Shows()) -> list:
     return [
         *market_tools(market, shows.figure),
         *trading_tools(desk_for(session, services), shows.ticket),
-        *backtest_tools(history_of, lab_for(session), shows.figure),
+        *backtest_tools(history_of, lab_for(session, getattr(services, "workspaces", None)), shows.figure),
         *forecast_tools(market, shows.figure),
         *analysis_tools(market, services.settings, desk_for(session, services), shows.figure),
         *alert_tools(lambda: alert_service_for(services), lambda: session.workspace_id),

@@ -3,7 +3,7 @@
     /backtest AAPL sma_cross fast=20 slow=50 5y
     /backtest MSFT rsi low=30 high=70 sl=0.05 long_short
     /backtest TSLA bollinger 60d 1h
-    /backtest table            (the specs tried in this session)
+    /backtest table            (the specs tried in this workspace)
     /backtest trades [N]       (the trades of backtest N, default the latest)
 """
 
@@ -18,13 +18,13 @@ from backtest.report import entry_markdown, trades_markdown
 from backtest.spec import DIRECTIONS, PRESETS, SpecError
 from backtest.validation import evaluate
 from commands import Command, CommandContext, CommandError
+from core.symbols import valid_symbol
 
 USAGE = "/backtest SYMBOL STRATEGY [param=value ...] [PERIOD] [INTERVAL]  |  /backtest table  |  /backtest trades [N]"
 SUMMARY = ("Backtest a strategy (" + ", ".join(p for p in PRESETS if p != "custom") +
            ") with in/out-of-sample figures and an equity chart.")
 _PERIOD = re.compile(r"^(\d+(d|wk|mo|y)|max|ytd)$")
 _INTERVAL = re.compile(r"^\d+(m|h)$")
-_SYMBOL = re.compile(r"^[A-Za-z0-9.\-=^]{1,15}$")
 # words a person may type for spec-level settings
 _SPEC_KEYS = {"sl": "stop_loss", "stop": "stop_loss", "stop_loss": "stop_loss", "tp": "take_profit",
               "take_profit": "take_profit", "size": "position_size", "position_size": "position_size",
@@ -36,9 +36,7 @@ def parse_args(args: list[str]) -> tuple[str, dict, str, str]:
     if len(args) < 2:
         raise CommandError("Give a symbol and a strategy. Strategies: "
                            + ", ".join(p for p in PRESETS if p != "custom"))
-    symbol, strategy = args[0].upper(), args[1].lower()
-    if not _SYMBOL.match(symbol):
-        raise CommandError(f"{args[0]!r} does not look like a ticker symbol.")
+    symbol, strategy = valid_symbol(args[0], CommandError), args[1].lower()
     if strategy not in PRESETS or strategy == "custom":
         raise CommandError(f"Unknown strategy {args[1]!r}. Use one of: "
                            + ", ".join(p for p in PRESETS if p != "custom") + ".")
@@ -71,7 +69,7 @@ def parse_args(args: list[str]) -> tuple[str, dict, str, str]:
 
 
 def _backtest(ctx: CommandContext, args: list[str]):
-    lab = lab_for(ctx.session)
+    lab = lab_for(ctx.session, getattr(ctx.services, "workspaces", None))  # the workspace's lab, kept in its database
     if args and args[0].lower() in ("table", "list"):
         return text(lab.table(), title="Strategies tried")
     if args and args[0].lower() == "trades":
@@ -83,8 +81,8 @@ def _backtest(ctx: CommandContext, args: list[str]):
         entry = lab.get(number)
         if entry is None:
             return text("No such backtest yet; `/backtest table` lists them.", kind="error")
-        return text(f"**Trades of backtest #{entry.number}** ({entry.symbol}, {entry.report.spec.label()})\n\n"
-                    + trades_markdown(entry.report.full))
+        return text(f"**Trades of backtest #{entry.number}** ({entry.symbol}, {entry.label})\n\n"
+                    + trades_markdown(entry.trades))
     symbol, spec, period, interval = parse_args(args)
     prices = ctx.services.market.history(symbol, period=period, interval=interval)
     try:

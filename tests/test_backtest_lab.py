@@ -17,6 +17,7 @@ from backtest.lab import StrategyLab, lab_for
 from backtest.validation import evaluate, fold_bounds, refinement_warning
 from commands import CommandContext, dispatch
 from commands.backtest import parse_args
+from core.errors import UserError
 from tests.scripted_model import ScriptedModel, code
 from tests.servers.yahoo import YahooReplay
 from tests.test_backtest_engine import tsla_daily
@@ -120,17 +121,21 @@ def test_tools_answer_problems_with_sentences(market):
     lab = StrategyLab()
     run, grammar, table, trades = backtest_tools(lambda s, p, i: market.history(s, period=p, interval=i), lab)
     assert "crosses_above" in grammar.forward() and "sma_cross" in grammar.forward()  # the spec grammar, on demand
-    assert run.forward("TSLA", {"strategy": "rsi", "params": {"low": 90}}) .startswith(
-        "Error: params for rsi: need 0 < low < high < 100")
-    assert run.forward("TSLA", "not a strategy").startswith("Error: unknown strategy")
-    assert run.forward("", {"strategy": "rsi"}) == "Error: give a symbol, e.g. 'AAPL'."
-    assert run.forward("NOSUCHSYMBOL", {"strategy": "rsi"}).startswith("Error: ")
+    with pytest.raises(UserError, match=re.escape("params for rsi: need 0 < low < high < 100")):
+        run.forward("TSLA", {"strategy": "rsi", "params": {"low": 90}})
+    with pytest.raises(UserError, match="^unknown strategy"):
+        run.forward("TSLA", "not a strategy")
+    with pytest.raises(UserError, match=re.escape("Give a symbol, e.g. 'AAPL'.")):
+        run.forward("", {"strategy": "rsi"})
+    with pytest.raises(UserError):
+        run.forward("NOSUCHSYMBOL", {"strategy": "rsi"})
     assert trades.forward(None) == "No backtests yet."
     out = run.forward("TSLA", '{"strategy": "bollinger", "stop_loss": 0.05}', "5y", None)
     assert out.startswith("**Backtest #1: TSLA 5y 1d") and len(out) < 5000
     listed = trades.forward(1)
     assert "| entry | exit | side |" in listed and "stop_loss" in listed
-    assert trades.forward(7).startswith("Error: no such backtest")
+    with pytest.raises(UserError, match="No such backtest"):
+        trades.forward(7)
 
 
 class _Services:

@@ -9,7 +9,7 @@ import pytest
 
 from egress import Egress, EgressError
 from tests.servers import LocalServer
-from tools.web import ReadPageTool
+from tools.web import ReadPageTool, WebError
 
 
 class RedirectServer(LocalServer):
@@ -125,9 +125,22 @@ def test_a_page_through_two_redirects_is_read(site):
     ("http://intranet.test:{internal}/secret", "private"),
     ("http://zero.test:{internal}/secret", "unspecified"),
     ("http://[::ffff:127.0.0.1]:{internal}/secret", "loopback"),
+    ("http://100.64.0.1:{internal}/secret", "shared"),
+    ("http://100.127.255.254/secret", "shared"),
+    ("http://[::ffff:100.64.0.1]/secret", "shared"),
+    ("http://cgnat.test:{internal}/secret", "shared"),
+    ("http://224.0.0.251:{internal}/secret", "multicast"),
+    ("http://239.255.255.250/secret", "multicast"),
+    ("http://[ff02::1]/secret", "multicast"),
+    ("http://169.254.10.20:{internal}/secret", "link-local"),
+    ("http://[fe80::1]/secret", "link-local"),
+    ("http://linklocal.test/secret", "link-local"),
+    ("http://240.0.0.1:{internal}/secret", "reserved"),
+    ("http://255.255.255.255/secret", "reserved"),
 ])
 def test_a_redirect_to_a_private_or_metadata_address_is_refused_at_that_hop(site, internal, target, reason):
-    resolver = ScriptedResolver({"intranet.test": ["10.0.0.1"], "zero.test": ["0.0.0.0"]})
+    resolver = ScriptedResolver({"intranet.test": ["10.0.0.1"], "zero.test": ["0.0.0.0"],
+                                 "cgnat.test": ["100.100.1.2"], "linklocal.test": ["169.254.3.4"]})
     start = site.redirect("/go", target.format(internal=internal.port))
     with pytest.raises(EgressError) as refused:
         strict(site, resolver).get(start)
@@ -139,8 +152,10 @@ def test_a_redirect_to_a_private_or_metadata_address_is_refused_at_that_hop(site
 def test_the_page_reader_tells_the_model_why(site, internal):
     start = site.redirect("/go", f"http://127.0.0.1:{internal.port}/secret")
     tool = ReadPageTool(timeout_s=3, egress=strict(site))
-    answer = tool.forward(start)
-    assert answer.startswith(f"Error reading {start}:") and "loopback address" in answer
+    with pytest.raises(WebError) as refused:  # a UserError: smolagents reports its message to the model
+        tool.forward(start)
+    assert refused.value.user_message.startswith(f"Error reading {start}:")
+    assert "loopback address" in refused.value.user_message
     assert internal.requests == []
 
 

@@ -10,7 +10,7 @@ import pytest
 from core.text import KNOWN_SECRETS
 from egress import Egress, EgressError
 from tests.servers.web import WebServer
-from tools.web import ReadPageTool, WebSearchTool
+from tools.web import ReadPageTool, WebError, WebSearchTool
 
 SECRET = "sk-live-Zq8vR3mT9xW2yK7p"
 VISITOR_TOKEN = "hf_visitorToken0123456789abcd"
@@ -44,8 +44,8 @@ def web():
 def test_read_page_refuses_a_url_carrying_a_secret(web, name, spelled):
     web.requests.clear()
     tool = ReadPageTool(timeout_s=3, egress=Egress(allow_private=True, timeout_s=3, secrets=[SECRET]))
-    answer = tool.forward(f"{web.url}/page?d={spelled}")
-    assert "carries a secret" in answer, name
+    with pytest.raises(WebError, match="carries a secret"):
+        tool.forward(f"{web.url}/page?d={spelled}")
     assert web.requests == []
 
 
@@ -53,8 +53,8 @@ def test_read_page_refuses_a_url_carrying_a_secret(web, name, spelled):
 def test_web_search_refuses_a_query_carrying_a_secret(web, name, spelled):
     web.requests.clear()
     tool = WebSearchTool(web.search_url, timeout_s=3, egress=Egress(secrets=[SECRET]))
-    answer = tool.forward(f"nvidia earnings {spelled}")
-    assert answer.startswith("Error:") and "search query carries a secret" in answer, name
+    with pytest.raises(WebError, match="search query carries a secret"):
+        tool.forward(f"nvidia earnings {spelled}")
     assert web.requests == []
 
 

@@ -92,6 +92,12 @@ def test_data_tools_return_numbers_with_time_and_source_for_code_to_chain(tools)
     compared = tools["compare_stocks"](symbols="AAPL,AMZN", period="1y")
     assert round(compared["stats"]["AAPL"]["return_pct"], 1) == 78.2
     assert -1 <= compared["correlation"]["AAPL"]["AMZN"] <= 1
+    news = tools["stock_news"](**CALLS["stock_news"])
+    assert 1 <= len(news["headlines"]) <= 3 and all(h["title"] and h["publisher"] for h in news["headlines"])
+    assert news["as_of"] == max(h["time"] for h in news["headlines"] if h["time"]) and "untrusted" in news["source"]
+    assert "<untrusted_web_content" in news["summary"]
+    found = tools["symbol_search"](**CALLS["symbol_search"])
+    assert found["matches"][0]["symbol"] == "BMW.DE" and found["summary"].splitlines()[2].startswith("BMW.DE |")
     for name, tool in tools.items():
         if tool.output_schema is not None:
             result = tool(**CALLS[name])

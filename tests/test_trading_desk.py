@@ -16,6 +16,7 @@ from agents.session import Session
 from agents.trading_items import outcome_items
 from commands import CommandContext, dispatch
 from commands.trading import parse_order_words
+from core.errors import UserError
 from core.settings import load_settings
 from tests.scripted_model import ScriptedModel, code, final
 from tests.test_trading_paper import HISTORY, Market
@@ -181,13 +182,39 @@ def test_tools_never_place_orders_and_hide_the_desk(world):
 def test_read_tools(world):
     market, services, session = world
     tools = {t.name: t for t in trading_tools(desk_for(session, services))}
-    assert "$100,000.00" in tools["get_account"]()
-    assert "Paper · built-in" in tools["get_account"]()
-    assert "No open positions" in tools["get_positions"]()
-    assert "Open orders" in tools["get_orders"]()
+    account = tools["get_account"]()
+    assert account["equity"] == 100_000 and account["mode"] == "Paper · built-in"
+    assert "$100,000.00" in account["summary"] and account["source"] == "Paper · built-in account"
+    assert account["as_of"] and json.dumps(account)  # plain data the model's code can compute with
+    positions = tools["get_positions"]()
+    assert positions["positions"] == [] and "No open positions" in positions["summary"]
+    orders = tools["get_orders"]()
+    assert orders["open"] == [] and "Open orders" in orders["summary"]
+    for name in ("get_account", "get_positions", "get_orders"):
+        assert set(tools[name].output_schema["properties"]) <= set(tools[name]()), name
     assert "fractionable yes" in tools["check_asset"](symbol="amzn")
     assert "market is" in tools["market_clock"]()
-    assert tools["propose_order"](symbol="AAPL", side="hold", qty=1).startswith("Error: no ticket created")
+    with pytest.raises(UserError, match="^No ticket created: "):  # smolagents reports it to the model
+        tools["propose_order"](symbol="AAPL", side="hold", qty=1)
+    with pytest.raises(UserError, match="is not a ticker symbol"):
+        tools["check_asset"](symbol="$$$")
+
+
+def test_read_tools_give_numbers_a_code_step_can_chain(world):
+    market, services, session = world
+    [card] = run(session, services, "/buy 20 AAPL")
+    run(session, services, f"/confirm {card.extra['ticket']['id']}")
+    model = ScriptedModel([
+        code("held = get_positions()['positions']\nacct = get_account()\n"
+             "print('weights', {p['symbol']: round(p['market_value'] / acct['equity'] * 100, 2) for p in held})\n"
+             "print('orders', [(o['symbol'], o['status'], o['filled_qty']) for o in get_orders()['closed']])"),
+        final("done"),
+    ])
+    CodeAgent(tools=trading_tools(desk_for(session, services)), model=model, max_steps=3).run("weights?")
+    [position] = desk_for(session, services).broker.positions()
+    weight = round(position.market_value / desk_for(session, services).broker.account().equity * 100, 2)
+    seen = model.seen_text()
+    assert f"weights {{'AAPL': {weight}}}" in seen and "orders [('AAPL', 'filled', 20.0)]" in seen
 
 
 def test_signing_in_moves_to_the_persons_own_account(world, tmp_path):

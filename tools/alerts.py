@@ -24,7 +24,7 @@ class ProposeAlertTool(Tool):
     )
     inputs = {
         "symbol": {"type": "string", "description": "Ticker symbol, e.g. 'AAPL'."},
-        "condition": {"type": "string", "description": "e.g. 'above 250', 'move -3', 'rsi below 30', 'cross sma50'."},
+        "condition": {"type": "string", "description": "e.g. 'above 250', 'move -3'."},
         "reason": {"type": "string", "description": "Why (one sentence).", "nullable": True},
     }
     output_type = "string"

@@ -23,8 +23,8 @@ _TEXT = {"type": "string"}
 class NewsReactionTool(CompactTool):
     name = "news_reaction"
     description = (
-        "Latest headlines (untrusted), each with its MEASURED move (close before to close after) minus SPY's; "
-        "shows a chart with headline markers.")
+        "Latest headlines (untrusted), each with the stock's MEASURED move (close before to close after) and that "
+        "minus SPY's; shows a chart.")
     inputs = {
         "symbol": {"type": "string", "description": "Ticker symbol, e.g. AAPL."},
         "count": {"type": "integer", "description": "1-10, default 6.", "nullable": True},
@@ -83,7 +83,7 @@ class PositionSizeTool(CompactTool):
     name = "position_size"
     description = (
         "Shares so that RISK% of equity is at risk between entry and a stop (a price or K × ATR), within risk limits "
-        "and buying power, arithmetic shown. Long only. 'propose_order_args' fit propose_order.")
+        "and buying power, arithmetic shown. Long only.")
     inputs = {
         "symbol": {"type": "string", "description": "Ticker symbol, e.g. AAPL."},
         "risk_pct": {"type": "number", "description": "e.g. 1 for 1%."},

@@ -3,7 +3,8 @@
 The model writes a strategy as a JSON-able spec (see backtest.spec), never as
 code. Every run is judged in-sample and out-of-sample and logged in the
 session's lab, so the refinement table and the over-fitting alarm come from
-deterministic code rather than from the model's memory.
+deterministic code rather than from the model's memory. A bad spec, symbol or
+number raises `core.errors.UserError`, which smolagents reports to the model.
 """
 
 from __future__ import annotations
@@ -38,17 +39,12 @@ SPEC_GRAMMAR = (
 )
 
 
-def _problem(exc: Exception) -> str | None:
-    """A message fit for the model for errors it can act on (bad spec, bad symbol, no data), else None."""
-    return exc.user_message if isinstance(exc, UserError) else None
-
-
 class BacktestStrategyTool(Tool):
     name = "backtest_strategy"
     description = (
-        "Backtests a strategy spec (a dict, not code): full period, in-sample (first 70%), out-of-sample, "
-        "buy-and-hold, walk-forward, over-fitting warnings; each run is logged. Presets: " + ", ".join(PRESETS)
-        + ". backtest_help() gives the spec grammar, e.g. {'strategy': 'rsi', 'params': {'period': 14}}."
+        "Backtests a strategy spec (a dict, not code) in-sample (first 70%), out-of-sample, walk-forward and vs "
+        "buy-and-hold, with over-fitting warnings; logged. Presets: " + ", ".join(PRESETS)
+        + ". Grammar: backtest_help(); e.g. {'strategy': 'rsi', 'params': {'period': 14}}."
     )
     inputs = {
         "symbol": {"type": "string", "description": "Ticker, e.g. 'AAPL'."},
@@ -71,15 +67,14 @@ class BacktestStrategyTool(Tool):
         symbol = (symbol or "").strip().upper()
         period, interval = (period or "5y").strip(), (interval or "1d").strip()
         if not symbol:
-            return "Error: give a symbol, e.g. 'AAPL'."
+            raise UserError("Give a symbol, e.g. 'AAPL'.")
         try:
             prices = self.history_of(symbol, period, interval)
             report = evaluate(prices, spec, self.oos_fraction)
+        except UserError:
+            raise
         except Exception as exc:  # the model gets a sentence it can act on, never a traceback
-            message = _problem(exc)
-            if message is None:
-                return f"Error: the backtest failed ({type(exc).__name__}). Try another symbol or period."
-            return f"Error: {message}"
+            raise UserError(f"The backtest failed ({type(exc).__name__}). Try another symbol or period.") from None
         entry = self.lab.record(symbol, period, interval, report)
         if self.on_figure is not None:
             title = f"#{entry.number} {symbol} — {report.spec.label()}"
@@ -89,7 +84,7 @@ class BacktestStrategyTool(Tool):
 
 class BacktestHelpTool(Tool):
     name = "backtest_help"
-    description = "The strategy-spec grammar for backtest_strategy: presets and params, keys, conditions."
+    description = "Spec grammar for backtest_strategy: presets and params, keys, conditions."
     inputs = {}
     output_type = "string"
 
@@ -99,8 +94,8 @@ class BacktestHelpTool(Tool):
 
 class BacktestTableTool(Tool):
     name = "backtest_table"
-    description = ("Table of every spec backtested in this conversation: in-sample and out-of-sample return and "
-                   "Sharpe, buy-and-hold, trades, warnings. Use it to end a strategy search.")
+    description = ("Every spec backtested in this chat: in- and out-of-sample return and Sharpe, buy-and-hold, "
+                   "trades, warnings.")
     inputs = {"symbol": {"type": "string", "description": "Only this symbol (default: all).", "nullable": True}}
     output_type = "string"
 
@@ -125,14 +120,15 @@ class BacktestTradesTool(Tool):
 
     def forward(self, number: int | None = None) -> str:
         entry = self.lab.get(None if number is None else int(number))
+        if entry is None and number is not None:
+            raise UserError("No such backtest; see backtest_table for the numbers.")
         if entry is None:
-            return "Error: no such backtest; see backtest_table for the numbers." if number is not None \
-                else "No backtests yet."
-        return (f"Backtest #{entry.number} {entry.symbol}, {entry.report.spec.label()}:\n"
-                + trades_markdown(entry.report.full))[:MAX_OUTPUT_CHARS]
+            return "No backtests yet."
+        return (f"Backtest #{entry.number} {entry.symbol}, {entry.label}:\n"
+                + trades_markdown(entry.trades))[:MAX_OUTPUT_CHARS]
 
 
 def backtest_tools(history_of: HistoryOf, lab: StrategyLab, on_figure: FigureSink | None = None) -> list[Tool]:
-    """The strategy-lab tools for one session's trader; `lab` is that session's `backtest.lab.lab_for(session)`."""
+    """The strategy-lab tools for one session's trader; `lab` is `backtest.lab.lab_for(session, store)`."""
     return [BacktestStrategyTool(history_of, lab, on_figure), BacktestHelpTool(), BacktestTableTool(lab),
             BacktestTradesTool(lab)]

@@ -20,8 +20,8 @@ _NUMBER = {"type": "number"}
 class ForecastPriceTool(CompactTool):
     name = "forecast_price"
     description = (
-        "Price forecast 1-60 bars ahead with 80%/95% intervals, backtested on 40 windows against naive and drift; "
-        "'summary' starts with the verdict. Shows a fan chart.")
+        "Price forecast 1-60 bars ahead with 80%/95% intervals, backtested on 40 windows against naive and drift "
+        "(`verdict`); shows a fan chart.")
     inputs = {
         "symbol": {"type": "string", "description": "Ticker symbol, e.g. AAPL."},
         "horizon": {"type": "integer", "description": "1-60, default 5.", "nullable": True},

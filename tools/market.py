@@ -29,6 +29,11 @@ from tools.indicators import TechnicalIndicatorsTool
 from tools.market_base import PERIOD, SYMBOL, MarketTool, plain, schema
 
 
+def headline(item: dict) -> str:
+    """A news title on one line, at most 200 characters, with no angle brackets (it cannot fake a tag)."""
+    return " ".join(item["title"].replace("<", "‹").replace(">", "›").split())[:200]
+
+
 class StockQuoteTool(MarketTool):
     name = "stock_quote"
     description = ("Latest quote for one ticker (also name, change, open, day_low/high, market_cap, exchange, "
@@ -98,10 +103,17 @@ class StockNewsTool(MarketTool):
         "symbol": SYMBOL,
         "count": {"type": "integer", "description": "1-10, default 5.", "nullable": True},
     }
+    output_type = "object"
+    output_schema = schema(symbol="string", headlines="array")
 
-    def forward(self, symbol: str, count: int | None = None) -> str:
+    def forward(self, symbol: str, count: int | None = None) -> dict:
         symbol = symbol.strip().upper()
-        return news_text(symbol, self.market.news(symbol, max(1, min(int(count or 5), 10))))
+        items = self.market.news(symbol, max(1, min(int(count or 5), 10)))
+        headlines = [{"time": item["time"], "publisher": item["publisher"][:60], "title": headline(item),
+                      "link": item["link"][:200]} for item in items]
+        times = [item["time"] for item in items if item["time"] is not None]
+        return plain({"symbol": symbol, "headlines": headlines, "as_of": max(times) if times else None,
+                      "source": f"{SOURCE} news (untrusted third-party text)", "summary": news_text(symbol, items)})
 
 
 class SymbolSearchTool(MarketTool):
@@ -111,10 +123,14 @@ class SymbolSearchTool(MarketTool):
         "query": {"type": "string", "description": "Company name or symbol."},
         "count": {"type": "integer", "description": "1-10, default 6.", "nullable": True},
     }
+    output_type = "object"
+    output_schema = schema(query="string", matches="array")
 
-    def forward(self, query: str, count: int | None = None) -> str:
+    def forward(self, query: str, count: int | None = None) -> dict:
         query = " ".join(str(query).split())[:80]
-        return search_text(query, self.market.search(query, max(1, min(int(count or 6), 10))))
+        matches = self.market.search(query, max(1, min(int(count or 6), 10)))
+        return plain({"query": query, "matches": [dict(m) for m in matches], "as_of": None,
+                      "source": f"{SOURCE} search", "summary": search_text(query, matches)})
 
 
 class CompareStocksTool(MarketTool):

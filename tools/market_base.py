@@ -48,10 +48,18 @@ SHORT_TYPES = {"string": "str", "number": "num", "integer": "int", "boolean": "b
                "object": "dict"}
 
 
+# Fields every data tool returns; the trader's instructions (prompts.yaml) say so once instead of in every tool.
+COMMON_FIELDS = ("as_of", "source", "summary")
+
+
 def compact_schema(output_schema: dict) -> str:
-    """{"type": "object", "properties": {"price": {"type": "number"}}} -> "{price: num}" for the prompt."""
+    """{"type": "object", "properties": {"price": {"type": "number"}}} -> "{price: num}" for the prompt.
+
+    The common `as_of`, `source` and `summary` fields are left out when a schema has all three."""
+    properties = output_schema["properties"]
+    common = set(COMMON_FIELDS) <= set(properties)
     fields = (f"{name}: {SHORT_TYPES.get(spec.get('type'), spec.get('type'))}"
-              for name, spec in output_schema["properties"].items())
+              for name, spec in properties.items() if not (common and name in COMMON_FIELDS))
     return "{" + ", ".join(fields) + "}"
 
 
@@ -68,7 +76,7 @@ class CompactTool(Tool):
         prompt = prompt.replace(spread, " " * 12 + compact)
         for long, short in SCHEMA_NOTES.items():
             prompt = prompt.replace(long, short)
-        return prompt.replace("Returns:\n        dict:\n            ", "Returns a dict: ")
+        return prompt.replace("Returns:\n        dict:\n            ", "Returns ")  # the signature says -> dict
 
 
 class MarketTool(CompactTool):

@@ -3,68 +3,101 @@
 Why the tools hold bound methods and not the desk: the CodeAgent's Python
 sandbox can read any non-dunder attribute of a tool object. If a tool kept
 `self.desk`, model-written code (or an injected instruction it obeys) could
-reach `desk.confirm(...)`. A bound method's `__self__` is a dunder, which the
-sandbox refuses, so the desk's confirm path stays out of reach.
+reach `desk.confirm(...)`. A bound method's `__self__` (and a closure's
+`__closure__`) is a dunder, which the sandbox refuses, so the desk's confirm
+path stays out of reach.
+
+Broker and input problems raise `core.errors.UserError` (smolagents reports the
+message to the model). The account, positions and orders reads return structured
+data (numbers as numbers, `as_of`, `source`, and the desk's markdown as `summary`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 
 from smolagents import Tool
 
 from core.errors import UserError
+from tools.market_base import CompactTool, plain, schema
+from trading import views
 from trading.desk import TradingDesk
 
-
-def _safely(fn: Callable[[], str]) -> str:
-    """Broker and input problems become a sentence the model can act on, not a crash."""
-    try:
-        return fn()
-    except UserError as exc:
-        return f"Error: {exc.user_message}"
+ORDER_FIELDS = ("id", "symbol", "side", "type", "status", "qty", "notional", "limit_price", "stop_price",
+                "filled_qty", "filled_avg_price", "time_in_force", "created_at")
 
 
-class AccountTool(Tool):
+def _account(desk: TradingDesk) -> Callable[[], dict]:
+    account, mode = desk.broker.account, desk.mode_label
+
+    def read() -> dict:
+        a = account()
+        return {"mode": mode(), **asdict(a), "summary": views.account_text(a, mode())}
+
+    return read
+
+
+def _positions(desk: TradingDesk) -> Callable[[], dict]:
+    positions, realized_pl = desk.broker.positions, getattr(desk.broker, "realized_pl", None)
+
+    def read() -> dict:
+        held, realized = positions(), realized_pl() if realized_pl is not None else None
+        return {"positions": [asdict(p) for p in held], "realized_pl": realized,
+                "summary": views.positions_text(held, realized)}
+
+    return read
+
+
+def _orders(desk: TradingDesk) -> Callable[[], dict]:
+    orders = desk.broker.orders
+
+    def read() -> dict:
+        open_orders, recent = orders("open"), orders("all", limit=20)
+        closed = [o for o in recent if not o.is_open][:10]
+        return {"open": [{k: getattr(o, k) for k in ORDER_FIELDS} for o in open_orders],
+                "closed": [{k: getattr(o, k) for k in ORDER_FIELDS} for o in closed],
+                "summary": views.orders_text(open_orders, recent)}
+
+    return read
+
+
+class DeskReadTool(CompactTool):
+    """A structured read of this session's desk; `reader(desk)` makes the read from the desk's bound methods."""
+
+    inputs = {}
+    output_type = "object"
+    reader: Callable[[TradingDesk], Callable[[], dict]]
+
+    def __init__(self, desk: TradingDesk):
+        self._read = type(self).reader(desk)
+        self._now, self._mode = desk.now, desk.mode_label
+        super().__init__()
+
+    def forward(self) -> dict:
+        data = self._read()
+        return plain({**data, "as_of": self._now(), "source": f"{self._mode()} account"})
+
+
+class AccountTool(DeskReadTool):
     name = "get_account"
-    description = "Cash, equity, buying power, and which account is in use (paper or live)."
-    inputs = {}
-    output_type = "string"
-
-    def __init__(self, desk: TradingDesk):
-        self._read = desk.account_text
-        super().__init__()
-
-    def forward(self) -> str:
-        return _safely(self._read)
+    description = "Cash, equity, buying power and the account in use (`mode`: paper or live)."
+    output_schema = schema(mode="string", cash="number", equity="number", buying_power="number")
+    reader = staticmethod(_account)
 
 
-class PositionsTool(Tool):
+class PositionsTool(DeskReadTool):
     name = "get_positions"
-    description = "Open positions: qty, average cost, price, market value, unrealized and realized P&L."
-    inputs = {}
-    output_type = "string"
-
-    def __init__(self, desk: TradingDesk):
-        self._read = desk.positions_text
-        super().__init__()
-
-    def forward(self) -> str:
-        return _safely(self._read)
+    description = "Open positions (symbol, qty, avg_cost, current_price, market_value, unrealized_pl, realized_pl)."
+    output_schema = schema(positions="array", realized_pl="number")
+    reader = staticmethod(_positions)
 
 
-class OrdersTool(Tool):
+class OrdersTool(DeskReadTool):
     name = "get_orders"
-    description = "Open orders and the latest closed ones."
-    inputs = {}
-    output_type = "string"
-
-    def __init__(self, desk: TradingDesk):
-        self._read = desk.orders_text
-        super().__init__()
-
-    def forward(self) -> str:
-        return _safely(self._read)
+    description = "Open and latest closed orders (id, symbol, side, type, status, qty, prices, fills)."
+    output_schema = schema(open="array", closed="array")
+    reader = staticmethod(_orders)
 
 
 class AssetCheckTool(Tool):
@@ -78,7 +111,7 @@ class AssetCheckTool(Tool):
         super().__init__()
 
     def forward(self, symbol: str) -> str:
-        return _safely(lambda: self._read(symbol))
+        return self._read(symbol)
 
 
 class MarketClockTool(Tool):
@@ -92,15 +125,14 @@ class MarketClockTool(Tool):
         super().__init__()
 
     def forward(self) -> str:
-        return _safely(self._read)
+        return self._read()
 
 
 class ProposeOrderTool(Tool):
     name = "propose_order"
     description = (
-        "Files an order ticket that the person confirms or rejects in the chat; it never places the order. "
-        "Returns the ticket id and risk checks. qty or notional (market orders only); a bracket needs "
-        "take_profit and stop_loss."
+        "Files an order ticket for the person to confirm or reject in the chat (never places it); returns the "
+        "ticket id and risk checks. qty or notional (market orders only); a bracket needs take_profit and stop_loss."
     )
     inputs = {
         "symbol": {"type": "string", "description": "Ticker, e.g. 'AAPL'."},
@@ -132,7 +164,7 @@ class ProposeOrderTool(Tool):
                                    limit_price=limit_price, stop_price=stop_price, take_profit=take_profit,
                                    stop_loss=stop_loss, time_in_force=time_in_force or "day")
         except UserError as exc:
-            return f"Error: no ticket created: {exc.user_message}"
+            raise UserError(f"No ticket created: {exc.user_message}") from None
         if self.on_ticket is not None:
             self.on_ticket(self._card(ticket))
         verdict = ticket.risk.summary()

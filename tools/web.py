@@ -1,6 +1,7 @@
 """The web agent's tools: DuckDuckGo search through ddgs, and a page reader.
 
-Both outputs are capped and wrapped as untrusted web content. The page reader fetches through
+Both outputs are capped and wrapped as untrusted web content; problems raise `WebError` (a `UserError`),
+which smolagents reports to the model. The page reader fetches through
 `egress` (every redirect hop checked, connections pinned to the checked address); a URL or a search
 query carrying a secret in any spelling is refused.
 """
@@ -63,16 +64,16 @@ class WebSearchTool(Tool):
 
         query = (query or "").strip()
         if not query:
-            return "Error: the search query is empty."
+            raise WebError("The search query is empty.")
         limit = min(max(int(max_results or 5), 1), 10)
         try:
             self.egress.check_text(query, "search query")
         except EgressError as exc:
-            return f"Error: {exc.user_message}"
+            raise WebError(exc.user_message) from None
         try:
             results = self._engine().search(query[:500])
         except DDGSException as exc:
-            return f"Error: web search is unavailable right now ({type(exc).__name__}). Try again later."
+            raise WebError(f"Web search is unavailable right now ({type(exc).__name__}). Try again later.") from None
         if not results:
             return f"No web results for {query!r} (or the search service refused the request)."
         lines = []
@@ -132,7 +133,7 @@ class ReadPageTool(Tool):
         try:
             text, _ = self.fetch((url or "").strip())
         except WebError as exc:
-            return f"Error reading {url}: {exc}"
+            raise WebError(f"Error reading {url}: {exc.user_message}") from None
         if not text:
             return f"The page {url} has no readable text."
         return label_untrusted(cap(text, self.max_chars), source=url)
