@@ -123,6 +123,13 @@ def test_daily_order_limit_counts_confirmed_orders(tmp_path):
     assert not third.risk.passed
     assert "orders per day" in desk.confirm(third.id, None).message
     assert len(desk.broker.orders("all")) == 2
+    desk.close()
+    _, restarted = desk_with(tmp_path, now)  # a restart does not reset the day's count
+    fourth = restarted.propose("AAPL", "buy", qty=1)
+    assert "orders per day" in restarted.confirm(fourth.id, None).message
+    now.value += timedelta(days=1)  # the next trading day (Tuesday)
+    fifth = restarted.propose("AAPL", "buy", qty=1)
+    assert restarted.confirm(fifth.id, None).ok
 
 
 def test_tickets_expire(tmp_path):

@@ -9,22 +9,20 @@ through `confirm()`; the tools are never handed the desk itself.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from core.errors import UserError, user_message
+from core.symbols import valid_symbol
 from trading import views
 from trading.access import may_confirm, may_use_real_broker
 from trading.broker import ORDER_TYPES, TIMES_IN_FORCE, Broker, BrokerError, OrderRequest
 from trading.market_hours import trading_date
 from trading.outcomes import DeskOutcome, PortfolioView, TicketCard
 from trading.risk import RiskLimits, RiskReport, evaluate
-from trading.tickets import EXECUTED, EXECUTING, FAILED, PENDING, REFUSED, REJECTED, Ticket, TicketBook
+from trading.tickets import EXECUTED, EXECUTING, EXPIRED, FAILED, PENDING, REFUSED, REJECTED, Ticket, TicketBook
 from trading.workspace_desks import WorkspaceDesks
-
-SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.\-=^]{0,14}$")
 
 
 class TradingInputError(UserError, ValueError):
@@ -38,15 +36,16 @@ def _utc_now() -> datetime:
 class TradingDesk:
     def __init__(self, broker: Broker, *, settings: Callable[[], object], price_of: Callable[[str], float],
                  now: Callable[[], datetime] = _utc_now, user: str | None = None,
-                 history_of: Callable[[str], object] | None = None):
+                 history_of: Callable[[str], object] | None = None, tickets: TicketBook | None = None):
         self.broker = broker
         self._settings = settings
         self.price_of = price_of
         self.now = now
         self.user = user
         self.history_of = history_of
-        self.tickets = TicketBook(ttl_s=float(settings().ticket_ttl_s))
-        self._executed_dates: list[str] = []
+        # the lasting book (build_desk: the workspace's, in the ledger file); else one that lives with this desk
+        self.tickets = tickets or TicketBook(":memory:", workspace="", account="",
+                                             ttl_s=float(settings().ticket_ttl_s))
         self.metrics = None  # telemetry.metrics.Metrics (set by build_desk): orders by broker and status
         self._lock = threading.RLock()
 
@@ -55,7 +54,11 @@ class TradingDesk:
 
     @property
     def settings(self):
-        """Read on every use, so an operator flipping the kill switch takes effect at the next confirmation."""
+        """The current `Settings`, looked up on every use (never cached by the desk).
+
+        Settings are frozen and read from the environment once, at start: an operator turns the kill switch
+        (TRADING_KILL_SWITCH) on by restarting the app. Code that replaces `services.settings` with a new
+        `Settings` is seen at the next confirmation, which re-runs the risk gate."""
         return self._settings()
 
     def mode_label(self) -> str:
@@ -65,6 +68,7 @@ class TradingDesk:
 
     def close(self) -> None:
         self.broker.close()
+        self.tickets.close()
 
     # --- reads (the trader's tools use these) -------------------------------------------------
 
@@ -76,6 +80,7 @@ class TradingDesk:
         return views.positions_text(self.broker.positions(), realized)
 
     def orders_text(self) -> str:
+        self.broker.sweep()  # resting orders that crossed are shown filled (reads never sweep by themselves)
         return views.orders_text(self.broker.orders("open"), self.broker.orders("all", limit=20))
 
     def asset_text(self, symbol: str) -> str:
@@ -96,8 +101,11 @@ class TradingDesk:
         return self.tickets.pending(self.now())
 
     def orders_today(self) -> int:
+        """Orders executed from this workspace's tickets on today's New York trading date, read from the stored
+        tickets (so a restart does not reset the daily limit), dated by the broker's order time."""
         today = trading_date(self.now())
-        return sum(1 for d in self._executed_dates if d == today)
+        return sum(1 for t in self.tickets.all()
+                   if t.status == EXECUTED and t.result is not None and _trading_date_of(t.result.created_at) == today)
 
     # --- proposing -------------------------------------------------------------------------------
 
@@ -155,15 +163,13 @@ class TradingDesk:
             ticket = self.tickets.get(ticket_id, self.now())
             if ticket is None:
                 return _refused(f"There is no ticket {ticket_id!r} in this session. Nothing was sent.")
-            if ticket.status == EXECUTED:
-                return _done(f"Ticket {ticket.id} was already confirmed; no second order was placed.\n\n"
-                             + views.order_result_text(ticket.result), ticket)
+            if ticket.claim_is_stale(self.now()):
+                self._reconcile(ticket)
             if ticket.status != PENDING:
-                return _refused(f"Ticket {ticket.id} is {ticket.status}; it can no longer be confirmed. "
-                                "Nothing was sent.", ticket)
+                return self._decided_elsewhere(ticket)
             decision = may_confirm(self.settings, self.broker.kind, actor)
             if not decision.allowed:
-                ticket.history.append(f"confirm refused for {actor!r}: {decision.reason}")
+                self.tickets.note(ticket, f"confirm refused for {actor!r}: {decision.reason}")
                 return _refused(f"Not confirmed: {decision.reason}", ticket)
             try:
                 report = self._risk(ticket.order)
@@ -171,36 +177,62 @@ class TradingDesk:
                 return _refused(f"Ticket {ticket.id} was not sent: {user_message(exc)}. Confirm again to retry.",
                                 ticket)
             if not report.passed:
+                if not self.tickets.update(ticket, PENDING, status=REFUSED, risk=report, error=report.summary()):
+                    return self._decided_elsewhere(ticket)
                 self._count_order("refused")
-                ticket.status, ticket.risk = REFUSED, report
-                ticket.error = report.summary()
                 return _refused(f"Ticket {ticket.id} was refused by the risk gate at confirmation, nothing was sent:"
                                 f"\n\n{views.risk_lines(report)}", ticket)
-            ticket.status = EXECUTING
+            if not self.tickets.claim(ticket, self.now()):  # another tab, desk or process is confirming it
+                return self._decided_elsewhere(ticket)
             try:
                 order = self.broker.submit(ticket.order)
             except BrokerError as exc:
                 self._count_order("retryable_error" if exc.retryable else "failed")
                 if exc.retryable:
-                    ticket.status = PENDING  # same client_order_id next time, so a retry can't double-place
+                    # same client_order_id next time, so a retry can't double-place
+                    self.tickets.update(ticket, EXECUTING, status=PENDING)
                     return _refused(f"The broker could not be reached for ticket {ticket.id}: {exc.user_message} "
                                      "Confirm again to retry; it can never place two orders.", ticket)
-                ticket.status, ticket.error = FAILED, exc.user_message
+                self.tickets.update(ticket, EXECUTING, status=FAILED, error=exc.user_message)
                 return _refused(f"Ticket {ticket.id} failed at the broker: {exc.user_message}", ticket)
             except Exception as exc:  # an unknown failure: keep the ticket retryable, idempotently
                 self._count_order("retryable_error")
-                ticket.status = PENDING
+                self.tickets.update(ticket, EXECUTING, status=PENDING)
                 return _refused(f"Ticket {ticket.id} hit an unexpected error ({type(exc).__name__}). "
                                 "Confirm again to retry; it can never place two orders.", ticket)
-            ticket.status, ticket.result = EXECUTED, order
+            self.tickets.update(ticket, EXECUTING, status=EXECUTED, result=order)
             self._count_order(str(getattr(order, "status", None) or "submitted"))
-            ticket.history.append(f"confirmed by {actor or 'this session'}")
-            self._executed_dates.append(trading_date(self.now()))
+            self.tickets.note(ticket, f"confirmed by {actor or 'this session'}")
         try:
             positions = self.positions_text()
         except BrokerError:
             positions = None
         return DeskOutcome(True, views.order_result_text(order), ticket, f"Ticket {ticket.id} executed", positions)
+
+    def _decided_elsewhere(self, ticket: Ticket) -> DeskOutcome:
+        """The answer for a ticket no longer pending: decided before, or by a confirmation that won the race."""
+        if ticket.status == EXECUTED:
+            return _done(f"Ticket {ticket.id} was already confirmed; no second order was placed.\n\n"
+                         + views.order_result_text(ticket.result), ticket)
+        if ticket.status == EXECUTING:
+            return _refused(f"Ticket {ticket.id} is being executed by another confirmation right now; "
+                            "no second order is placed.", ticket)
+        return _refused(f"Ticket {ticket.id} is {ticket.status}; it can no longer be confirmed. Nothing was sent.",
+                        ticket)
+
+    def _reconcile(self, ticket: Ticket) -> None:
+        """A ticket left `executing` by a crash: executed if the broker has its order, else pending again
+        (safe to retry: the broker places one order per client_order_id)."""
+        try:
+            order = self.broker.order_by_client_id(ticket.client_order_id)
+        except BrokerError:
+            return
+        if order is not None:
+            self.tickets.update(ticket, EXECUTING, status=EXECUTED, result=order)
+        else:
+            self.tickets.update(ticket, EXECUTING, status=PENDING)
+        if ticket.status == PENDING and ticket.is_expired(self.now()):
+            self.tickets.update(ticket, PENDING, status=EXPIRED)
 
     def _count_order(self, status: str) -> None:
         if self.metrics is not None:
@@ -211,10 +243,9 @@ class TradingDesk:
             ticket = self.tickets.get(ticket_id, self.now())
             if ticket is None:
                 return _refused(f"There is no ticket {ticket_id!r} in this session.")
-            if ticket.status != PENDING:
+            if ticket.status != PENDING or not self.tickets.update(ticket, PENDING, status=REJECTED):
                 return _done(f"Ticket {ticket.id} is already {ticket.status}.", ticket)
-            ticket.status = REJECTED
-            ticket.history.append(f"rejected by {actor or 'this session'}")
+            self.tickets.note(ticket, f"rejected by {actor or 'this session'}")
         return _done(f"Ticket {ticket.id} rejected: {ticket.order.describe()}. Nothing was sent to the broker.",
                      ticket, title=f"Ticket {ticket.id} rejected")
 
@@ -236,10 +267,7 @@ class TradingDesk:
 
     @staticmethod
     def _symbol(symbol: str) -> str:
-        text = (symbol or "").strip().upper().lstrip("$")
-        if not SYMBOL_RE.match(text):
-            raise TradingInputError(f"{symbol!r} is not a ticker symbol (e.g. AAPL, BRK.B).")
-        return text
+        return valid_symbol(symbol, TradingInputError)
 
 
 def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
@@ -312,10 +340,26 @@ def build_desk(services, *, session_id: str, user: str | None, now: Callable[[],
 
         broker = PaperBroker(settings.paper_ledger_path, paper_account_id(user, workspace_id, session_id),
                              starting_cash=settings.paper_starting_cash, price_of=price_of, now=now)
+    tickets = TicketBook(settings.paper_ledger_path, workspace=workspace_id or f"session:{session_id}",
+                         account=ticket_account(broker), ttl_s=float(settings.ticket_ttl_s))
     desk = TradingDesk(broker, settings=lambda: services.settings, price_of=price_of, now=now, user=user,
-                       history_of=history_from_market(services.market))
+                       history_of=history_from_market(services.market), tickets=tickets)
     desk.metrics = getattr(services, "metrics", None)
     return desk
+
+
+def ticket_account(broker: Broker) -> str:
+    """Which account a ticket book is for: a ticket proposed on one never executes on another (paper vs live)."""
+    if broker.kind == "built-in":
+        return f"paper:{broker.account_id}"
+    return f"{broker.kind.lower()}:{'paper' if broker.is_paper else 'live'}"
+
+
+def _trading_date_of(created_at: str) -> str | None:
+    try:
+        return trading_date(datetime.fromisoformat(str(created_at).replace("Z", "+00:00")))
+    except ValueError:
+        return None
 
 
 def paper_account_id(user: str | None, workspace_id: str | None, session_id: str) -> str:

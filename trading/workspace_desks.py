@@ -1,7 +1,8 @@
 """One trading desk per workspace, shared by every tab and API client of it.
 
 Sharing the desk shares its ticket book: a ticket confirmed in one tab is not
-confirmable again in another, and pending tickets still expire.
+confirmable again in another, and pending tickets still expire. The book is
+stored (trading.tickets), so the same holds across a restart or another process.
 """
 
 from __future__ import annotations
