@@ -8,6 +8,8 @@ data; `agents.trading_items.analytics_item` turns it into a chat item.
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,8 +20,9 @@ from trading.market_hours import trading_date
 
 BENCHMARK = "SPY"
 NO_HISTORY = ("Performance and risk (return vs SPY, volatility, beta, VaR, drawdown, concentration) appears here once "
-              "this workspace has an equity history: one snapshot is recorded each trading day the account is "
-              "looked at.")
+              "this workspace has an equity history: a snapshot is recorded when the account is looked at, and then "
+              "after every New York close.")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -48,14 +51,13 @@ class WorkspaceAnalytics:
         return self.analytics.to_dict()
 
 
-def record_equity(desk, store, workspace_id: str):
+def record_equity(desk, store, workspace_id: str, now: dt.datetime | None = None):
     """Today's equity snapshot of the workspace (the true equity curve); returns (account, positions, earlier
     snapshots). Resting paper orders that crossed are filled first. Raises `BrokerError` when the account can't be
-    read."""
-    if hasattr(desk.broker, "sweep"):
-        desk.broker.sweep()
+    read. `now`: the moment recorded (default the desk's clock)."""
+    desk.broker.sweep()
     account, positions = desk.broker.account(), desk.broker.positions()
-    now = desk.now()
+    now = now or desk.now()
     today = trading_date(now)
     earlier = [row for row in store.equity_history(workspace_id) if row[0] < today]
     store.record_equity(workspace_id, today, account.equity, account.cash, now.isoformat())
@@ -80,3 +82,41 @@ def workspace_analytics(desk, store, workspace_id: str, market: Any = None) -> W
     weights = {p.symbol: p.market_value for p in positions}
     analytics = portfolio_analytics(history, benchmark, weights, desk.now().isoformat(timespec="minutes"))
     return WorkspaceAnalytics(analytics, tuple(day for day, _ in history))
+
+
+def record_closing_equity(services, store, now: dt.datetime | None = None, calendar: Any = None) -> list[str]:
+    """The daily job: once the New York session of `now`'s day has closed, record every workspace's equity for that
+    day (workspaces with an equity history; one whose snapshot of the day was taken after the close is skipped, so
+    running it again, or after a restart, records nothing twice). Weekends and holidays record nothing.
+    Returns the workspace ids recorded. `calendar`: `market.calendar.ExchangeCalendar` (default NYSE)."""
+    from agents.session import Session
+    from market.calendar import exchange_calendar
+    from trading.desk import desk_for
+
+    calendar = calendar or exchange_calendar()
+    now = now or dt.datetime.now(dt.UTC)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=dt.UTC)
+    local = calendar.local(now)
+    day = local.date()
+    if not calendar.is_session(day):
+        return []
+    closed_at = calendar.next_close(dt.datetime.combine(day, dt.time(0), tzinfo=local.tzinfo))
+    if now < closed_at:
+        return []
+    recorded = []
+    for workspace_id, username, observed_at in store.equity_due(day.isoformat()):
+        if observed_at and _aware(dt.datetime.fromisoformat(observed_at)) >= closed_at:
+            continue  # already has this day's closing snapshot
+        session = Session(id=f"equity-job:{workspace_id}", user=username, workspace=workspace_id)
+        try:
+            record_equity(desk_for(session, services), store, workspace_id, now=now)
+        except (BrokerError, UserError):  # one account that can't be read must not stop the others
+            log.warning("daily equity snapshot of %s failed", workspace_id, exc_info=True)
+            continue
+        recorded.append(workspace_id)
+    return recorded
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)

@@ -24,6 +24,16 @@ def _day(value) -> str:
 def entry_markdown(entry: LabEntry) -> str:
     """Headline, spec, the metrics table (full / in-sample / out-of-sample / buy-and-hold), walk-forward, warnings."""
     report = entry.report
+    if report is None:  # an entry read back from the workspace database: its figures, not its equity curves
+        f = entry.figures
+        lines = [f"**Backtest #{entry.number}: {entry.symbol} {entry.period} {entry.interval} — {entry.label}**",
+                 f"In-sample return {format_value(f.get('is_return'), 'pct')}, Sharpe "
+                 f"{format_value(f.get('is_sharpe'), 'num')}; out-of-sample return "
+                 f"{format_value(f.get('oos_return'), 'pct')}, Sharpe {format_value(f.get('oos_sharpe'), 'num')} "
+                 f"(buy&hold {format_value(f.get('oos_buy_hold'), 'pct')}); trades {f.get('is_trades')}/"
+                 f"{f.get('oos_trades')}."]
+        lines += [f"⚠️ {w}" for w in entry.warnings]
+        return "\n".join(lines + ([entry.diagnostics.markdown()] if entry.diagnostics is not None else []))
     full, ins, oos = report.full, report.in_sample, report.out_of_sample
     lines = [
         f"**Backtest #{entry.number}: {entry.symbol} {entry.period} {entry.interval} — {report.spec.label()}**",
@@ -48,9 +58,9 @@ def entry_markdown(entry: LabEntry) -> str:
     return "\n".join(lines)
 
 
-def trades_markdown(result: BacktestResult, limit: int = MAX_TRADE_ROWS) -> str:
-    """The trade list as a markdown table (the last `limit` trades when there are more)."""
-    trades = result.trades
+def trades_markdown(result: BacktestResult | pd.DataFrame, limit: int = MAX_TRADE_ROWS) -> str:
+    """The trade list (a result's, or a stored entry's frame) as a markdown table (the last `limit` when more)."""
+    trades = result if isinstance(result, pd.DataFrame) else result.trades
     if not len(trades):
         return "No trades."
     shown = trades.tail(limit)

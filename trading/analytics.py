@@ -1,13 +1,16 @@
 """Portfolio analytics from the account's real history: the daily equity snapshots of a workspace.
 
 Not today's holdings rebased into the past: the curve is what the account was actually worth at
-each day's snapshot. Every figure carries its period (first and last day, number of returns).
+each day's snapshot. Every figure carries its period (first and last day, number of returns). Daily statistics
+(volatility, beta, VaR) use only returns between snapshots one NYSE session apart: a return across a gap of
+several sessions is not a "daily" return, so it is left out and the period says so.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,14 +49,27 @@ class Analytics:
 
 
 def portfolio_analytics(equity: Sequence[tuple[str, float]], benchmark: Sequence[tuple[str, float]],
-                        weights: dict[str, float], observed_at: str, benchmark_name: str = "SPY") -> Analytics:
-    """`equity`: (day, equity) per day, oldest first; `benchmark`: (day, close); `weights`: symbol -> market value."""
+                        weights: dict[str, float], observed_at: str, benchmark_name: str = "SPY",
+                        is_session: Callable[[dt.date], bool] | None = None) -> Analytics:
+    """`equity`: (day, equity) per day, oldest first; `benchmark`: (day, close); `weights`: symbol -> market value.
+
+    Volatility, beta and VaR are daily statistics, so they use only the returns between snapshots one trading
+    session apart; a return across a gap (days nobody recorded, or a weekend snapshot) is left out and the
+    figure's period says how many. `is_session` tells trading days (default: the NYSE calendar)."""
     days = [d for d, _ in equity]
     values = np.array([v for _, v in equity], dtype=float)
     returns = values[1:] / values[:-1] - 1 if len(values) > 1 else np.array([])
-    period = f"{days[0]} → {days[-1]}, {len(returns)} daily returns" if days else "no snapshots yet"
-    enough = len(returns) >= 2
-    figures = [Figure("Return", _pct(values[-1] / values[0] - 1) if len(values) > 1 else None, period)]
+    one_session = np.array(_one_session_apart(days, is_session), dtype=bool)
+    daily = returns[one_session] if len(returns) else returns
+    left_out = len(returns) - len(daily)
+    period = f"{days[0]} → {days[-1]}, {len(daily)} daily returns" if days else "no snapshots yet"
+    if left_out:
+        period += (f"; {left_out} return{'s' if left_out != 1 else ''} across a gap (not one trading session "
+                   "apart) left out")
+    enough = len(daily) >= 2
+    figures = [Figure("Return", _pct(values[-1] / values[0] - 1) if len(values) > 1 else None,
+                      f"{days[0]} → {days[-1]}, {len(days)} snapshot{'s' if len(days) != 1 else ''}, "
+                      f"{len(daily)} daily returns" if days else "no snapshots yet")]
 
     closes = dict(benchmark)
     common = [d for d in days if d in closes]
@@ -63,13 +79,15 @@ def portfolio_analytics(equity: Sequence[tuple[str, float]], benchmark: Sequence
     else:
         figures.append(Figure(f"{benchmark_name} return", None, f"no {benchmark_name} closes on snapshot days"))
 
-    figures.append(Figure("Volatility (annualized)", _pct(float(np.std(returns, ddof=1)) * math.sqrt(TRADING_DAYS))
+    figures.append(Figure("Volatility (annualized)", _pct(float(np.std(daily, ddof=1)) * math.sqrt(TRADING_DAYS))
                           if enough else None, period))
-    figures.append(Figure(f"Beta vs {benchmark_name}", _beta(days, values, closes), period, unit=""))
-    var = -float(np.percentile(returns, 5)) * float(values[-1]) if len(returns) >= 20 else None
+    figures.append(Figure(f"Beta vs {benchmark_name}", _beta(days, values, closes, one_session), period, unit=""))
+    var = -float(np.percentile(daily, 5)) * float(values[-1]) if len(daily) >= 20 else None
     figures.append(Figure("95% one-day VaR (historical)", var,
-                          period if var is not None else f"needs 20 daily returns, have {len(returns)}", unit="$"))
-    figures.append(Figure("Max drawdown", _pct(_max_drawdown(values)) if len(values) > 1 else None, period))
+                          period if var is not None else f"needs 20 daily returns, have {len(daily)}"
+                          + (f" ({left_out} across gaps left out)" if left_out else ""), unit="$"))
+    figures.append(Figure("Max drawdown", _pct(_max_drawdown(values)) if len(values) > 1 else None,
+                          f"{days[0]} → {days[-1]}, {len(days)} snapshots" if days else "no snapshots yet"))
     total = sum(weights.values())
     if total > 0:
         top, value = max(weights.items(), key=lambda kv: kv[1])
@@ -81,6 +99,23 @@ def portfolio_analytics(equity: Sequence[tuple[str, float]], benchmark: Sequence
     return Analytics(tuple(figures), observed_at)
 
 
+def _one_session_apart(days: Sequence[str], is_session: Callable[[dt.date], bool] | None) -> list[bool]:
+    """For each consecutive pair of snapshot days: exactly one trading session in (earlier, later]."""
+    if is_session is None:
+        from market.calendar import exchange_calendar
+
+        is_session = exchange_calendar().is_session
+    flags = []
+    for earlier, later in zip(days, days[1:]):
+        start, end = dt.date.fromisoformat(earlier), dt.date.fromisoformat(later)
+        sessions, day = 0, start
+        while day < end and sessions < 2:
+            day += dt.timedelta(days=1)
+            sessions += bool(is_session(day))
+        flags.append(sessions == 1)
+    return flags
+
+
 def _pct(fraction: float) -> float:
     return round(100 * fraction, 4)
 
@@ -90,12 +125,12 @@ def _max_drawdown(values: np.ndarray) -> float:
     return float(np.min(values / peaks - 1))
 
 
-def _beta(days: list[str], values: np.ndarray, closes: dict[str, float]) -> float | None:
-    pairs = [(v, closes[d]) for d, v in zip(days, values) if d in closes]
-    if len(pairs) < 3:
+def _beta(days: list[str], values: np.ndarray, closes: dict[str, float], one_session: np.ndarray) -> float | None:
+    """Over the one-session returns whose two days both have a benchmark close."""
+    pairs = [(values[i + 1] / values[i] - 1, closes[days[i + 1]] / closes[days[i]] - 1)
+             for i in range(len(days) - 1) if one_session[i] and days[i] in closes and days[i + 1] in closes]
+    if len(pairs) < 2:
         return None
-    mine = np.array([p[0] for p in pairs])
-    index = np.array([p[1] for p in pairs])
-    r, m = mine[1:] / mine[:-1] - 1, index[1:] / index[:-1] - 1
+    r, m = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
     variance = float(np.var(m, ddof=1))
     return round(float(np.cov(r, m, ddof=1)[0, 1]) / variance, 4) if variance > 0 else None

@@ -61,6 +61,16 @@ MIGRATIONS: Sequence[tuple[int, str]] = (
         PRIMARY KEY (workspace_id, day)
     ) WITHOUT ROWID;
     """),
+    (3, """
+    CREATE TABLE lab_entries (
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        number INTEGER NOT NULL,
+        created_at REAL NOT NULL,
+        summary TEXT NOT NULL,
+        trades TEXT NOT NULL,
+        PRIMARY KEY (workspace_id, number)
+    ) WITHOUT ROWID;
+    """),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

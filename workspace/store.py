@@ -215,6 +215,39 @@ class WorkspaceStore:
         return self.db.read("SELECT day, equity, cash, observed_at FROM equity_snapshots WHERE workspace_id = ? "
                             "ORDER BY day", (workspace_id,))
 
+    def equity_due(self, day: str) -> list[tuple[str, str | None, str | None]]:
+        """(workspace id, username, observed_at of its `day` snapshot or None) of every workspace with an equity
+        history: the ones the daily after-close job records."""
+        return self.db.read("SELECT w.id, w.username, s.observed_at FROM workspaces w "
+                            "LEFT JOIN equity_snapshots s ON s.workspace_id = w.id AND s.day = ? "
+                            "WHERE EXISTS (SELECT 1 FROM equity_snapshots e WHERE e.workspace_id = w.id) "
+                            "ORDER BY w.id", (day,))
+
+    # --- strategy lab (backtest.lab.StrategyLab keeps its entries here; JSON text, numbered per workspace) ------
+    def add_lab_entry(self, workspace_id: str, summary: str, trades: str, keep: int) -> int:
+        """Store an entry under the workspace's next number (only the newest `keep` are kept); returns the number."""
+        with self.db.write() as cur:
+            number = cur.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM lab_entries WHERE workspace_id = ?",
+                                 (workspace_id,)).fetchone()[0]
+            cur.execute("INSERT INTO lab_entries (workspace_id, number, created_at, summary, trades) "
+                        "VALUES (?, ?, ?, ?, ?)", (workspace_id, number, self.clock(), summary, trades))
+            cur.execute("DELETE FROM lab_entries WHERE workspace_id = ? AND number <= ?",
+                        (workspace_id, number - keep))
+        return number
+
+    def lab_entries(self, workspace_id: str) -> list[tuple[int, str]]:
+        """(number, summary) of every entry, oldest first (without the trade lists)."""
+        return self.db.read("SELECT number, summary FROM lab_entries WHERE workspace_id = ? ORDER BY number",
+                            (workspace_id,))
+
+    def lab_entry(self, workspace_id: str, number: int | None) -> tuple[int, str, str] | None:
+        """(number, summary, trades) of entry `number`, or of the latest when None."""
+        if number is None:
+            return self.db.one("SELECT number, summary, trades FROM lab_entries WHERE workspace_id = ? "
+                               "ORDER BY number DESC LIMIT 1", (workspace_id,))
+        return self.db.one("SELECT number, summary, trades FROM lab_entries WHERE workspace_id = ? AND number = ?",
+                           (workspace_id, number))
+
     # --- settings of the store itself ------------------------------------------------------------
     def meta(self, name: str, default: Callable[[], str]) -> str:
         """A value kept in the database (created once by `default`), e.g. the browser-state secret."""
@@ -227,7 +260,7 @@ class WorkspaceStore:
 
     # --- your data -------------------------------------------------------------------------------
     def export(self, workspace_id: str) -> dict:
-        """Every conversation with its items, and the equity history, as plain JSON data."""
+        """Every conversation with its items, the equity history and the strategy lab, as plain JSON data."""
         row = self.db.one("SELECT created_at, username FROM workspaces WHERE id = ?", (workspace_id,))
         conversations = []
         for conversation in self.conversations(workspace_id):
@@ -243,4 +276,8 @@ class WorkspaceStore:
             "conversations": conversations,
             "equity_history": [dict(zip(("day", "equity", "cash", "observed_at"), r))
                                for r in self.equity_history(workspace_id)],
+            "strategy_lab": [{"number": number, "created_at": created, **json.loads(summary),
+                              "trades": json.loads(trades)} for number, created, summary, trades in self.db.read(
+                "SELECT number, created_at, summary, trades FROM lab_entries WHERE workspace_id = ? ORDER BY number",
+                (workspace_id,))],
         }
