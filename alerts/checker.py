@@ -21,6 +21,7 @@ class CheckReport:
     fired: list[int] = field(default_factory=list)  # notification ids
     failures: dict[str, str] = field(default_factory=dict)  # symbol -> message
     skipped: str = ""  # why nothing was checked (e.g. "exchange closed")
+    fired_kinds: list[str] = field(default_factory=list)  # the rule kind of each fired alert (price, move, …)
 
 
 def alert_message(rule: AlertRule, alert_id: str, value: float, price: float | None, as_of: datetime | None,
@@ -71,4 +72,5 @@ def check_alerts(store: AlertStore, market, cache: IndicatorCache, now: datetime
         workspace = workspaces[i]
         notifications.append((workspace, "alert", title, body, data, "pending" if workspace in hooks else "none"))
     fired_ids = store.record_check(states, [(ids[i],) for i in fired_rows], notifications, now)
-    return CheckReport(now, len(rows), len(snaps) + len(failures), fired_ids, failures)
+    return CheckReport(now, len(rows), len(snaps) + len(failures), fired_ids, failures,
+                       fired_kinds=[str(kinds[i]) for i in fired_rows])

@@ -1,5 +1,6 @@
 """The in-process scheduler (APScheduler 3 `BackgroundScheduler`): alert checks every ALERT_CHECK_SECONDS while
-the exchange is open, due briefs every minute, webhook deliveries after each.
+the exchange is open, due briefs every minute. Webhook deliveries are only queued by these jobs: they run on the
+alert service's own small pool, each bounded by a time limit, so a dead webhook never delays the next check.
 
 It holds no state of its own: rules, crossing states, fired notifications, brief schedules and their last runs
 are all in the database, so starting it again after a restart rebuilds everything and fires nothing twice.
@@ -83,7 +84,7 @@ class AlertScheduler:
 
     def tick_briefs(self, now: datetime | None = None) -> list[int]:
         produced = self.briefs.run_due(now)
-        self.service.deliver_pending()  # also retries what a restart left undelivered
+        self.service.deliver_pending()  # queued, not waited for; also retries what a restart left undelivered
         return produced
 
     def _safely(self, job: Callable[[], object]) -> Callable[[], None]:
@@ -106,6 +107,11 @@ class AlertScheduler:
         scheduler.add_job(self._safely(self.tick_briefs), "cron", second=0, id="briefs")
         scheduler.start()
         self._scheduler = scheduler
+
+    def add_job(self, job_id: str, job: Callable[[], object], **trigger) -> None:
+        """Another feature's periodic job on this scheduler (e.g. the daily equity snapshots); failures are logged."""
+        if self._scheduler is not None:
+            self._scheduler.add_job(self._safely(job), id=job_id, replace_existing=True, **trigger)
 
     @property
     def running(self) -> bool:

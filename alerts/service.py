@@ -1,5 +1,6 @@
 """`AlertService`: what commands, tools, the panel and the scheduler call. Per-workspace watchlists, alerts,
-notifications and webhook, with caps; the check over every workspace; webhook delivery of pending notifications.
+notifications (with what the person has read) and webhook, with caps; the check over every workspace; webhook
+delivery of pending notifications on a small pool of its own (`alerts.delivery`), never on the check's thread.
 
 One instance per process (`alert_service_for(services)`), sharing the market cache with everything else.
 """
@@ -14,10 +15,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from alerts.checker import CheckReport, check_alerts
+from alerts.delivery import DeliveryQueue
 from alerts.evaluate import FailureMemo, IndicatorCache
 from alerts.rules import AlertInputError, AlertRule, parse_rule, parse_symbol
 from alerts.store import AlertStore, Notification, StoredAlert
-from alerts.webhooks import DEFAULT_TRIES, Poster, check_webhook_url, deliver, egress_poster, payload_for, post_url
+from alerts.webhooks import (
+    DEFAULT_TIME_LIMIT_S,
+    DEFAULT_TRIES,
+    Poster,
+    check_webhook_url,
+    deliver,
+    egress_poster,
+    payload_for,
+    post_url,
+)
 
 DATABASE_NAME = "alerts.sqlite3"
 
@@ -46,7 +57,8 @@ class WatchRow:
 class AlertService:
     def __init__(self, store: AlertStore, market, *, calendar=None, clock: Callable[[], datetime] = utc_now,
                  poster: Poster | None = None, caps: Caps = Caps(), tries: int = DEFAULT_TRIES,
-                 backoff_s: float = 1.0, sleep: Callable[[float], None] = time.sleep, max_workers: int = 8):
+                 backoff_s: float = 1.0, sleep: Callable[[float], None] = time.sleep, max_workers: int = 8,
+                 delivery_limit_s: float | None = DEFAULT_TIME_LIMIT_S, delivery_workers: int = 4, metrics=None):
         self.store = store
         self.market = market
         self.calendar = calendar
@@ -57,10 +69,12 @@ class AlertService:
         self.backoff_s = backoff_s
         self.sleep = sleep
         self.max_workers = max_workers
+        self.delivery_limit_s = delivery_limit_s  # one webhook delivery, every try and backoff included
+        self.metrics = metrics  # telemetry.metrics.Metrics (alerts fired), or None
+        self.deliveries = DeliveryQueue(self._deliver_workspace, workers=delivery_workers)
         self.indicators = IndicatorCache(ttl_s=getattr(market, "history_ttl_s", 3600.0))
         self.unknown_symbols = FailureMemo()
         self._check_lock = threading.Lock()
-        self._delivery_lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings, market, **overrides) -> AlertService:
@@ -76,6 +90,7 @@ class AlertService:
         return cls(store, market, **options)
 
     def close(self) -> None:
+        self.deliveries.close(wait_s=2.0)
         self.store.close()
 
     # --- watchlist ------------------------------------------------------------------------------
@@ -160,6 +175,18 @@ class AlertService:
     def notifications(self, workspace: str, limit: int = 20) -> list[Notification]:
         return self.store.notifications(workspace, limit)
 
+    def open_notifications(self, workspace: str, limit: int = 20) -> list[Notification]:
+        """The latest notifications, as the person reads them (`/notifications`, the panel's button): the ones
+        listed count as read, so the badge drops them."""
+        items = self.store.notifications(workspace, limit)
+        if items:
+            self.store.mark_read(workspace, max(n.id for n in items), self.clock())
+        return items
+
+    def unread_count(self, workspace: str) -> int:
+        """Notifications of the workspace the person has not listed or opened yet (the panel's badge)."""
+        return self.store.unread_count(workspace)
+
     def unshown(self, workspace: str) -> list[Notification]:
         return self.store.unshown(workspace)
 
@@ -182,24 +209,37 @@ class AlertService:
         return self.store.webhook(workspace)
 
     def notify(self, workspace: str, kind: str, title: str, body: str, data: dict) -> int:
+        """Store a notification; with a webhook, its delivery is queued at once (not waited for)."""
         delivery = "pending" if self.store.webhook(workspace) else "none"
-        return self.store.add_notification(workspace, kind, title, body, data, delivery, self.clock())
+        notification_id = self.store.add_notification(workspace, kind, title, body, data, delivery, self.clock())
+        if delivery == "pending":
+            self.deliver_pending([workspace])
+        return notification_id
 
-    def deliver_pending(self) -> list[Notification]:
-        """POST every notification awaiting delivery to its workspace's webhook; status stored on each."""
-        done = []
-        with self._delivery_lock:
-            for item in self.store.undelivered():
-                url = self.store.webhook(item.workspace)
-                if not url:
-                    self.store.set_delivery(item.id, "none", "webhook removed", 0)
-                    continue
-                result = deliver(self.poster, post_url(url), payload_for(url, item.title, item.body, item.data),
-                                 tries=self.tries, backoff_s=self.backoff_s, sleep=self.sleep)
-                self.store.set_delivery(item.id, "delivered" if result.delivered else "failed", result.detail,
-                                        result.attempts)
-                done.append(self.store.notification(item.id))
-        return done
+    def deliver_pending(self, workspaces: list[str] | None = None) -> None:
+        """Queue the delivery of every notification awaiting its webhook (of `workspaces`, default all) and return
+        at once: deliveries run on the service's own small pool, one task per workspace, each delivery bounded by
+        `delivery_limit_s`, so a dead webhook never holds up a check. Status is stored on each notification."""
+        if self.poster is None:  # nowhere to send: they stay pending
+            return
+        self.deliveries.submit(workspaces if workspaces is not None else self.store.undelivered_workspaces())
+
+    def wait_deliveries(self, timeout_s: float | None = None) -> bool:
+        """Wait until no webhook delivery is running (True), or `timeout_s` passed (False)."""
+        return self.deliveries.wait(timeout_s)
+
+    def _deliver_workspace(self, workspace: str) -> None:
+        """POST the workspace's pending notifications to its webhook, oldest first (a `DeliveryQueue` task)."""
+        for item in self.store.undelivered(workspace):
+            url = self.store.webhook(item.workspace)
+            if not url:
+                self.store.set_delivery(item.id, "none", "webhook removed", 0)
+                continue
+            result = deliver(self.poster, post_url(url), payload_for(url, item.title, item.body, item.data),
+                             tries=self.tries, backoff_s=self.backoff_s, sleep=self.sleep,
+                             time_limit_s=self.delivery_limit_s)
+            self.store.set_delivery(item.id, "delivered" if result.delivered else "failed", result.detail,
+                                    result.attempts)
 
     # --- the check ---------------------------------------------------------------------------------
     def market_open(self, now: datetime | None = None) -> bool:
@@ -211,8 +251,12 @@ class AlertService:
         if not force and not self.market_open(now):
             return CheckReport(now, 0, 0, skipped="exchange closed")
         with self._check_lock:
-            return check_alerts(self.store, self.market, self.indicators, now, max_workers=self.max_workers,
-                                memo=self.unknown_symbols)
+            report = check_alerts(self.store, self.market, self.indicators, now, max_workers=self.max_workers,
+                                  memo=self.unknown_symbols)
+        if self.metrics is not None:
+            for kind in report.fired_kinds:
+                self.metrics.alerts_fired.labels(kind=kind).inc()
+        return report
 
 
 _services_lock = threading.Lock()
@@ -223,6 +267,7 @@ def alert_service_for(services) -> AlertService:
     with _services_lock:
         service = getattr(services, "alerts", None)
         if service is None:
-            service = AlertService.from_settings(services.settings, services.market)
+            service = AlertService.from_settings(services.settings, services.market,
+                                                 metrics=getattr(services, "metrics", None))
             services.alerts = service
         return service

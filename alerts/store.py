@@ -43,6 +43,11 @@ MIGRATIONS = (
         weekday INTEGER, last_run TEXT, created TEXT NOT NULL);
     CREATE INDEX briefs_by_workspace ON briefs (workspace);
     """,
+    # 2: what each workspace has read (the badge counts the rest); what existed before counts as read
+    """
+    CREATE TABLE notification_reads (workspace TEXT PRIMARY KEY, read_upto INTEGER NOT NULL, updated TEXT NOT NULL);
+    INSERT INTO notification_reads SELECT workspace, MAX(id), MAX(created) FROM notifications GROUP BY workspace;
+    """,
 )
 
 
@@ -134,6 +139,33 @@ class AlertStore:
             candidate = f"{prefix}-{secrets.token_hex(2).upper()}"
             if cur.execute(f"SELECT 1 FROM {table} WHERE id = ?", (candidate,)).fetchone() is None:
                 return candidate
+
+    # --- a whole workspace ---------------------------------------------------------------------
+    WORKSPACE_TABLES = ("alerts", "watchlist", "notifications", "webhooks", "briefs", "notification_reads")
+
+    def delete_workspace(self, workspace: str) -> None:
+        """Everything this workspace has here: rules, watchlist, notifications, webhook, briefs, read marks."""
+        with self.tx() as cur:
+            for table in self.WORKSPACE_TABLES:
+                cur.execute(f"DELETE FROM {table} WHERE workspace = ?", (workspace,))
+
+    def export(self, workspace: str) -> dict:
+        """The workspace's watchlist, alerts, briefs, notifications and webhook host, as plain data."""
+        from urllib.parse import urlsplit
+
+        hook = self.webhook(workspace)
+        notes = self.query("SELECT * FROM notifications WHERE workspace = ? ORDER BY id", (workspace,))
+        return {
+            "watchlist": self.watchlist(workspace),
+            "alerts": [{"id": a.id, "rule": a.rule.describe(), "status": a.status, "source": a.source,
+                        "fired_count": a.fired_count, "last_fired": a.last_fired, "created": a.created}
+                       for a in self.alerts(workspace)],
+            "briefs": [{"id": b.id, "cadence": b.cadence, "at": b.at, "weekday": b.weekday, "last_run": b.last_run}
+                       for b in self.briefs(workspace)],
+            "notifications": [{"id": n.id, "created": n.created, "kind": n.kind, "title": n.title, "body": n.body,
+                               "delivery": n.delivery} for n in map(_notification, notes)],
+            "webhook_host": urlsplit(hook).hostname if hook else None,  # the URL itself may carry a token
+        }
 
     # --- watchlist --------------------------------------------------------------------------
     def watchlist(self, workspace: str) -> list[str]:
@@ -265,9 +297,31 @@ class AlertStore:
                         (workspace, after_id))
         return [_notification(row) for row in rows]
 
-    def undelivered(self) -> list[Notification]:
-        return [_notification(row) for row in self.query("SELECT * FROM notifications WHERE delivery = 'pending' "
-                                                         "ORDER BY id")]
+    def undelivered(self, workspace: str | None = None) -> list[Notification]:
+        """Notifications awaiting webhook delivery (of one workspace, or all), oldest first."""
+        if workspace is None:
+            rows = self.query("SELECT * FROM notifications WHERE delivery = 'pending' ORDER BY id")
+        else:
+            rows = self.query("SELECT * FROM notifications WHERE delivery = 'pending' AND workspace = ? ORDER BY id",
+                              (workspace,))
+        return [_notification(row) for row in rows]
+
+    def undelivered_workspaces(self) -> list[str]:
+        rows = self.query("SELECT DISTINCT workspace FROM notifications WHERE delivery = 'pending'")
+        return [row["workspace"] for row in rows]
+
+    def mark_read(self, workspace: str, upto: int, now: datetime) -> None:
+        """Every notification of the workspace up to id `upto` counts as read (never moves back)."""
+        with self.tx() as cur:
+            cur.execute("INSERT INTO notification_reads VALUES (?, ?, ?) ON CONFLICT (workspace) DO UPDATE "
+                        "SET read_upto = MAX(read_upto, excluded.read_upto), updated = excluded.updated",
+                        (workspace, upto, utc_text(now)))
+
+    def unread_count(self, workspace: str) -> int:
+        rows = self.query("SELECT COUNT(*) FROM notifications WHERE workspace = ? AND id > COALESCE("
+                          "(SELECT read_upto FROM notification_reads WHERE workspace = ?), 0)",
+                          (workspace, workspace))
+        return int(rows[0][0])
 
     def set_delivery(self, notification_id: int, delivery: str, detail: str, attempts: int) -> None:
         with self.tx() as cur:

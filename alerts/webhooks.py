@@ -5,12 +5,16 @@ also wants `topic`: taken from the URL path) plus the structured notification un
 
 `Poster` is the one thing that reaches the network: `poster(url, payload) -> HTTP status`, raising on a
 connection failure. The app's (`egress_poster`) goes through `egress.Egress`, the same rules as the web tools:
-every redirect hop checked, private/loopback/link-local/metadata addresses refused unless
-`WEB_ALLOW_PRIVATE_HOSTS`, the connection pinned to the checked address, secrets refused in URL and payload.
+redirects followed by hand (at most 5 hops; 307/308 repeat the POST, 301/302/303 become a GET without the payload),
+every hop checked, private/loopback/link-local/metadata addresses refused unless `WEB_ALLOW_PRIVATE_HOSTS`, the
+connection pinned to the checked address, secrets refused in URL and payload. `deliver()` bounds one delivery
+(every try and backoff) by a total time limit: a host that accepts the connection and never answers costs at most
+that limit.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,13 +25,14 @@ from alerts.rules import AlertInputError
 
 Poster = Callable[[str, dict], int]
 DEFAULT_TRIES = 3
+DEFAULT_TIME_LIMIT_S = 20.0  # one delivery, all tries and backoffs included
 
 
 @dataclass(frozen=True)
 class DeliveryResult:
     delivered: bool
     attempts: int
-    detail: str  # "HTTP 200", "HTTP 500 (3 tries)", "connection refused"
+    detail: str  # "HTTP 200", "HTTP 500 after 3 tries", "connection refused", "timed out: no answer within 20 s"
 
 
 def check_webhook_url(url: str) -> str:
@@ -81,14 +86,19 @@ def egress_poster(egress) -> Poster:
 
 
 def deliver(poster: Poster, url: str, payload: dict, *, tries: int = DEFAULT_TRIES, backoff_s: float = 1.0,
-            sleep: Callable[[float], None] = time.sleep) -> DeliveryResult:
-    """POST until a 2xx answer, at most `tries` times, waiting backoff_s, 2*backoff_s, … in between."""
+            sleep: Callable[[float], None] = time.sleep, time_limit_s: float | None = DEFAULT_TIME_LIMIT_S,
+            clock: Callable[[], float] = time.monotonic) -> DeliveryResult:
+    """POST until a 2xx answer, at most `tries` times, waiting backoff_s, 2*backoff_s, … in between, all within
+    `time_limit_s` (None: no limit): a try still waiting at the limit is abandoned and the delivery failed."""
+    deadline = None if time_limit_s is None else clock() + time_limit_s
     detail = ""
     for attempt in range(1, tries + 1):
         try:
-            status = poster(url, payload)
+            status = poster(url, payload) if deadline is None else _within(deadline - clock(), poster, url, payload)
         except PermissionError as exc:  # refused by policy: retrying cannot help
             return DeliveryResult(False, attempt, str(exc))
+        except _OutOfTime:
+            return DeliveryResult(False, attempt, f"timed out: no answer within the {time_limit_s:g} s limit")
         except Exception as exc:  # network errors of any client library
             detail = _network_problem(exc)
         else:
@@ -98,15 +108,46 @@ def deliver(poster: Poster, url: str, payload: dict, *, tries: int = DEFAULT_TRI
             if 400 <= status < 500 and status not in (408, 429):
                 return DeliveryResult(False, attempt, detail)  # the URL is wrong: retrying cannot help
         if attempt < tries:
-            sleep(backoff_s * 2 ** (attempt - 1))
+            wait = backoff_s * 2 ** (attempt - 1)
+            if deadline is not None and clock() + wait >= deadline:
+                return DeliveryResult(False, attempt, f"{detail}; gave up at the {time_limit_s:g} s limit after "
+                                                      f"{attempt} {'try' if attempt == 1 else 'tries'}")
+            sleep(wait)
     return DeliveryResult(False, tries, f"{detail} after {tries} tries")
+
+
+class _OutOfTime(Exception):
+    pass
+
+
+def _within(seconds: float, poster: Poster, url: str, payload: dict) -> int:
+    """`poster(url, payload)` in a daemon thread, waited for at most `seconds`: a try past the limit is left to
+    end on its own (the egress client's own timeouts end it) and `_OutOfTime` is raised."""
+    if seconds <= 0:
+        raise _OutOfTime()
+    outcome: dict[str, object] = {}
+
+    def attempt() -> None:
+        try:
+            outcome["status"] = poster(url, payload)
+        except BaseException as exc:  # handed to the waiting thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=attempt, name="webhook-post", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise _OutOfTime()
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["status"]  # type: ignore[return-value]
 
 
 def _network_problem(exc: Exception) -> str:
     text = str(exc).lower()
     if "refused" in text:
         return "connection refused"
-    if "timed out" in text or "timeout" in text:
+    if "timed out" in text or "timeout" in text or "did not answer" in text:  # the last: egress's wording
         return "timed out"
     if "name" in text and "resolv" in text:
         return "host does not resolve"

@@ -1,8 +1,8 @@
 """The read-only analysis tools as plain functions, for MCP clients: a thin adapter over the agents' tools.
 
 Each function calls the same tool class the trader agent uses (tools/market.py, tools/indicators.py,
-tools/charts.py, tools/backtest.py), bound to the app's shared cached `MarketData`, so a figure here is
-the figure the chat shows. Nothing here can reach a ticket, an order, a broker or a person's data:
+tools/charts.py, tools/backtest.py, tools/forecast.py), bound to the app's shared cached `MarketData`, so a
+figure here is the figure the chat shows. Nothing here can reach a ticket, an order, a broker or a person's data:
 it is handed only the market-data client.
 """
 
@@ -14,6 +14,7 @@ from typing import Any
 from core.errors import UserError
 from tools.backtest import BacktestStrategyTool
 from tools.charts import PerformanceChartTool, PriceChartTool
+from tools.forecast import ForecastPriceTool
 from tools.indicators import TechnicalIndicatorsTool
 from tools.market import (
     CompanyProfileTool,
@@ -32,12 +33,15 @@ TEXT_TOOLS = {
     "symbol_search": SymbolSearchTool,
     "compare_stocks": CompareStocksTool,
     "technical_indicators": TechnicalIndicatorsTool,
+    "forecast_price": ForecastPriceTool,  # without its fan chart (no figure sink): the numbers and the verdict
 }
 CHART_TOOLS = {"price_chart": PriceChartTool, "performance_chart": PerformanceChartTool}
 
 
 def as_text(result: Any) -> str:
-    """A tool's result as text (tools return text today; structured results are shown as JSON)."""
+    """A tool's result as text for an MCP client. Most tools return a structured dict (numbers, `as_of`, `source`,
+    `summary`): its summary, then the other fields as JSON. A dict with an `error` (a failed forecast) is its
+    "Error: …" summary alone; a text result (news, search, backtest) is returned as is."""
     if isinstance(result, str):
         return result
     for method in ("to_text", "text"):
@@ -47,6 +51,8 @@ def as_text(result: Any) -> str:
     to_dict = getattr(result, "to_dict", None)
     data = to_dict() if callable(to_dict) else result
     if isinstance(data, dict) and isinstance(data.get("summary"), str):  # a structured tool result
+        if "error" in data:
+            return data["summary"]
         rest = {key: value for key, value in data.items() if key != "summary"}
         return data["summary"] + "\n\nData (JSON): " + json.dumps(rest, default=str)
     return json.dumps(data, default=str)
@@ -60,9 +66,11 @@ class Analysis:
         self.tool_counter = tool_counter  # callable(tool_name, ok: bool), e.g. the tool-call metrics
 
     def _run(self, name: str, tool: Any, *args: Any, **arguments: Any) -> str:
-        """The tool's answer as text; a problem the person can fix (UserError) is a plain "Error: …" answer."""
+        """The tool's answer as text; a problem the person can fix (UserError) is a plain "Error: …" answer, and
+        counts as a failed call like an "Error: …" result does."""
         try:
-            text, ok = as_text(tool.forward(*args, **arguments)), True
+            text = as_text(tool.forward(*args, **arguments))
+            ok = not text.startswith("Error")
         except UserError as exc:
             text, ok = f"Error: {exc.user_message}", False
         if self.tool_counter is not None:

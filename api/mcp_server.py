@@ -11,6 +11,7 @@ waits on Yahoo.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -30,7 +31,8 @@ from tools.backtest import BacktestStrategyTool
 MCP_PATH = "/mcp"
 READ_ONLY = ToolAnnotations(readOnlyHint=True, destructiveHint=False, idempotentHint=True, openWorldHint=True)
 INSTRUCTIONS = ("Smol Trader's market-analysis tools: quotes, price history, company profiles, news, ticker "
-                "search, comparisons, technical indicators, charts as plotly JSON and strategy backtests. "
+                "search, comparisons, technical indicators, charts as plotly JSON, strategy backtests and price "
+                "forecasts with their backtested verdict. "
                 "Read-only: data comes from Yahoo Finance and says when it was observed. Not financial advice; "
                 "no trading is possible here.")
 
@@ -91,6 +93,16 @@ def build_mcp(analysis: Analysis, admit: Callable[[Any], None] | None = None) ->
                                    period: str | None = None) -> str:
         return await call(ctx, functools.partial(analysis.text, "technical_indicators", symbol=symbol,
                                                  indicators=indicators, period=period))
+
+    forecast_note = " Returns the summary, then the forecast and its evaluation as JSON (no chart over MCP)."
+
+    @server.tool(name="forecast_price", annotations=READ_ONLY,
+                 description=re.sub(r"[;.]?\s*shows a fan chart\.?", ".", TEXT_TOOLS["forecast_price"].description,
+                                    flags=re.IGNORECASE) + forecast_note)
+    async def forecast_price(symbol: str, ctx: Context, horizon: int | None = None,
+                             interval: str | None = None) -> str:
+        return await call(ctx, functools.partial(analysis.text, "forecast_price", symbol=symbol, horizon=horizon,
+                                                 interval=interval))
 
     chart_note = " Returns {summary, figure}: the figure is plotly JSON (render it with plotly)."
 

@@ -114,7 +114,7 @@ def alerts(ctx: CommandContext, args: list[str]):
 
 def notifications(ctx: CommandContext, args: list[str]):
     service = _service(ctx)
-    items = service.notifications(ctx.session.workspace_id)
+    items = service.open_notifications(ctx.session.workspace_id)  # listed = read: the panel's badge resets
     hook = service.webhook(ctx.session.workspace_id)
     where = f"Webhook: {hook}" if hook else "No webhook (`/notify webhook URL` to push notifications)."
     if not items:

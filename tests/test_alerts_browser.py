@@ -1,6 +1,6 @@
 """A real browser: watch a symbol (side panel with sparkline), the trader proposes an alert, the person confirms it
 with the panel's button, the price crosses while the page is open in two tabs: a toast in
-each, and the badge, show it."""
+each, and the unread badge, show it; listing the notifications resets the badge."""
 
 from __future__ import annotations
 
@@ -56,3 +56,4 @@ def test_a_toast_appears_when_an_alert_fires_while_the_page_is_open(tmp_path):
             page.screenshot(path=str(tmp_path / "alerts.png"), full_page=True)
             send_message(page, "/notifications")
             page.locator("#chatbot").get_by_text("last price 261.00").first.wait_for()
+            page.locator("#alerts-badge-count[data-count='0']").wait_for()  # listed: read, the badge resets

@@ -1,20 +1,25 @@
 """Webhook delivery to a stand-in on 127.0.0.1: the payload (Slack/Discord/ntfy fields), a 500 then success is
-retried, an unreachable webhook is reported in the notification and nothing else breaks; private addresses are
-refused by default."""
+retried, a redirect is followed, a brief arrives too, an unreachable webhook is reported in the notification and
+nothing else breaks, a host that never answers fails at the time limit without holding up the next check; private
+addresses are refused by default."""
 
 from __future__ import annotations
 
 import json
+import socket
 import threading
+import time
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from agents.session import Session
 from alerts.rules import AlertInputError
 from alerts.scheduler import AlertScheduler, BriefDesk
 from alerts.service import AlertService
 from alerts.webhooks import deliver, egress_poster
+from commands import CommandContext, dispatch
 from egress import Egress
 from tests.harness import local_stack
 from tests.servers import LocalServer
@@ -24,10 +29,12 @@ MONDAY_OPEN = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
 
 class WebhookStandIn(LocalServer):
-    """Records JSON POSTs; answers with the statuses in `script`, then 200 (like ntfy/Slack/Discord)."""
+    """Records JSON POSTs; answers with the statuses in `script`, then 200 (like ntfy/Slack/Discord). A path in
+    `redirects` answers 307 to its target instead (a moved webhook)."""
 
-    def __init__(self, script: list[int] | None = None):
+    def __init__(self, script: list[int] | None = None, redirects: dict[str, str] | None = None):
         self.script = list(script or [])
+        self.redirects = dict(redirects or {})
         self.received: list[dict] = []
         self.lock = threading.Lock()
 
@@ -37,6 +44,12 @@ class WebhookStandIn(LocalServer):
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                if self.path in stand_in.redirects:
+                    self.send_response(307)
+                    self.send_header("Location", stand_in.redirects[self.path])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 with stand_in.lock:
                     stand_in.received.append({"path": self.path, "type": self.headers["Content-Type"], "body": body})
                     status = stand_in.script.pop(0) if stand_in.script else 200
@@ -54,6 +67,54 @@ class WebhookStandIn(LocalServer):
     def url(self) -> str:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}/smol-alerts"
+
+
+class SilentHost:
+    """A webhook host on 127.0.0.1 that accepts every connection and never answers (reads nothing, sends nothing)
+    until it is stopped."""
+
+    def __init__(self):
+        self.connections: list[socket.socket] = []
+        self._stopped = threading.Event()
+
+    def __enter__(self):
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self._socket.settimeout(0.1)
+        self._thread = threading.Thread(target=self._accept, name="silent-host", daemon=True)
+        self._thread.start()
+        return self
+
+    def _accept(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                connection, _ = self._socket.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.connections.append(connection)
+
+    def __exit__(self, *exc) -> None:
+        self._stopped.set()
+        self._thread.join(5)
+        for connection in self.connections:
+            connection.close()
+        self._socket.close()
+
+    @property
+    def url(self) -> str:
+        host, port = self._socket.getsockname()[:2]
+        return f"http://{host}:{port}/hook"
+
+
+def wait_for(condition, timeout_s: float = 10.0):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
 
 
 @pytest.fixture
@@ -76,6 +137,7 @@ def test_a_fired_alert_is_posted_and_a_500_is_retried_with_backoff(stack):
         service.set_webhook("ws", hook.url)
         alert = service.add_alert("ws", ["AAPL", "above", "100"])
         scheduler.tick_alerts()
+        assert service.wait_deliveries(10)  # delivered off the check's thread
         assert len(hook.received) == 2 and waits == [1.0]  # one failure, one backoff, then delivered
         sent = hook.received[-1]
         assert sent["type"] == "application/json" and sent["path"] == "/smol-alerts"
@@ -96,7 +158,7 @@ def test_an_unreachable_webhook_is_reported_and_nothing_else_breaks(stack):
     service.add_alert("down", ["AAPL", "above", "100"])
     service.add_alert("quiet", ["AAPL", "above", "100"])
     report = scheduler.tick_alerts()
-    assert len(report.fired) == 2 and waits == [1.0, 2.0]
+    assert len(report.fired) == 2 and service.wait_deliveries(10) and waits == [1.0, 2.0]
     [down] = service.notifications("down")
     assert down.delivery == "failed" and down.attempts == 3 and "connection refused" in down.delivery_detail
     [quiet] = service.notifications("quiet")
@@ -104,6 +166,73 @@ def test_an_unreachable_webhook_is_reported_and_nothing_else_breaks(stack):
     service.add_alert("down", ["AMZN", "above", "1"])
     assert len(scheduler.tick_alerts().fired) == 1  # the scheduler goes on
     service.close()
+
+
+def test_a_webhook_that_never_answers_fails_at_the_time_limit_and_the_next_check_runs_on_time(stack):
+    service = AlertService.from_settings(stack.settings, stack.services.market, clock=lambda: MONDAY_OPEN,
+                                         max_workers=2, delivery_limit_s=4.0)
+    scheduler = AlertScheduler(service, BriefDesk(service), interval_s=0.25)
+    with SilentHost() as host:
+        service.set_webhook("hung", host.url)
+        service.add_alert("hung", ["AAPL", "above", "100"])  # fires at the first check; its delivery hangs
+        later = service.add_alert("quiet", ["AAPL", "above", "250"])  # fires once the price crosses 250
+        scheduler.start()
+        try:
+            wait_for(lambda: host.connections)  # the webhook POST is connected and waiting for an answer
+            hanging_since = time.monotonic()
+            stack.yahoo.set_quote("AAPL", 252.0)
+            [quiet] = wait_for(lambda: service.notifications("quiet"))
+            assert time.monotonic() - hanging_since < 4.0 and quiet.title.startswith(f"Alert {later.id}:")
+            assert service.notifications("hung")[0].delivery == "pending"  # the next check ran meanwhile
+            wait_for(lambda: service.notifications("hung")[0].delivery != "pending", 15)
+        finally:
+            scheduler.stop()
+    [hung] = service.notifications("hung")
+    assert (hung.delivery, hung.attempts) == ("failed", 1)
+    assert hung.delivery_detail == "timed out: no answer within the 4 s limit"
+    stack.services.alerts = service  # /notifications reads this service
+    [item] = dispatch("/notifications", CommandContext(session=Session(id="tab", workspace="hung"),
+                                                       services=stack.services))
+    assert "webhook: FAILED (timed out: no answer within the 4 s limit, 1 tries)" in str(item.content)
+    service.close()
+
+
+def test_a_scheduled_brief_reaches_the_webhook(stack):
+    now = [datetime(2026, 11, 23, 13, 0, tzinfo=UTC)]  # 08:00 in New York
+    with WebhookStandIn() as hook:
+        service = AlertService.from_settings(stack.settings, stack.services.market, clock=lambda: now[0],
+                                             max_workers=2)
+        scheduler = AlertScheduler(service, BriefDesk(service))
+        service.watch("ws", ["AAPL"])
+        service.set_webhook("ws", hook.url)
+        scheduler.briefs.add("ws", ["daily", "08:30"])
+        now[0] = datetime(2026, 11, 23, 13, 30, tzinfo=UTC)  # 08:30 in New York
+        [produced] = scheduler.tick_briefs()
+        assert service.wait_deliveries(10)
+        [sent] = hook.received
+        body = sent["body"]
+        assert sent["path"] == "/smol-alerts" and body["title"] == "Brief for 2026-11-23 13:30 UTC"
+        assert body["text"].startswith("Brief for 2026-11-23 13:30 UTC\n**Watchlist and positions**")
+        assert "**AAPL**" in body["message"] and "untrusted" in body["message"]
+        assert body["smol_trader"]["symbols"] == ["AAPL"] and body["topic"] == "smol-alerts"
+        note = service.store.notification(produced)
+        assert (note.kind, note.delivery, note.delivery_detail) == ("brief", "delivered", "HTTP 200")
+        service.close()
+
+
+def test_a_moved_webhook_is_followed_through_its_redirect(stack):
+    with WebhookStandIn(redirects={"/old-hook": "/smol-alerts"}) as hook:
+        scheduler = scheduler_for(stack, [])
+        service = scheduler.service
+        service.set_webhook("ws", hook.url.replace("/smol-alerts", "/old-hook"))
+        service.add_alert("ws", ["AAPL", "above", "100"])
+        scheduler.tick_alerts()
+        assert service.wait_deliveries(10)
+        [sent] = hook.received  # the 307 repeated the POST, payload and all, at the new address
+        assert sent["path"] == "/smol-alerts" and sent["body"]["text"].startswith("Alert A-")
+        [note] = service.notifications("ws")
+        assert (note.delivery, note.attempts) == ("delivered", 1)
+        service.close()
 
 
 def test_ntfy_slack_and_discord_get_what_they_read():

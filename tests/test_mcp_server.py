@@ -38,11 +38,13 @@ def test_lists_only_read_only_analysis_tools(server):
     tools = session_run(url, lambda s: s.list_tools()).tools
     names = {tool.name for tool in tools}
     assert {"stock_quote", "price_history", "company_profile", "stock_news", "symbol_search", "compare_stocks",
-            "technical_indicators", "price_chart", "performance_chart", "backtest_strategy"} <= names
+            "technical_indicators", "price_chart", "performance_chart", "backtest_strategy", "forecast_price"} <= names
     for tool in tools:
         assert not any(word in tool.name for word in FORBIDDEN_WORDS), tool.name
         assert tool.annotations.readOnlyHint is True and tool.annotations.destructiveHint is False
         assert "ctx" not in json.dumps(tool.inputSchema)
+    [forecast] = [tool for tool in tools if tool.name == "forecast_price"]
+    assert "fan chart" not in forecast.description and "no chart over MCP" in forecast.description
 
 
 def test_calls_a_quote_and_a_chart_with_the_apps_market_data(server):
@@ -60,6 +62,23 @@ def test_calls_a_quote_and_a_chart_with_the_apps_market_data(server):
     result = json.loads(chart.content[0].text)
     assert result["summary"].startswith("Chart built: AAPL 6mo 1d with sma20")
     assert result["figure"]["data"][0]["type"] == "candlestick"
+
+
+def test_a_forecast_comes_with_its_verdict_and_its_numbers(server):
+    url, _ = server
+
+    async def work(session):
+        return (await session.call_tool("forecast_price", {"symbol": "AAPL", "horizon": 5}),
+                await session.call_tool("forecast_price", {"symbol": "AAPL", "horizon": 90}))
+
+    forecast, refused = session_run(url, work)
+    assert not forecast.isError
+    summary, _, data = forecast.content[0].text.partition("\n\nData (JSON): ")
+    assert summary.startswith("AAPL 5-trading day forecast — ")
+    result = json.loads(data)
+    assert len(result["forecast"]) == 5 and result["evaluation"]["windows"] == 40 and result["as_of"]
+    assert refused.content[0].text.startswith("Error: A horizon of 90 bars is outside 1 to 60")
+    assert "Data (JSON)" not in refused.content[0].text
 
 
 def test_a_bad_symbol_is_a_clear_tool_result_not_a_crash(server):

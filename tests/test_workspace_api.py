@@ -30,11 +30,17 @@ def test_export_then_delete_with_confirmation(tmp_path):
         [card] = api.predict("/buy 2 AAPL limit 1000", api_name="/chat")  # fills at any hour
         done = api.predict(card["extra"]["ticket"]["id"], api_name="/confirm_ticket")
         assert any("executed" in (m["metadata"].get("title") or "") for m in done), done
+        api.predict("/watch AAPL", api_name="/chat")
+        api.predict("/alert AAPL above 900", api_name="/chat")
+        api.predict("/notify webhook https://hooks.example.com/services/T000/B000/tokenpart", api_name="/chat")
         exported = api.predict(api_name="/export_workspace")
         text = json.dumps(exported)
         assert SECRET not in text and key not in text
         assert exported["paper_account"]["positions"][0]["qty"] == 2
         assert exported["tickets"][0]["status"] == "executed"
+        watch = exported["watch_and_alerts"]
+        assert watch["watchlist"] == ["AAPL"] and watch["alerts"][0]["rule"] == "AAPL above 900.00"
+        assert watch["webhook_host"] == "hooks.example.com"  # not the URL, which may carry a token
         assert [m["role"] for m in exported["conversations"][0]["messages"]][0] == "user"
         analytics = api.predict(api_name="/portfolio_analytics")
         names = {f["name"]: f for f in analytics["figures"]}
@@ -50,3 +56,6 @@ def test_export_then_delete_with_confirmation(tmp_path):
         assert ledger.execute("SELECT COUNT(*) FROM fills").fetchone() == (0,)
         db = sqlite3.connect(tmp_path / "data" / "workspaces.sqlite3")
         assert db.execute("SELECT COUNT(*) FROM messages").fetchone() == (0,)
+        alerts = sqlite3.connect(tmp_path / "data" / "alerts.sqlite3")
+        for table in ("alerts", "watchlist", "webhooks"):
+            assert alerts.execute(f"SELECT COUNT(*) FROM {table}").fetchone() == (0,), table

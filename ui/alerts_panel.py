@@ -1,8 +1,11 @@
-"""The side-panel block for watchlists and alerts: watchlist with sparklines, a notification badge, toasts
-(gr.Info / gr.Warning from a polling gr.Timer) and confirming a proposed alert with one button.
+"""The side-panel block for watchlists and alerts: watchlist with sparklines, a badge of unread notifications,
+toasts (gr.Info / gr.Warning from a polling gr.Timer), opening the notifications, and confirming a proposed alert
+with one button.
 
 The timer reads the shared market cache (one Yahoo refresh per symbol per QUOTE_TTL_S for every viewer) and
-this workspace's unshown notifications; it never fetches per visitor beyond what the cache holds.
+this workspace's new and unread notifications; it never fetches per visitor beyond what the cache holds. The badge
+counts the workspace's unread notifications (the same in every tab); listing them with `/notifications` or the
+panel's "Open notifications" button reads them, so the badge drops to zero.
 """
 
 from __future__ import annotations
@@ -51,9 +54,23 @@ def watchlist_html(rows) -> str:
 
 def badge_html(count: int) -> str:
     if not count:
-        return "<span id='alerts-badge-count' data-count='0'>🔔 no new notifications</span>"
-    return (f"<span id='alerts-badge-count' data-count='{count}'>🔔 <b>{count}</b> new "
+        return "<span id='alerts-badge-count' data-count='0'>🔔 no unread notifications</span>"
+    return (f"<span id='alerts-badge-count' data-count='{count}'>🔔 <b>{count}</b> unread "
             f"notification{'s' if count != 1 else ''} · <code>/notifications</code></span>")
+
+
+def notifications_html(items) -> str:
+    """The latest notifications (newest first), with their webhook delivery status."""
+    if not items:
+        return "<p class='notifications-empty'>No notifications yet.</p>"
+    lines = []
+    for item in items:
+        delivery = {"pending": " · webhook: sending", "delivered": " · webhook: delivered",
+                    "failed": f" · webhook: failed ({item.delivery_detail})"}.get(item.delivery, "")
+        first = item.body.splitlines()[0] if item.body else ""
+        lines.append(f"<li data-id='{item.id}'><b>{html.escape(item.title)}</b> · {html.escape(item.created)}"
+                     f"{html.escape(delivery)}<br>{html.escape(first[:200])}</li>")
+    return "<ul class='notifications' style='font-size:0.85em;padding-left:1em'>" + "".join(lines) + "</ul>"
 
 
 class AlertsPanel:
@@ -68,29 +85,35 @@ class AlertsPanel:
     def build(self) -> None:
         gr.Markdown("### Watchlist and alerts")
         self.badge = gr.HTML(badge_html(0), elem_id="alerts-badge")
+        self.open = gr.Button("Open notifications", elem_id="open-notifications", size="sm")
+        self.listing = gr.HTML("", elem_id="notifications-list")
         self.watchlist = gr.HTML(watchlist_html([]), elem_id="watchlist")
         self.proposals = gr.Dropdown(choices=[], label="Alerts the trader proposed", elem_id="alert-proposals",
                                      interactive=True)
         self.confirm = gr.Button("Confirm alert", elem_id="confirm-alert", size="sm")
-        self.seen = gr.State(0)
         self.cursor = gr.State(None)  # the last notification id this page has shown (each tab its own)
         self.timer = gr.Timer(self.poll_s)
 
     def _choices(self, workspace: str) -> list[tuple[str, str]]:
         return [(f"{a.id} · {a.rule.describe()}", a.id) for a in self.service_of().pending_alerts(workspace)]
 
-    def poll(self, seen: int, cursor: int | None, chosen: str | None, request: gr.Request):
-        """Toasts for new notifications, the badge, the watchlist and the proposals (keeping the choice)."""
+    def poll(self, cursor: int | None, chosen: str | None, request: gr.Request | None = None):
+        """Toasts for new notifications, the unread badge, the watchlist and the proposals (keeping the choice)."""
         service, workspace = self.service_of(), self.workspace_of(request)
         fresh, cursor = service.to_show(workspace, cursor)
         for item in fresh[-3:]:
             show = gr.Warning if item.kind == "alert" else gr.Info
             show(f"{item.title}: {item.body.splitlines()[0][:200]}", duration=15, title="Smol Trader")
-        seen += len(fresh)
         choices = self._choices(workspace)
         value = chosen if chosen in {c[1] for c in choices} else None
-        return (seen, cursor, badge_html(seen), watchlist_html(service.watch_rows(workspace)),
+        return (cursor, badge_html(service.unread_count(workspace)), watchlist_html(service.watch_rows(workspace)),
                 gr.update(choices=choices, value=value))
+
+    def open_clicked(self, request: gr.Request | None = None):
+        """The latest notifications, now read: the list and the badge (zero unless more arrived meanwhile)."""
+        service, workspace = self.service_of(), self.workspace_of(request)
+        items = service.open_notifications(workspace)
+        return notifications_html(items), badge_html(service.unread_count(workspace))
 
     def confirm_clicked(self, chosen: str | None, request: gr.Request):
         workspace = self.workspace_of(request)
@@ -105,9 +128,10 @@ class AlertsPanel:
         return gr.update(choices=self._choices(workspace), value=None)
 
     def wire(self, demo: gr.Blocks) -> None:
-        outputs = [self.seen, self.cursor, self.badge, self.watchlist, self.proposals]
-        self.timer.tick(self.poll, [self.seen, self.cursor, self.proposals], outputs, api_visibility="private",
+        outputs = [self.cursor, self.badge, self.watchlist, self.proposals]
+        self.timer.tick(self.poll, [self.cursor, self.proposals], outputs, api_visibility="private",
                         show_progress="hidden", concurrency_limit=None)
-        demo.load(self.poll, [self.seen, self.cursor, self.proposals], outputs, api_visibility="private",
+        demo.load(self.poll, [self.cursor, self.proposals], outputs, api_visibility="private",
                   show_progress="hidden")
+        self.open.click(self.open_clicked, None, [self.listing, self.badge], api_visibility="private")
         self.confirm.click(self.confirm_clicked, [self.proposals], [self.proposals], api_visibility="private")

@@ -22,11 +22,13 @@ from agents.messages import TICKET_OPTION, ChatItem, to_gradio_messages
 from agents.portfolio_analytics import record_equity, workspace_analytics
 from agents.session import Session
 from agents.ticket_decisions import decide_ticket
+from alerts.service import alert_service_for
 from core.errors import UserError
 from trading.analytics import Analytics
 from trading.broker import BrokerError
 from trading.desk import desk_for, paper_account_id, workspace_desks
 from trading.paper_ledger import delete_paper_account
+from trading.tickets import delete_tickets
 from workspace.access import HEADER, Workspaces
 from workspace.backup import restore_if_missing, start_backup
 from workspace.store import WorkspaceKeyError
@@ -54,6 +56,8 @@ class WorkspaceUI:
         workspace_desks(self.app.services).drop(workspace_id)
         user = self.workspaces.store.username(workspace_id)
         delete_paper_account(self.app.settings.paper_ledger_path, paper_account_id(user, workspace_id, ""))
+        delete_tickets(self.app.settings.paper_ledger_path, workspace_id)
+        alert_service_for(self.app.services).store.delete_workspace(workspace_id)  # watchlist, alerts, notifications
 
     def start(self) -> None:
         """Remove idle anonymous workspaces now and then every hour (a daemon thread)."""
@@ -240,6 +244,7 @@ class WorkspaceUI:
         data["paper_account"] = _account_data(desk)
         data["tickets"] = [t.to_dict() for t in desk.tickets.all()]
         data["analytics"] = self.analytics(session).to_dict()
+        data["watch_and_alerts"] = alert_service_for(self.app.services).store.export(session.workspace_id)
         return data
 
     def api_workspace(self, request: gr.Request) -> dict:

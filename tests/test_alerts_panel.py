@@ -1,0 +1,86 @@
+"""The side panel's notification badge without a browser (the panel's own poll and open handlers): it counts the
+workspace's unread notifications, the same in every tab, and drops to zero once they are listed with
+`/notifications` or opened in the panel; toasts alone do not read them. And a fired alert moves the
+`smol_trader_alerts_fired_total` metric."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from agents.session import Session
+from alerts.service import AlertService, alert_service_for
+from commands import CommandContext, dispatch
+from tests.harness import local_stack
+from ui.alerts_panel import AlertsPanel
+
+MONDAY_OPEN = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+pytestmark = pytest.mark.filterwarnings("ignore:Alert A-:UserWarning")  # toasts outside a page
+
+
+@pytest.fixture
+def stack(tmp_path):
+    with local_stack(tmp_path, QUOTE_TTL_S=0, DATA_DIR=tmp_path / "data") as stack:
+        yield stack
+
+
+def badge_count(badge: str) -> int:
+    return int(re.search(r"data-count='(\d+)'", badge).group(1))
+
+
+def test_the_badge_shows_unread_notifications_until_they_are_listed_or_opened(stack):
+    service = AlertService.from_settings(stack.settings, stack.services.market, clock=lambda: MONDAY_OPEN,
+                                         max_workers=2)
+    stack.services.alerts = service  # what /notifications reads
+    panel = AlertsPanel(lambda: service, lambda request: "ws")
+    cursor, badge, *_ = panel.poll(None, None)
+    assert badge_count(badge) == 0 and "no unread notifications" in badge
+
+    service.add_alert("ws", ["AAPL", "above", "100"])
+    service.add_alert("ws", ["AMZN", "above", "1"])
+    service.add_alert("elsewhere", ["AAPL", "above", "100"])
+    assert len(service.check().fired) == 3
+    with pytest.warns(UserWarning, match="Alert A-"):  # the toasts (gr.Warning outside a page: a warning)
+        cursor, badge, *_ = panel.poll(cursor, None)
+    assert badge_count(badge) == 2 and "2</b> unread notifications" in badge
+    assert badge_count(panel.poll(cursor, None)[1]) == 2  # shown as toasts is not read
+    assert badge_count(panel.poll(0, None)[1]) == 2  # another tab of the workspace shows the same count
+
+    session = Session(id="tab-ws", workspace="ws")
+    [listed] = dispatch("/notifications", CommandContext(session=session, services=stack.services))
+    assert "AMZN above 1.00" in str(listed.content)
+    assert badge_count(panel.poll(cursor, None)[1]) == 0  # listed: read
+    other = AlertsPanel(lambda: service, lambda request: "elsewhere")
+    assert badge_count(other.poll(None, None)[1]) == 1  # another workspace keeps its own
+
+    stack.yahoo.set_quote("AAPL", 90.0)
+    service.check(MONDAY_OPEN.replace(minute=1))  # AAPL falls below 100: the rules re-arm
+    stack.yahoo.set_quote("AAPL", 110.0)
+    assert len(service.check(MONDAY_OPEN.replace(minute=2)).fired) == 2  # crossed again (both workspaces)
+    assert badge_count(panel.poll(cursor, None)[1]) == 1
+    listing, badge = panel.open_clicked()
+    assert badge_count(badge) == 0 and listing.count("<li") == 3 and "AAPL above 100.00" in listing
+    assert badge_count(panel.poll(cursor, None)[1]) == 0
+    service.close()
+
+
+def test_a_fired_alert_moves_the_alerts_fired_metric(stack):
+    service = alert_service_for(stack.services)  # the app's own service: it counts into the app's metrics
+
+    def fired(kind: str) -> float:
+        samples = {(s.name, s.labels.get("kind")): s.value
+                   for family in text_string_to_metric_families(stack.services.metrics.exposition().decode())
+                   for s in family.samples}
+        return samples.get(("smol_trader_alerts_fired_total", kind), 0.0)
+
+    service.add_alert("ws", ["AAPL", "above", "100"])
+    service.add_alert("ws", ["AAPL", "move", "1"])
+    service.add_alert("ws", ["AAPL", "above", "1000"])  # does not fire
+    assert fired("price") == 0.0
+    assert len(service.check(MONDAY_OPEN).fired) == 2
+    assert (fired("price"), fired("move")) == (1.0, 1.0)
+    assert service.check(MONDAY_OPEN).fired == [] and fired("price") == 1.0  # once per crossing
+    service.close()
