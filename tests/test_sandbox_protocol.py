@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 from smolagents.local_python_executor import InterpreterError
@@ -168,3 +169,27 @@ def test_workers_come_from_a_clean_zygote_not_from_the_app(monkeypatch):
     finally:
         worker.release()
         pool.close()
+
+
+def test_the_worker_is_claimed_when_a_run_starts_not_at_its_first_step(pool):
+    """Its fork and confinement then overlap the model writing the first step (issue 12: cold start hidden)."""
+    executor = SandboxExecutor([], pool)
+    assert executor.worker is None
+    executor.send_tools({})  # what smolagents does at the start of every run
+    deadline = time.monotonic() + 30
+    while executor.worker is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    claimed = executor.worker
+    assert claimed is not None and claimed.alive()
+    assert executor("x = 41 + 1").output == 42 and executor.worker is claimed  # the first step uses it
+    executor.close()
+    with pytest.raises(ProcessLookupError):
+        os.kill(claimed.pid, 0)
+
+
+def test_a_claim_still_in_flight_when_the_session_ends_gives_its_worker_back(pool):
+    executor = SandboxExecutor([], pool)
+    executor.send_tools({})
+    executor.close()  # before the claim has finished
+    executor._claim.join(30)
+    assert executor.worker is None
