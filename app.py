@@ -102,6 +102,7 @@ class SmolTraderApp:
         self.sessions = SessionStore(idle_seconds=self.settings.session_idle_minutes * 60)
         self.integrations = None  # api.server.Integrations: MCP, runs API, /metrics (made by launch())
         self.alert_scheduler = None  # alerts.scheduler: alerts and briefs (made by start())
+        self.served = threading.Event()  # set once launch() has the server answering
 
     # --- sessions -------------------------------------------------------------------------
     def session_for(self, request: gr.Request | None) -> Session:
@@ -125,7 +126,7 @@ class SmolTraderApp:
         alert scheduler, the workspace sweeper."""
         self.sessions.start_sweeper(min(60.0, self.settings.session_idle_minutes * 60 / 2))
         shared_pool(self.settings.worker_memory_mb, self.settings.worker_idle_s)
-        threading.Thread(target=forecast_warm_up, name="forecast-warm-up", daemon=True).start()
+        threading.Thread(target=self._warm_up_when_served, name="forecast-warm-up", daemon=True).start()
         hooks = BriefHooks(self.services, self.chat, self.workspace_ui.workspaces.store)
         self.alert_scheduler = start_alert_scheduler(  # alerts and briefs, also with no tab open
             self.services, positions_of=hooks.positions_of, commentary=hooks.commentary)
@@ -134,7 +135,13 @@ class SmolTraderApp:
                                      trigger="interval", minutes=15)
         self.workspace_ui.start()  # idle anonymous workspaces removed; backups when configured
 
+    def _warm_up_when_served(self) -> None:
+        """The forecast library's import and first fit, once the server answers (not competing with start-up)."""
+        self.served.wait(120)
+        forecast_warm_up()
+
     def close(self) -> None:
+        self.served.set()
         self.sessions.stop_sweeper()
         self.workspace_ui.close()
         if self.integrations is not None:
@@ -149,7 +156,12 @@ class SmolTraderApp:
         demo = self.build()
         self.integrations = Integrations(self)
         # mcp_server=False: Gradio's own MCP server would publish every API endpoint, confirm_ticket included.
-        demo.launch(app_kwargs=self.integrations.app_kwargs(), mcp_server=False, ssr_mode=False, css=CSS, **options)
+        block = not options.pop("prevent_thread_lock", False)
+        demo.launch(app_kwargs=self.integrations.app_kwargs(), mcp_server=False, ssr_mode=False, css=CSS,
+                    prevent_thread_lock=True, **options)
+        self.served.set()  # the server answers: background warm-ups may start now
+        if block:
+            demo.block_thread()
         return demo
 
     # --- browser handlers -------------------------------------------------------------------
