@@ -151,7 +151,7 @@ def bench_concurrency_in_process(tmp: Path, sessions: int = 32) -> float:
     from tests.harness import settings_for
     from tests.scripted_model import Slow, code
 
-    settings = settings_for(PAPER_LEDGER_PATH=tmp / "ledger-inproc.sqlite3")
+    settings = settings_for(PAPER_LEDGER_PATH=tmp / "ledger-inproc.sqlite3", DATA_DIR=tmp / "data-inproc")
     chat = ChatService(build_services(settings), model_factory=lambda: {
         "manager": ScriptedModel([Slow(0.3, code("print(1)")), Slow(0.3, code("print(2)")), Slow(0.3, final("ok"))]),
         "web_agent": ScriptedModel(), "trader": ScriptedModel()})
@@ -172,7 +172,7 @@ def bench_memory(tmp: Path, sessions: int = 100) -> float:
     from agents.session import Session
     from tests.harness import settings_for
 
-    settings = settings_for(PAPER_LEDGER_PATH=tmp / "ledger3.sqlite3")
+    settings = settings_for(PAPER_LEDGER_PATH=tmp / "ledger3.sqlite3", DATA_DIR=tmp / "data-memory")
     chat = ChatService(build_services(settings), model_factory=lambda: {
         "manager": ScriptedModel([final("ok")]), "web_agent": ScriptedModel(), "trader": ScriptedModel()})
     warm = Session(id="warm")

@@ -66,7 +66,8 @@ def bench_sessions(tmp: Path, model_class, sessions: int = 32) -> float:
     from agents.session import Session
     from tests.harness import settings_for
 
-    settings = settings_for(PAPER_LEDGER_PATH=tmp / f"ledger-{model_class.__name__}.sqlite3")
+    settings = settings_for(PAPER_LEDGER_PATH=tmp / f"ledger-{model_class.__name__}.sqlite3",
+                            DATA_DIR=tmp / f"data-{model_class.__name__}")
     chat = ChatService(build_services(settings), model_factory=lambda: {
         "manager": model_class([Slow(0.3, code("print(1)")), Slow(0.3, code("print(2)")), Slow(0.3, final("ok"))]),
         "web_agent": ScriptedModel(), "trader": ScriptedModel()})

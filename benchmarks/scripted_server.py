@@ -75,8 +75,9 @@ def main() -> None:
         from agents.services import build_services
         from tests.harness import settings_for
 
-        settings = settings_for(PAPER_LEDGER_PATH=Path(tempfile.mkdtemp()) / "ledger.sqlite3", CONCURRENCY_LIMIT=64,
-                                MANAGER_MAX_STEPS=args.steps + 2)
+        scratch = Path(tempfile.mkdtemp())  # workspaces, usage and the ledger never land in the repo
+        settings = settings_for(PAPER_LEDGER_PATH=scratch / "ledger.sqlite3", DATA_DIR=scratch / "data",
+                                CONCURRENCY_LIMIT=64, MANAGER_MAX_STEPS=args.steps + 2)
         demo = app.create_app(settings, build_services(settings),
                               model_factory=lambda: {"manager": model(), "web_agent": model(), "trader": model()})
         demo.launch(server_name="127.0.0.1", server_port=args.port, prevent_thread_lock=True, quiet=True,
