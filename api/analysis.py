@@ -40,8 +40,8 @@ CHART_TOOLS = {"price_chart": PriceChartTool, "performance_chart": PerformanceCh
 
 def as_text(result: Any) -> str:
     """A tool's result as text for an MCP client. Most tools return a structured dict (numbers, `as_of`, `source`,
-    `summary`): its summary, then the other fields as JSON. A dict with an `error` (a failed forecast) is its
-    "Error: …" summary alone; a text result (news, search, backtest) is returned as is."""
+    `summary`): its summary, then the other fields as JSON; a text result (a backtest) is returned as is. A tool that
+    fails raises `UserError`, which `Analysis._run` answers as "Error: …"."""
     if isinstance(result, str):
         return result
     for method in ("to_text", "text"):
@@ -51,8 +51,6 @@ def as_text(result: Any) -> str:
     to_dict = getattr(result, "to_dict", None)
     data = to_dict() if callable(to_dict) else result
     if isinstance(data, dict) and isinstance(data.get("summary"), str):  # a structured tool result
-        if "error" in data:
-            return data["summary"]
         rest = {key: value for key, value in data.items() if key != "summary"}
         return data["summary"] + "\n\nData (JSON): " + json.dumps(rest, default=str)
     return json.dumps(data, default=str)

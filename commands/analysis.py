@@ -82,9 +82,10 @@ def _size(ctx: CommandContext, args: list[str]):
     except ValueError:
         raise CommandError(f"{' '.join(args[1:])!r} has a value that is not a number.") from None
     tool = PositionSizeTool(data_client=_market(ctx), desk=desk_for(ctx.session, ctx.services))
-    result = tool.forward(args[0], *numbers)
-    if "error" in result:
-        raise CommandError(result["error"])
+    try:
+        result = tool.forward(args[0], *numbers)
+    except UserError as exc:
+        raise CommandError(exc.user_message) from None
     note = ("\n\nNo stop given: the stop is 2 × ATR(14) below the entry." if len(words) == 2 else "")
     return text(f"**Position size** (fixed-fractional, long)\n\n{result['summary']}{note}\n\n"
                 f"Source: {result['source']}. This is arithmetic, not advice.")

@@ -7,6 +7,7 @@ import pytest
 
 from agents.session import Session
 from commands import CommandContext, all_commands, dispatch
+from core.errors import UserError
 from tests.harness import local_stack
 from tools.alerts import alert_tools
 
@@ -85,7 +86,8 @@ def test_the_trader_only_proposes_and_the_person_confirms(stack):
     answer = tool.forward("AAPL", "rsi above 70", "momentum check")
     proposal_id = answer.split()[2]
     assert "NOT active" in answer and service.pending_alerts("frank")[0].id == proposal_id
-    assert tool.forward("AAPL", "to the moon").startswith("Error: no alert proposed:")
+    with pytest.raises(UserError, match="^No alert proposed:"):  # smolagents shows the model this message
+        tool.forward("AAPL", "to the moon")
     assert not hasattr(tool, "service") and not hasattr(tool, "_service")
     listing = say(stack, "/alerts", "frank")[1]
     assert f"awaiting `/alert confirm {proposal_id}`" in listing and "momentum check" in listing

@@ -8,6 +8,7 @@ import pytest
 from agents.services import Services
 from agents.session import Session
 from commands import CommandContext, all_commands, dispatch
+from core.errors import UserError
 from core.settings import load_settings
 from forecast import forecast_price
 from market.client import MarketData
@@ -49,10 +50,11 @@ def test_tool_returns_structured_data_led_by_the_verdict_and_shows_a_fan_chart(m
 
 
 def test_tool_errors_are_answers_for_the_model(market):
-    tool = ForecastPriceTool(data_client=market)
-    assert tool(symbol="AAPL", horizon=90)["summary"].startswith("Error: A horizon of 90 bars is outside 1 to 60")
-    short = tool(symbol="BTC-USD", horizon=5)
-    assert short["error"].startswith("BTC-USD has only 3 daily closes; a 5-trading day forecast needs at least 84")
+    tool = ForecastPriceTool(data_client=market)  # smolagents shows the model a tool's UserError message
+    with pytest.raises(UserError, match="^A horizon of 90 bars is outside 1 to 60"):
+        tool(symbol="AAPL", horizon=90)
+    with pytest.raises(UserError, match="^BTC-USD has only 3 daily closes; a 5-trading day forecast needs at least"):
+        tool(symbol="BTC-USD", horizon=5)
 
 
 def test_forecasts_are_cached_per_last_bar(market):

@@ -45,7 +45,7 @@ def alert_tools(service_of: Callable[[], object], workspace_of: Callable[[], str
             rule = parse_rule([symbol, *str(condition).split()])
             proposal = service_of().propose_alert(workspace_of(), rule, reason)
         except AlertInputError as exc:
-            return f"Error: no alert proposed: {exc.user_message}"
+            raise AlertInputError(f"No alert proposed: {exc.user_message}") from None
         return (f"Alert proposal {proposal.id} created ({rule.describe()}); it is NOT active until the person "
                 f"confirms it with `/alert confirm {proposal.id}` or the Confirm alert button.")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from smolagents import Tool
 
-from core.errors import user_message
+from core.errors import UserError, user_message
 from market.news_reaction import news_reactions, reaction_figure
 from tools.market_base import CompactTool
 from tools.untrusted import label_untrusted
@@ -53,9 +53,8 @@ class NewsReactionTool(CompactTool):
     def forward(self, symbol: str, count: int | None = None) -> dict:
         try:
             reaction = news_reactions(self.data_client, symbol, max(1, min(int(count or 6), 10)))
-        except Exception as exc:  # data failures are answers for the model
-            message = user_message(exc)
-            return {"error": message, "summary": f"Error: {message}"}
+        except Exception as exc:  # smolagents shows the model the message
+            raise UserError(user_message(exc)) from None
         tones, why_not = self.tone.read([r.title for r in reaction.rows]) if self.tone is not None else (None, "")
         headlines = []
         for i, row in enumerate(reaction.rows):
@@ -115,9 +114,8 @@ class PositionSizeTool(CompactTool):
                 atr_multiple: float | None = None) -> dict:
         try:
             return self._size(symbol, risk_pct, stop, atr_multiple)
-        except Exception as exc:  # bad input, data or broker failures are answers for the model
-            message = user_message(exc)
-            return {"error": message, "summary": f"Error: {message}"}
+        except Exception as exc:  # bad input, data or broker failures: smolagents shows the model the message
+            raise UserError(user_message(exc)) from None
 
     def _size(self, symbol, risk_pct, stop, atr_multiple) -> dict:
         from market.client import normalize_symbol
@@ -126,7 +124,7 @@ class PositionSizeTool(CompactTool):
         symbol = normalize_symbol(symbol)
         quote = self.data_client.quote(symbol)
         if quote.price is None:
-            return {"error": f"No current price for {symbol}.", "summary": f"Error: no current price for {symbol}."}
+            raise UserError(f"No current price for {symbol}.")
         atr = None
         if atr_multiple is not None:
             frame = compute_indicators(self.data_client.history(symbol, period="6mo"), ["atr"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from smolagents import Tool
 
-from core.errors import user_message
+from core.errors import UserError, user_message
 from forecast import forecast_price
 from forecast.chart import fan_figure
 from tools.market_base import CompactTool
@@ -54,9 +54,8 @@ class ForecastPriceTool(CompactTool):
     def forward(self, symbol: str, horizon: int | None = None, interval: str | None = None) -> dict:
         try:
             result = forecast_price(self.data_client, symbol, horizon or 5, interval or "daily")
-        except Exception as exc:  # a bad request or a data failure is an answer for the model, not a crash
-            message = user_message(exc)
-            return {"error": message, "summary": f"Error: {message}"}
+        except Exception as exc:  # a bad request or a data failure: smolagents shows the model the message
+            raise UserError(user_message(exc)) from None
         sink = self.on_figure
         if sink is not None:
             sink(fan_figure(result), f"{result.symbol} {result.horizon}-bar {result.interval} forecast")
