@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from provenance.dates import agrees, quick_key, stated_days
+from provenance.dates import EARLIER_SESSION, EARLIER_SESSION_DAYS, agrees, quick_key, reaching_back, stated_days
 from provenance.figures import Figure, extract_figures
 from provenance.numbers import sign_in
-from provenance.observations import DAYS_OF_RECORD, Observation, ObservationIndex
+from provenance.observations import DAYS_OF_OBSERVATION, DAYS_OF_RECORD, Observation, ObservationIndex
 
 TRACED = "traced"
 FROM_MESSAGE = "from_message"  # the person wrote it in their message: not invented, not from a tool either
@@ -133,7 +133,10 @@ def _verdict(index: ObservationIndex, figure: Figure) -> FigureVerdict:
             around = observation.days_around(offset)
             if around is None:
                 fit = 0  # the source writes no date at all: nothing to disagree with
-            elif agrees(stated, around[0]):
+            elif agrees(stated, around[0]) or (  # a quote's "previous close" is of the session before its date
+                    around[1] == DAYS_OF_OBSERVATION
+                    and EARLIER_SESSION.search(observation.text, max(0, offset - 24), offset) is not None
+                    and agrees(stated, reaching_back(around[0], EARLIER_SESSION_DAYS))):
                 fit = around[1]
             else:
                 first, last = around[0]

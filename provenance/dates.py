@@ -103,6 +103,16 @@ def agrees(stated: Stated, span: Span) -> bool:
     return False
 
 
+EARLIER_SESSION = re.compile(r"(?:previous|prior|prev)[ _]?close", re.IGNORECASE)
+EARLIER_SESSION_DAYS = 5  # a quote of Monday gives Friday's close; a long weekend and a holiday fit in five days
+
+
+def reaching_back(span: Span, days: int) -> Span:
+    """`span` starting `days` earlier: what a quote calls its previous close is of the session before its date."""
+    first = dt.date.fromisoformat(span[0][:10]) - dt.timedelta(days=days)
+    return first.isoformat(), span[1]
+
+
 def quick_key(stated: Stated) -> str | None:
     """A string every ISO-dated source line carrying these days contains: the ISO day ("2025-02-14") or month
     ("2025-02"), or "-02-14" for a day written without its year; None for longer spans."""

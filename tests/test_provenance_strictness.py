@@ -55,6 +55,10 @@ DATES = [  # (answer, the verdict of its one figure, what differs)
     ("In June 2024 AAPL traded at $244.60.", "untraced", "date differs"),
     ("In February 2025 AAPL traded at $244.60.", "traced", None),  # a month containing the day
     ("On 2/14/2025 the previous close was 241.53.", "traced", None),
+    ("AAPL's previous close was $241.53 on Feb 13.", "traced", None),  # the session before the quote's date
+    ("On 2025-02-13 AAPL closed at $241.53.", "traced", None),
+    ("On 2025-02-01 AAPL closed at $241.53.", "untraced", "date differs"),  # further back than a long weekend
+    ("On 2025-02-13 AAPL was at $244.60.", "untraced", "date differs"),  # the price is of the quote's own day
     ("On 2020-12-02 AAPL closed at $122.33.", "traced", None),  # that day's row
     ("On Dec 2, 2020 AAPL closed at $122.33.", "traced", None),
     ("On 2020-12-01 AAPL closed at $122.33.", "untraced", "date differs"),  # the row of 12-01 closed at 121.97
