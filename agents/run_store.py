@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from core import sqlite
 
 QUEUED, RUNNING, DONE, FAILED, STOPPED = "queued", "running", "done", "failed", "stopped"
 FINISHED = (DONE, FAILED, STOPPED)
@@ -57,20 +58,22 @@ class RunStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.keep = keep_per_workspace
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(self.path), check_same_thread=False)
-        self._db.executescript(SCHEMA)
-        with self._db:  # runs cut short by a restart end as failed, with a note saying so
-            self._db.execute("UPDATE runs SET status = ?, error = ? WHERE status IN (?, ?)",
-                             (FAILED, RESTART_NOTE, QUEUED, RUNNING))
+        self._lock = threading.RLock()
+        self._db = sqlite.connect(self.path, foreign_keys=False)  # WAL, synchronous=NORMAL: the one SQLite helper
+        with sqlite.transaction(self._db, self._lock) as cur:
+            for statement in sqlite.statements(SCHEMA):
+                cur.execute(statement)
+            # runs cut short by a restart end as failed, with a note saying so
+            cur.execute("UPDATE runs SET status = ?, error = ? WHERE status IN (?, ?)",
+                        (FAILED, RESTART_NOTE, QUEUED, RUNNING))
 
     def save(self, run: RunRecord) -> None:
         row = (run.id, run.workspace, run.message, run.status, json.dumps(run.items), run.answer, run.error,
                run.created, run.updated)
-        with self._lock, self._db:
-            self._db.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+        with sqlite.transaction(self._db, self._lock) as cur:
+            cur.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
             if run.finished:
-                self._db.execute(
+                cur.execute(
                     "DELETE FROM runs WHERE workspace = ? AND id NOT IN "
                     "(SELECT id FROM runs WHERE workspace = ? ORDER BY created DESC LIMIT ?)",
                     (run.workspace, run.workspace, self.keep))

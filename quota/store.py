@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from pathlib import Path
+
+from core import sqlite
 
 
 class UsageStore:
     """(visitor, UTC day) -> tokens used; thread-safe, one connection."""
 
     def __init__(self, path: str | Path):
-        in_memory = str(path) == ":memory:"
-        if not in_memory:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        if not in_memory:
-            self._db.execute("PRAGMA journal_mode=WAL")
+        # WAL, synchronous=NORMAL (the one SQLite helper): a step's charge costs no fsync and survives an app crash
+        self._db = sqlite.connect(path, foreign_keys=False)
         self._db.execute("CREATE TABLE IF NOT EXISTS token_usage (visitor TEXT NOT NULL, day TEXT NOT NULL, "
                          "tokens INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (visitor, day))")
         self._lock = threading.Lock()
