@@ -84,3 +84,21 @@ def test_a_fired_alert_moves_the_alerts_fired_metric(stack):
     assert (fired("price"), fired("move")) == (1.0, 1.0)
     assert service.check(MONDAY_OPEN).fired == [] and fired("price") == 1.0  # once per crossing
     service.close()
+
+
+def test_many_open_tabs_share_one_quote_refresh_per_symbol(tmp_path):
+    """Every tab's panel polls every few seconds; the watchlist reads the shared market cache, so Yahoo sees one
+    request per symbol and kind (quote, 3-month history) per TTL however many tabs and workspaces watch it."""
+    with local_stack(tmp_path, QUOTE_TTL_S=60, DATA_DIR=tmp_path / "data") as stack:
+        service = alert_service_for(stack.services)
+        for workspace in ("ws-a", "ws-b", "ws-c"):
+            service.watch(workspace, ["AAPL", "GOOG"])
+        stack.yahoo.hits.clear()
+        tabs = [AlertsPanel(lambda: service, lambda request, w=w: w) for w in ("ws-a", "ws-b", "ws-c") * 4]
+        for _ in range(3):  # three polling rounds of twelve tabs
+            for tab in tabs:
+                watchlist = tab.poll(None, None)[2]
+                assert "AAPL" in watchlist and "GOOG" in watchlist
+        hits = dict(stack.yahoo.hits)
+        assert set(hits) == {"/v8/finance/chart/AAPL", "/v8/finance/chart/GOOG"}, hits
+        assert all(n <= 2 for n in hits.values()), hits  # 36 polls per symbol, at most 2 fetches each
