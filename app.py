@@ -101,6 +101,7 @@ class SmolTraderApp:
                                 conversations=self.workspace_ui.log)
         self.sessions = SessionStore(idle_seconds=self.settings.session_idle_minutes * 60)
         self.integrations = None  # api.server.Integrations: MCP, runs API, /metrics (made by launch())
+        self.alerts_panel = None  # ui.alerts_panel.AlertsPanel (made by build())
         self.alert_scheduler = None  # alerts.scheduler: alerts and briefs (made by start())
         self.served = threading.Event()  # set once launch() has the server answering
 
@@ -110,6 +111,10 @@ class SmolTraderApp:
         session = self.sessions.get(session_id_of(request), user_of(request))
         self.workspace_ui.bind(session, request)
         return session
+
+    def bound_workspace_of(self, request: gr.Request | None) -> str | None:
+        """The workspace the request's session is already bound to (None before the page's load binds it)."""
+        return self.sessions.get(session_id_of(request), user_of(request)).workspace
 
     def desk_of(self, request: gr.Request | None):
         return desk_for(self.session_for(request), self.services)
@@ -270,8 +275,10 @@ class SmolTraderApp:
                     with gr.Row():
                         confirm_button = gr.Button("Confirm", variant="primary", elem_id="confirm")
                         reject_button = gr.Button("Reject", elem_id="reject")
-                    alerts_panel = AlertsPanel(lambda: alert_service_for(self.services),
-                                               lambda request: self.session_for(request).workspace_id)
+                    alerts_panel = self.alerts_panel = AlertsPanel(
+                        lambda: alert_service_for(self.services),
+                        lambda request: self.session_for(request).workspace_id,
+                        polled_workspace_of=self.bound_workspace_of)
                     alerts_panel.build()
                     panel = self.workspace_ui.build_panel(demo, chatbot)
                     if settings.hub_tools:

@@ -102,3 +102,24 @@ def test_many_open_tabs_share_one_quote_refresh_per_symbol(tmp_path):
         hits = dict(stack.yahoo.hits)
         assert set(hits) == {"/v8/finance/chart/AAPL", "/v8/finance/chart/GOOG"}, hits
         assert all(n <= 2 for n in hits.values()), hits  # 36 polls per symbol, at most 2 fetches each
+
+
+def test_a_poll_racing_the_page_load_never_binds_the_tab_to_a_new_workspace(tmp_path):
+    """The panel's first poll runs with the page's load; it must not open a workspace of its own (it used to, and a
+    reloaded tab could then show an empty conversation)."""
+    import sqlite3
+    from types import SimpleNamespace
+
+    import app
+
+    with local_stack(tmp_path, DATA_DIR=tmp_path / "data") as stack:
+        ui = app.SmolTraderApp(stack.settings, stack.services, model_factory=None)
+        ui.build()
+        request = SimpleNamespace(session_hash="tab-1", username=None, headers={}, client=None)
+        workspaces = sqlite3.connect(tmp_path / "data" / "workspaces.sqlite3")
+        count = workspaces.execute("SELECT COUNT(*) FROM workspaces").fetchone()[0]
+        polled = ui.alerts_panel.poll(None, None, request)
+        assert polled[0] is None  # nothing shown yet: the cursor waits for the bound workspace
+        assert ui.sessions.get("tab-1", None).workspace is None
+        assert workspaces.execute("SELECT COUNT(*) FROM workspaces").fetchone()[0] == count
+        ui.close()

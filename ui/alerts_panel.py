@@ -77,9 +77,13 @@ class AlertsPanel:
     """Build inside the side column (`build()`), then `wire()` inside the same Blocks."""
 
     def __init__(self, service_of: Callable[[], object], workspace_of: Callable[[gr.Request | None], str],
-                 poll_s: float = POLL_SECONDS):
+                 poll_s: float = POLL_SECONDS,
+                 polled_workspace_of: Callable[[gr.Request | None], str | None] | None = None):
         self.service_of = service_of
-        self.workspace_of = workspace_of
+        self.workspace_of = workspace_of  # for clicks: the page's workspace
+        # for polls, which start with the page: the workspace the page's own load has bound, None until then (a poll
+        # must never open a workspace itself: racing the load, it would bind the tab to a new, empty one)
+        self.polled_workspace_of = polled_workspace_of or workspace_of
         self.poll_s = poll_s
 
     def build(self) -> None:
@@ -99,7 +103,9 @@ class AlertsPanel:
 
     def poll(self, cursor: int | None, chosen: str | None, request: gr.Request | None = None):
         """Toasts for new notifications, the unread badge, the watchlist and the proposals (keeping the choice)."""
-        service, workspace = self.service_of(), self.workspace_of(request)
+        service, workspace = self.service_of(), self.polled_workspace_of(request)
+        if workspace is None:  # the page is still loading its workspace: nothing to show yet
+            return cursor, gr.update(), gr.update(), gr.update()
         fresh, cursor = service.to_show(workspace, cursor)
         for item in fresh[-3:]:
             show = gr.Warning if item.kind == "alert" else gr.Info
