@@ -216,11 +216,12 @@ class SmolTraderApp:
             self.sessions.drop(session_id)
 
     # --- API handlers (JSON-safe; charts as plotly JSON) ----------------------------------
-    def api_chat(self, message: str, request: gr.Request,
-                 oauth: gr.OAuthToken | None = None) -> Iterator[list[dict]]:
+    def api_chat(self, message: str, request: gr.Request) -> Iterator[list[dict]]:
         """Send a message (or a slash command) and stream the reply as JSON messages."""
+        # No gr.OAuthToken here: a Hugging Face sign-in lives in the browser's session cookie, which API clients do
+        # not carry, so their turns run on the owner's model within the limits (the parameter cost ~10 ms a request).
         session = self.session_for(request)
-        for items in self.chat.respond(session, message, hf_token=token_of(oauth), client=client_of(request)):
+        for items in self.chat.respond(session, message, client=client_of(request)):
             yield [item.to_json() for item in items]
 
     def api_stop(self, request: gr.Request) -> bool:
