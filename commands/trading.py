@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 
 from agents.portfolio_analytics import workspace_analytics
+from agents.ticket_decisions import decide_ticket
 from agents.trading_items import analytics_item, outcome_items, portfolio_items, ticket_item
 from commands import Command, CommandContext, CommandError
 from core.errors import UserError
@@ -79,11 +80,11 @@ def _one_id(args: list[str], what: str) -> str:
 
 
 def _confirm(ctx: CommandContext, args: list[str]):
-    return outcome_items(desk_for(ctx.session, ctx.services).confirm(_one_id(args, "ticket id"), ctx.session.user))
+    return decide_ticket(ctx.services, ctx.session, "confirm", _one_id(args, "ticket id"), ctx.session.user)
 
 
 def _reject(ctx: CommandContext, args: list[str]):
-    return outcome_items(desk_for(ctx.session, ctx.services).reject(_one_id(args, "ticket id"), ctx.session.user))
+    return decide_ticket(ctx.services, ctx.session, "reject", _one_id(args, "ticket id"), ctx.session.user)
 
 
 def _cancel(ctx: CommandContext, args: list[str]):

@@ -35,6 +35,10 @@ def test_the_job_records_each_workspace_once_per_session_after_the_close(tmp_pat
             [card] = run_turn(app.chat, session, "/buy 2 AAPL limit 1000")[-1]  # marketable limit: fills any hour
             assert "Filled" in run_turn(app.chat, session, f"/confirm {card.extra['ticket']['id']}")[-1][0].content
             workspace = session.workspace
+            # a fill records the day's equity at once, so a workspace that only trades (no panel, API only) has a
+            # curve the job keeps going; that snapshot is of today's real date, later than the days below
+            [(today, equity_then, _, _)] = store.equity_history(workspace)
+            assert today >= "2026-12-01" and equity_then == pytest.approx(100_000.0, abs=1.0)
             # the account was looked at once, on Thursday (its curve starts there)
             store.record_equity(workspace, "2026-11-19", 100_000.0, 100_000.0, "2026-11-19T15:00:00+00:00")
             never_looked = Session(id="other")
@@ -53,7 +57,7 @@ def test_the_job_records_each_workspace_once_per_session_after_the_close(tmp_pat
             store.record_equity(workspace, "2026-11-30", 1.0, 1.0, "2026-11-30T15:00:00+00:00")
             assert run(datetime(2026, 11, 30, 21, 15, tzinfo=UTC)) == [workspace]
 
-            history = store.equity_history(workspace)
+            history = [row for row in store.equity_history(workspace) if row[0] <= "2026-11-30"]
             assert [row[0] for row in history] == ["2026-11-19", "2026-11-20", "2026-11-27", "2026-11-30"]
             equity = desk_for(session, stack.services).broker.account().equity
             assert history[-1][1] == pytest.approx(equity) and history[-1][3] == "2026-11-30T21:15:00+00:00"
