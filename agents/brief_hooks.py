@@ -17,7 +17,7 @@ from agents.prompts import load_prompts
 from core.text import KNOWN_SECRETS, cap, scrub
 from quota import visitor_key
 from quota.limits import ANONYMOUS_POOL, is_anonymous
-from trading.desk import build_desk, workspace_desks
+from trading.desk import borrowed_desk
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +43,9 @@ class BriefHooks:
     def positions_of(self, workspace_id: str) -> list[str]:
         """The symbols the workspace holds, from the same desk (paper ledger or Alpaca) its chat uses."""
         user = self._user(workspace_id)
-        desk = workspace_desks(self.services).get(
-            (workspace_id, user),
-            lambda: build_desk(self.services, session_id=workspace_id, user=user, workspace_id=workspace_id))
         try:
-            return [p.symbol for p in desk.broker.positions()]
+            with borrowed_desk(self.services, workspace_id, user) as desk:
+                return [p.symbol for p in desk.broker.positions()]
         except Exception as exc:  # a broker that is down: the brief still covers the watchlist
             log.warning("brief: positions of a workspace unavailable: %s", type(exc).__name__)
             return []

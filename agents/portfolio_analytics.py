@@ -89,9 +89,8 @@ def record_closing_equity(services, store, now: dt.datetime | None = None, calen
     day (workspaces with an equity history; one whose snapshot of the day was taken after the close is skipped, so
     running it again, or after a restart, records nothing twice). Weekends and holidays record nothing.
     Returns the workspace ids recorded. `calendar`: `market.calendar.ExchangeCalendar` (default NYSE)."""
-    from agents.session import Session
     from market.calendar import exchange_calendar
-    from trading.desk import desk_for
+    from trading.desk import borrowed_desk
 
     calendar = calendar or exchange_calendar()
     now = now or dt.datetime.now(dt.UTC)
@@ -108,9 +107,9 @@ def record_closing_equity(services, store, now: dt.datetime | None = None, calen
     for workspace_id, username, observed_at in store.equity_due(day.isoformat()):
         if observed_at and _aware(dt.datetime.fromisoformat(observed_at)) >= closed_at:
             continue  # already has this day's closing snapshot
-        session = Session(id=f"equity-job:{workspace_id}", user=username, workspace=workspace_id)
         try:
-            record_equity(desk_for(session, services), store, workspace_id, now=now)
+            with borrowed_desk(services, workspace_id, username) as desk:
+                record_equity(desk, store, workspace_id, now=now)
         except (BrokerError, UserError):  # one account that can't be read must not stop the others
             log.warning("daily equity snapshot of %s failed", workspace_id, exc_info=True)
             continue

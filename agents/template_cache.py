@@ -21,6 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from jinja2 import StrictUndefined, Template
+from smolagents.tools import Tool
 
 
 @lru_cache(maxsize=64)
@@ -34,8 +35,6 @@ class Uncacheable(Exception):
 
 def fingerprint(value: Any) -> Any:
     """A hashable stand-in for `value` that changes whenever its rendering in a prompt can change."""
-    from smolagents.tools import Tool
-
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     if isinstance(value, dict):

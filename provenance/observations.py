@@ -182,26 +182,24 @@ class ObservationIndex:
     def within(self, target: float, tolerance: float, limit: int = 256) -> list[tuple[float, int, int, str]]:
         """Numbers within `tolerance` of `target` (up to `limit` per sorted run, the closest), in no order:
         (value, observation, offset in its text, as written)."""
+        return self._around(target, tolerance, limit, limit // 2)
+
+    def near(self, target: float, tolerance: float, limit: int = 8) -> list[tuple[float, int, int, str]]:
+        """Up to `limit` numbers within `tolerance` of `target`, closest first:
+        (value, observation, offset in its text, as written)."""
+        found = self._around(target, tolerance, limit, limit)
+        found.sort(key=lambda item: abs(item[0] - target))
+        return found[:limit]
+
+    def _around(self, target: float, tolerance: float, limit: int, half: int) -> list[tuple[float, int, int, str]]:
+        """From each sorted run, its numbers within `tolerance` of `target`; when more than `limit`, only the `half`
+        on each side of the target's position (the closest)."""
         found = []
         for values, refs in self._runs:
             lo = bisect.bisect_left(values, target - tolerance)
             hi = bisect.bisect_right(values, target + tolerance, lo)
             if hi - lo > limit:
                 middle = bisect.bisect_left(values, target, lo, hi)
-                lo, hi = max(lo, middle - limit // 2), min(hi, middle + limit // 2)
+                lo, hi = max(lo, middle - half), min(hi, middle + half)
             found.extend((values[i], *refs[i]) for i in range(lo, hi))
         return found
-
-    def near(self, target: float, tolerance: float, limit: int = 8) -> list[tuple[float, int, int, str]]:
-        """Up to `limit` numbers within `tolerance` of `target`, closest first:
-        (value, observation, offset in its text, as written)."""
-        found = []
-        for values, refs in self._runs:
-            lo = bisect.bisect_left(values, target - tolerance)
-            hi = bisect.bisect_right(values, target + tolerance, lo)
-            if hi - lo > limit:  # keep the closest: start from the target's position and widen
-                middle = bisect.bisect_left(values, target, lo, hi)
-                lo, hi = max(lo, middle - limit), min(hi, middle + limit)
-            found.extend((values[i], *refs[i]) for i in range(lo, hi))
-        found.sort(key=lambda item: abs(item[0] - target))
-        return found[:limit]

@@ -126,16 +126,16 @@ class Quota:
     def budget_message(self, stopped: bool = False) -> str:
         head = ("⛔ Today's budget of model tokens is used up, so this turn was stopped"
                 if stopped else "⛔ You have used today's budget of model tokens")
-        return (f"{head} ({self.limits.tokens_per_day:,} per day). It resets at midnight UTC, in "
-                f"{_wait_words(self.seconds_to_midnight())}. Slash commands (`/help`) still work."
-                + (f" {self.sign_in_hint}" if self.sign_in_hint else ""))
+        return f"{head} ({self.limits.tokens_per_day:,} per day). {self._resets()}"
 
     def pool_message(self, stopped: bool = False) -> str:
         head = ("⛔ Today's shared budget of model tokens for anonymous visitors is used up, so this turn was stopped"
                 if stopped else "⛔ Today's shared budget of model tokens for anonymous visitors is used up")
-        return (f"{head} ({self.limits.anonymous_tokens_per_day:,} per day on this Space). It resets at midnight "
-                f"UTC, in {_wait_words(self.seconds_to_midnight())}. Slash commands (`/help`) still work."
-                + (f" {self.sign_in_hint}" if self.sign_in_hint else ""))
+        return f"{head} ({self.limits.anonymous_tokens_per_day:,} per day on this Space). {self._resets()}"
+
+    def _resets(self) -> str:
+        return (f"It resets at midnight UTC, in {_wait_words(self.seconds_to_midnight())}. Slash commands (`/help`) "
+                "still work." + (f" {self.sign_in_hint}" if self.sign_in_hint else ""))
 
     # -- admission -----------------------------------------------------------------------------
     def _refuse_over_rate(self, visitor: str) -> deque[float] | None:

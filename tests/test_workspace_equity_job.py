@@ -95,3 +95,18 @@ def test_a_weekend_look_is_not_a_daily_return():
     expected = np.array([0.01, 103 / 101 - 1])
     assert vol.value == pytest.approx(100 * expected.std(ddof=1) * np.sqrt(252), abs=1e-4)
     assert "2 daily returns; 1 return across a gap" in vol.period
+
+
+def test_a_background_job_borrows_a_desk_and_keeps_none_open(tmp_path):
+    """The daily job visits every workspace: it uses the desk a tab already has open, else one it closes after."""
+    from trading.desk import borrowed_desk
+
+    with local_stack(tmp_path) as stack:
+        with borrowed_desk(stack.services, "ws_nobody_open", None) as desk:
+            assert desk.broker.account().equity > 0
+        assert stack.services.desks._desks == {}  # nothing kept for a workspace no tab has open
+        session = Session(id="tab", workspace="ws_open")
+        shared = desk_for(session, stack.services)
+        with borrowed_desk(stack.services, "ws_open", None) as desk:
+            assert desk is shared
+        assert shared.broker.account() is not None  # still open for its tab

@@ -374,6 +374,14 @@ def workspace_desks(services) -> WorkspaceDesks:
     return services.desks
 
 
+def borrowed_desk(services, workspace_id: str, user: str | None):
+    """A context manager giving a workspace's desk to a background job (the alert briefs, the daily equity job)
+    without keeping one open for every workspace it visits."""
+    return workspace_desks(services).borrowed(
+        (workspace_id, user),
+        lambda: build_desk(services, session_id=workspace_id, user=user, workspace_id=workspace_id))
+
+
 def desk_for(session, services) -> TradingDesk:
     """The desk of the session's workspace (the session id before workspaces exist); per signed-in name."""
     return workspace_desks(services).get(

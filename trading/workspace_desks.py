@@ -8,7 +8,8 @@ stored (trading.tickets), so the same holds across a restart or another process.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -25,6 +26,21 @@ class WorkspaceDesks:
             if desk is None:
                 desk = self._desks[key] = build()
             return desk
+
+    @contextmanager
+    def borrowed(self, key: tuple[str, str | None], build: Callable[[], Any]) -> Iterator[Any]:
+        """The desk for one background job: the shared one when a tab or client has it open, else one built for the
+        job and closed after it (a job over every workspace must not keep a desk, and its connections, for each)."""
+        with self._lock:
+            desk = self._desks.get(key)
+        if desk is not None:
+            yield desk
+            return
+        desk = build()
+        try:
+            yield desk
+        finally:
+            desk.close()
 
     def drop(self, workspace_id: str) -> None:
         """Close the workspace's desks (its data is being deleted)."""
