@@ -99,7 +99,10 @@ class SmolTraderApp:
         self.workspace_ui = WorkspaceUI(self)  # lasting workspaces: conversations, account, export/delete
         self.chat = ChatService(self.services, model_factory=model_factory, extra_tools=extra_tools,
                                 conversations=self.workspace_ui.log)
-        self.sessions = SessionStore(idle_seconds=self.settings.session_idle_minutes * 60)
+        self.sessions = SessionStore(idle_seconds=self.settings.session_idle_minutes * 60)  # by Gradio session hash
+        # Runs-API sessions, by workspace id after the key was checked: apart, so no session hash a client picks
+        # reaches one (api.clients.session_for_workspace).
+        self.api_sessions = SessionStore(idle_seconds=self.settings.session_idle_minutes * 60)
         self.integrations = None  # api.server.Integrations: MCP, runs API, /metrics (made by launch())
         self.alerts_panel = None  # ui.alerts_panel.AlertsPanel (made by build())
         self.alert_scheduler = None  # alerts.scheduler: alerts and briefs (made by start())
@@ -130,6 +133,7 @@ class SmolTraderApp:
         (its clean zygote starts now, so no visitor's first code step waits for it), the forecast library warm-up, the
         alert scheduler, the workspace sweeper."""
         self.sessions.start_sweeper(min(60.0, self.settings.session_idle_minutes * 60 / 2))
+        self.api_sessions.start_sweeper(min(60.0, self.settings.session_idle_minutes * 60 / 2))
         shared_pool(self.settings.worker_memory_mb, self.settings.worker_idle_s)
         threading.Thread(target=self._warm_up_when_served, name="forecast-warm-up", daemon=True).start()
         hooks = BriefHooks(self.services, self.chat, self.workspace_ui.workspaces.store)
@@ -148,6 +152,7 @@ class SmolTraderApp:
     def close(self) -> None:
         self.served.set()
         self.sessions.stop_sweeper()
+        self.api_sessions.stop_sweeper()
         self.workspace_ui.close()
         if self.integrations is not None:
             self.integrations.close()

@@ -82,7 +82,7 @@ class TurnRun:
         self.finished = threading.Event()
         self._stopped = threading.Event()
         self._queue: queue.Queue = queue.Queue()
-        self._thread = threading.Thread(target=self._work, name=f"turn-{session_id[:8]}", daemon=True)
+        self._thread = threading.Thread(target=self._work, name="turn", daemon=True)
 
     # -- the turn's thread -----------------------------------------------------------
     def start(self) -> TurnRun:

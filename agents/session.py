@@ -36,8 +36,9 @@ class Session:
 
     @property
     def workspace_id(self) -> str:
-        """Whose data this session sees: the workspace key, else (before workspaces exist) the session id."""
-        return self.workspace or self.id
+        """Whose data this session sees: its workspace, else (a session no workspace was bound to, as in tests)
+        `session:<id>`, a name no workspace id has, so a client choosing its session id never reaches a workspace."""
+        return self.workspace or f"session:{self.id}"
 
     def touch(self) -> None:
         self.last_seen = time.time()

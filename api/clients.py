@@ -2,7 +2,8 @@
 
 `open_workspace()` is the ONE function that turns an API client's workspace key into a workspace id, through
 the workspace layer (keys are stored hashed; an unknown key is refused without saying whether it exists);
-`session_for_workspace()` gives that workspace's API session. Runs are stored by workspace id, never by key.
+`session_for_workspace()` gives that workspace's API session, from the app's own store of API sessions (never the
+store of Gradio sessions, whose ids a client chooses). Runs are stored by workspace id, never by key.
 `api_visitor()` names an MCP client for the visitor limits the way the chat names a visitor.
 """
 
@@ -20,7 +21,6 @@ from quota import visitor_key
 
 WORKSPACE_HEADER = "X-Smol-Workspace"
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
-SESSION_PREFIX = "api-workspace:"  # never collides with a browser's session hash
 
 
 class BadWorkspaceKey(UserError):
@@ -51,8 +51,11 @@ def open_workspace(workspaces: Any, key: str | None) -> tuple[str, str]:
 
 
 def session_for_workspace(ui: Any, workspace_id: str):
-    """The session an API client of workspace `workspace_id` works in (keyed by the id, never by the key)."""
-    session = ui.sessions.get(SESSION_PREFIX + workspace_id)
+    """The session an API client of workspace `workspace_id` works in, once its key was checked (`open_workspace`).
+
+    Kept in `ui.api_sessions`, apart from the Gradio sessions (`ui.sessions`): a Gradio client chooses its own
+    session hash, so no name it can spell (`api-workspace:<id>`, the id itself, ...) reaches this session."""
+    session = ui.api_sessions.get("api:" + workspace_id)
     session.workspace = workspace_id
     return session
 

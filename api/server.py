@@ -33,7 +33,7 @@ class Integrations:
         self.metrics = getattr(ui.services, "metrics", None)
         self.visitors = ui.chat.visitors  # the chat's limits (agents.visitors.Visitors): one Quota per app
         if self.metrics is not None:
-            self.metrics.active_sessions.set_function(lambda: len(ui.sessions))
+            self.metrics.active_sessions.set_function(lambda: len(ui.sessions) + len(ui.api_sessions))
         self.mcp = None
         if settings.mcp_enabled:
             from api.mcp_server import build_mcp

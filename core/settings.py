@@ -87,6 +87,19 @@ def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in env.get(name, "").replace("\n", ",").split(",") if item.strip())
 
 
+def _proxies(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A list of IP addresses and networks (`10.0.0.0/8`); anything else (a name, `*`) is refused."""
+    import ipaddress
+
+    items = _list(env, name)
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise SettingsError(f"{name} must list IP addresses or networks (e.g. 10.0.0.0/8), got {item!r}") from None
+    return items
+
+
 def _url(env: Mapping[str, str], name: str, default: str = "", keep_slash: bool = False) -> str:
     value = _text(env, name, default)
     value = value if keep_slash else value.rstrip("/")
@@ -190,6 +203,14 @@ class Settings:
     runs_keep: int = 200  # finished runs kept per workspace (oldest dropped first)
     metrics_token: Secret = field(default_factory=lambda: Secret(""))  # bearer token for /metrics
     space_id: str = ""  # set by Hugging Face on a Space; /metrics is off there unless METRICS_TOKEN is set
+
+    # --- #22 edges (identity, request bounds) ---
+    session_hash_secret: Secret = field(default_factory=lambda: Secret(""))  # keys span session ids ("": random)
+    max_request_bytes: int = 1_000_000  # body cap of /api and /mcp requests, checked before reading (413)
+    max_ui_request_bytes: int = 16_000_000  # body cap of Gradio's own routes (a chat sends its history back)
+    trusted_proxies: tuple[str, ...] = ()  # addresses/networks whose X-Forwarded-For is believed (empty: none)
+    anon_workspaces_per_address_day: int = 50  # new anonymous workspaces one client address may make a UTC day
+    anon_workspaces_per_day: int = 5000  # new anonymous workspaces all clients together may make a UTC day
 
     # --- #11 streaming ---
 
@@ -323,6 +344,13 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv_path: str | None 
         runs_keep=_number(env, "RUNS_KEEP", 200, minimum=1, cast=int),
         metrics_token=_secret(env, "METRICS_TOKEN"),
         space_id=_text(env, "SPACE_ID"),
+        # --- #22 edges (identity, request bounds) ---
+        session_hash_secret=_secret(env, "SESSION_HASH_SECRET"),
+        max_request_bytes=_number(env, "MAX_REQUEST_BYTES", 1_000_000, minimum=1024, cast=int),
+        max_ui_request_bytes=_number(env, "MAX_UI_REQUEST_BYTES", 16_000_000, minimum=1024, cast=int),
+        trusted_proxies=_proxies(env, "TRUSTED_PROXIES"),
+        anon_workspaces_per_address_day=_number(env, "ANON_WORKSPACES_PER_ADDRESS_DAY", 50, minimum=1, cast=int),
+        anon_workspaces_per_day=_number(env, "ANON_WORKSPACES_PER_DAY", 5000, minimum=1, cast=int),
         # --- #11 streaming ---
         # --- #16/#19 provenance and evals ---
     )

@@ -11,7 +11,10 @@ Why it is built this way:
   and LLM calls nest under the turn's root span; nothing is recorded elsewhere.
 - `session.id` / `user.id` are put into the OpenTelemetry context with
   openinference's `using_session` / `using_user`, so every span of the turn
-  carries them and Langfuse groups a conversation.
+  carries them and Langfuse groups a conversation. The session id is never
+  exported as it is (a Gradio session hash acts in its session): spans carry
+  `session_label(id)`, an HMAC-SHA256 of it under SESSION_HASH_SECRET (or a
+  random per-process key), which groups a chat's turns and opens nothing.
 - Exported spans pass through `ScrubbingExporter` (secrets redacted) and
   `ReportingExporter` (one warning per problem).
 """
@@ -19,7 +22,10 @@ Why it is built this way:
 from __future__ import annotations
 
 import atexit
+import hashlib
+import hmac
 import logging
+import secrets as secrets_module
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -109,8 +115,12 @@ class Tracing:
 
     def __init__(self, backends: Sequence[Backend] = (), secrets: Iterable[str] = (), *,
                  export_timeout_s: float = DEFAULT_EXPORT_TIMEOUT_S, schedule_delay_s: float = 1.0,
-                 exporters: Sequence[SpanExporter] | None = None):
-        """`exporters` replaces the OTLP exporters built from `backends` (one per backend)."""
+                 exporters: Sequence[SpanExporter] | None = None, session_secret: str | bytes | None = None):
+        """`exporters` replaces the OTLP exporters built from `backends` (one per backend); `session_secret` keys
+        the session ids spans carry (None or empty: a random key for this process)."""
+        if isinstance(session_secret, str):
+            session_secret = session_secret.encode()
+        self._session_key = session_secret or secrets_module.token_bytes(32)
         self.backends = tuple(backends)
         self.export_timeout_s = export_timeout_s
         self.reporters: list[ReportingExporter] = []
@@ -162,7 +172,7 @@ class Tracing:
         if not choice.backends:
             return cls()
         tracing = cls(choice.backends, settings.secret_values(), export_timeout_s=export_timeout_s,
-                      schedule_delay_s=schedule_delay_s)
+                      schedule_delay_s=schedule_delay_s, session_secret=settings.session_hash_secret.reveal())
         log.info("Tracing: %s.", tracing.describe())
         return tracing
 
@@ -181,6 +191,12 @@ class Tracing:
                 return backend.trace_url_template.format(trace_id=trace_id)
         return None
 
+    def session_label(self, session_id: str) -> str:
+        """What spans carry as `session.id`: a keyed hash of the session id (32 hex digits). The same session always
+        gets the same label in this process (or across processes sharing SESSION_HASH_SECRET); the label cannot be
+        turned back into the id, so reading the traces gives no one a session to act in."""
+        return hmac.new(self._session_key, session_id.encode(), hashlib.sha256).hexdigest()[:32]
+
     @contextmanager
     def turn(self, session_id: str, user_id: str | None, message: str, kind: str = "chat") -> Iterator[TurnTrace]:
         """One trace for one turn. Run the whole turn (agents, command, confirmation) inside.
@@ -194,6 +210,7 @@ class Tracing:
         routing.instrument_model_classes()
         from openinference.instrumentation import using_session, using_user
 
+        session_id = self.session_label(session_id)  # the raw id never leaves the process
         with ExitStack() as stack:
             stack.enter_context(using_session(session_id))
             if user_id:

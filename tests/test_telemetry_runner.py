@@ -41,7 +41,7 @@ def test_a_chat_turn_through_the_runner_is_one_trace_with_the_whole_team(tmp_pat
         tools = [s.attributes.get("tool.name") for step in children(spans, web_run) for s in children(spans, step)
                  if s.attributes["openinference.span.kind"] == "TOOL"]
         assert tools == ["read_page", "final_answer"]
-        assert {s.attributes["session.id"] for s in spans} == {"s-runner"}
+        assert {s.attributes["session.id"] for s in spans} == {stack.services.tracing.session_label("s-runner")}
         assert {s.attributes["user.id"] for s in spans} == {"dana"}
 
         chat.run_command(session, "/help")

@@ -93,7 +93,8 @@ def test_span_tree_of_a_turn(receiver, otlp_tracing):
     assert root.attributes["openinference.span.kind"] == "CHAIN"
     assert root.attributes["input.value"] == "what is AAPL?"
     assert root.attributes["output.value"] == answer == "AAPL is 123.45"
-    assert root.attributes["langfuse.session.id"] == "sess-tree"
+    label = otlp_tracing.session_label("sess-tree")  # a keyed hash: the raw session id never leaves
+    assert root.attributes["langfuse.session.id"] == label != "sess-tree"
     assert root.attributes["langfuse.user.id"] == "bob"
     assert root.status_code == 1  # STATUS_CODE_OK
 
@@ -114,7 +115,7 @@ def test_span_tree_of_a_turn(receiver, otlp_tracing):
     assert len(spans) == 14  # root, 2 runs, 4 steps, 4 LLM calls, 3 tool calls (incl. 2 final_answer)
 
     for span in spans:
-        assert span.attributes["session.id"] == "sess-tree", span.name
+        assert span.attributes["session.id"] == label, span.name
         assert span.attributes["user.id"] == "bob", span.name
         assert span.resource["service.name"] == "smol-trader"
 
@@ -167,7 +168,7 @@ def test_one_trace_per_turn_with_sessions_chatting_concurrently(receiver, otlp_t
             [root] = roots(spans)
             assert root.attributes["input.value"] == f"{session_id} turn {number}"
             assert len(spans) == 14
-            assert {s.attributes["session.id"] for s in spans} == {session_id}
+            assert {s.attributes["session.id"] for s in spans} == {otlp_tracing.session_label(session_id)}
             assert all(s.attributes.get("user.id") is None for s in spans)  # nobody logged in
 
 
@@ -198,7 +199,8 @@ def test_slash_commands_and_confirmations_are_traced(receiver, otlp_tracing):
     assert command_root.attributes["langfuse.trace.tags"] == ["command"]
     assert command_root.attributes["output.value"] == "AAPL is 123.45"
     assert confirm_root.name == "confirm turn" and confirm_root.attributes["output.value"] == "Order placed"
-    assert {r.attributes["session.id"] for r in (command_root, confirm_root)} == {"sess-cmd"}
+    label = otlp_tracing.session_label("sess-cmd")
+    assert {r.attributes["session.id"] for r in (command_root, confirm_root)} == {label}
 
 
 def test_a_failing_turn_is_exported_with_its_error_and_the_error_propagates(receiver, otlp_tracing):
@@ -234,3 +236,13 @@ def test_no_secret_reaches_the_exported_bytes(receiver):
     # The credentials did travel where they belong: in the HTTP headers.
     assert {r.headers.get("authorization") for r in receiver.requests} == {
         "Basic " + basic.decode(), "Bearer fake-otlp-bearer-token-42"}
+
+
+def test_session_labels_are_keyed_hashes(receiver):
+    """SESSION_HASH_SECRET keys the label: replicas sharing it group a session alike; without it, a random key."""
+    shared = [Tracing.from_settings(settings_for({"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.base_url,
+                                                  "SESSION_HASH_SECRET": "configured-secret"})) for _ in range(2)]
+    assert shared[0].session_label("abc") == shared[1].session_label("abc") != shared[0].session_label("abd")
+    assert Tracing().session_label("abc") != Tracing().session_label("abc") != "abc"
+    for tracing in shared:
+        tracing.shutdown()
