@@ -161,8 +161,10 @@ class SmolTraderApp:
 
     def launch(self, **options) -> gr.Blocks:
         """Build the UI and serve it with the MCP, runs and /metrics routes (`python app.py` and the tests)."""
+        from api.request_limits import trust_proxies
         from api.server import Integrations
 
+        trust_proxies(self.settings)  # X-Forwarded-For is believed only from TRUSTED_PROXIES (default: no one)
         demo = self.build()
         self.integrations = Integrations(self)
         # mcp_server=False: Gradio's own MCP server would publish every API endpoint, confirm_ticket included.

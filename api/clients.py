@@ -38,13 +38,14 @@ def workspace_key(headers: Mapping[str, str]) -> str | None:
     return raw
 
 
-def open_workspace(workspaces: Any, key: str | None) -> tuple[str, str]:
+def open_workspace(workspaces: Any, key: str | None, client: str | None = None) -> tuple[str, str]:
     """(workspace id, key) for an API client: its key opened through the workspace layer (an unknown or guessed
-    key is refused with one message, `BadWorkspaceKey`), or a new anonymous workspace when it sent none."""
+    key is refused with one message, `BadWorkspaceKey`), or a new anonymous workspace when it sent none (counted
+    against its address `client`; `workspace.creation_limit.NewWorkspaceRefused` when over the day's limit)."""
     from workspace.store import WorkspaceKeyError
 
     try:
-        opened = workspaces.open(header_key=key)  # workspace.access.Workspaces
+        opened = workspaces.open(header_key=key, client=client)  # workspace.access.Workspaces
     except WorkspaceKeyError as exc:
         raise BadWorkspaceKey(exc.user_message) from None
     return opened.workspace_id, opened.key or key

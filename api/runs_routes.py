@@ -19,6 +19,7 @@ from agents.chat import clean_message
 from agents.runs import RunRefused, RunRegistry
 from api.clients import WORKSPACE_HEADER, BadWorkspaceKey, basic_auth_ok, login_required, workspace_key
 from quota import LimitError
+from workspace.creation_limit import NewWorkspaceRefused
 
 
 class RunRequest(BaseModel):
@@ -44,7 +45,8 @@ class RunView(BaseModel):
 
 
 def runs_router(registry: RunRegistry, settings: Any, open_workspace, check_rate=None) -> APIRouter:
-    """`open_workspace(key or None) -> (workspace id, key)`: the workspace layer's answer for a client's key;
+    """`open_workspace(key or None, client address) -> (workspace id, key)`: the workspace layer's answer for a
+    client's key (no key: a new workspace, counted against the address; `NewWorkspaceRefused` over the limit);
     `check_rate(workspace id)` raises `LimitError` when that workspace's visitor may send no message now."""
     router = APIRouter(prefix="/api", tags=["runs"])
 
@@ -62,9 +64,12 @@ def runs_router(registry: RunRegistry, settings: Any, open_workspace, check_rate
         if key is None and required:
             raise HTTPException(400, f"Send your workspace key in the {WORKSPACE_HEADER} header.")
         try:
-            return open_workspace(key)
+            return open_workspace(key, getattr(request.client, "host", None))
         except BadWorkspaceKey as exc:
             raise HTTPException(404, exc.user_message) from None
+        except NewWorkspaceRefused as exc:
+            raise HTTPException(429, exc.user_message, headers={"Retry-After": str(int(exc.retry_after_s) + 1)}) \
+                from None
 
     def found(run) -> RunView:
         if run is None:

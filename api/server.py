@@ -50,7 +50,8 @@ class Integrations:
         from api.runs_routes import runs_router
 
         routes: list = list(runs_router(self.runs, self.ui.settings,
-                                        lambda key: open_workspace(self.ui.workspace_ui.workspaces, key),
+                                        lambda key, client=None: open_workspace(
+                                            self.ui.workspace_ui.workspaces, key, client),
                                         self.check_run_rate).routes)
         if self.metrics is not None:
             from api.metrics_route import metrics_route
@@ -95,8 +96,14 @@ class Integrations:
             yield
 
     def app_kwargs(self) -> dict:
-        """Keyword arguments for FastAPI, passed through `demo.launch(app_kwargs=...)`."""
-        return {"routes": self.routes(), "lifespan": self.lifespan}
+        """Keyword arguments for FastAPI, passed through `demo.launch(app_kwargs=...)`: our routes, the lifespan
+        and the request-body cap in front of every route (ours and Gradio's)."""
+        from starlette.middleware import Middleware
+
+        from api.request_limits import BodyLimit, limit_for
+
+        return {"routes": self.routes(), "lifespan": self.lifespan,
+                "middleware": [Middleware(BodyLimit, limit_of=limit_for(self.ui.settings))]}
 
     def close(self) -> None:
         self.runs.close()

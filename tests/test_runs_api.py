@@ -170,7 +170,8 @@ def test_with_an_app_login_the_runs_api_wants_the_same_credentials(tmp_path):
         sessions = SessionStore(idle_seconds=60)
         registry = RunRegistry(stack.chat(None), RunStore(tmp_path / "runs.sqlite3"), sessions.get)
         workspaces = Workspaces.from_settings(stack.settings)
-        app = FastAPI(routes=runs_router(registry, stack.settings, lambda key: open_workspace(workspaces, key)).routes)
+        opener = lambda key, client=None: open_workspace(workspaces, key, client)  # noqa: E731
+        app = FastAPI(routes=runs_router(registry, stack.settings, opener).routes)
 
         async def calls():
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://app") as client:

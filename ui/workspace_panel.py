@@ -31,6 +31,7 @@ from trading.paper_ledger import delete_paper_account
 from trading.tickets import delete_tickets
 from workspace.access import HEADER, Workspaces
 from workspace.backup import restore_if_missing, start_backup
+from workspace.creation_limit import NewWorkspaceRefused
 from workspace.store import WorkspaceKeyError
 
 STORAGE_KEY = "smol-trader-workspace"
@@ -39,6 +40,11 @@ STORAGE_KEY = "smol-trader-workspace"
 def header_key(request: gr.Request | None) -> str | None:
     headers = getattr(request, "headers", None)
     return headers.get(HEADER) if headers is not None else None
+
+
+def address_of(request: gr.Request | None) -> str | None:
+    """The client's address as the server resolved it (X-Forwarded-For only from TRUSTED_PROXIES)."""
+    return getattr(getattr(request, "client", None), "host", None)
 
 
 class WorkspaceUI:
@@ -79,11 +85,15 @@ class WorkspaceUI:
             self._backup.stop()
 
     # --- which workspace --------------------------------------------------------------------------
-    def bind(self, session: Session, request: gr.Request | None, browser_key: str | None = None) -> str | None:
+    def bind(self, session: Session, request: gr.Request | None, browser_key: str | None = None,
+             client: str | None = None) -> str | None:
         """Put the request's workspace on `session`; returns a notice to show, if any.
 
         A signed-in name wins; then an `X-Smol-Workspace` header (refused with `gr.Error` when it opens
-        nothing); then the browser's key; a session with none of these keeps (or gets) a new anonymous one.
+        nothing); then the browser's key; a session with none of these keeps (or gets) a new anonymous one, counted
+        against the client's address (`client`, else the request's; `gr.Error` when over the day's limit).
+        Nothing else names a workspace: the session is the one of the Gradio session hash, which the browser (or
+        client) made and which never leaves the process (spans carry a keyed hash of it).
         """
         key = header_key(request)
         via = ("user", session.user) if session.user else ("key", key.strip()) if key else None
@@ -97,8 +107,9 @@ class WorkspaceUI:
             return None
         try:
             opened = self.workspaces.open(user=session.user, header_key=key if via[0] == "key" else None,
-                                          browser_key=browser_key if via[0] == "browser" else None)
-        except WorkspaceKeyError as exc:
+                                          browser_key=browser_key if via[0] == "browser" else None,
+                                          client=client or address_of(request))
+        except (WorkspaceKeyError, NewWorkspaceRefused) as exc:
             raise gr.Error(exc.user_message) from None
         with session.lock:
             if session.workspace != opened.workspace_id:
@@ -218,7 +229,7 @@ class WorkspaceUI:
         with session.lock:
             session.workspace, session.conversation, session.team = None, None, None
             session.workspace_via = None
-        self.bind(session, None)  # a fresh, empty workspace for this tab
+        self.bind(session, None, client=address_of(request))  # a fresh, empty workspace for this tab
         return (session.workspace_key or "", [], gr.update(choices=[], value=None), self.summary(session),
                 gr.update(visible=False), gr.update(value="Your workspace was deleted. This is a new, empty one.",
                                                     visible=True))
