@@ -307,6 +307,9 @@ class WorkspaceUI:
     # --- layout -------------------------------------------------------------------------------------
     def build_panel(self, demo: gr.Blocks, chatbot: gr.Chatbot) -> dict:
         """The side panel (call inside the side column); returns components the app chains refreshes to."""
+        # The person's own workspace key, kept in their browser's localStorage. Gradio's BrowserState "encrypts" it
+        # with a secret it serves to every page in /config, so it is as good as plain text there: it protects
+        # nothing and claims nothing (docs/safety-identity.md). Only that browser's own pages can read it.
         key_state = gr.BrowserState("", storage_key=STORAGE_KEY, secret=self.workspaces.browser_secret())
         notice = gr.Markdown(visible=False, elem_id="workspace-notice")
         gr.Markdown("### Your workspace")
