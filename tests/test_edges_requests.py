@@ -196,3 +196,46 @@ def test_gradio_clients_without_a_key_share_the_same_allowance(tmp_path):
                        headers={"X-Smol-Workspace": keys[0]})
         assert keyed.predict(api_name="/workspace")["key"] == keys[0]
         assert workspaces_made(tmp_path / "data") == 2
+
+
+# --- the allowance and the settings, without a server -------------------------------------------------------------
+def test_the_allowance_counts_per_address_per_day_and_in_all():
+    from workspace.creation_limit import CreationLimit, NewWorkspaceRefused, address_bucket
+
+    now = [86400 * 20_000 + 3600.0]  # 01:00 UTC
+    limit = CreationLimit(per_address=2, per_day=5, clock=lambda: now[0])
+    for _ in range(2):
+        limit.admit("198.51.100.7")
+    with pytest.raises(NewWorkspaceRefused, match=r"the limit is 2 a day\).*try again in 23 h 0 min") as refused:
+        limit.admit("198.51.100.7")
+    assert refused.value.retry_after_s == 23 * 3600
+    limit.admit("2001:db8:1:2::1")
+    limit.admit("2001:db8:1:2:ffff::9")  # the same /64: one machine's range
+    with pytest.raises(NewWorkspaceRefused):
+        limit.admit("2001:db8:1:2::77")
+    assert address_bucket("::ffff:198.51.100.7") == "198.51.100.7"
+    limit.admit("203.0.113.1")
+    with pytest.raises(NewWorkspaceRefused, match=r"as many new workspaces today as it makes in a day \(5\)"):
+        limit.admit("203.0.113.2")
+    now[0] += 23 * 3600  # the next UTC day
+    limit.admit("198.51.100.7")
+
+
+def test_trusted_proxies_must_be_addresses_or_networks():
+    from core.settings import SettingsError, load_settings
+    from tests.harness import settings_for
+
+    assert settings_for().trusted_proxies == ()
+    assert settings_for(TRUSTED_PROXIES="10.0.0.0/8, ::1").trusted_proxies == ("10.0.0.0/8", "::1")
+    for wrong in ("*", "proxy.internal", "10.0.0.0/33"):
+        with pytest.raises(SettingsError, match="TRUSTED_PROXIES"):
+            load_settings({"TRUSTED_PROXIES": wrong}, dotenv_path=None)
+
+
+def test_launch_hands_uvicorn_only_the_trusted_proxies():
+    from api.request_limits import trust_proxies
+    from tests.harness import settings_for
+
+    environ = {"FORWARDED_ALLOW_IPS": "*"}
+    assert trust_proxies(settings_for(), environ) == "" == environ["FORWARDED_ALLOW_IPS"]
+    assert trust_proxies(settings_for(TRUSTED_PROXIES="10.0.0.0/8"), environ) == "10.0.0.0/8"
