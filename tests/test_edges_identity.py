@@ -109,14 +109,17 @@ def test_a_session_id_read_from_the_spans_opens_nothing(server, receiver):
     victim = client(url)
     victim.predict("/buy 1 AAPL limit 999", api_name="/chat")
     victim.predict("/quote AAPL", api_name="/chat")
+    victim.predict("How is the market today?", api_name="/chat")  # a model turn: agents, steps, model calls
     victim_key = victim.predict(api_name="/workspace")["key"]
     [ticket] = victim.predict(api_name="/tickets")
     assert ui.services.tracing.flush()
 
     roots = [s for s in receiver.spans() if not s.parent_span_id and s.attributes.get("input.value") in
-             ("/buy 1 AAPL limit 999", "/quote AAPL")]
+             ("/buy 1 AAPL limit 999", "/quote AAPL", "How is the market today?")]
     labels = {s.attributes["session.id"] for s in roots}
-    assert len(roots) == 2 and len(labels) == 1, "one chat's turns group under one session id"
+    assert len(roots) == 3 and len(labels) == 1, "one chat's turns group under one session id"
+    [model_turn] = [s for s in roots if s.name == "chat turn"]
+    assert len([s for s in receiver.spans() if s.trace_id == model_turn.trace_id]) > 2  # its agent spans too
     [label] = labels
     assert {s.attributes["langfuse.session.id"] for s in roots} == {label}
     raw = receiver.raw_bytes()
