@@ -19,11 +19,13 @@ from agents.services import Services, build_services
 from agents.session import Session, SessionStore
 from agents.ticket_decisions import decide_ticket
 from agents.toolsets import local_tool_names
+from agents.warmup import Warmup, compile_prompt_templates, import_first_turn_modules, rehearse_openai_stream
 from alerts.scheduler import start_alert_scheduler
 from alerts.service import alert_service_for
 from core.settings import Settings, load_settings
 from forecast.model import warm_up as forecast_warm_up
 from hub.remote_tools import active_tools_markdown, load_remote_tools
+from market.calendar import exchange_calendar
 from sandbox.pool import shared_pool
 from trading.desk import desk_for
 from ui.alerts_panel import AlertsPanel
@@ -88,13 +90,33 @@ def tickets_update(desk):
     return gr.update(choices=choices, value=choices[0][1] if len(choices) == 1 else None)
 
 
+def concurrent_blocks(concurrency_limit: int, **options) -> gr.Blocks:
+    """`gr.Blocks(**options)` whose events run up to `concurrency_limit` at once (Gradio's default is 1 per event).
+
+    Gradio reads the default from GRADIO_DEFAULT_CONCURRENCY_LIMIT when a Blocks makes its queue (in its
+    constructor); calling `demo.queue(default_concurrency_limit=…)` afterwards would rebuild the whole FastAPI app
+    (~0.3 s of start-up) just to change that number.
+    """
+    name = "GRADIO_DEFAULT_CONCURRENCY_LIMIT"
+    before = os.environ.get(name)
+    os.environ[name] = str(concurrency_limit)
+    try:
+        return gr.Blocks(**options)
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
+
+
 class SmolTraderApp:
     """The whole UI: per-session wiring, browser handlers, API endpoints and the layout (`build()`)."""
 
     def __init__(self, settings: Settings | None = None, services: Services | None = None, model_factory=None):
         self.settings = settings or load_settings()
         self.services = services or build_services(self.settings)
-        self.remote_tools, self.remote_report = load_remote_tools(self.settings, reserved_names=local_tool_names())
+        reserved = local_tool_names() if self.settings.hub_tools else frozenset()  # imports every tool module
+        self.remote_tools, self.remote_report = load_remote_tools(self.settings, reserved_names=reserved)
         extra_tools = {"trader": self.remote_tools.get("trader", []), "web_agent": self.remote_tools.get("web", [])}
         self.workspace_ui = WorkspaceUI(self)  # lasting workspaces: conversations, account, export/delete
         self.chat = ChatService(self.services, model_factory=model_factory, extra_tools=extra_tools,
@@ -107,6 +129,15 @@ class SmolTraderApp:
         self.alerts_panel = None  # ui.alerts_panel.AlertsPanel (made by build())
         self.alert_scheduler = None  # alerts.scheduler: alerts and briefs (made by start())
         self.served = threading.Event()  # set once launch() has the server answering
+        rehearsal = [("model call path", rehearse_openai_stream)] if self.chat.model_choice.backend == "openai" else []
+        self.warmup = Warmup([  # what a first turn needs, made ready right after the server answers
+            *rehearsal,
+            ("prompt templates", compile_prompt_templates),
+            ("tools", local_tool_names),  # imports every tool module
+            ("first-turn modules", import_first_turn_modules),
+            ("exchange calendar", lambda: exchange_calendar().warm()),
+            ("forecast library", forecast_warm_up),  # its import and a first fit
+        ])
 
     # --- sessions -------------------------------------------------------------------------
     def session_for(self, request: gr.Request | None) -> Session:
@@ -129,13 +160,14 @@ class SmolTraderApp:
         return items
 
     def start(self) -> None:
-        """Background work that lives as long as the app: the idle-session sweeper, the code-worker pool
-        (its clean zygote starts now, so no visitor's first code step waits for it), the forecast library warm-up, the
-        alert scheduler, the workspace sweeper."""
+        """Background work that lives as long as the app: the model client (made now, before the server answers),
+        the idle-session sweeper, the code-worker pool (its clean zygote and a spare start now, so no visitor's first
+        code step waits for them), the warm-up after the server answers, the alert scheduler, the workspace sweeper."""
+        self.chat.warm_model()
         self.sessions.start_sweeper(min(60.0, self.settings.session_idle_minutes * 60 / 2))
         self.api_sessions.start_sweeper(min(60.0, self.settings.session_idle_minutes * 60 / 2))
         shared_pool(self.settings.worker_memory_mb, self.settings.worker_idle_s)
-        threading.Thread(target=self._warm_up_when_served, name="forecast-warm-up", daemon=True).start()
+        self.warmup.run_after(self.served)
         hooks = BriefHooks(self.services, self.chat, self.workspace_ui.workspaces.store)
         self.alert_scheduler = start_alert_scheduler(  # alerts and briefs, also with no tab open
             self.services, positions_of=hooks.positions_of, commentary=hooks.commentary)
@@ -144,12 +176,8 @@ class SmolTraderApp:
                                      trigger="interval", minutes=15)
         self.workspace_ui.start()  # idle anonymous workspaces removed; backups when configured
 
-    def _warm_up_when_served(self) -> None:
-        """The forecast library's import and first fit, once the server answers (not competing with start-up)."""
-        self.served.wait(120)
-        forecast_warm_up()
-
     def close(self) -> None:
+        self.warmup.cancel()
         self.served.set()
         self.sessions.stop_sweeper()
         self.api_sessions.stop_sweeper()
@@ -250,7 +278,8 @@ class SmolTraderApp:
     # --- layout -----------------------------------------------------------------------------
     def build(self) -> gr.Blocks:
         settings, chat = self.settings, self.chat
-        with gr.Blocks(title="Smol Trader", fill_height=True, analytics_enabled=False) as demo:
+        with concurrent_blocks(settings.concurrency_limit, title="Smol Trader", fill_height=True,
+                               analytics_enabled=False) as demo:
             gr.Markdown("# 📈 Smol Trader\nTalk to a small team of AI agents about the stock market. "
                         "Information, not financial advice.")
             status = gr.Markdown(status_line(chat, self.services, "…"), elem_id="status-line")
@@ -319,7 +348,6 @@ class SmolTraderApp:
             gr.api(self.api_reject_ticket, api_name="reject_ticket")
             self.workspace_ui.register_api()
 
-        demo.queue(default_concurrency_limit=settings.concurrency_limit)
         return demo
 
 

@@ -7,6 +7,7 @@ otherwise runs a turn of the session's team.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -23,6 +24,8 @@ from commands import CommandContext, dispatch, is_command
 from core.errors import UserError
 from telemetry.metrics import TurnTimer
 from telemetry.scrub import scrub_log_records
+
+log = logging.getLogger(__name__)
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -58,6 +61,16 @@ class ChatService:
         self.extra_tools: dict[str, list] = extra_tools or {}  # Hub tools per member, never shadowing ours
         self.metrics = getattr(services, "metrics", None)  # telemetry.metrics.Metrics, or None
         self.visitors = visitors or Visitors(self.settings)  # limits and bring-your-own inference (issue 12)
+
+    def warm_model(self) -> None:
+        """Make one model now (start-up, before the server answers): its client library is imported and its shared
+        client and connection pool made, so the first visitor's turn asks the model at once."""
+        if self.model_factory is None:
+            return
+        try:
+            self.model_factory()
+        except Exception as exc:  # noqa: BLE001 - the first turn reports the problem to the person
+            log.warning("The model could not be prepared at start-up: %s", exc)
 
     # -- the team -------------------------------------------------------------------------
     def team_for(self, session: Session, previous: TurnRun | None = None, hf_token: str | None = None) -> Team:

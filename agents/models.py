@@ -10,7 +10,9 @@ slash commands work.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
+from typing import Any
 
 from agents.streaming import streaming
 from core.settings import Settings
@@ -69,14 +71,59 @@ def choose_model(settings: Settings) -> ModelChoice:
     return ModelChoice("hf", model_id or DEFAULT_HF_MODEL)
 
 
+_clients: dict[tuple, Any] = {}
+_clients_lock = threading.Lock()
+
+
+def shared_openai_client(client_kwargs: dict[str, Any]):
+    """One `openai.OpenAI` per server, key and options, shared by every session's models.
+
+    A client costs ~45 ms to make (its TLS context loads the CA bundle) and owns the HTTP connection pool, so a
+    client per session put that on every new visitor's first request and opened a new connection each time. The
+    client is thread-safe (httpx). Made under a lock, so a turn arriving during start-up's warm-up waits for the
+    one being made instead of making a second.
+    """
+    key = tuple(sorted((name, repr(value)) for name, value in client_kwargs.items()))
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            import openai
+
+            client = _clients[key] = openai.OpenAI(**client_kwargs)
+            _ = client.chat.completions  # its resource modules load lazily, on the first request otherwise
+        return client
+
+
+class SharedClient:
+    """Mixin for smolagents' `OpenAIModel`: `create_client` takes the process's shared client (no model method is
+    defined here, so telemetry still instruments the base class's calls)."""
+
+    def create_client(self):
+        if self.client_kwargs.get("http_client") is not None:  # a client of its own (the warm-up's rehearsal)
+            import openai
+
+            return openai.OpenAI(**self.client_kwargs)
+        return shared_openai_client(self.client_kwargs)
+
+
+_OPENAI_CLASS: list[type] = []
+
+
+def openai_model_class() -> type:
+    """smolagents' `OpenAIModel` with the stream fallback and the shared client (one class, made once)."""
+    if not _OPENAI_CLASS:
+        from smolagents import OpenAIModel
+
+        _OPENAI_CLASS.append(type("OpenAIModel", (SharedClient, streaming(OpenAIModel)), {"__module__": __name__}))
+    return _OPENAI_CLASS[0]
+
+
 def build_model(settings: Settings, choice: ModelChoice | None = None):
     """The smolagents model for `choice` (default: `choose_model(settings)`), or None."""
     choice = choice or choose_model(settings)
     timeout = int(settings.model_timeout_s)
     if choice.backend == "openai":
-        from smolagents import OpenAIModel
-
-        return streaming(OpenAIModel)(
+        return openai_model_class()(
             model_id=choice.model_id,
             api_base=settings.openai_api_base,
             api_key=settings.openai_api_key.reveal() or "not-needed",

@@ -39,11 +39,28 @@ class ExchangeCalendar:
     """Open/closed, next open/close and session dates for one exchange."""
 
     def __init__(self, code: str = DEFAULT_EXCHANGE):
-        import exchange_calendars
-
         self.code = code
-        self._calendar = exchange_calendars.get_calendar(code)
-        self.tz = self._calendar.tz
+        self._built = None
+        self._build_lock = threading.Lock()
+
+    @property
+    def _calendar(self):
+        """The package's calendar, built on the first question (start-up's warm-up asks one, off the request path)."""
+        if self._built is None:
+            with self._build_lock:
+                if self._built is None:
+                    import exchange_calendars
+
+                    self._built = exchange_calendars.get_calendar(self.code)
+        return self._built
+
+    @property
+    def tz(self):
+        return self._calendar.tz
+
+    def warm(self) -> None:
+        """Build the calendar now (about a second on a small machine), so no request pays for it."""
+        _ = self._calendar
 
     def _in_range(self, stamp) -> bool:
         return self._calendar.first_minute <= stamp <= self._calendar.last_minute
