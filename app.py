@@ -130,7 +130,7 @@ class SmolTraderApp:
         (its clean zygote starts now, so no visitor's first code step waits for it), the forecast library warm-up, the
         alert scheduler, the workspace sweeper."""
         self.sessions.start_sweeper(min(60.0, self.settings.session_idle_minutes * 60 / 2))
-        shared_pool(self.settings.worker_memory_mb, self.settings.worker_idle_s)
+        shared_pool(self.settings.worker_memory_mb, self.settings.worker_idle_s, self.settings.worker_cpu_s)
         threading.Thread(target=self._warm_up_when_served, name="forecast-warm-up", daemon=True).start()
         hooks = BriefHooks(self.services, self.chat, self.workspace_ui.workspaces.store)
         self.alert_scheduler = start_alert_scheduler(  # alerts and briefs, also with no tab open

@@ -117,7 +117,7 @@ def build_team(services: Services, session: Session, model: Any, extra_tools: di
     models = model if isinstance(model, dict) else {"manager": model, "web_agent": model, "trader": model}
     extra_tools = extra_tools or {}
     sink = Sink()
-    pool = shared_pool(settings.worker_memory_mb, settings.worker_idle_s)
+    pool = shared_pool(settings.worker_memory_mb, settings.worker_idle_s, settings.worker_cpu_s)
 
     def step_callback(agent_name: str):
         def on_step(step, agent=None):
