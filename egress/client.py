@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import ipaddress
 import json
 import socket
@@ -224,16 +225,18 @@ class Egress:
 
 
 class _Watchdog:
-    """Shuts a connection's socket down after `seconds` (a timer thread), so a blocked read returns at once."""
+    """Shuts a connection's socket down once `seconds` have passed, so a blocked read returns at once.
+
+    One daemon thread (`_WATCHER`) serves every request of the process: arming and cancelling a watchdog is a
+    heap push under a lock, not a thread per request."""
 
     def __init__(self, conn: HTTPConnection, seconds: float):
         self.fired = False
+        self.cancelled = False
         self._conn = conn
         self._sock: socket.socket | None = None
         self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._fire)
-        self._timer.daemon = True
-        self._timer.start()
+        _WATCHER.arm(self, time.monotonic() + seconds)
 
     def hold(self, sock: socket.socket | None) -> None:
         """The connected socket to shut (shut at once when the time is already up)."""
@@ -242,8 +245,10 @@ class _Watchdog:
             if self.fired:
                 self._shut()
 
-    def _fire(self) -> None:
+    def fire(self) -> None:
         with self._lock:
+            if self.cancelled:
+                return
             self.fired = True
             self._shut()
 
@@ -255,7 +260,42 @@ class _Watchdog:
                 pass
 
     def cancel(self) -> None:
-        self._timer.cancel()
+        with self._lock:
+            self.cancelled = True
+            self._conn = None  # type: ignore[assignment]
+            self._sock = None
+
+
+class _Watcher:
+    """The one thread that fires due watchdogs (started on first use; cancelled ones are dropped when due)."""
+
+    def __init__(self):
+        self._heap: list[tuple[float, int, _Watchdog]] = []
+        self._cond = threading.Condition()
+        self._count = 0
+        self._thread: threading.Thread | None = None
+
+    def arm(self, watchdog: _Watchdog, due: float) -> None:
+        with self._cond:
+            self._count += 1
+            heapq.heappush(self._heap, (due, self._count, watchdog))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="egress-deadlines", daemon=True)
+                self._thread.start()
+            if self._heap[0][2] is watchdog:
+                self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._heap or self._heap[0][0] > time.monotonic():
+                    self._cond.wait(None if not self._heap else self._heap[0][0] - time.monotonic())
+                _, _, watchdog = heapq.heappop(self._heap)
+            if not watchdog.cancelled:
+                watchdog.fire()
+
+
+_WATCHER = _Watcher()
 
 
 def _failure(hop: _Hop, exc: BaseException, timeout_s: float) -> EgressError:
