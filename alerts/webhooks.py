@@ -26,6 +26,7 @@ from alerts.rules import AlertInputError
 Poster = Callable[[str, dict], int]
 DEFAULT_TRIES = 3
 DEFAULT_TIME_LIMIT_S = 20.0  # one delivery, all tries and backoffs included
+THREAD_GRACE_S = 0.5  # a try's thread ends this long after the limit the delivery is judged failed at
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,8 @@ class _OutOfTime(Exception):
 def _within(seconds: float, poster: Poster, url: str, payload: dict) -> int:
     """`poster(url, payload)` in a daemon thread, waited for at most `seconds`; past the limit `_OutOfTime` is
     raised. A poster that takes the time left (`takes_time_left`, as the app's egress poster does) is given it as
-    its total deadline, so its thread ends at the limit too instead of lingering."""
+    its total deadline (plus `THREAD_GRACE_S`, so the limit is reported as such), so its thread ends then instead
+    of lingering."""
     if seconds <= 0:
         raise _OutOfTime()
     outcome: dict[str, object] = {}
@@ -132,7 +134,8 @@ def _within(seconds: float, poster: Poster, url: str, payload: dict) -> int:
 
     def attempt() -> None:
         try:
-            outcome["status"] = poster(url, payload, time_left_s=seconds) if bounded else poster(url, payload)
+            outcome["status"] = (poster(url, payload, time_left_s=seconds + THREAD_GRACE_S) if bounded
+                                 else poster(url, payload))
         except BaseException as exc:  # handed to the waiting thread
             outcome["error"] = exc
 
