@@ -102,6 +102,16 @@ def _unshare(flags: int) -> None:
         raise OSError(errno, os.strerror(errno))
 
 
+def _new_network_unprivileged() -> None:
+    """A network namespace without root: inside the PID namespace's user namespace the worker already holds the
+    rights (and, unmapped there, could not make another user namespace); otherwise with a user namespace of its
+    own."""
+    try:
+        _unshare(CLONE_NEWNET)
+    except OSError:
+        _unshare(CLONE_NEWUSER | CLONE_NEWNET)
+
+
 def _attempt(report: dict, name: str, action, skip: Collection[str]) -> None:
     if name in skip:
         report[name] = "skipped (test setting)"
@@ -162,7 +172,7 @@ def confine(root_dir: str, memory_mb: int, skip: Collection[str] = (), *, cpu_s:
     if as_root:
         _try(report, "network_namespace", lambda: _unshare(CLONE_NEWNET))
     else:  # an unprivileged user namespace gives the rights needed for chroot, then they are dropped
-        _try(report, "network_namespace", lambda: _unshare(CLONE_NEWUSER | CLONE_NEWNET))
+        _try(report, "network_namespace", _new_network_unprivileged)
     last = _last_cap()
 
     def drop_bounding_set():
