@@ -117,7 +117,7 @@ def build_team(services: Services, session: Session, model: Any, extra_tools: di
     models = model if isinstance(model, dict) else {"manager": model, "web_agent": model, "trader": model}
     extra_tools = extra_tools or {}
     sink = Sink()
-    pool = shared_pool(settings.worker_memory_mb, settings.worker_idle_s)
+    pool = shared_pool(settings.worker_memory_mb, settings.worker_idle_s, settings.worker_cpu_s)
 
     def step_callback(agent_name: str):
         def on_step(step, agent=None):
@@ -127,7 +127,8 @@ def build_team(services: Services, session: Session, model: Any, extra_tools: di
 
     web_tools = [
         WebSearchTool(settings.ddg_html_url, settings.web_timeout_s, settings.web_output_chars),
-        ReadPageTool(settings.web_timeout_s, settings.web_output_chars, settings.web_allow_private_hosts),
+        ReadPageTool(settings.web_timeout_s, settings.web_output_chars, settings.web_allow_private_hosts,
+                     total_timeout_s=settings.web_total_timeout_s, html_cpu_s=settings.html_text_cpu_s),
     ]
     web_tools += without_clashes(web_tools, extra_tools.get("web_agent", []))
     web_agent = ToolCallingAgent(

@@ -26,6 +26,7 @@ from alerts.rules import AlertInputError
 Poster = Callable[[str, dict], int]
 DEFAULT_TRIES = 3
 DEFAULT_TIME_LIMIT_S = 20.0  # one delivery, all tries and backoffs included
+THREAD_GRACE_S = 0.5  # a try's thread ends this long after the limit the delivery is judged failed at
 
 
 @dataclass(frozen=True)
@@ -74,14 +75,15 @@ def egress_poster(egress) -> Poster:
     the payload. A refusal becomes `PermissionError`, which `deliver()` does not retry."""
     from egress import EgressError, EgressUnreachable
 
-    def post(url: str, payload: dict) -> int:
+    def post(url: str, payload: dict, time_left_s: float | None = None) -> int:
         try:
-            return egress.post_json(url, payload).status
+            return egress.post_json(url, payload, total_timeout_s=time_left_s).status
         except EgressUnreachable as exc:  # allowed but not answering: deliver() tries again
             raise ConnectionError(exc.user_message) from None
         except EgressError as exc:
             raise PermissionError(f"refused: {exc.user_message}") from None
 
+    post.takes_time_left = True  # deliver() hands it the delivery's remaining time: its thread ends by then
     return post
 
 
@@ -121,15 +123,19 @@ class _OutOfTime(Exception):
 
 
 def _within(seconds: float, poster: Poster, url: str, payload: dict) -> int:
-    """`poster(url, payload)` in a daemon thread, waited for at most `seconds`: a try past the limit is left to
-    end on its own (the egress client's own timeouts end it) and `_OutOfTime` is raised."""
+    """`poster(url, payload)` in a daemon thread, waited for at most `seconds`; past the limit `_OutOfTime` is
+    raised. A poster that takes the time left (`takes_time_left`, as the app's egress poster does) is given it as
+    its total deadline (plus `THREAD_GRACE_S`, so the limit is reported as such), so its thread ends then instead
+    of lingering."""
     if seconds <= 0:
         raise _OutOfTime()
     outcome: dict[str, object] = {}
+    bounded = bool(getattr(poster, "takes_time_left", False))
 
     def attempt() -> None:
         try:
-            outcome["status"] = poster(url, payload)
+            outcome["status"] = (poster(url, payload, time_left_s=seconds + THREAD_GRACE_S) if bounded
+                                 else poster(url, payload))
         except BaseException as exc:  # handed to the waiting thread
             outcome["error"] = exc
 

@@ -216,6 +216,11 @@ class Settings:
 
     # --- #16/#19 provenance and evals ---
 
+    # --- #22 edges: bounds ---
+    web_total_timeout_s: float = 20.0  # one outbound request (read_page, webhook), connect and every read together
+    html_text_cpu_s: float = 2.0  # CPU seconds HTML-to-text may spend on one page before it is refused
+    worker_cpu_s: int = 300  # CPU seconds one model-code worker may use in its whole life (RLIMIT_CPU)
+
     @property
     def alpaca_configured(self) -> bool:
         return bool(self.alpaca_api_key) and bool(self.alpaca_secret_key)
@@ -353,4 +358,8 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv_path: str | None 
         anon_workspaces_per_day=_number(env, "ANON_WORKSPACES_PER_DAY", 5000, minimum=1, cast=int),
         # --- #11 streaming ---
         # --- #16/#19 provenance and evals ---
+        # --- #22 edges: bounds ---
+        web_total_timeout_s=_number(env, "WEB_TOTAL_TIMEOUT_S", 20.0, minimum=0.1),
+        html_text_cpu_s=_number(env, "HTML_TEXT_CPU_S", 2.0, minimum=0.05),
+        worker_cpu_s=_number(env, "WORKER_CPU_S", 300, minimum=1, cast=int),
     )

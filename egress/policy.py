@@ -10,8 +10,13 @@ from core.errors import UserError
 
 METADATA_HOSTS = frozenset({"metadata.google.internal", "metadata.goog", "metadata", "instance-data",
                             "instance-data.ec2.internal"})
-METADATA_ADDRESSES = frozenset({ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254"),
-                                ipaddress.ip_address("169.254.170.2")})
+# Cloud metadata services (AWS/GCP/Azure/OpenStack, AWS ECS, Alibaba, Oracle; AWS and OpenStack over IPv6).
+# An IPv6 address that carries one of these IPv4 addresses inside it (IPv4-mapped, IPv4-compatible, 6to4, NAT64,
+# Teredo, or a link-local interface id) is refused as well: see `embedded_ipv4` and `is_metadata`.
+METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in (
+    "169.254.169.254", "169.254.170.2", "100.100.100.200", "192.0.0.192", "fd00:ec2::254", "fe80::a9fe:a9fe"))
+NAT64_NETWORKS = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 SHARED_NETWORK = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT: neither private nor global
 
 Resolver = Callable[[str, int], list[str]]  # (host, port) -> IP addresses as text
@@ -37,13 +42,44 @@ def system_resolver(host: str, port: int) -> list[str]:
     return list(seen)
 
 
+def embedded_ipv4(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address reaches or stands for (IPv4-mapped ::ffff:a.b.c.d, IPv4-compatible
+    ::a.b.c.d, 6to4 2002:aabb:ccdd::, NAT64 64:ff9b::a.b.c.d, Teredo's client); None for a plain address."""
+    if address.version == 4:
+        return None
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    low = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if any(address in net for net in NAT64_NETWORKS):
+        return low
+    if address in IPV4_COMPATIBLE and int(address) > 1:  # not :: or ::1
+        return low
+    return None
+
+
+def is_metadata(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """A cloud metadata address, in any IPv6 spelling of its IPv4 address, with or without a zone id."""
+    if address.version == 6 and address.scope_id:
+        address = ipaddress.IPv6Address(str(address).split("%", 1)[0])
+    if address in METADATA_ADDRESSES:
+        return True
+    inner = embedded_ipv4(address)
+    if inner is None and address.version == 6 and address.is_link_local:
+        inner = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)  # fe80::a9fe:a9fe and its kin
+    return inner is not None and inner in METADATA_ADDRESSES
+
+
 def address_problem(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
     """Why `address` may not be reached from a public service (None when it is a public unicast address)."""
-    mapped = getattr(address, "ipv4_mapped", None) or getattr(address, "sixtofour", None)
-    if mapped is not None:
-        return address_problem(mapped)
-    if address in METADATA_ADDRESSES:
+    if is_metadata(address):
         return "a cloud metadata address"
+    inner = embedded_ipv4(address)
+    if inner is not None:
+        return address_problem(inner)
     if address.is_unspecified:
         return "an unspecified address"
     if address.is_loopback:
@@ -77,7 +113,7 @@ class AddressPolicy:
 
     def check(self, host: str, address: str, port: int) -> None:
         ip = ipaddress.ip_address(address)
-        if ip in METADATA_ADDRESSES or getattr(ip, "ipv4_mapped", None) in METADATA_ADDRESSES:
+        if is_metadata(ip):
             raise EgressError(f"{host} is a cloud metadata address ({ip}); reaching it is not allowed.")
         if self.allow_private or (str(ip), port) in self.allowed_endpoints:
             return

@@ -23,6 +23,7 @@ from sandbox.process import WorkerFailed, WorkerProcess, Zygote
 log = logging.getLogger(__name__)
 
 SPARE_READY_TIMEOUT_S = 60.0
+DEFAULT_CPU_S = 300
 
 
 def confinement_warning(missing: dict[str, str]) -> str:
@@ -36,8 +37,9 @@ def confinement_warning(missing: dict[str, str]) -> str:
 
 class WorkerPool:
     def __init__(self, memory_mb: int, idle_s: float, spare: bool = True, test_raw_exec: bool = False,
-                 test_skip_measures: tuple[str, ...] = ()):
+                 test_skip_measures: tuple[str, ...] = (), cpu_s: int | None = DEFAULT_CPU_S):
         self.memory_mb = memory_mb
+        self.cpu_s = cpu_s  # CPU seconds one worker may use in its life (RLIMIT_CPU)
         self.idle_s = idle_s
         self.keep_spare = spare
         self.test_raw_exec = test_raw_exec  # tests only: workers also accept plain Python ("raw")
@@ -62,7 +64,7 @@ class WorkerPool:
                 self._zygote.close()
                 self._zygote = Zygote()
             zygote = self._zygote
-        worker = zygote.fork(self.memory_mb, self.test_raw_exec, self.test_skip_measures)
+        worker = zygote.fork(self.memory_mb, self.test_raw_exec, self.test_skip_measures, cpu_s=self.cpu_s)
         worker.on_ready = self._check_confinement
         return worker
 
@@ -79,7 +81,8 @@ class WorkerPool:
             log.warning(confinement_warning(missing))
         elif first and not missing:
             log.info("Python workers for model-written code: fully confined (no network, empty root, "
-                     "no capabilities, no_new_privs, memory limit)")
+                     "no capabilities, no_new_privs, memory and CPU limits, own PID namespace, "
+                     "end with the app)")
 
     @property
     def fully_confined(self) -> bool | None:
@@ -150,14 +153,14 @@ class WorkerPool:
             self._zygote.close()
 
 
-_pools: dict[tuple[int, float], WorkerPool] = {}
+_pools: dict[tuple[int, float, int | None], WorkerPool] = {}
 _pools_lock = threading.Lock()
 
 
-def shared_pool(memory_mb: int, idle_s: float) -> WorkerPool:
+def shared_pool(memory_mb: int, idle_s: float, cpu_s: int | None = DEFAULT_CPU_S) -> WorkerPool:
     """The app's pool for these limits (created on first use)."""
     with _pools_lock:
-        pool = _pools.get((memory_mb, idle_s))
+        pool = _pools.get((memory_mb, idle_s, cpu_s))
         if pool is None:
-            pool = _pools[(memory_mb, idle_s)] = WorkerPool(memory_mb, idle_s)
+            pool = _pools[(memory_mb, idle_s, cpu_s)] = WorkerPool(memory_mb, idle_s, cpu_s=cpu_s)
         return pool

@@ -57,12 +57,14 @@ class Zygote:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def fork(self, memory_mb: int, test_raw_exec: bool = False, test_skip: tuple[str, ...] = ()) -> WorkerProcess:
-        """A new worker; `test_raw_exec` and `test_skip` (measures left out) exist for tests only."""
+    def fork(self, memory_mb: int, test_raw_exec: bool = False, test_skip: tuple[str, ...] = (),
+             cpu_s: int | None = None) -> WorkerProcess:
+        """A new worker (`cpu_s`: its lifetime CPU limit); `test_raw_exec` and `test_skip` (measures left out)
+        exist for tests only."""
         root = tempfile.mkdtemp(prefix="smol-worker-")
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
-        request = json.dumps({"root": root, "memory_mb": memory_mb, "raw": test_raw_exec,
+        request = json.dumps({"root": root, "memory_mb": memory_mb, "cpu_s": cpu_s, "raw": test_raw_exec,
                               "skip": list(test_skip)}).encode()
         try:
             with self._lock:
@@ -90,7 +92,10 @@ class Zygote:
 
 
 class WorkerProcess:
-    """One worker (a child of the zygote): its pid, its pipe to the app, its empty root directory."""
+    """One worker (a child of the zygote): its pid, its pipe to the app, its empty root directory.
+
+    `pid` leads the worker's process group. With a PID namespace it is the namespace's keeper (the worker is its
+    child, the namespace's first process, and dies with it); without one, it is the worker itself."""
 
     def __init__(self, pid: int, channel: Channel, root: str, memory_mb: int):
         self.pid = pid
@@ -129,16 +134,30 @@ class WorkerProcess:
         return self.hardening
 
     def signal_kill(self) -> None:
-        """End the process now (safe from any thread; the owner releases the pipes)."""
+        """End the worker and every process of its group now (safe from any thread; the owner releases the
+        pipes)."""
         if not self._released:
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-            except OSError:
-                pass
+            for kill in (os.killpg, os.kill):
+                try:
+                    kill(self.pid, signal.SIGKILL)
+                except OSError:
+                    pass
+
+    def group_alive(self) -> bool:
+        """Any process left in the worker's process group (the worker, its keeper, what it started)."""
+        try:
+            os.killpg(self.pid, 0)
+            return True
+        except ProcessLookupError:
+            return self.alive()
+        except PermissionError:
+            return True
 
     def wait_gone(self, wait_s: float = 2.0) -> bool:
+        """Wait until the worker's whole process group has ended (a PID namespace ends with its first process,
+        which the kernel lets go only after every process in it)."""
         deadline = time.monotonic() + wait_s
-        while self.alive():
+        while self.group_alive():
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.005)

@@ -24,7 +24,7 @@ import sys
 from typing import Any
 
 from sandbox import format_guard
-from sandbox.hardening import confine
+from sandbox.hardening import become_subreaper, confine, die_with_parent, isolate_processes
 from sandbox.protocol import Channel
 
 # Modules model code may import, loaded before the root directory disappears (with the lazy
@@ -131,22 +131,58 @@ def prepare(interpreter: Any) -> None:
 
 
 def run_worker(interpreter: Any, channel: Channel, root: str, memory_mb: int, allow_raw: bool,
-               skip: tuple[str, ...] = ()) -> None:
+               skip: tuple[str, ...] = (), *, cpu_s: int | None = None, watch_fd: int | None = None,
+               report: dict | None = None) -> None:
     """One worker: confine, say ready, serve until the app closes the pipe."""
     random.seed()  # not the sequence every sibling inherited from the zygote
     worker = Worker(channel, interpreter, allow_raw=allow_raw)
-    report = confine(root, memory_mb, skip=skip)
+    report = confine(root, memory_mb, skip=skip, cpu_s=cpu_s, watch_fd=watch_fd, report=report)
     sys.path[:] = []
     channel.send({"op": "ready", "hardening": report})
     worker.serve()
 
 
+def start_worker(interpreter: Any, request: dict, fds: list[int], zygote_watch: int) -> None:
+    """In the zygote's child (its own process group): the worker, in its own PID namespace when the kernel
+    allows. Then this process stays as the namespace's keeper: the pid the app knows, killed by the app to end
+    the worker, and the parent the worker dies with (PR_SET_PDEATHSIG); it dies with the zygote in turn, and the
+    zygote ends when the app does (its control socket closes). Never returns."""
+    skip = tuple(str(n) for n in request.get("skip") or ())
+    report: dict = {}
+    watch = zygote_watch
+    if isolate_processes(report, skip):
+        watch_r, watch_w = os.pipe()  # the worker's view of this keeper: EOF once it is gone
+        inner = os.fork()
+        if inner != 0:  # the keeper
+            os.close(watch_r)
+            for fd in fds:
+                os.close(fd)
+            die_with_parent(zygote_watch)
+            try:
+                os.waitpid(inner, 0)
+            finally:
+                os._exit(0)
+        os.close(watch_w)
+        os.close(zygote_watch)
+        watch = watch_r
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the namespace's first process reaps what model code starts
+    die_with_parent(watch)  # from the start; set again at the end of confine (a change of uid clears it)
+    os.dup2(fds[0], 0)
+    os.close(fds[0])
+    cpu_s = request.get("cpu_s")
+    run_worker(interpreter, Channel(0, fds[1]), request["root"], int(request["memory_mb"]), bool(request.get("raw")),
+               skip, cpu_s=None if cpu_s is None else int(cpu_s), watch_fd=watch, report=report)
+
+
 def zygote(interpreter: Any, control: socket.socket) -> None:
-    """Fork one worker per request from the app: (root, memory limit, test flags) and the worker's two pipe ends.
+    """Fork one worker per request from the app: (root, memory and CPU limits, test flags) and the worker's two
+    pipe ends.
 
     The zygote is a clean process (the app's allowlisted environment, no secret), so forking it is safe;
     each child confines itself before it says ready."""
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
+    become_subreaper()  # orphans of workers come here and are reaped too
+    watch_r, watch_w = os.pipe()  # held open by the zygote for as long as it lives: its children watch it
     while True:
         try:
             data, fds, _flags, _addr = socket.recv_fds(control, 4096, 2)
@@ -159,13 +195,16 @@ def zygote(interpreter: Any, control: socket.socket) -> None:
         if pid == 0:
             try:
                 control.close()
+                os.close(watch_w)
+                os.setpgid(0, 0)  # its own process group: the app ends the worker and all it started at once
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-                os.dup2(fds[0], 0)
-                os.close(fds[0])
-                run_worker(interpreter, Channel(0, fds[1]), request["root"], int(request["memory_mb"]),
-                           bool(request.get("raw")), tuple(str(n) for n in request.get("skip") or ()))
+                start_worker(interpreter, request, fds, watch_r)
             finally:
                 os._exit(0)
+        try:
+            os.setpgid(pid, pid)  # also here, so the group exists before the app could signal it
+        except OSError:
+            pass
         for fd in fds:
             os.close(fd)
         control.sendall(json.dumps({"pid": pid}).encode() + b"\n")

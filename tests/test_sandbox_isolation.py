@@ -99,8 +99,9 @@ def test_a_partly_confined_worker_logs_one_warning_and_the_pool_says_so(app_secr
 def test_the_check_reads_a_report_of_a_host_that_refuses_namespaces():
     """A non-root app where unprivileged user namespaces are off: no network namespace, hence no chroot."""
     refused = "refused: [Errno 1] Operation not permitted"
-    report = {"network_namespace": refused, "empty_root": refused, "capability_bounding_set": refused,
-              "capabilities_cleared": True, "no_new_privs": True, "memory_limit": True, "uid": 1000,
+    report = {"pid_namespace": True, "network_namespace": refused, "empty_root": refused,
+              "capability_bounding_set": refused, "capabilities_cleared": True, "no_new_privs": True,
+              "memory_limit": True, "cpu_limit": True, "parent_death_signal": True, "uid": 1000,
               "capabilities_left": 0}
     assert not fully_confined(report)
     assert missing_measures(report) == {"network_namespace": refused, "empty_root": refused}

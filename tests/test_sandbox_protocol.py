@@ -33,7 +33,7 @@ def executor(pool):
         raise ValueError(f"no: {reason}")
 
     executor = SandboxExecutor(["json", "math"], pool)
-    executor.send_tools({"add": add, "explode": explode, "kill_my_worker": lambda: os.kill(executor.worker.pid, 9)})
+    executor.send_tools({"add": add, "explode": explode, "kill_my_worker": lambda: os.killpg(executor.worker.pid, 9)})
     executor.send_variables({"start": 40})
     executor.calls = calls
     yield executor

@@ -65,9 +65,13 @@ def test_market_hours_only_applies_to_market_orders_and_says_when_it_opens():
     assert "closed" in failure.detail and "Mon 2020-03-02 09:30" in failure.detail
 
 
-def test_shorting_allowed_only_for_shortable_assets():
-    checks, _ = verdict(OrderRequest("AAPL", "sell", qty=5), asset=dataclasses.replace(ASSET, shortable=True))
+def test_shorting_needs_a_shortable_asset_and_an_account_that_allows_it():
+    shortable = dataclasses.replace(ASSET, shortable=True)
+    checks, _ = verdict(OrderRequest("AAPL", "sell", qty=5), asset=shortable,
+                        account=dataclasses.replace(ACCOUNT, shorting_enabled=True))
     assert checks["shares available"]
+    checks, report = verdict(OrderRequest("AAPL", "sell", qty=5), asset=shortable)  # shorting_enabled off
+    assert not checks["shares available"] and "the account does not allow short selling" in report.summary()
 
 
 def test_same_inputs_same_verdict():

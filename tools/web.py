@@ -2,13 +2,13 @@
 
 Both outputs are capped and wrapped as untrusted web content; problems raise `WebError` (a `UserError`),
 which smolagents reports to the model. The page reader fetches through
-`egress` (every redirect hop checked, connections pinned to the checked address); a URL or a search
-query carrying a secret in any spelling is refused.
+`egress` (every redirect hop checked, connections pinned to the checked address, one total deadline per
+request); a URL or a search query carrying a secret in any spelling is refused. Pages become text in one
+streaming pass with a CPU budget (`tools.html_text`).
 """
 
 from __future__ import annotations
 
-import re
 from urllib.parse import parse_qs, urlparse
 
 from smolagents import Tool
@@ -16,10 +16,10 @@ from smolagents import Tool
 from core.errors import UserError
 from core.text import cap
 from egress import Egress, EgressError
+from tools.html_text import DEFAULT_CPU_S, HtmlTooCostly, html_to_text
 from tools.untrusted import label_untrusted
 
 MAX_PAGE_BYTES = 3_000_000
-_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0", re.IGNORECASE)
 
 
 class WebError(UserError):
@@ -82,24 +82,6 @@ class WebSearchTool(Tool):
         return label_untrusted(cap("\n".join(lines), self.max_chars), source=f"DuckDuckGo search: {query}")
 
 
-def html_to_text(html: str) -> str:
-    """Readable markdown from HTML, without scripts, styles and hidden elements (a common injection vector)."""
-    from bs4 import BeautifulSoup
-    from markdownify import markdownify
-
-    soup = BeautifulSoup(html, "html.parser")
-    for tag in soup(["script", "style", "noscript", "template", "svg", "iframe", "head"]):
-        tag.decompose()
-    for tag in soup.find_all(True):
-        if tag.decomposed:
-            continue
-        attrs = tag.attrs or {}
-        if "hidden" in attrs or attrs.get("aria-hidden") == "true" or _HIDDEN_STYLE.search(attrs.get("style", "")):
-            tag.decompose()
-    text = markdownify(str(soup), heading_style="ATX")
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
-
-
 class ReadPageTool(Tool):
     name = "read_page"
     description = "Fetches a web page (http/https URL) and returns its readable text as untrusted web content."
@@ -107,11 +89,13 @@ class ReadPageTool(Tool):
     output_type = "string"
 
     def __init__(self, timeout_s: float = 10.0, max_chars: int = 6000, allow_private_hosts: bool = False,
-                 egress: Egress | None = None):
+                 egress: Egress | None = None, total_timeout_s: float = 20.0, html_cpu_s: float = DEFAULT_CPU_S):
         super().__init__()
         self.timeout_s = timeout_s
         self.max_chars = max_chars
-        self.egress = egress or Egress(allow_private=allow_private_hosts, timeout_s=timeout_s)
+        self.html_cpu_s = html_cpu_s  # CPU seconds one page may cost to turn into text (HTML_TEXT_CPU_S)
+        self.egress = egress or Egress(allow_private=allow_private_hosts, timeout_s=timeout_s,
+                                       total_timeout_s=total_timeout_s)
 
     def fetch(self, url: str) -> tuple[str, str]:
         """(readable text, content type) of the page at `url`; every redirect hop is checked (see `egress`)."""
@@ -124,7 +108,10 @@ class ReadPageTool(Tool):
         content_type = response.content_type
         text = response.text()
         if "html" in content_type or text.lstrip()[:1] == "<":
-            text = html_to_text(text)
+            try:
+                text = html_to_text(text, cpu_s=self.html_cpu_s, max_chars=max(20 * self.max_chars, 50_000))
+            except HtmlTooCostly as exc:
+                raise WebError(exc.user_message) from None
         elif not content_type.startswith("text/") and "json" not in content_type:
             raise WebError(f"the page is {content_type or 'not text'}, which I cannot read.")
         return text, content_type

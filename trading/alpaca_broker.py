@@ -114,7 +114,8 @@ class AlpacaBroker:
         a = self._call("read the account", self._client.get_account)
         return Account(cash=_float_or_none(a.cash) or 0.0, equity=_float_or_none(a.equity) or 0.0,
                        buying_power=_float_or_none(a.buying_power) or 0.0, currency=a.currency or "USD",
-                       status=_enum(a.status), trading_blocked=bool(a.trading_blocked or a.account_blocked))
+                       status=_enum(a.status), trading_blocked=bool(a.trading_blocked or a.account_blocked),
+                       shorting_enabled=bool(a.shorting_enabled))
 
     def positions(self) -> list[Position]:
         rows = self._call("list positions", self._client.get_all_positions)

@@ -93,6 +93,7 @@ class Account:
     currency: str = "USD"
     status: str = "ACTIVE"
     trading_blocked: bool = False
+    shorting_enabled: bool = False  # the account may sell short (Alpaca's shorting_enabled; never the paper ledger)
 
 
 @dataclass(frozen=True)

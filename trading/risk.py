@@ -38,12 +38,29 @@ class RiskCheck:
 
 
 @dataclass(frozen=True)
+class PriceEstimate:
+    """Where an order is expected to fill, for valuing it.
+
+    `price` is the estimate the gate values the order at; `last` the market price it was judged against (the
+    quote at proposal or confirmation); `fills_at_market` is True when the order would trade at once at about the
+    market price (a buy limit at or above it, a sell limit at or below it, a stop already crossed) rather than at
+    its own limit; `basis` names what `price` is: "last", "limit" or "stop"."""
+
+    price: float
+    last: float
+    fills_at_market: bool
+    basis: str
+
+
+@dataclass(frozen=True)
 class RiskReport:
     checks: tuple[RiskCheck, ...]
-    est_price: float
+    est_price: float  # what the order is valued at (see PriceEstimate.price)
     est_qty: float
     est_cost: float
     pct_of_equity: float
+    last_price: float = 0.0  # the market price at evaluation (0.0 in reports stored before it was kept)
+    fills_at_market: bool = False  # a marketable limit or a crossed stop: it trades at about last_price
 
     @property
     def passed(self) -> bool:
@@ -62,16 +79,42 @@ class RiskReport:
         return {**asdict(self), "passed": self.passed}
 
 
-def estimated_price(order: OrderRequest, price: float) -> float:
-    """The price the order is expected to trade at, for sizing checks (the worse of the plausible ones)."""
-    if order.type == "limit":
-        return float(order.limit_price or price)
-    if order.type == "stop_limit":
-        return float(order.limit_price or price)
-    if order.type == "stop":
+def price_estimate(order: OrderRequest, price: float) -> PriceEstimate:
+    """Where `order` would fill given the market price `price`, valued on the side that is worse for the limits.
+
+    - market: the market price.
+    - limit: a buy at its limit (at most that; a buy limit above the market fills at once, valued at the limit);
+      a sell at the higher of its limit and the market: a sell limit below the market fills at once at about the
+      market price, so `/sell 10000 AAPL limit 0.01` is worth 10000 x the market price, not $100.
+    - stop: at the market price it triggers at (a buy stop at the higher of stop and market, a sell stop at the
+      lower: a stop already crossed fills at once at about the market price).
+    - stop-limit: triggered as a stop, then valued as a limit against that trigger price.
+    """
+    if order.type in ("stop", "stop_limit"):
         stop = float(order.stop_price or price)
-        return max(stop, price) if order.side == "buy" else min(stop, price)
-    return price
+        crossed = stop <= price if order.side == "buy" else stop >= price
+        trigger = max(stop, price) if order.side == "buy" else min(stop, price)
+        if order.type == "stop":
+            return PriceEstimate(trigger, price, crossed, "last" if crossed else "stop")
+        limit = float(order.limit_price or trigger)
+        estimate = _limit_estimate(order.side, limit, trigger)
+        return PriceEstimate(estimate.price, price, crossed and estimate.fills_at_market, estimate.basis)
+    if order.type == "limit":
+        estimate = _limit_estimate(order.side, float(order.limit_price or price), price)
+        return PriceEstimate(estimate.price, price, estimate.fills_at_market, estimate.basis)
+    return PriceEstimate(price, price, True, "last")
+
+
+def _limit_estimate(side: str, limit: float, market: float) -> PriceEstimate:
+    if side == "buy":
+        return PriceEstimate(limit, market, limit >= market, "limit")
+    marketable = limit <= market
+    return PriceEstimate(max(limit, market), market, marketable, "last" if marketable else "limit")
+
+
+def estimated_price(order: OrderRequest, price: float) -> float:
+    """The price the order is valued at by the gate (see `price_estimate`)."""
+    return price_estimate(order, price).price
 
 
 def evaluate(order: OrderRequest, *, limits: RiskLimits, price: float, account: Account, position_qty: float,
@@ -82,7 +125,8 @@ def evaluate(order: OrderRequest, *, limits: RiskLimits, price: float, account: 
     def check(name: str, passed: bool, ok: str, failed: str) -> None:
         checks.append(RiskCheck(name, bool(passed), ok if passed else failed))
 
-    est_price = estimated_price(order, price) if price > 0 else 0.0
+    estimate = price_estimate(order, price) if price > 0 else PriceEstimate(0.0, 0.0, False, "last")
+    est_price = estimate.price
     if order.qty is not None:
         est_qty = float(order.qty)
     elif order.notional is not None and est_price > 0:
@@ -133,9 +177,21 @@ def evaluate(order: OrderRequest, *, limits: RiskLimits, price: float, account: 
               f"position would be {after_pct:.1f}% of equity, over the {limits.max_position_pct:g}% limit")
     else:
         covered = est_qty <= position_qty + 1e-9
-        check("shares available", covered or asset.shortable,
+        may_short = asset.shortable and account.shorting_enabled
+        why_not = ("the account does not allow short selling" if asset.shortable
+                   else f"{asset.symbol} cannot be sold short here")
+        check("shares available", covered or may_short,
               f"selling {est_qty:g} of {position_qty:g} held" if covered else f"short sale of {asset.symbol} allowed",
-              f"selling {est_qty:g} {asset.symbol} but only {position_qty:g} held, and shorting is not allowed")
+              f"selling {est_qty:g} {asset.symbol} but only {position_qty:g} held, and {why_not}")
+        # a sell that opens or grows a short is a position like a buy's: the same limit, on its absolute size
+        after = (position_qty - est_qty) * est_price
+        after_pct = (abs(after) / equity * 100) if equity else float("inf")
+        if after >= -1e-9:
+            check("max position size", True, "the sale reduces the position", "")
+        else:
+            check("max position size", after_pct <= limits.max_position_pct,
+                  f"short position would be {after_pct:.1f}% of equity (limit {limits.max_position_pct:g}%)",
+                  f"short position would be {after_pct:.1f}% of equity, over the {limits.max_position_pct:g}% limit")
 
     if order.type == "market":
         when = clock.next_open.strftime("%a %Y-%m-%d %H:%M %Z") if clock.next_open else "the next session"
@@ -147,4 +203,4 @@ def evaluate(order: OrderRequest, *, limits: RiskLimits, price: float, account: 
           f"the daily limit of {limits.max_orders_per_day} orders for this session is used up")
 
     return RiskReport(checks=tuple(checks), est_price=est_price, est_qty=est_qty, est_cost=est_cost,
-                      pct_of_equity=pct)
+                      pct_of_equity=pct, last_price=estimate.last, fills_at_market=estimate.fills_at_market)

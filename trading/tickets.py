@@ -254,7 +254,8 @@ def _risk_json(risk: RiskReport) -> str:
 def _risk_from(text: str) -> RiskReport:
     data = json.loads(text)
     return RiskReport(checks=tuple(RiskCheck(**c) for c in data["checks"]), est_price=data["est_price"],
-                      est_qty=data["est_qty"], est_cost=data["est_cost"], pct_of_equity=data["pct_of_equity"])
+                      est_qty=data["est_qty"], est_cost=data["est_cost"], pct_of_equity=data["pct_of_equity"],
+                      last_price=data.get("last_price", 0.0), fills_at_market=data.get("fills_at_market", False))
 
 
 def _order_from(data: dict) -> Order:

@@ -90,6 +90,11 @@ def ticket_markdown(ticket: Ticket, mode: str, now: datetime) -> str:
         prices.append(f"stop {money(o.stop_price)}")
     if o.is_bracket:
         prices.append(f"take-profit {money(o.take_profit)} / stop-loss {money(o.stop_loss)}")
+    prices = prices or [o.type.replace("_", "-")]
+    if r.last_price > 0:  # where it is judged: the market price, and whether it trades at once at about that
+        prices.append(f"last {money(r.last_price)}")
+        if r.fills_at_market and o.type != "market":
+            prices.append("fills at market")
     minutes = max(0, int((ticket.expires_at - now).total_seconds() // 60))
     lines = [
         f"### 🧾 Order ticket {ticket.id} — {head}",
@@ -100,8 +105,8 @@ def ticket_markdown(ticket: Ticket, mode: str, now: datetime) -> str:
         f"| qty | {qty} |",
         f"| symbol | **{o.symbol}** |",
         f"| type | {o.type.replace('_', '-')}{' (bracket)' if o.is_bracket else ''}, {o.time_in_force} |",
-        f"| prices | {', '.join(prices) if prices else 'market'} (now ≈ {money(r.est_price)}) |",
-        f"| est. cost | {money(r.est_cost)} ({r.pct_of_equity:.1f}% of equity) |",
+        f"| prices | {' · '.join(prices)} |",
+        f"| est. cost | {money(r.est_cost)} at {money(r.est_price)} a share ({r.pct_of_equity:.1f}% of equity) |",
         f"| account | {mode} |",
         f"| expires | {ticket.expires_at.strftime('%H:%M:%S %Z')} (in {minutes} min) |",
         f"| client order id | `{o.client_order_id}` |",
