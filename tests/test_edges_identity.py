@@ -112,10 +112,14 @@ def test_a_session_id_read_from_the_spans_opens_nothing(server, receiver):
     victim.predict("How is the market today?", api_name="/chat")  # a model turn: agents, steps, model calls
     victim_key = victim.predict(api_name="/workspace")["key"]
     [ticket] = victim.predict(api_name="/tickets")
-    assert ui.services.tracing.flush()
+    def turn_roots():
+        assert ui.services.tracing.flush()
+        return [s for s in receiver.spans() if not s.parent_span_id and s.attributes.get("input.value") in
+                ("/buy 1 AAPL limit 999", "/quote AAPL", "How is the market today?")]
 
-    roots = [s for s in receiver.spans() if not s.parent_span_id and s.attributes.get("input.value") in
-             ("/buy 1 AAPL limit 999", "/quote AAPL", "How is the market today?")]
+    deadline = time.monotonic() + 20  # a turn's root span ends on its own thread, just after the answer is sent
+    while len(roots := turn_roots()) < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
     labels = {s.attributes["session.id"] for s in roots}
     assert len(roots) == 3 and len(labels) == 1, "one chat's turns group under one session id"
     [model_turn] = [s for s in roots if s.name == "chat turn"]
