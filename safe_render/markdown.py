@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from functools import cache, lru_cache
+from html import escape
 
 from safe_render.html import allowed_image_src, safe_html
 
@@ -32,9 +33,17 @@ CACHED_CHARS = 200_000  # longer texts are sanitised every time (and are rare: a
 
 def safe_markdown(text: str) -> str:
     """`text` (markdown with inline HTML) such that rendering it fetches nothing and submits nothing."""
-    if not text or SUSPICIOUS.search(text) is None:
+    if not text or _harmless(text):
         return text
     return _cached(text) if len(text) <= CACHED_CHARS else _sanitised(text)
+
+
+def _harmless(text: str) -> bool:
+    """No `![`, and every tag-like `<` starts a plain inline mark: then whatever a markdown renderer makes of the
+    text (code or not, an HTML block or not), the only elements it can show are those marks."""
+    if "![" in text:
+        return False
+    return all(PLAIN_INLINE_TAG.match(text, match.start()) for match in TAG_START.finditer(text))
 
 
 @lru_cache(maxsize=2048)
@@ -43,7 +52,8 @@ def _cached(text: str) -> str:
 
 
 @cache
-def _parser():
+def _parsers():
+    """(blocks only, full) markdown-it parsers: the first finds top-level blocks and reference definitions."""
     from markdown_it import MarkdownIt
 
     md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
@@ -54,38 +64,25 @@ def _parser():
         src = token.attrGet("src") or ""
         if allowed_image_src(src):
             return default_image(tokens, index, options, env)
-        from html import escape
-
         alt = md.renderer.renderInlineAsText(token.children or [], options, env)
         text = f"{alt} ({src})" if alt else src
         return f'<a href="{escape(src, quote=True)}">🖼️ {escape(text)}</a>'
 
     md.renderer.rules["image"] = image
-    return md
+    blocks = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    blocks.core.ruler.disable("inline")
+    return blocks, md
 
 
-def _walk(tokens):
-    for token in tokens:
-        yield token
-        if token.children:
-            yield from _walk(token.children)
+@lru_cache(maxsize=4096)
+def _block_html(raw: str) -> str:
+    return _render_block(raw, {})
 
 
-def _keeps_verbatim(raw: str, tokens) -> bool:
-    """True when the block's source can go to the browser as is (see the module doc)."""
-    if "![" in raw:
-        return False
-    plain_marks = 0
-    for token in _walk(tokens):
-        if token.type in ("html_block", "image"):
-            return False
-        if token.type == "html_inline":
-            if not PLAIN_INLINE_TAG.fullmatch(token.content.strip()):
-                return False
-            plain_marks += 1
-    # every tag-like `<` of the source is one of those marks (none hides where markdown-it saw code but a browser
-    # markdown renderer might not)
-    return len(TAG_START.findall(raw)) == plain_marks
+def _render_block(raw: str, env: dict) -> str:
+    """One top-level block, rendered by markdown-it, sanitised, as one HTML block ('' when nothing is left)."""
+    rendered = safe_html(_parsers()[1].render(raw, env)).strip()
+    return _as_html_block(rendered) if rendered else ""
 
 
 def _as_html_block(rendered: str) -> str:
@@ -97,39 +94,32 @@ def _as_html_block(rendered: str) -> str:
 
 
 def _sanitised(text: str) -> str:
-    md = _parser()
+    blocks_parser, _ = _parsers()
     source = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = source.split("\n")
     env: dict = {}
-    tokens = md.parse(source, env)
+    tokens = blocks_parser.parse(source, env)
+    references = env.get("references")
     out: list[str] = []
     cursor = 0
-    index = 0
-    while index < len(tokens):
-        token = tokens[index]
-        end = index + 1
-        if token.nesting == 1:  # a container: up to its closing token at the same level
-            depth = 1
-            while end < len(tokens) and depth:
-                depth += tokens[end].nesting
-                end += 1
-        block = tokens[index:end]
-        index = end
-        if token.map is None:
+    for token in tokens:
+        if token.level != 0 or token.nesting == -1 or token.map is None:
             continue
         start, stop = token.map
+        if start < cursor:
+            continue
         for line in lines[cursor:start]:  # between blocks: blank lines and reference definitions
-            out.append("" if SUSPICIOUS.search(line) else line)
+            out.append(line if _harmless(line) else "")
         raw = "\n".join(lines[start:stop])
-        if SUSPICIOUS.search(raw) is None or _keeps_verbatim(raw, block):
+        if _harmless(raw):
             out.append(raw)
         else:
-            rendered = safe_html(md.renderer.render(block, md.options, env)).strip()
-            if rendered:
+            block = _render_block(raw, {"references": references}) if references else _block_html(raw)
+            if block:
                 if out and out[-1].strip():
                     out.append("")
-                out += [_as_html_block(rendered), ""]
-        cursor = max(cursor, stop)
+                out += [block, ""]
+        cursor = stop
     for line in lines[cursor:]:
-        out.append("" if SUSPICIOUS.search(line) else line)
+        out.append(line if _harmless(line) else "")
     return "\n".join(out)
