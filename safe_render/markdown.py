@@ -114,7 +114,14 @@ def _sanitised(text: str) -> str:
         if _harmless(raw):
             out.append(raw)
         else:
-            block = _render_block(raw, {"references": references}) if references else _block_html(raw)
+            if token.type in ("fence", "code_block"):  # code: its text, escaped (cheap while code streams)
+                language = escape(token.info.strip().split(" ")[0]) if token.info.strip() else ""
+                attribute = f' class="language-{language}"' if language else ""
+                block = _as_html_block(f"<pre><code{attribute}>{escape(token.content)}</code></pre>")
+            elif references:
+                block = _render_block(raw, {"references": references})
+            else:
+                block = _block_html(raw)
             if block:
                 if out and out[-1].strip():
                     out.append("")
