@@ -115,8 +115,9 @@ def streaming_team():
 def test_the_page_a_streamed_answer_and_a_chart_work_under_the_policy(tmp_path):
     with running_app(tmp_path, streaming_team) as (url, _stack, _ui), browser_page(url, RECORD_VIOLATIONS) as page:
         send_message(page, "/chart AAPL 6mo sma50")
-        page.wait_for_function(
-            "() => document.querySelectorAll('#chatbot .js-plotly-plot .trace.boxes path').length > 0")
+        page.wait_for_function(  # generous: the machine may be busy with other suites
+            "() => document.querySelectorAll('#chatbot .js-plotly-plot .trace.boxes path').length > 0",
+            timeout=120_000)
         send_message(page, "How did AAPL close?")
         chatbot = page.locator("#chatbot")
         chatbot.locator("table td", has_text="244.60").first.wait_for()
