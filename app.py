@@ -26,6 +26,7 @@ from core.settings import Settings, load_settings
 from forecast.model import warm_up as forecast_warm_up
 from hub.remote_tools import active_tools_markdown, load_remote_tools
 from market.calendar import exchange_calendar
+from safe_render.csp import content_security_policy
 from sandbox.pool import shared_pool
 from trading.desk import desk_for
 from ui.alerts_panel import AlertsPanel
@@ -197,7 +198,8 @@ class SmolTraderApp:
         self.integrations = Integrations(self)
         # mcp_server=False: Gradio's own MCP server would publish every API endpoint, confirm_ticket included.
         block = not options.pop("prevent_thread_lock", False)
-        demo.launch(app_kwargs=self.integrations.app_kwargs(), mcp_server=False, ssr_mode=False, css=CSS,
+        app_kwargs = {**self.integrations.app_kwargs(), "middleware": [content_security_policy()]}  # safe_render.csp
+        demo.launch(app_kwargs=app_kwargs, mcp_server=False, ssr_mode=False, css=CSS,
                     prevent_thread_lock=True, **options)
         self.served.set()  # the server answers: background warm-ups may start now
         if block:

@@ -144,7 +144,9 @@ class ChatService:
             run = TurnRun(lambda: self.team_for(session, previous, hf_token), text, session_id=session.id,
                           user_id=session.user, tracing=self.services.tracing,
                           secrets=[*self.settings.secret_values(), *([hf_token] if hf_token else [])],
-                          timeout_s=self.settings.turn_timeout_s, metrics=self.metrics, meter=turn_pass.meter)
+                          timeout_s=self.settings.turn_timeout_s, metrics=self.metrics, meter=turn_pass.meter,
+                          answer_max_chars=self.settings.final_answer_max_chars,
+                          max_figures=self.settings.provenance_max_figures)
             session.running = run
             session.last_run = run
         last: list[ChatItem] = []

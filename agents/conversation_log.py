@@ -23,7 +23,7 @@ from smolagents.monitoring import Timing
 from agents.messages import ChatItem
 from agents.session import Session
 from core.errors import UserError
-from workspace.store import WorkspaceStore
+from workspace.store import WorkspaceLimitError, WorkspaceStore
 
 MAX_ANSWER_CHARS = 4000
 
@@ -74,8 +74,11 @@ class ConversationLog:
         if session.conversation is None or not items:
             return
         start = self.store.count(session.workspace_id, session.conversation)
-        self.store.save(session.workspace_id, session.conversation,
-                        [(start + i, item.to_record()) for i, item in enumerate(items)])
+        try:
+            self.store.save(session.workspace_id, session.conversation,
+                            [(start + i, item.to_record()) for i, item in enumerate(items)])
+        except WorkspaceLimitError:  # the decision itself stands (the ticket book keeps it); only this copy is lost
+            pass
 
     def recorded(self, session: Session, text: str, stream: Iterator[list[ChatItem]]) -> Iterator[list[ChatItem]]:
         """`stream`, saved into the session's conversation (created from this first message if needed)."""
@@ -97,11 +100,21 @@ class ConversationLog:
         if session.team is None:
             session.earlier_turns = earlier_turns(records)
         start = len(records)
-        self.store.save(workspace_id, conversation_id, [(start, ChatItem(content=text, role="user").to_record())])
+        try:
+            self.store.save(workspace_id, conversation_id, [(start, ChatItem(content=text, role="user").to_record())])
+        except WorkspaceLimitError as exc:
+            stream.close()
+            yield [ChatItem(content=exc.user_message, kind="error")]
+            return
         recorder = TurnRecorder(self.store, workspace_id, conversation_id, start + 1)
+        full: ChatItem | None = None  # once the workspace is full, the turn goes on unsaved, saying so
         for items in stream:
-            recorder.save(items)
-            yield items
+            if full is None:
+                try:
+                    recorder.save(items)
+                except WorkspaceLimitError as exc:
+                    full = ChatItem(content=exc.user_message, kind="error", id="workspace-full")
+            yield items if full is None else [*items, full]
 
 
 def earlier_turns(records: list[str]) -> list[tuple[str, str]]:

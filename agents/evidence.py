@@ -50,7 +50,8 @@ def tools_called(step: ActionStep, agent_names: frozenset[str] = frozenset()) ->
 class Evidence:
     """One turn's observations, checked against its final answer. Fed from the turn's thread."""
 
-    def __init__(self, message: str = "") -> None:
+    def __init__(self, message: str = "", max_figures: int | None = None) -> None:
+        self.max_figures = max_figures  # figures of one answer checked (PROVENANCE_MAX_FIGURES); None: all
         self.index = ObservationIndex()
         # Figures the person gave are not invented, but not from a tool either: counted apart.
         self.index.add(message, step=MESSAGE_STEP, tool="you", from_message=True)
@@ -83,14 +84,14 @@ class Evidence:
 
     def check(self, answer: str) -> ProvenanceReport:
         with self._lock:
-            self.report = check_answer(answer, self.index)
+            self.report = check_answer(answer, self.index, self.max_figures)
         return self.report
 
     # -- what the person and API clients see ------------------------------------------------
     def answer_items(self, answer: str) -> list[ChatItem]:
         """The final answer (figures marked, verdicts in `extra`) and the badge under it; nothing without figures."""
         report = self.check(answer)
-        if not report.total:
+        if not report.total and not report.unchecked:
             return []
         final = ChatItem(content=answer, id="final", kind="final", display=mark_answer(answer, report),
                          extra={"figures": report.to_json(), "figures_summary": report.summary()})
@@ -146,6 +147,9 @@ def badge(report: ProvenanceReport) -> ChatItem:
     title = f"{icon} {report.traced} of {report.total} {noun} traced to tool output"
     if report.from_message:
         title += f", {report.from_message} from your message"
+    if report.unchecked:
+        title += f"; {report.unchecked:,} more not checked (the first {report.limit:,} of an answer are)"
+        rows.append(f"| … | {report.unchecked:,} more figures not checked | — | — |")
     return ChatItem(content="\n".join(rows), title=title, id="figures", status=STATUS_DONE, kind="figures",
                     extra={"figures_summary": report.summary()})
 

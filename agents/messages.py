@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from safe_render import safe_markdown
+
 STATUS_PENDING = "pending"
 STATUS_DONE = "done"
 TICKET_OPTION = "ticket:"  # prefix of a ticket card's option values: "ticket:confirm T-3F2A"
@@ -76,7 +78,12 @@ class ChatItem:
             content = f"**{self.title}**\n\n{self.content}"
         else:
             content = self.content if self.display is None else self.display
+        if isinstance(content, str):  # the one point where text becomes browser content: nothing it shows fetches
+            content = safe_markdown(content)
         metadata = self.metadata()
+        for key in ("title", "log"):
+            if isinstance(metadata.get(key), str):
+                metadata[key] = safe_markdown(metadata[key])
         if not self.collapsible:
             metadata.pop("id", None)  # an id without a title would still group it as a thought
         return gr.ChatMessage(role=self.role, content=content, metadata=metadata)

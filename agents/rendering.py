@@ -33,6 +33,15 @@ def shorten(text: str, limit: int = MAX_SHOWN) -> str:
     return cap(text, limit, note="{n} more characters")
 
 
+def cut_answer(answer: str, limit: int | None) -> tuple[str, str | None]:
+    """The final answer cut at `limit` characters, and the note saying so (None when it was not cut). The note is
+    an item of its own, so its numbers are not taken for the answer's figures."""
+    if limit is None or len(answer) <= limit:
+        return answer, None
+    return answer[:limit] + " …✂️", (f"✂️ The answer was cut here: {len(answer) - limit:,} more characters were over "
+                                      f"the limit of {limit:,} characters an answer may have.")
+
+
 def tokens_label(step: Any) -> str | None:
     usage = getattr(step, "token_usage", None)
     if usage is None:
@@ -75,8 +84,9 @@ def render_action_step(step: ActionStep) -> str:
 
 
 class StepRenderer:
-    def __init__(self, emit: Emit, clock: Callable[[], float] = time.time):
+    def __init__(self, emit: Emit, clock: Callable[[], float] = time.time, answer_max_chars: int | None = None):
         self._emit = emit
+        self.answer_max_chars = answer_max_chars  # FINAL_ANSWER_MAX_CHARS: a longer final answer is cut
         self._clock = clock
         self._lock = threading.RLock()
         self._step_no = 0
@@ -153,11 +163,13 @@ class StepRenderer:
         if self._open_step is not None:
             self._remove(self._open_step)
             self._open_step = None
-        self.final_answer = str(output) if output is not None else ""
+        self.final_answer, cut = cut_answer(str(output) if output is not None else "", self.answer_max_chars)
         if self.hit_max_steps:
             self._upsert(ChatItem(content="⚠️ The team reached its step limit; this is its best answer so far.",
                                   id=self._new_id("notice"), kind="notice"))
         self._upsert(ChatItem(content=self.final_answer or "(no answer)", id="final", kind="final"))
+        if cut:
+            self._upsert(ChatItem(content=cut, id="answer-cut", kind="notice"))
 
     # -- members (sub-agents) ----------------------------------------------------
     def delegation_start(self, name: str, task: str) -> None:

@@ -59,7 +59,8 @@ class TurnRun:
 
     def __init__(self, team: Team | Callable[[], Team], task: str, *, session_id: str, user_id: str | None = None,
                  tracing: Any = None, secrets: list[str] | None = None, timeout_s: float = 600.0, metrics: Any = None,
-                 meter: Callable[[int], str | None] | None = None):
+                 meter: Callable[[int], str | None] | None = None, answer_max_chars: int | None = None,
+                 max_figures: int | None = None):
         # `team` may be a Team or a zero-argument callable building one: then it is built in the turn's
         # thread, after the first "Thinking…" message is already on its way to the person.
         self._team_factory: Callable[[], Team] | None = None if isinstance(team, Team) else team
@@ -71,8 +72,9 @@ class TurnRun:
         self.secrets = [s for s in (secrets or []) if s]
         self.timeout_s = timeout_s
         self.metrics = metrics  # telemetry.metrics.Metrics: step latency and model tokens
-        self.renderer = StepRenderer(self._emit)
-        self.evidence = Evidence(task)  # every finished step's observations, to trace the answer's figures
+        self.renderer = StepRenderer(self._emit, answer_max_chars=answer_max_chars)
+        # every finished step's observations, to trace the answer's figures
+        self.evidence = Evidence(task, max_figures=max_figures)
         self.trace_id: str | None = None
         self.trace_url: str | None = None
         self.stop_reason: str | None = None

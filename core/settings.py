@@ -214,6 +214,11 @@ class Settings:
 
     # --- #11 streaming ---
 
+    # --- #22 edges ---
+    final_answer_max_chars: int = 20_000  # a longer final answer is cut here, with a note saying so
+    provenance_max_figures: int = 200  # figures of one answer checked against tool output; the rest said unchecked
+    tickets_max_pending: int = 10  # order tickets awaiting a decision per workspace; proposing more is refused
+
     # --- #16/#19 provenance and evals ---
 
     # --- #22 edges: bounds ---
@@ -357,6 +362,10 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv_path: str | None 
         anon_workspaces_per_address_day=_number(env, "ANON_WORKSPACES_PER_ADDRESS_DAY", 50, minimum=1, cast=int),
         anon_workspaces_per_day=_number(env, "ANON_WORKSPACES_PER_DAY", 5000, minimum=1, cast=int),
         # --- #11 streaming ---
+        # --- #22 edges ---
+        final_answer_max_chars=_number(env, "FINAL_ANSWER_MAX_CHARS", 20_000, minimum=100, cast=int),
+        provenance_max_figures=_number(env, "PROVENANCE_MAX_FIGURES", 200, minimum=1, cast=int),
+        tickets_max_pending=_number(env, "TICKETS_MAX_PENDING", 10, minimum=1, cast=int),
         # --- #16/#19 provenance and evals ---
         # --- #22 edges: bounds ---
         web_total_timeout_s=_number(env, "WEB_TOTAL_TIMEOUT_S", 20.0, minimum=0.1),

@@ -55,6 +55,8 @@ class FigureVerdict:
 @dataclass(frozen=True)
 class ProvenanceReport:
     verdicts: tuple[FigureVerdict, ...]
+    unchecked: int = 0  # figures past the limit of one answer, not checked
+    limit: int | None = None  # that limit (PROVENANCE_MAX_FIGURES)
 
     @property
     def total(self) -> int:
@@ -74,7 +76,10 @@ class ProvenanceReport:
         return [v for v in self.verdicts if v.source is None]
 
     def summary(self) -> dict:
-        return {"traced": self.traced, "from_message": self.from_message, "total": self.total}
+        summary = {"traced": self.traced, "from_message": self.from_message, "total": self.total}
+        if self.unchecked:
+            summary["unchecked"] = self.unchecked
+        return summary
 
     def to_json(self) -> list[dict]:
         return [v.to_json() for v in self.verdicts]
@@ -197,6 +202,11 @@ def _digits(text: str) -> str:
 _WRITTEN = re.compile(r"\d[\d,]*(?:\.\d+)?")
 
 
-def check_answer(answer: str, index: ObservationIndex) -> ProvenanceReport:
-    """Every figure `answer` states, with the observation line it came from (or none)."""
-    return ProvenanceReport(tuple(_verdict(index, f) for f in extract_figures(answer or "")))
+def check_answer(answer: str, index: ObservationIndex, max_figures: int | None = None) -> ProvenanceReport:
+    """Every figure `answer` states, with the observation line it came from (or none); past `max_figures`
+    figures, the rest are counted as `unchecked` (one answer's checking work has a bound)."""
+    figures = extract_figures(answer or "")
+    unchecked = 0
+    if max_figures is not None and len(figures) > max_figures:
+        figures, unchecked = figures[:max_figures], len(figures) - max_figures
+    return ProvenanceReport(tuple(_verdict(index, f) for f in figures), unchecked=unchecked, limit=max_figures)

@@ -19,7 +19,8 @@ def require_chromium() -> None:
 
 
 @contextlib.contextmanager
-def browser_page(url: str):
+def browser_page(url: str, init_script: str | None = None):
+    """A page of `url` once the chat's textbox is there; `init_script` runs in every document before its own."""
     from playwright.sync_api import sync_playwright
 
     require_chromium()
@@ -28,6 +29,8 @@ def browser_page(url: str):
         try:
             page = browser.new_context(viewport={"width": 1280, "height": 1400}).new_page()  # more tabs: page.context
             page.set_default_timeout(30_000)
+            if init_script:
+                page.add_init_script(init_script)
             page.goto(url)
             page.wait_for_selector("#message textarea")
             yield page

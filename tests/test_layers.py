@@ -21,7 +21,7 @@ LAYERS: dict[str, int] = {
     "core": 0,
     # domain: return data, never chat items; import only core and each other (without cycles)
     "market": 1, "trading": 1, "backtest": 1, "telemetry": 1, "hub": 1, "egress": 1, "quota": 1, "sandbox": 1,
-    "workspace": 1, "alerts": 1, "forecast": 1, "provenance": 1,
+    "workspace": 1, "alerts": 1, "forecast": 1, "provenance": 1, "safe_render": 1,
     # agents and their tools
     "agents": 2, "tools": 2,
     # a message in, chat items out; slash commands; UI pieces

@@ -113,7 +113,9 @@ def test_caps_give_clear_messages(tmp_path):
     store.create_conversation(ws, "b")
     with pytest.raises(WorkspaceLimitError, match="limit is 2"):
         store.create_conversation(ws, "c")
-    store.save(ws, a.id, [(0, "x" * 150)])
+    with pytest.raises(WorkspaceLimitError, match="not saved"):  # a save past the cap is refused as it is made
+        store.save(ws, a.id, [(0, "x" * 150)])
+    store.save(ws, a.id, [(0, "x" * 100)])
     with pytest.raises(WorkspaceLimitError, match="MB"):
         store.check_bytes(ws)
     store.save(ws, a.id, [(0, "x")])  # replacing a record counts the difference

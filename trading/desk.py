@@ -21,7 +21,19 @@ from trading.broker import ORDER_TYPES, TIMES_IN_FORCE, Broker, BrokerError, Ord
 from trading.market_hours import trading_date
 from trading.outcomes import DeskOutcome, PortfolioView, TicketCard
 from trading.risk import RiskLimits, RiskReport, evaluate
-from trading.tickets import EXECUTED, EXECUTING, EXPIRED, FAILED, PENDING, REFUSED, REJECTED, Ticket, TicketBook
+from trading.tickets import (
+    EXECUTED,
+    EXECUTING,
+    EXPIRED,
+    FAILED,
+    PENDING,
+    REFUSED,
+    REJECTED,
+    Ticket,
+    TicketBook,
+    TicketLimitError,
+    too_many_pending,
+)
 from trading.workspace_desks import WorkspaceDesks
 
 
@@ -136,8 +148,11 @@ class TradingDesk:
             raise TradingInputError(f"A {order.type} order takes no stop price (use stop or stop_limit).")
         if order.is_bracket and (order.take_profit is None or order.stop_loss is None):
             raise TradingInputError("A bracket order needs both a take-profit and a stop-loss price.")
+        limit = getattr(self.settings, "tickets_max_pending", None)
+        if limit is not None and len(self.pending_tickets()) >= limit:  # before pricing it: refusing costs nothing
+            raise TicketLimitError(too_many_pending(len(self.pending_tickets()), limit))
         report = self._risk(order)
-        return self.tickets.create(order, report, self.now())
+        return self.tickets.create(order, report, self.now(), max_pending=limit)
 
     def _risk(self, order: OrderRequest) -> RiskReport:
         try:

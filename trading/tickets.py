@@ -103,6 +103,15 @@ class Ticket:
         }
 
 
+class TicketLimitError(UserError):
+    """A workspace already holds as many pending tickets as it may (TICKETS_MAX_PENDING)."""
+
+
+def too_many_pending(waiting: int, limit: int) -> str:
+    return (f"{waiting} order tickets are already awaiting your decision, the most one workspace may hold is "
+            f"{limit}. Confirm or reject some of them first (or let them expire); no new ticket was filed.")
+
+
 class TicketBook:
     """The tickets of one workspace on one broker account, by id, in SQLite. Thread-safe; one connection.
 
@@ -127,11 +136,20 @@ class TicketBook:
 
     # --- reads ---------------------------------------------------------------------------------
 
-    def create(self, order: OrderRequest, risk: RiskReport, now: datetime) -> Ticket:
+    def create(self, order: OrderRequest, risk: RiskReport, now: datetime, max_pending: int | None = None) -> Ticket:
+        """File a pending ticket; `TicketLimitError` when the book already holds `max_pending` unexpired pending ones
+        (counted in the same transaction as the insert, so parallel proposals cannot pass it together)."""
         ticket = Ticket(id=_new_id(), order=order, risk=risk, created_at=now, expires_at=now + self.ttl)
         for _ in range(1000):
             try:
                 with self._tx() as cur:
+                    if max_pending is not None:
+                        waiting = cur.execute(
+                            "SELECT COUNT(*) FROM tickets WHERE workspace = ? AND account = ? AND status = ? "
+                            "AND expires_at > ?", (self.workspace, self.account, PENDING, now.isoformat()),
+                        ).fetchone()[0]
+                        if waiting >= max_pending:
+                            raise TicketLimitError(too_many_pending(waiting, max_pending))
                     cur.execute(
                         "INSERT INTO tickets (workspace, account, id, status, order_json, risk_json, created_at, "
                         "expires_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

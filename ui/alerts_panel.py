@@ -109,7 +109,8 @@ class AlertsPanel:
         fresh, cursor = service.to_show(workspace, cursor)
         for item in fresh[-3:]:
             show = gr.Warning if item.kind == "alert" else gr.Info
-            show(f"{item.title}: {item.body.splitlines()[0][:200]}", duration=15, title="Smol Trader")
+            # Gradio renders a toast's message as HTML: the notification's text is shown as text
+            show(html.escape(f"{item.title}: {item.body.splitlines()[0][:200]}"), duration=15, title="Smol Trader")
         choices = self._choices(workspace)
         value = chosen if chosen in {c[1] for c in choices} else None
         return (cursor, badge_html(service.unread_count(workspace)), watchlist_html(service.watch_rows(workspace)),

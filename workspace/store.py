@@ -174,9 +174,17 @@ class WorkspaceStore:
             old = dict(cur.execute(
                 f"SELECT seq, LENGTH(data) FROM messages WHERE conversation_id = ? AND seq IN "
                 f"({','.join('?' * len(records))})", (conversation_id, *(s for s, _ in records))).fetchall())
+            grown = sum(len(data) for _, data in records) - sum(old.values())
+            if grown > 0:  # the cap holds as a turn is saved, not only when it starts: nothing is written past it
+                used = cur.execute("SELECT COALESCE(SUM(bytes), 0) FROM conversations WHERE workspace_id = ?",
+                                   (workspace_id,)).fetchone()[0]
+                if used + grown > self.max_bytes:
+                    raise WorkspaceLimitError(
+                        f"Your workspace is full ({used / 1e6:.1f} MB of conversations, the limit is "
+                        f"{self.max_bytes / 1e6:g} MB): the rest of this reply is shown but not saved; everything "
+                        "saved before is kept. Delete some old conversations (or export them first), then go on.")
             cur.executemany("INSERT OR REPLACE INTO messages (conversation_id, seq, data) VALUES (?, ?, ?)",
                             [(conversation_id, seq, data) for seq, data in records])
-            grown = sum(len(data) for _, data in records) - sum(old.values())
             cur.execute("UPDATE conversations SET updated_at = ?, bytes = bytes + ? WHERE id = ?",
                         (self.clock(), grown, conversation_id))
 
