@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.alpaca_order import AlpacaOrderTool
+from hub.alpaca_order import AlpacaOrderTool
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hub" / "alpaca"
 API_KEY = "PKTESTKEY1234567890AB"

@@ -15,7 +15,7 @@ import yaml
 from smolagents import Tool
 
 from tests.servers.hub import FAKE_TOKEN, HubServer, hub_env, run_python
-from tools.alpaca_order import AlpacaOrderTool
+from hub.alpaca_order import AlpacaOrderTool
 
 
 class MovingAverageTool(Tool):
