@@ -369,6 +369,8 @@ ENVIRONMENT_READERS: dict[str, str] = {
                            "(ALPACA_API_KEY, ALPACA_SECRET_KEY) and live-trading switches inside forward()",
     "hub/deploy.py": "which secret NAMES are set locally, to say which Space secrets to add (never a value)",
     "evals/runner.py": "hands the person's model variables to the eval stack, which reads them with load_settings",
+    "standins/hub.py": "builds the environment of a child process pointed at the local Hub stand-in (tests, "
+                       "benchmarks)",
 }
 
 

@@ -21,9 +21,9 @@ from alerts.service import AlertService
 from alerts.webhooks import deliver, egress_poster
 from commands import CommandContext, dispatch
 from egress import Egress
+from standins import LocalServer
+from standins.yahoo import closed_port_url
 from tests.harness import local_stack
-from tests.servers import LocalServer
-from tests.servers.yahoo import closed_port_url
 
 MONDAY_OPEN = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 

@@ -8,8 +8,8 @@ import pytest
 
 from agents.messages import STATUS_DONE, STATUS_PENDING
 from agents.session import Session
+from standins.scripted_model import ScriptedModel, Slow, call, code, final
 from tests.harness import by_id, final_text, local_stack, run_turn
-from tests.scripted_model import ScriptedModel, Slow, call, code, final
 
 NEWS_PAGE = "<html><body><h1>Nvidia shares</h1><p>Nvidia rose 5% this month on data-center demand.</p></body></html>"
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.live_app import free_port
+from standins.live_app import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -14,8 +14,8 @@ import pytest
 import yaml
 from smolagents import Tool
 
-from tests.servers.hub import FAKE_TOKEN, HubServer, hub_env, run_python
 from hub.alpaca_order import AlpacaOrderTool
+from standins.hub import FAKE_TOKEN, HubServer, hub_env, run_python
 
 
 class MovingAverageTool(Tool):
@@ -243,7 +243,7 @@ def test_publish_all_shareable_tools_into_one_collection(hub, tmp_path):
 
 
 def test_market_tools_from_the_hub_give_the_same_answers_as_local_ones(hub, tmp_path):
-    from tests.servers.yahoo import YahooReplay
+    from standins.yahoo import YahooReplay
 
     published = run_python(["-m", "hub.publish", "--namespace", "alice", "--only", "stock_quote", "price_history",
                             "technical_indicators", "compare_stocks"], hub_env(hub.url, str(tmp_path / "p")))

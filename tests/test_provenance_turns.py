@@ -12,9 +12,9 @@ import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from agents.session import Session
+from standins.scripted_model import ScriptedModel, code, final
 from telemetry.tracing import Tracing
 from tests.harness import local_stack, run_turn
-from tests.scripted_model import ScriptedModel, code, final
 
 QUOTE = 'print(stock_quote(symbol="AAPL"))'
 AS_OF = "2025-02-14 21:00 UTC"

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from agents.session import Session
+from standins.scripted_model import ScriptedModel, code, final
 from tests.harness import final_text, local_stack, run_turn
-from tests.scripted_model import ScriptedModel, code, final
 
 pytestmark = pytest.mark.filterwarnings("ignore::Warning")
 

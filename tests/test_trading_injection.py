@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from agents.session import Session
+from standins.scripted_model import ScriptedModel, call, code, final
 from tests.harness import local_stack, run_turn
-from tests.scripted_model import ScriptedModel, call, code, final
 from trading.desk import desk_for
 
 DDG_PAGE = (Path(__file__).resolve().parent / "fixtures" / "duckduckgo").glob("*.html")

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
+from standins.live_app import running_app
+from standins.scripted_model import ScriptedModel, code, final
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, send_message
-from tests.live_app import running_app
-from tests.scripted_model import ScriptedModel, code, final
 
 PROPOSED = "I proposed the order; please confirm or reject the ticket."
 
