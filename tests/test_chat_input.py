@@ -11,9 +11,8 @@ from tests.harness import final_text, local_stack, run_turn, settings_for
 
 
 @pytest.fixture
-def stack(tmp_path):
-    with local_stack(tmp_path, MAX_MESSAGE_CHARS=8000) as stack:
-        yield stack
+def stack_env():
+    return {"MAX_MESSAGE_CHARS": 8000}  # the `stack` fixture is in conftest.py
 
 
 def echo_team(model_box):

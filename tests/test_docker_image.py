@@ -21,6 +21,8 @@ import yaml
 
 from standins.live_app import free_port
 
+pytestmark = pytest.mark.slow  # builds and runs the image when a container tool is present
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -46,6 +46,8 @@ PUBLISH_TEST_TOOL = (
     "r = publish_tools('alice', [MovingAverageTool()]); print(r.tools[0].repo_id)"
 )
 
+pytestmark = pytest.mark.slow  # each Hub operation runs in a fresh Python process
+
 
 def front_matter(readme: bytes) -> dict:
     match = re.match(r"^---\n(.*?)\n---\n", readme.decode("utf-8"), flags=re.DOTALL)

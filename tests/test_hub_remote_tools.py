@@ -27,6 +27,8 @@ LOADER = (
     "'calls': calls}))\n"
 )
 
+pytestmark = pytest.mark.slow  # loads Hub tools in fresh Python processes
+
 
 def tool_space(name: str = "moving_average") -> dict[str, bytes]:
     """A tool Space's files: smolagents' generated tool.py for MovingAverageTool, renamed to `name`."""

@@ -8,7 +8,7 @@ from standins.live_app import running_app
 from standins.scripted_model import ScriptedModel
 from tests.browser import browser_page, send_message
 
-pytestmark = pytest.mark.filterwarnings("ignore::Warning")
+pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::Warning")]  # Debian's chromium (Playwright)
 
 
 def no_llm_team():

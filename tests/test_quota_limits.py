@@ -28,12 +28,6 @@ class Clock:
         self.now += seconds
 
 
-@pytest.fixture
-def stack(tmp_path):
-    with local_stack(tmp_path, DATA_DIR=tmp_path / "data") as s:
-        yield s
-
-
 def chat_with(stack, limits: Limits, clock: Clock, script=None, settings=None, **visitors_kwargs):
     models: list[ScriptedModel] = []
 

@@ -10,15 +10,9 @@ import pytest
 
 from agents.session import Session
 from standins.scripted_model import ScriptedModel, code, final
-from tests.harness import final_text, local_stack, run_turn
+from tests.harness import final_text, run_turn
 
 pytestmark = pytest.mark.filterwarnings("ignore::Warning")
-
-
-@pytest.fixture
-def stack(tmp_path):
-    with local_stack(tmp_path) as stack:
-        yield stack
 
 
 def turn(stack, question: str, task: str, trader_steps: list[str], answer: str):

@@ -33,6 +33,8 @@ from pathlib import Path
 from standins.live_app import running_app
 from standins.scripted_model import ScriptedModel, Slow, code, final
 
+pytestmark = pytest.mark.slow  # restarts the app in subprocesses
+
 tmp, mode = Path(sys.argv[1]), sys.argv[2]
 FIRST = "NVDA: up 5% on the month."
 
