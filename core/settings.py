@@ -408,7 +408,9 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv_path: str | None 
         env = merged
     values = {}
     for item in fields(Settings):
-        spec = item.metadata["setting"]
+        spec = item.metadata.get("setting")
+        if spec is None:
+            raise TypeError(f"Settings.{item.name} must be declared with setting(variable, default, help)")
         default = item.default_factory() if item.default_factory is not MISSING else item.default
         values[item.name] = spec.read(env, spec.env or "", default)
     return Settings(**values)
