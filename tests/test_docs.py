@@ -47,8 +47,15 @@ def nav_pages(entries) -> list[str]:
     return pages
 
 
+class MkDocsLoader(yaml.SafeLoader):
+    """mkdocs.yml's own tags (`!relative`) read as plain values."""
+
+
+MkDocsLoader.add_multi_constructor("!", lambda loader, tag, node: loader.construct_scalar(node))
+
+
 def test_every_page_of_the_nav_exists():
-    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    config = yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=MkDocsLoader)
     assert config["theme"]["name"] == "material"
     missing = [page for page in nav_pages(config["nav"]) if not (ROOT / "docs" / page).is_file()]
     assert not missing, missing
