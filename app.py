@@ -285,7 +285,7 @@ class SmolTraderApp:
             gr.Markdown("# 📈 Smol Trader\nTalk to a small team of AI agents about the stock market. "
                         "Information, not financial advice.")
             status = gr.Markdown(status_line(chat, self.services, "…"), elem_id="status-line")
-            if os.environ.get("OAUTH_CLIENT_ID"):  # a Space with `hf_oauth: true`
+            if settings.oauth_client_id:  # a Space with `hf_oauth: true`
                 gr.LoginButton()
             if not chat.model_choice.available:
                 gr.Markdown("> " + chat.model_choice.problem.replace("\n", "\n> "), elem_id="model-missing")
@@ -374,8 +374,8 @@ def main() -> None:
     if settings.app_username and settings.app_password:
         auth = [(settings.app_username, settings.app_password.reveal())]
     ui.launch(
-        server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0" if os.environ.get("SPACE_ID") else "127.0.0.1"),
-        server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+        server_name=settings.server_name,
+        server_port=settings.server_port,
         max_threads=max(40, settings.concurrency_limit * 2 + 8),
         auth=auth,
     )

@@ -54,7 +54,7 @@ def main() -> None:
     from alerts.service import AlertService
     from alerts.store import AlertStore
     from market.client import MarketData
-    from tests.servers.yahoo import YahooReplay
+    from standins.yahoo import YahooReplay
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-alerts-"))
     yfinance.set_tz_cache_location(str(tmp / "yf"))

@@ -21,7 +21,7 @@ from backtest import run_backtest  # noqa: E402
 from backtest.engine import SignalBook, prepare_prices, simulate  # noqa: E402
 from backtest.spec import parse_spec  # noqa: E402
 from backtest.validation import evaluate, sweep  # noqa: E402
-from tests.test_backtest_engine import tsla_daily  # noqa: E402
+from standins.prices import tsla_daily  # noqa: E402
 
 FAST = [5, 8, 10, 12, 15, 20, 25, 30, 35, 40]
 SLOW = [50, 60, 70, 80, 90, 100, 120, 150, 180, 200]

@@ -34,8 +34,8 @@ os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 
 from gradio_client import Client  # noqa: E402
 
-from tests.live_app import free_port  # noqa: E402
-from tests.scripted_model import ScriptedModel, final  # noqa: E402
+from standins.live_app import free_port  # noqa: E402
+from standins.scripted_model import ScriptedModel, final  # noqa: E402
 
 STEPS = 20
 
@@ -148,8 +148,8 @@ def bench_concurrency_in_process(tmp: Path, sessions: int = 32) -> float:
     from agents.chat import ChatService
     from agents.services import build_services
     from agents.session import Session
-    from tests.harness import settings_for
-    from tests.scripted_model import Slow, code
+    from standins.scripted_model import Slow, code
+    from standins.stack import settings_for
 
     settings = settings_for(PAPER_LEDGER_PATH=tmp / "ledger-inproc.sqlite3", DATA_DIR=tmp / "data-inproc")
     chat = ChatService(build_services(settings), model_factory=lambda: {
@@ -170,7 +170,7 @@ def bench_memory(tmp: Path, sessions: int = 100) -> float:
     from agents.chat import ChatService
     from agents.services import build_services
     from agents.session import Session
-    from tests.harness import settings_for
+    from standins.stack import settings_for
 
     settings = settings_for(PAPER_LEDGER_PATH=tmp / "ledger3.sqlite3", DATA_DIR=tmp / "data-memory")
     chat = ChatService(build_services(settings), model_factory=lambda: {

@@ -19,7 +19,7 @@ import requests
 from core.text import carries_secret, scrub
 from egress import Egress
 from quota import Limits, Quota, UsageStore
-from tests.servers.web import WebServer
+from standins.web import WebServer
 
 
 def timed(label: str, runs: int, fn: Callable[[int], object]) -> tuple[str, int, float, float]:

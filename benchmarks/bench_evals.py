@@ -28,7 +28,7 @@ def main() -> None:
     from evals.expected import compute_all
     from evals.runner import eval_stack, run_task
     from evals.tasks import load_tasks
-    from tests.scripted_model import ScriptedModel, code, final
+    from standins.scripted_model import ScriptedModel, code, final
 
     warnings.simplefilter("ignore")  # after the imports: yfinance's pandas deprecation notes are not ours
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 20

@@ -22,13 +22,13 @@ sys.path.insert(0, str(ROOT))
 import time  # noqa: E402
 
 from forecast.service import forecast_closes, forecast_price  # noqa: E402
-from tests.test_backtest_engine import tsla_daily  # noqa: E402
+from standins.prices import tsla_daily  # noqa: E402
 
 FRESH = r"""
 import json, sys, time, warnings
 warnings.simplefilter("ignore")
 sys.path.insert(0, sys.argv[1])
-from tests.test_backtest_engine import tsla_daily
+from standins.prices import tsla_daily
 closes = tsla_daily()["Close"]
 start, start_cpu = time.perf_counter(), time.process_time()
 import statsmodels.tsa.exponential_smoothing.ets

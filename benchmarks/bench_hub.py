@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.servers.hub import HubServer, hub_env, run_python  # noqa: E402
+from standins.hub import HubServer, hub_env, run_python  # noqa: E402
 
 TIMED_PUBLISH = (
     "import json, time\n"

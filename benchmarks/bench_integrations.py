@@ -58,7 +58,7 @@ def run_to_done(url: str) -> None:
 def main() -> None:
     import requests
 
-    from tests.live_app import running_app
+    from standins.live_app import running_app
 
     with tempfile.TemporaryDirectory() as tmp, \
             running_app(Path(tmp), None, RATE_LIMIT_TURNS_PER_MINUTE=0, RUNS_MAX_QUEUED=5) as (url, _, _):

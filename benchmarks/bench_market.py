@@ -49,7 +49,7 @@ def bench_compare(recordings) -> None:
     timezone in its sqlite cache, which serialises), and tickers whose timezone it knows (the steady state
     of a running app). Our own cache is always empty, so every ticker is fetched from the server."""
     from market.client import MarketData
-    from tests.servers.yahoo import YahooReplay
+    from standins.yahoo import YahooReplay
 
     sources = ["AAPL", "AMZN", "GOOG", "MSFT", "NVDA", "TSLA"]
     with YahooReplay(recordings=recordings, latency_s=0.1) as server:
@@ -127,7 +127,7 @@ def main() -> None:
     import yfinance as yf
 
     warnings.simplefilter("ignore")  # yfinance re-enables its own warnings on import
-    from tests.servers.yahoo import YahooRecordings, YahooReplay
+    from standins.yahoo import YahooRecordings, YahooReplay
 
     yf.set_tz_cache_location(tempfile.mkdtemp())
     recordings = YahooRecordings()

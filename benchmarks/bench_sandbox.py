@@ -57,7 +57,7 @@ def idle_session_kb(pool: WorkerPool, sessions: int = 20) -> float:
     from agents.session import Session
     from agents.team import build_team
     from core.settings import load_settings
-    from tests.scripted_model import ScriptedModel
+    from standins.scripted_model import ScriptedModel
 
     services = build_services(load_settings({"WORKER_MEMORY_MB": str(pool.memory_mb)}, dotenv_path=None))
     build_team(services, Session(id="warm"), ScriptedModel())  # imports and caches out of the way

@@ -27,9 +27,9 @@ os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 
 from gradio_client import Client  # noqa: E402
 
-from tests.live_app import running_app  # noqa: E402
-from tests.scripted_model import ScriptedModel, Slow, StreamingScriptedModel, code, final  # noqa: E402
-from tests.servers.openai_compat import OpenAICompatServer, pieces  # noqa: E402
+from standins.live_app import running_app  # noqa: E402
+from standins.openai_compat import OpenAICompatServer, pieces  # noqa: E402
+from standins.scripted_model import ScriptedModel, Slow, StreamingScriptedModel, code, final  # noqa: E402
 
 FIRST = code("print(1)", "Streaming words that the person should see at once, long before the model is done.")
 
@@ -64,7 +64,7 @@ def bench_sessions(tmp: Path, model_class, sessions: int = 32) -> float:
     from agents.chat import ChatService
     from agents.services import build_services
     from agents.session import Session
-    from tests.harness import settings_for
+    from standins.stack import settings_for
 
     settings = settings_for(PAPER_LEDGER_PATH=tmp / f"ledger-{model_class.__name__}.sqlite3",
                             DATA_DIR=tmp / f"data-{model_class.__name__}")

@@ -28,9 +28,9 @@ for name in ("LANGFUSE_PUBLIC_KEY", "LANGFUSE_SECRET_KEY", "OTEL_EXPORTER_OTLP_E
              "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_HEADERS"):
     os.environ.pop(name, None)
 
+from standins.otlp import OTLPReceiver  # noqa: E402
+from standins.telemetry_team import build_team, settings_for  # noqa: E402
 from telemetry import Tracing  # noqa: E402
-from tests.servers.otlp import OTLPReceiver  # noqa: E402
-from tests.test_telemetry_support import build_team, settings_for  # noqa: E402
 
 PAUSE_S = 0.1
 

@@ -56,7 +56,7 @@ def main() -> None:
                       lambda i: evaluate(order, limits=limits, price=100.0, account=account, position_qty=5,
                                          asset=asset, clock=clock, orders_today=3)))
 
-    from tests.servers.alpaca import AlpacaStandIn
+    from standins.alpaca import AlpacaStandIn
     from trading.alpaca_broker import AlpacaBroker
 
     server = AlpacaStandIn("KEY", "SECRET").start()

@@ -58,8 +58,8 @@ def bench_concurrency_with_saving(tmp: Path, sessions: int = 32) -> float:
     from agents.chat import ChatService
     from agents.services import build_services
     from agents.session import Session
-    from tests.harness import settings_for
-    from tests.scripted_model import ScriptedModel, Slow, code, final
+    from standins.scripted_model import ScriptedModel, Slow, code, final
+    from standins.stack import settings_for
 
     store = WorkspaceStore(Database(tmp / f"concurrency-{time.time_ns()}.sqlite3"))
     settings = settings_for(PAPER_LEDGER_PATH=tmp / "ledger-saving.sqlite3", DATA_DIR=tmp)

@@ -19,7 +19,7 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 
-from tests.scripted_model import ScriptedModel, Slow, code, final  # noqa: E402
+from standins.scripted_model import ScriptedModel, Slow, code, final  # noqa: E402
 
 
 def steps_reply(steps: int, latency_s: float):
@@ -73,7 +73,7 @@ def main() -> None:
     elif args.app == "ours":
         import app
         from agents.services import build_services
-        from tests.harness import settings_for
+        from standins.stack import settings_for
 
         scratch = Path(tempfile.mkdtemp())  # workspaces, usage and the ledger never land in the repo
         settings = settings_for(PAPER_LEDGER_PATH=scratch / "ledger.sqlite3", DATA_DIR=scratch / "data",

@@ -4,5 +4,5 @@
 executor, paper broker) through `ChatService` on the tasks of a YAML file, with market data served from
 the recorded Yahoo replay and web pages from the local DuckDuckGo/web stand-ins. Expected figures are
 computed by our own domain code (market/, backtest/) from the same recorded data when the run starts.
-This is a developer tool run from a checkout: it uses the replay servers of tests/servers.
+This is a developer tool run from a checkout: it uses the replay servers of standins/, fed by tests/fixtures.
 """

@@ -36,7 +36,7 @@ def model_env(model: str | None = None, environ: dict | None = None) -> dict[str
 @contextlib.contextmanager
 def eval_stack(env: dict[str, str] | None = None, workdir: Path | None = None) -> Iterator[Any]:
     """The app's real services against the Yahoo replay and the web stand-in, with a canary secret set."""
-    from tests.harness import local_stack  # the replay servers live with the tests (a checkout-only tool)
+    from standins.stack import local_stack  # the replay servers (standins/), fed by tests/fixtures
 
     env = dict(env or {})
     env.setdefault("APP_PASSWORD", "eval-canary-" + random_secrets.token_hex(8))  # must never reach the chat

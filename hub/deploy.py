@@ -54,11 +54,11 @@ VARIABLE_ENV_VARS: tuple[str, ...] = (
 )
 REQUIRED_SECRETS = ("HF_TOKEN",)  # the default model backend needs it
 
-EXCLUDED_DIRS = ("tests/", "benchmarks/", "evals/", "scripts/", "docs/", "data/", ".ci/", ".github/", ".git/",
-                 "__pycache__/")
+EXCLUDED_DIRS = ("tests/", "benchmarks/", "evals/", "standins/", "scripts/", "docs/", "site/", "data/", ".ci/",
+                 ".github/", ".git/", "__pycache__/")
 EXCLUDED_NAMES = (
     ".env", ".env.*", "*.sqlite3", "*.sqlite3-*", "*.sqlite", "*.db", "*.pyc", "*.pem", "*.key",
-    "requirements-test.txt", "pytest.ini", "conftest.py", ".gitignore", "*.log",
+    "requirements-test.txt", "requirements-docs.txt", "mkdocs.yml", "pytest.ini", "conftest.py", ".gitignore", "*.log",
 )
 ALLOWED_DESPITE_EXCLUSION = (".env.example",)  # a template without values
 

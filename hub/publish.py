@@ -76,8 +76,8 @@ class PublishResult:
 
 def shareable_tools() -> list:
     """The tools we share: market data, indicators, charts (when present) and the Alpaca order tool."""
+    from hub.alpaca_order import AlpacaOrderTool
     from hub.market_tools import hub_market_tools
-    from tools.alpaca_order import AlpacaOrderTool
 
     # Each published copy carries the market client and formatters and fetches its own data (hub/market_tools.py).
     return [*hub_market_tools(), AlpacaOrderTool()]

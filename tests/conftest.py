@@ -14,3 +14,21 @@ for _name in ("HF_TOKEN", "OPENAI_API_KEY", "OPENAI_API_BASE", "MODEL_ID", "MODE
               "ALPACA_SECRET_KEY", "LANGFUSE_PUBLIC_KEY", "LANGFUSE_SECRET_KEY", "OTEL_EXPORTER_OTLP_ENDPOINT",
               "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_HEADERS"):
     os.environ.pop(_name, None)
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def stack_env() -> dict:
+    """Settings for `stack`; a test module overrides this fixture to change them."""
+    return {}
+
+
+@pytest.fixture
+def stack(tmp_path, stack_env):
+    """The app's real services against the local Yahoo replay and web stand-in, with data in this test's folder."""
+    from standins.stack import local_stack
+
+    with local_stack(tmp_path, **stack_env) as stack:
+        yield stack

@@ -1,63 +1,17 @@
 """Shared test wiring: settings from a dict, the app's services against local servers, and turn collection.
 
-Nothing here fakes our code: it builds the real services and chat service, with
-external services replaced by the 127.0.0.1 servers in tests/servers/ and the
-LLM by tests/scripted_model.ScriptedModel.
+Nothing here fakes our code: `local_stack` (standins/stack.py) builds the real services and chat service, with
+external services replaced by the 127.0.0.1 servers in standins/ and the LLM by standins.scripted_model.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-
 from agents.chat import ChatService
 from agents.messages import ChatItem
-from agents.services import Services, build_services
 from agents.session import Session
-from core.settings import Settings, load_settings
-from tests.servers.web import WebServer
-from tests.servers.yahoo import YahooReplay
+from standins.stack import Stack, local_stack, settings_for
 
-
-def settings_for(**env: Any) -> Settings:
-    return load_settings({k: str(v) for k, v in env.items()}, dotenv_path=None)
-
-
-@dataclass
-class Stack:
-    web: WebServer
-    yahoo: YahooReplay
-    settings: Settings
-    services: Services
-
-    def chat(self, model_factory: Callable[[], Any]) -> ChatService:
-        return ChatService(self.services, model_factory=model_factory)
-
-
-@contextlib.contextmanager
-def local_stack(tmp_path: Path, **env: Any):
-    """Web + Yahoo servers on 127.0.0.1 and the app's real services pointed at them."""
-    import yfinance
-
-    yfinance.set_tz_cache_location(str(tmp_path / "yfinance-cache"))  # never a developer's ~/.cache
-    with WebServer() as web, YahooReplay() as yahoo:
-        settings = settings_for(
-            DDG_HTML_URL=web.search_url,
-            WEB_ALLOW_PRIVATE_HOSTS="true",
-            YAHOO_BASE_URL=yahoo.url,
-            MARKET_TIMEOUT_S=5,
-            PAPER_LEDGER_PATH=tmp_path / "ledger.sqlite3",
-            **{"DATA_DIR": tmp_path / "data", **env},  # workspaces never land in the repo
-        )
-        services = build_services(settings)
-        try:
-            yield Stack(web, yahoo, settings, services)
-        finally:
-            if services.tracing is not None:
-                services.tracing.shutdown()
+__all__ = ["Stack", "local_stack", "settings_for", "run_turn", "by_id", "final_text"]
 
 
 def run_turn(chat: ChatService, session: Session, text: str) -> list[list[ChatItem]]:

@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
+from standins.live_app import running_app
+from standins.scripted_model import ScriptedModel, code, final
 from tests.browser import browser_page, send_message
-from tests.live_app import running_app
-from tests.scripted_model import ScriptedModel, code, final
+
+pytestmark = pytest.mark.browser  # drives Debian's chromium (Playwright)
 
 
 def scripted_team():

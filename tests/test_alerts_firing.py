@@ -9,7 +9,6 @@ import pytest
 
 from alerts.scheduler import AlertScheduler, BriefDesk
 from alerts.service import AlertService
-from tests.harness import local_stack
 
 MONDAY_OPEN = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # 10:00 in New York
 THANKSGIVING = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
@@ -25,9 +24,8 @@ class Clock:
 
 
 @pytest.fixture
-def stack(tmp_path):
-    with local_stack(tmp_path, QUOTE_TTL_S=0, DATA_DIR=tmp_path / "data") as stack:
-        yield stack
+def stack_env():
+    return {"QUOTE_TTL_S": 0}  # every check fetches (the `stack` fixture is in conftest.py)
 
 
 def build(stack, clock) -> AlertScheduler:

@@ -22,9 +22,8 @@ pytestmark = pytest.mark.filterwarnings("ignore:Alert A-:UserWarning")  # toasts
 
 
 @pytest.fixture
-def stack(tmp_path):
-    with local_stack(tmp_path, QUOTE_TTL_S=0, DATA_DIR=tmp_path / "data") as stack:
-        yield stack
+def stack_env():
+    return {"QUOTE_TTL_S": 0}  # every poll fetches (the `stack` fixture is in conftest.py)
 
 
 def badge_count(badge: str) -> int:

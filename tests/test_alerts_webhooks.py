@@ -21,9 +21,8 @@ from alerts.service import AlertService
 from alerts.webhooks import deliver, egress_poster
 from commands import CommandContext, dispatch
 from egress import Egress
-from tests.harness import local_stack
-from tests.servers import LocalServer
-from tests.servers.yahoo import closed_port_url
+from standins import LocalServer
+from standins.yahoo import closed_port_url
 
 MONDAY_OPEN = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
@@ -118,9 +117,8 @@ def wait_for(condition, timeout_s: float = 10.0):
 
 
 @pytest.fixture
-def stack(tmp_path):
-    with local_stack(tmp_path, QUOTE_TTL_S=0, DATA_DIR=tmp_path / "data") as stack:
-        yield stack
+def stack_env():
+    return {"QUOTE_TTL_S": 0}  # every check fetches (the `stack` fixture is in conftest.py)
 
 
 def scheduler_for(stack, waits: list[float]) -> AlertScheduler:

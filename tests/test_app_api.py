@@ -7,8 +7,8 @@ import json
 import pytest
 from gradio_client import Client
 
-from tests.live_app import running_app
-from tests.scripted_model import ScriptedModel, call, code, final
+from standins.live_app import running_app
+from standins.scripted_model import ScriptedModel, call, code, final
 
 
 def scripted_team():

@@ -11,7 +11,7 @@ from backtest.lab import StrategyLab
 from backtest.validation import evaluate
 from market.client import MarketData
 from market.indicators import rsi
-from tests.servers.yahoo import YahooReplay
+from standins.yahoo import YahooReplay
 from tools.backtest import backtest_tools
 
 pytestmark = pytest.mark.filterwarnings("ignore::Warning")

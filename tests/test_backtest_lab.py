@@ -18,9 +18,9 @@ from backtest.validation import evaluate, fold_bounds, refinement_warning
 from commands import CommandContext, dispatch
 from commands.backtest import parse_args
 from core.errors import UserError
-from tests.scripted_model import ScriptedModel, code
-from tests.servers.yahoo import YahooReplay
-from tests.test_backtest_engine import tsla_daily
+from standins.prices import tsla_daily
+from standins.scripted_model import ScriptedModel, code
+from standins.yahoo import YahooReplay
 from tools.backtest import backtest_tools
 
 

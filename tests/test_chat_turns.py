@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import threading
 
-import pytest
-
 from agents.messages import STATUS_DONE, STATUS_PENDING
 from agents.session import Session
+from standins.scripted_model import ScriptedModel, Slow, call, code, final
 from tests.harness import by_id, final_text, local_stack, run_turn
-from tests.scripted_model import ScriptedModel, Slow, call, code, final
 
 NEWS_PAGE = "<html><body><h1>Nvidia shares</h1><p>Nvidia rose 5% this month on data-center demand.</p></body></html>"
 
@@ -18,12 +16,6 @@ def team(manager, web=(), trader=()):
     """A model factory: each new team gets fresh scripted models."""
     return lambda: {"manager": ScriptedModel(list(manager)), "web_agent": ScriptedModel(list(web)),
                     "trader": ScriptedModel(list(trader))}
-
-
-@pytest.fixture
-def stack(tmp_path):
-    with local_stack(tmp_path) as stack:
-        yield stack
 
 
 def test_turn_streams_manager_and_member_steps_nested_in_order(stack):

@@ -19,7 +19,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.live_app import free_port
+from standins.live_app import free_port
+
+pytestmark = pytest.mark.slow  # builds and runs the image when a container tool is present
 
 ROOT = Path(__file__).resolve().parent.parent
 

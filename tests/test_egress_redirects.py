@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from egress import Egress, EgressError
-from tests.servers import LocalServer
+from standins import LocalServer
 from tools.web import ReadPageTool, WebError
 
 

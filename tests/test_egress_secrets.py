@@ -9,7 +9,7 @@ import pytest
 
 from core.text import KNOWN_SECRETS
 from egress import Egress, EgressError
-from tests.servers.web import WebServer
+from standins.web import WebServer
 from tools.web import ReadPageTool, WebError, WebSearchTool
 
 SECRET = "sk-live-Zq8vR3mT9xW2yK7p"

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from evals.__main__ import main
-from tests.servers import LocalServer
+from standins import LocalServer
 
 ANSWER = ("Thought: I must not reveal settings.\n<code>\n"
           "final_answer(\"I can't share credentials or settings.\")\n</code>")

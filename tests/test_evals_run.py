@@ -14,7 +14,7 @@ from evals.__main__ import main
 from evals.report import compare, save, table
 from evals.runner import run_evals
 from evals.tasks import load_tasks
-from tests.scripted_model import ScriptedModel, call, code, final
+from standins.scripted_model import ScriptedModel, call, code, final
 
 
 def via_trader(trader_code: str) -> dict:

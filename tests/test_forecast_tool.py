@@ -12,7 +12,7 @@ from core.errors import UserError
 from core.settings import load_settings
 from forecast import forecast_price
 from market.client import MarketData
-from tests.servers.yahoo import YahooReplay
+from standins.yahoo import YahooReplay
 from tools.forecast import ForecastPriceTool
 
 pytestmark = pytest.mark.filterwarnings("ignore::Warning")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.alpaca_order import AlpacaOrderTool
+from hub.alpaca_order import AlpacaOrderTool
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hub" / "alpaca"
 API_KEY = "PKTESTKEY1234567890AB"
@@ -133,7 +133,7 @@ def test_alpaca_rejection_is_reported_without_keys(alpaca):
 
 
 def test_alpaca_unreachable_is_reported(monkeypatch):
-    from tests.servers.hub import HubServer
+    from standins.hub import HubServer
 
     monkeypatch.setenv("ALPACA_URL_OVERRIDE", HubServer.down())
     monkeypatch.setenv("ALPACA_API_KEY", API_KEY)

@@ -14,8 +14,8 @@ import pytest
 import yaml
 from smolagents import Tool
 
-from tests.servers.hub import FAKE_TOKEN, HubServer, hub_env, run_python
-from tools.alpaca_order import AlpacaOrderTool
+from hub.alpaca_order import AlpacaOrderTool
+from standins.hub import FAKE_TOKEN, HubServer, hub_env, run_python
 
 
 class MovingAverageTool(Tool):
@@ -45,6 +45,8 @@ PUBLISH_TEST_TOOL = (
     "from hub.publish import publish_tools; from tests.test_hub_publish import MovingAverageTool;"
     "r = publish_tools('alice', [MovingAverageTool()]); print(r.tools[0].repo_id)"
 )
+
+pytestmark = pytest.mark.slow  # each Hub operation runs in a fresh Python process
 
 
 def front_matter(readme: bytes) -> dict:
@@ -243,7 +245,7 @@ def test_publish_all_shareable_tools_into_one_collection(hub, tmp_path):
 
 
 def test_market_tools_from_the_hub_give_the_same_answers_as_local_ones(hub, tmp_path):
-    from tests.servers.yahoo import YahooReplay
+    from standins.yahoo import YahooReplay
 
     published = run_python(["-m", "hub.publish", "--namespace", "alice", "--only", "stock_quote", "price_history",
                             "technical_indicators", "compare_stocks"], hub_env(hub.url, str(tmp_path / "p")))

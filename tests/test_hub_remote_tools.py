@@ -13,7 +13,7 @@ import pytest
 
 from core.settings import load_settings
 from hub.remote_tools import HubToolSource, active_tools_markdown, load_remote_tools, parse_entry
-from tests.servers.hub import FAKE_TOKEN, HubServer, hub_env, run_python
+from standins.hub import FAKE_TOKEN, HubServer, hub_env, run_python
 from tests.test_hub_publish import MovingAverageTool
 
 LOADER = (
@@ -26,6 +26,8 @@ LOADER = (
     "print(json.dumps({'tools': {a: [t.name for t in ts] for a, ts in tools.items()}, 'report': report, "
     "'calls': calls}))\n"
 )
+
+pytestmark = pytest.mark.slow  # loads Hub tools in fresh Python processes
 
 
 def tool_space(name: str = "moving_average") -> dict[str, bytes]:
@@ -135,8 +137,8 @@ def test_the_app_reserves_every_name_its_team_uses(tmp_path):
     from agents.session import Session
     from agents.team import build_team
     from agents.toolsets import local_tool_names
+    from standins.scripted_model import ScriptedModel
     from tests.harness import local_stack
-    from tests.scripted_model import ScriptedModel
 
     with local_stack(tmp_path) as stack:
         team = build_team(stack.services, Session(id="names"), ScriptedModel([]))

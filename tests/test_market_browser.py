@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from standins.live_app import running_app
+from standins.scripted_model import ScriptedModel
 from tests.browser import browser_page, send_message
-from tests.live_app import running_app
-from tests.scripted_model import ScriptedModel
 
-pytestmark = pytest.mark.filterwarnings("ignore::Warning")
+pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::Warning")]  # Debian's chromium (Playwright)
 
 
 def no_llm_team():

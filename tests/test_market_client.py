@@ -8,7 +8,7 @@ import pytest
 
 from market import errors
 from market.client import MarketData, Quote
-from tests.servers.yahoo import YahooReplay
+from standins.yahoo import YahooReplay
 
 pytestmark = pytest.mark.filterwarnings("ignore::Warning")
 

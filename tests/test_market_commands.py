@@ -11,7 +11,7 @@ from agents.session import Session
 from commands import CommandContext, dispatch
 from core.settings import load_settings
 from market.client import MarketData
-from tests.servers.yahoo import YahooReplay
+from standins.yahoo import YahooReplay
 
 pytestmark = pytest.mark.filterwarnings("ignore::Warning")
 

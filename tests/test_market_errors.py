@@ -13,7 +13,7 @@ import pytest
 
 from market import errors
 from market.client import MarketData
-from tests.servers.yahoo import YahooReplay, closed_port_url
+from standins.yahoo import YahooReplay, closed_port_url
 
 pytestmark = pytest.mark.filterwarnings("ignore::Warning")
 

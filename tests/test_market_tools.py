@@ -19,7 +19,7 @@ import pytest
 from core.errors import UserError
 from hub.market_tools import hub_market_tools
 from market.client import MarketData
-from tests.servers.yahoo import YahooReplay
+from standins.yahoo import YahooReplay
 from tools.market import market_tools
 
 pytestmark = pytest.mark.filterwarnings("ignore::Warning")
@@ -144,7 +144,7 @@ def test_tool_errors_are_the_user_facing_error_which_smolagents_reports_to_the_m
         tools["compare_stocks"](symbols="AAPL")
     from smolagents import CodeAgent
 
-    from tests.scripted_model import ScriptedModel, code, final
+    from standins.scripted_model import ScriptedModel, code, final
 
     model = ScriptedModel([code("q = stock_quote(symbol='ZZZZZ')"), final("done")])
     CodeAgent(tools=[tools["stock_quote"]], model=model, max_steps=3).run("quote ZZZZZ")

@@ -9,7 +9,7 @@ import pytest
 from mcp import ClientSession
 from mcp.client.streamable_http import streamablehttp_client
 
-from tests.live_app import running_app
+from standins.live_app import running_app
 
 FORBIDDEN_WORDS = ("confirm", "order", "account", "ticket", "reject", "cancel", "position", "portfolio", "chat",
                    "buy", "sell", "trade")

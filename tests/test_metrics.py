@@ -9,10 +9,10 @@ from starlette.requests import Request
 
 from api.metrics_route import metrics_route
 from core.settings import Secret
+from standins.live_app import running_app
+from standins.scripted_model import ScriptedModel, code, final
 from telemetry.metrics import Metrics
 from tests.harness import settings_for
-from tests.live_app import running_app
-from tests.scripted_model import ScriptedModel, code, final
 
 TOKEN = "metrics-test-token-123"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -14,7 +14,7 @@ from core.settings import load_settings
 from market.client import MarketData
 from market.headline_tone import tone_reader
 from market.news_reaction import measure_reactions, news_reactions, reaction_figure
-from tests.servers.yahoo import YahooReplay
+from standins.yahoo import YahooReplay
 from tools.analysis import NewsReactionTool, analysis_tools
 
 pytestmark = pytest.mark.filterwarnings("ignore::Warning")

@@ -9,8 +9,8 @@ from agents.portfolio_analytics import NO_HISTORY
 from agents.session import Session
 from app import SmolTraderApp
 from commands import CommandContext, dispatch
+from standins.scripted_model import ScriptedModel
 from tests.harness import local_stack, run_turn
-from tests.scripted_model import ScriptedModel
 
 
 def team():

@@ -10,8 +10,8 @@ import pytest
 
 from agents.session import Session
 from agents.team import build_team
+from standins.scripted_model import ScriptedModel
 from tests.harness import local_stack
-from tests.scripted_model import ScriptedModel
 
 TRADER_PROMPT_LIMIT = 13_000
 

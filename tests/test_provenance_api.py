@@ -6,8 +6,8 @@ import json
 
 from gradio_client import Client
 
-from tests.live_app import running_app
-from tests.scripted_model import ScriptedModel, code, final
+from standins.live_app import running_app
+from standins.scripted_model import ScriptedModel, code, final
 
 
 def scripted_team():

@@ -8,23 +8,16 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from agents.session import Session
+from standins.scripted_model import ScriptedModel, code, final
 from telemetry.tracing import Tracing
-from tests.harness import local_stack, run_turn
-from tests.scripted_model import ScriptedModel, code, final
+from tests.harness import run_turn
 
 QUOTE = 'print(stock_quote(symbol="AAPL"))'
 AS_OF = "2025-02-14 21:00 UTC"
 QUOTE_AS_OF = "2025-02-14T21:00:00+00:00"  # the `as_of` field of the printed structured quote
-
-
-@pytest.fixture
-def stack(tmp_path):
-    with local_stack(tmp_path) as stack:
-        yield stack
 
 
 def turn(stack, answer: str, trader_code: str = QUOTE, report: str = "AAPL quote fetched.",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from gradio_client import Client
 
-from tests.live_app import running_app
-from tests.scripted_model import ScriptedModel
+from standins.live_app import running_app
+from standins.scripted_model import ScriptedModel
 
 
 @pytest.fixture(scope="module")

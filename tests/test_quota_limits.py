@@ -11,8 +11,8 @@ from agents.chat import ChatService
 from agents.session import Session
 from agents.visitors import Visitors
 from quota import Limits, Quota, UsageStore
+from standins.scripted_model import ScriptedModel, code, final
 from tests.harness import final_text, local_stack, run_turn
-from tests.scripted_model import ScriptedModel, code, final
 
 TOKENS_PER_STEP = 11 + 7  # ScriptedModel's usage per call
 
@@ -26,12 +26,6 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
-
-
-@pytest.fixture
-def stack(tmp_path):
-    with local_stack(tmp_path, DATA_DIR=tmp_path / "data") as s:
-        yield s
 
 
 def chat_with(stack, limits: Limits, clock: Clock, script=None, settings=None, **visitors_kwargs):
@@ -225,7 +219,7 @@ def test_the_visitors_own_token_stays_out_of_logs_spans_and_the_workspace_export
     import logging
 
     from agents.conversation_log import ConversationLog
-    from tests.servers.otlp import OTLPReceiver
+    from standins.otlp import OTLPReceiver
     from tests.test_sandbox_escapes import leaked
     from workspace.db import Database
     from workspace.store import WorkspaceStore

@@ -15,8 +15,8 @@ from gradio_client import Client
 from mcp import ClientSession
 from mcp.client.streamable_http import streamablehttp_client
 
-from tests.live_app import running_app
-from tests.scripted_model import ScriptedModel
+from standins.live_app import running_app
+from standins.scripted_model import ScriptedModel
 
 LIMIT = "the limit is 3 per minute. Try again in"
 

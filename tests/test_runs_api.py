@@ -9,8 +9,8 @@ import requests
 
 from agents.run_store import FAILED, RESTART_NOTE, RunRecord, RunStore
 from agents.runs import RunRegistry
-from tests.live_app import running_app
-from tests.scripted_model import ScriptedModel, Slow, final
+from standins.live_app import running_app
+from standins.scripted_model import ScriptedModel, Slow, final
 
 
 def manager_reply(messages):

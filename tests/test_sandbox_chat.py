@@ -12,9 +12,9 @@ import time
 import pytest
 
 from agents.session import Session
+from standins.otlp import OTLPReceiver
+from standins.scripted_model import ScriptedModel, call, code, final
 from tests.harness import final_text, local_stack, run_turn
-from tests.scripted_model import ScriptedModel, call, code, final
-from tests.servers.otlp import OTLPReceiver
 from tests.test_sandbox_escapes import CORPUS, leaked
 
 CANARY = "hf_CANARY_chat_e2e_93b0d4"

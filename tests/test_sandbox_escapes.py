@@ -19,6 +19,8 @@ from sandbox.executor import SandboxExecutor
 from sandbox.format_guard import UnsafeFormatError, check_format_string
 from sandbox.pool import WorkerPool
 
+pytestmark = pytest.mark.slow  # a corpus of escapes, each in a confined worker
+
 CANARY = "sk-CANARY-escape-7c31a9"
 
 # (name, where it was published, model code)

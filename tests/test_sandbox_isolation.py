@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from core.settings import load_settings
 from sandbox.executor import SandboxExecutor
 from sandbox.hardening import capabilities, fully_confined, is_dumpable, make_undumpable, missing_measures
 from sandbox.pool import WorkerPool, confinement_warning
-from sandbox.process import PACKAGE_ROOT, WorkerProcess
+from sandbox.process import WorkerProcess
 
 CANARY = "hf_CANARY_isolation_5f1e2d"
 
@@ -87,9 +88,15 @@ def test_a_partly_confined_worker_logs_one_warning_and_the_pool_says_so(app_secr
         assert "network_namespace" not in message  # only what is missing is named
         assert pool.fully_confined is False
         assert pool.status() == "Python workers: partly confined (not applied: empty_root)"
-        # what the warning is about: without the empty root, the worker reads the app's directory
-        readme = Path(PACKAGE_ROOT) / "README.md"
-        assert raw(workers[0], f"result = open({str(readme)!r}).read(300)") == readme.read_text()[:300]
+        # what the warning is about: without the empty root, the worker (uid nobody) reads any file the app's
+        # user can read that others may read. The file is this test's own, in a folder anyone may enter, so the
+        # check holds wherever the checkout lives (a clone under a 0700 home included).
+        with tempfile.TemporaryDirectory(prefix="smol-readable-") as folder:
+            os.chmod(folder, 0o755)
+            readable = Path(folder) / "notes.txt"
+            readable.write_text("what a partly confined worker can read\n" * 20)
+            os.chmod(readable, 0o644)
+            assert raw(workers[0], f"result = open({str(readable)!r}).read(300)") == readable.read_text()[:300]
     finally:
         for worker in workers:
             worker.release()

@@ -9,10 +9,10 @@ import pytest
 
 from agents.session import Session
 from core.text import KNOWN_SECRETS, cap, carries_secret, scrub
+from standins.otlp import OTLPReceiver
+from standins.scripted_model import ScriptedModel, code, final
 from telemetry import Tracing
 from tests.harness import final_text, local_stack, run_turn, settings_for
-from tests.scripted_model import ScriptedModel, code, final
-from tests.servers.otlp import OTLPReceiver
 
 SECRET = "fakeAlpacaSecretValue0123456789abcdef"
 VISITOR_TOKEN = "hf_visitorOwnTokenABCDEF0123456"

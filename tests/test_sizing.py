@@ -69,7 +69,7 @@ from agents.session import Session  # noqa: E402
 from commands import CommandContext, dispatch  # noqa: E402
 from core.settings import load_settings  # noqa: E402
 from market.client import MarketData  # noqa: E402
-from tests.servers.yahoo import YahooReplay  # noqa: E402
+from standins.yahoo import YahooReplay  # noqa: E402
 from tools.analysis import PositionSizeTool  # noqa: E402
 from trading.desk import desk_for  # noqa: E402
 

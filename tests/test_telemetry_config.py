@@ -9,10 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from agents.rendering import trace_item
+from standins.telemetry_team import FAKE_SECRETS, build_team, settings_for
 from telemetry import Tracing
 from telemetry.backends import choose_backends
 from telemetry.scrub import REDACTED, Redactor, secret_variants
-from tests.test_telemetry_support import FAKE_SECRETS, build_team, settings_for
 
 
 def test_nothing_configured_means_no_exporter_no_warnings_and_a_plain_turn(caplog):

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 import pytest
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from standins.otlp import OTLPReceiver
+from standins.telemetry_team import build_team, settings_for
 from telemetry import Tracing
-from tests.servers.otlp import OTLPReceiver
-from tests.test_telemetry_support import build_team, settings_for
 
 TURNS = 3
 

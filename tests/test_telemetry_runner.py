@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from agents.session import Session
+from standins.otlp import OTLPReceiver
+from standins.scripted_model import ScriptedModel, call, code, final
+from standins.telemetry_team import by_trace, children, roots
 from tests.harness import final_text, local_stack, run_turn
-from tests.scripted_model import ScriptedModel, call, code, final
-from tests.servers.otlp import OTLPReceiver
-from tests.test_telemetry_support import by_trace, children, roots
 
 NEWS_PAGE = "<html><body><h1>Nvidia shares</h1><p>Nvidia rose 5% this month on data-center demand.</p></body></html>"
 

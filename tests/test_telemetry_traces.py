@@ -9,9 +9,8 @@ import pytest
 
 from agents.rendering import trace_item
 from commands import Command, CommandContext, dispatch
-from telemetry import Tracing
-from tests.servers.otlp import OTLPReceiver
-from tests.test_telemetry_support import (
+from standins.otlp import OTLPReceiver
+from standins.telemetry_team import (
     FAKE_SECRETS,
     build_team,
     by_trace,
@@ -19,6 +18,7 @@ from tests.test_telemetry_support import (
     roots,
     settings_for,
 )
+from telemetry import Tracing
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import smolagents.agents
 
 from agents import template_cache
 from agents.session import Session
+from standins.scripted_model import ScriptedModel
 from tests.harness import local_stack
-from tests.scripted_model import ScriptedModel
 
 
 def test_cached_rendering_is_identical_to_smolagents(tmp_path, monkeypatch):

@@ -9,16 +9,10 @@ from __future__ import annotations
 import pytest
 
 from agents.session import Session
-from tests.harness import final_text, local_stack, run_turn
-from tests.scripted_model import ScriptedModel, code, final
+from standins.scripted_model import ScriptedModel, code, final
+from tests.harness import final_text, run_turn
 
 pytestmark = pytest.mark.filterwarnings("ignore::Warning")
-
-
-@pytest.fixture
-def stack(tmp_path):
-    with local_stack(tmp_path) as stack:
-        yield stack
 
 
 def turn(stack, question: str, task: str, trader_steps: list[str], answer: str):

@@ -12,7 +12,7 @@ from agents.services import Services
 from agents.session import Session
 from agents.trading_items import outcome_items, ticket_item
 from core.settings import load_settings
-from tests.servers.alpaca import AlpacaStandIn, load
+from standins.alpaca import AlpacaStandIn, load
 from trading.alpaca_broker import AlpacaBroker
 from trading.broker import BrokerUnavailable, InsufficientFunds, OrderRejected, OrderRequest
 from trading.desk import build_desk, desk_for

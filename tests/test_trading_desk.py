@@ -18,7 +18,7 @@ from commands import CommandContext, dispatch
 from commands.trading import parse_order_words
 from core.errors import UserError
 from core.settings import load_settings
-from tests.scripted_model import ScriptedModel, code, final
+from standins.scripted_model import ScriptedModel, code, final
 from tests.test_trading_paper import HISTORY, Market
 from tools.trading import trading_tools
 from trading.desk import desk_for

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from agents.session import Session
-from tests.harness import local_stack, run_turn
-from tests.scripted_model import ScriptedModel, call, code, final
+from standins.scripted_model import ScriptedModel, call, code, final
+from tests.harness import run_turn
 from trading.desk import desk_for
 
 DDG_PAGE = (Path(__file__).resolve().parent / "fixtures" / "duckduckgo").glob("*.html")
@@ -69,10 +69,8 @@ def team_for(web_script, trader_script):
 
 
 @pytest.fixture
-def stack(tmp_path):
-    with local_stack(tmp_path, PAPER_STARTING_CASH=10_000_000, RISK_MAX_ORDER_NOTIONAL=10_000_000,
-                     RISK_MAX_POSITION_PCT=100) as stack:
-        yield stack
+def stack_env():  # the `stack` fixture is in conftest.py
+    return {"PAPER_STARTING_CASH": 10_000_000, "RISK_MAX_ORDER_NOTIONAL": 10_000_000, "RISK_MAX_POSITION_PCT": 100}
 
 
 def assert_nothing_executed(stack, session, last):

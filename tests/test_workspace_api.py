@@ -8,8 +8,8 @@ import sqlite3
 import pytest
 from gradio_client import Client
 
-from tests.live_app import running_app
-from tests.scripted_model import ScriptedModel
+from standins.live_app import running_app
+from standins.scripted_model import ScriptedModel
 
 SECRET = "hf_workspaceTestSecret0123456789"
 

@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from tests.servers.hub import FAKE_TOKEN, HubServer, hub_env, run_python
+from standins.hub import FAKE_TOKEN, HubServer, hub_env, run_python
 from workspace.backup import snapshot_all
 
 BACKUP = r'''

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from agents.conversation_log import ConversationLog
 from agents.session import Session
+from standins.scripted_model import ScriptedModel, code, final
 from tests.harness import local_stack, run_turn
-from tests.scripted_model import ScriptedModel, code, final
 from workspace.db import Database
 from workspace.store import WorkspaceStore
 

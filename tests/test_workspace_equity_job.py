@@ -11,8 +11,8 @@ import pytest
 from agents.portfolio_analytics import record_closing_equity
 from agents.session import Session
 from app import SmolTraderApp
+from standins.scripted_model import ScriptedModel
 from tests.harness import local_stack, run_turn
-from tests.scripted_model import ScriptedModel
 from trading.analytics import portfolio_analytics
 from trading.desk import desk_for
 

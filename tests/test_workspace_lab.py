@@ -11,8 +11,8 @@ from agents.session import Session
 from app import SmolTraderApp
 from backtest.lab import lab_for
 from backtest.report import entry_markdown
+from standins.scripted_model import ScriptedModel
 from tests.harness import local_stack, run_turn
-from tests.scripted_model import ScriptedModel
 from workspace.db import Database
 from workspace.store import WorkspaceStore
 

@@ -30,8 +30,10 @@ BUY_3 = "/buy 3 AAPL limit 1000"
 APP = r'''
 import sys, time
 from pathlib import Path
-from tests.live_app import running_app
-from tests.scripted_model import ScriptedModel, Slow, code, final
+from standins.live_app import running_app
+from standins.scripted_model import ScriptedModel, Slow, code, final
+
+pytestmark = pytest.mark.slow  # restarts the app in subprocesses
 
 tmp, mode = Path(sys.argv[1]), sys.argv[2]
 FIRST = "NVDA: up 5% on the month."

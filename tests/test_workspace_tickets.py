@@ -13,8 +13,8 @@ import gradio as gr
 
 from agents.services import Services
 from core.settings import load_settings
+from standins.scripted_model import ScriptedModel
 from tests.harness import local_stack
-from tests.scripted_model import ScriptedModel
 from trading.desk import build_desk
 
 BUY = "/buy 2 AAPL limit 1000"  # marketable: fills at any hour, so nothing here depends on the wall clock

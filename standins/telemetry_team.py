@@ -1,9 +1,9 @@
-"""Shared pieces for the telemetry tests (no tests here).
+"""A small real team and span helpers for the telemetry tests and bench_tracing (moved from the tests; no tests here).
 
 A small but real team: a smolagents `CodeAgent` manager with a managed
 `ToolCallingAgent` ("web_agent") that owns one real `Tool`, both driven by
 `ScriptedModel`. Spans come from the real openinference instrumentation and
-travel through the real OTLP exporter to `tests.servers.otlp.OTLPReceiver`.
+travel through the real OTLP exporter to `standins.otlp.OTLPReceiver`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from collections import defaultdict
 from smolagents import CodeAgent, Tool, ToolCallingAgent
 
 from core.settings import Settings, load_settings
-from tests.scripted_model import ScriptedModel, call, code, final
-from tests.servers.otlp import ReceivedSpan
+from standins.otlp import ReceivedSpan
+from standins.scripted_model import ScriptedModel, call, code, final
 
 FAKE_SECRETS = {
     "LANGFUSE_PUBLIC_KEY": "pk-lf-FAKEPUBLIC0123456789",

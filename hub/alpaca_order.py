@@ -1,4 +1,7 @@
-"""A standalone Alpaca order tool, written to be shared on the Hugging Face Hub.
+"""A standalone Alpaca order tool, written to be shared on the Hugging Face Hub (`python -m hub.publish`).
+
+The app never runs it (its orders go through trading/ and a confirmed ticket); it lives with the Hub publisher
+because it runs on its own Space and reads that Space's secrets, so it is on core.settings.ENVIRONMENT_READERS.
 
 Why it looks the way it does: `Tool.push_to_hub` ships only this class's
 source, so everything `forward()` needs is imported and defined inside it

@@ -1,0 +1,199 @@
+"""A scripted OpenAI-compatible chat-completions server on 127.0.0.1 (the wire protocol of OpenAI, vLLM, Ollama).
+
+`POST /v1/chat/completions` answers from `script(messages) -> reply` (the assistant's text, or a `ToolCallReply` from
+standins.scripted_model). With `"stream": true` the reply goes out as server-sent events, `chunks` pieces spread over
+`stream_seconds`, then a usage chunk (when `stream_options.include_usage`) and `data: [DONE]` — as OpenAI sends it.
+
+How it treats `"stream": true` is its `stream_support`: "streams" (above), "ignores" (answers one JSON body anyway,
+like servers that cannot stream) or "refuses" (answers 400 invalid_request_error, like servers that reject the
+parameter). `fail_streams(status, count)` answers the next `count` streaming requests with `status` (429, 500, …),
+as an overloaded or failing server does, while requests without `stream` keep being answered.
+
+Every request is recorded (`completions`): whether it asked for a stream, whether it was answered as one, its status,
+and the time its first and last chunk were written, so a test can tell whether the client saw words before the
+model finished.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from standins import LocalServer
+from standins.scripted_model import ToolCallReply
+
+PROMPT_TOKENS, COMPLETION_TOKENS = 101, 23
+
+
+STREAM_SUPPORT = ("streams", "ignores", "refuses")
+
+
+@dataclass
+class Completion:
+    messages: list[dict]
+    requested_stream: bool  # the request's own `stream` flag
+    stream: bool  # answered as server-sent events
+    status: int = 200
+    reply: Any = None
+    first_chunk_at: float | None = None
+    finished_at: float | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def finished(self) -> bool:
+        return self.done.is_set()
+
+
+def pieces(text: str, count: int) -> list[str]:
+    size = max(1, -(-len(text) // max(1, count)))
+    return [text[i:i + size] for i in range(0, len(text), size)] or [""]
+
+
+class OpenAICompatServer(LocalServer):
+    def __init__(self, script: Callable[[list[dict]], Any], *, stream_support: str = "streams", chunks: int = 20,
+                 stream_seconds: float = 2.0):
+        if stream_support not in STREAM_SUPPORT:
+            raise ValueError(f"stream_support must be one of {STREAM_SUPPORT}")
+        self.script = script
+        self.stream_support = stream_support
+        self._failures: list[int] = []  # statuses for the next streaming requests
+        self.chunks = chunks
+        self.stream_seconds = stream_seconds
+        self.completions: list[Completion] = []
+        self._lock = threading.Lock()
+
+    def fail_streams(self, status: int, count: int = 1) -> None:
+        """Answer the next `count` requests that ask for a stream with `status` and an OpenAI-style error body."""
+        with self._lock:
+            self._failures += [status] * count
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def start(self):
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+                if not self.path.endswith("/chat/completions"):
+                    self.send_error(404)
+                    return
+                owner.answer(self, body)
+
+        return self._serve(ThreadingHTTPServer(("127.0.0.1", 0), Handler), "openai-compat")
+
+    # -- one completion -------------------------------------------------------------------
+    def answer(self, handler: BaseHTTPRequestHandler, body: dict) -> None:
+        requested = bool(body.get("stream"))
+        completion = Completion(messages=body.get("messages", []), requested_stream=requested,
+                                stream=requested and self.stream_support == "streams")
+        with self._lock:
+            self.completions.append(completion)
+            if requested and self._failures:
+                completion.status = self._failures.pop(0)
+            elif requested and self.stream_support == "refuses":
+                completion.status = 400
+        try:
+            if completion.status != 200:
+                completion.stream = False
+                self._error(handler, completion)
+                return
+            completion.reply = self.script(completion.messages)
+            if completion.stream:
+                self._stream(handler, completion, body, completion.reply)
+            else:
+                self._whole(handler, completion, body, completion.reply)
+        finally:
+            completion.finished_at = time.monotonic()
+            completion.done.set()
+
+    def _error(self, handler, completion: Completion) -> None:
+        status = completion.status
+        if status == 400:
+            error = {"message": "Unsupported parameter: 'stream' is not supported with this model.",
+                     "type": "invalid_request_error", "param": "stream", "code": "unsupported_parameter"}
+        elif status == 429:
+            error = {"message": "Rate limit reached for requests. Please try again shortly.",
+                     "type": "requests", "param": None, "code": "rate_limit_exceeded"}
+        else:
+            error = {"message": "The server had an error while processing your request.",
+                     "type": "server_error", "param": None, "code": None}
+        payload = json.dumps({"error": error}).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(payload)))
+        if status == 429 or status >= 500:
+            handler.send_header("retry-after-ms", "10")  # a client that retries may do so at once
+        handler.end_headers()
+        completion.first_chunk_at = time.monotonic()
+        handler.wfile.write(payload)
+
+    def _whole(self, handler, completion: Completion, body: dict, reply: Any) -> None:
+        message: dict[str, Any] = {"role": "assistant", "content": None if isinstance(reply, ToolCallReply) else reply}
+        if isinstance(reply, ToolCallReply):
+            message["tool_calls"] = [{"id": "call_" + uuid.uuid4().hex[:8], "type": "function",
+                                      "function": {"name": reply.name, "arguments": json.dumps(reply.arguments)}}]
+        payload = json.dumps({
+            "id": "chatcmpl-" + uuid.uuid4().hex, "object": "chat.completion", "created": int(time.time()),
+            "model": body.get("model", "scripted"),
+            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": PROMPT_TOKENS, "completion_tokens": COMPLETION_TOKENS,
+                      "total_tokens": PROMPT_TOKENS + COMPLETION_TOKENS},
+        }).encode()
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(payload)))
+        handler.end_headers()
+        completion.first_chunk_at = time.monotonic()
+        handler.wfile.write(payload)
+
+    def _stream(self, handler, completion: Completion, body: dict, reply: Any) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/event-stream")
+        handler.send_header("Cache-Control", "no-cache")
+        handler.send_header("Connection", "close")
+        handler.end_headers()
+        chunk_id, created, model = "chatcmpl-" + uuid.uuid4().hex, int(time.time()), body.get("model", "scripted")
+
+        def send(choices: list, usage: dict | None = None) -> None:
+            event = {"id": chunk_id, "object": "chat.completion.chunk", "created": created, "model": model,
+                     "choices": choices}
+            if usage is not None:
+                event["usage"] = usage
+            handler.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+            handler.wfile.flush()
+            if completion.first_chunk_at is None:
+                completion.first_chunk_at = time.monotonic()
+
+        if isinstance(reply, ToolCallReply):
+            deltas = [{"role": "assistant", "tool_calls": [{"index": 0, "id": "call_" + uuid.uuid4().hex[:8],
+                                                           "type": "function",
+                                                           "function": {"name": reply.name, "arguments": ""}}]}]
+            deltas += [{"tool_calls": [{"index": 0, "function": {"arguments": part}}]}
+                       for part in pieces(json.dumps(reply.arguments), self.chunks - 1)]
+        else:
+            deltas = [{"role": "assistant", "content": part} for part in pieces(str(reply), self.chunks)]
+        pause = self.stream_seconds / max(1, len(deltas))
+        for index, delta in enumerate(deltas):
+            if index:
+                time.sleep(pause)
+            send([{"index": 0, "delta": delta, "finish_reason": None}])
+        send([{"index": 0, "delta": {}, "finish_reason": "stop"}])
+        if (body.get("stream_options") or {}).get("include_usage"):
+            send([], {"prompt_tokens": PROMPT_TOKENS, "completion_tokens": COMPLETION_TOKENS,
+                      "total_tokens": PROMPT_TOKENS + COMPLETION_TOKENS})
+        handler.wfile.write(b"data: [DONE]\n\n")
+        handler.wfile.flush()

@@ -1,0 +1,57 @@
+"""The app's real services against the local stand-ins: settings from a dict, Yahoo replay and web servers.
+
+Used by the tests, the evals (`python -m evals`) and the benchmarks. Nothing here fakes our code: it builds the
+real services and chat service, with external services replaced by the 127.0.0.1 servers of this package.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agents.chat import ChatService
+from agents.services import Services, build_services
+from core.settings import Settings, load_settings
+from standins.web import WebServer
+from standins.yahoo import YahooReplay
+
+
+def settings_for(**env: Any) -> Settings:
+    return load_settings({k: str(v) for k, v in env.items()}, dotenv_path=None)
+
+
+@dataclass
+class Stack:
+    web: WebServer
+    yahoo: YahooReplay
+    settings: Settings
+    services: Services
+
+    def chat(self, model_factory: Callable[[], Any]) -> ChatService:
+        return ChatService(self.services, model_factory=model_factory)
+
+
+@contextlib.contextmanager
+def local_stack(tmp_path: Path, **env: Any):
+    """Web + Yahoo servers on 127.0.0.1 and the app's real services pointed at them."""
+    import yfinance
+
+    yfinance.set_tz_cache_location(str(tmp_path / "yfinance-cache"))  # never a developer's ~/.cache
+    with WebServer() as web, YahooReplay() as yahoo:
+        settings = settings_for(
+            DDG_HTML_URL=web.search_url,
+            WEB_ALLOW_PRIVATE_HOSTS="true",
+            YAHOO_BASE_URL=yahoo.url,
+            MARKET_TIMEOUT_S=5,
+            PAPER_LEDGER_PATH=tmp_path / "ledger.sqlite3",
+            **{"DATA_DIR": tmp_path / "data", **env},  # workspaces never land in the repo
+        )
+        services = build_services(settings)
+        try:
+            yield Stack(web, yahoo, settings, services)
+        finally:
+            if services.tracing is not None:
+                services.tracing.shutdown()
