@@ -399,8 +399,10 @@ class Settings:
 # The one list of the places outside this module that touch the process environment, and why. Nothing else
 # reads it (tests/test_settings_docs.py); a secret is read only here and by the standalone Hub tool.
 ENVIRONMENT_READERS: dict[str, str] = {
-    "app.py": "writes library defaults before start (GRADIO_ANALYTICS_ENABLED, LITELLM_LOCAL_MODEL_COST_MAP); "
-              "reads nothing",
+    "app.py": "writes library defaults before start (GRADIO_ANALYTICS_ENABLED, LITELLM_LOCAL_MODEL_COST_MAP) and "
+              "GRADIO_DEFAULT_CONCURRENCY_LIMIT while the page's Blocks is made (restoring what was there)",
+    "api/request_limits.py": "writes FORWARDED_ALLOW_IPS (from TRUSTED_PROXIES) for uvicorn, which reads it when "
+                             "the server starts",
     "sandbox/process.py": "copies only ENV_ALLOWLIST (PATH, LANG, LC_*, TZ) into a code worker's environment",
     "hub/client.py": "HF_ENDPOINT, the Hub URL huggingface_hub itself reads at import (not a secret)",
     "hub/market_client.py": "YAHOO_BASE_URL and MARKET_TIMEOUT_S: embedded in the published market tools, whose "

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import json
 
+import pytest
 import requests
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -18,6 +19,8 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.live_app import running_app
 from tests.scripted_model import ScriptedModel
+
+pytestmark = pytest.mark.browser  # drives Debian's chromium
 
 
 def team():

@@ -21,7 +21,7 @@ from tests.live_app import running_app
 from tests.scripted_model import ScriptedModel, code, final
 from tests.servers.web import WebServer
 
-pytestmark = pytest.mark.filterwarnings("ignore::Warning")
+pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::Warning")]
 
 RECORD_VIOLATIONS = """
 window.__csp = [];
