@@ -195,6 +195,19 @@ class Settings:
 
     # --- #16/#19 provenance and evals ---
 
+    # --- #27 market data sources ---
+    market_sources: str = "yahoo,alpaca,stooq"  # the chain, in order (alpaca only when its keys are set)
+    market_breaker_failures: int = 3  # failures in a row that make a source rest
+    market_breaker_cooldown_s: float = 60.0  # how long a failing source rests before one probe request
+    market_yahoo_per_minute: float = 50.0  # token bucket: requests a minute to Yahoo (it blocks at ~60), 0: no limit
+    market_alpaca_per_minute: float = 180.0  # requests a minute to Alpaca's data API (free plan: 200)
+    market_stooq_per_minute: float = 30.0  # requests a minute to Stooq (it also caps hits per day)
+    market_limiter_wait_s: float = 10.0  # longest wait for a token before a request goes to the next source
+    market_bar_cache: bool = True  # keep daily bars in DATA_DIR/market_bars.sqlite3 (a restart refetches nothing)
+    alpaca_data_url: str = ""  # base URL of Alpaca's market data API (empty: data.alpaca.markets)
+    alpaca_data_feed: str = "iex"  # iex (free, IEX trades only) or sip (consolidated tape; paid for recent data)
+    stooq_base_url: str = ""  # base URL of Stooq's CSV (empty: https://stooq.com)
+
     @property
     def alpaca_configured(self) -> bool:
         return bool(self.alpaca_api_key) and bool(self.alpaca_secret_key)
@@ -325,4 +338,17 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv_path: str | None 
         space_id=_text(env, "SPACE_ID"),
         # --- #11 streaming ---
         # --- #16/#19 provenance and evals ---
+        # --- #27 market data sources ---
+        market_sources=_text(env, "MARKET_SOURCES", "yahoo,alpaca,stooq"),
+        market_breaker_failures=_number(env, "MARKET_BREAKER_FAILURES", 3, minimum=1, cast=int),
+        market_breaker_cooldown_s=_number(env, "MARKET_BREAKER_COOLDOWN_S", 60.0),
+        market_yahoo_per_minute=_number(env, "MARKET_YAHOO_PER_MINUTE", 50.0),
+        market_alpaca_per_minute=_number(env, "MARKET_ALPACA_PER_MINUTE", 180.0),
+        market_stooq_per_minute=_number(env, "MARKET_STOOQ_PER_MINUTE", 30.0),
+        market_limiter_wait_s=_number(env, "MARKET_LIMITER_WAIT_S", 10.0),
+        market_bar_cache=_bool(env, "MARKET_BAR_CACHE", True),
+        alpaca_data_url=_url(env, "ALPACA_DATA_URL"),
+        alpaca_data_feed=_text(env, "ALPACA_DATA_FEED", "iex").lower() if _text(
+            env, "ALPACA_DATA_FEED", "iex").lower() in ("iex", "sip") else "iex",
+        stooq_base_url=_url(env, "STOOQ_BASE_URL"),
     )

@@ -79,7 +79,9 @@ class BacktestStrategyTool(Tool):
         if self.on_figure is not None:
             title = f"#{entry.number} {symbol} — {report.spec.label()}"
             self.on_figure(equity_chart(report.full, title, report.split_time), title)
-        return entry_markdown(entry)[:MAX_OUTPUT_CHARS]
+        from market.client import origin
+
+        return (f"Prices: {origin(prices)}.\n\n" + entry_markdown(entry))[:MAX_OUTPUT_CHARS]
 
 
 class BacktestHelpTool(Tool):
