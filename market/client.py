@@ -206,13 +206,15 @@ class MarketData:
         return [source.health() for source in self.sources]
 
     def health_line(self) -> str:
-        """One line for the side panel and /status, e.g. 'Yahoo Finance ✗ (resting 42 s) · Stooq ✓'."""
+        """One line for the side panel, e.g. 'Yahoo Finance ✗ (resting, retry in 42 s) · Stooq ✓'."""
         parts = []
         for h in self.health():
             if h["healthy"]:
                 parts.append(f"{h['source']} ✓")
+            elif h["state"] == "open":
+                parts.append(f"{h['source']} ✗ (resting, retry in {h['retry_in_s']:.0f} s)")
             else:
-                parts.append(f"{h['source']} ✗ ({h['state']}, retry in {h['retry_in_s']:.0f} s)")
+                parts.append(f"{h['source']} ? (probing)")
         return " · ".join(parts)
 
     def _walk(self, kind: str, what: str, call: Callable[[Source], Any], *, symbol: str | None = None,

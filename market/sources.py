@@ -96,8 +96,8 @@ class YahooSource(Source):
     adjustment = "adjusted for splits and dividends"
     kinds = frozenset({"history", "quote", "info", "news", "search"})
     complete_catalogue = True
-    # HTTP requests one yfinance call makes (Ticker.info: quoteSummary, v7 quote, fundamentals time series).
-    COSTS = {"history": 1, "info": 3, "news": 1, "search": 1}
+    # Most HTTP requests one yfinance call makes (Ticker.info: quoteSummary, v7 quote, fundamentals time series).
+    COSTS = {"history": 2, "info": 3, "news": 1, "search": 1}  # history: + a time-zone lookup, once per symbol
 
     def __init__(self, base_url: str = "", timeout_s: float = 10.0, *, rate_limit_retries: int = 2,
                  backoff_s: float = 1.0, sleep=None, **kwargs):
