@@ -202,7 +202,7 @@ class Settings:
     market_yahoo_per_minute: float = 50.0  # token bucket: requests a minute to Yahoo (it blocks at ~60), 0: no limit
     market_alpaca_per_minute: float = 180.0  # requests a minute to Alpaca's data API (free plan: 200)
     market_stooq_per_minute: float = 30.0  # requests a minute to Stooq (it also caps hits per day)
-    market_limiter_wait_s: float = 10.0  # longest wait for a token before a request goes to the next source
+    market_limiter_wait_s: float = 3.0  # longest wait for a token before a request goes to the next source
     market_bar_cache: bool = True  # keep daily bars in DATA_DIR/market_bars.sqlite3 (a restart refetches nothing)
     alpaca_data_url: str = ""  # base URL of Alpaca's market data API (empty: data.alpaca.markets)
     alpaca_data_feed: str = "iex"  # iex (free, IEX trades only) or sip (consolidated tape; paid for recent data)
@@ -345,7 +345,7 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv_path: str | None 
         market_yahoo_per_minute=_number(env, "MARKET_YAHOO_PER_MINUTE", 50.0),
         market_alpaca_per_minute=_number(env, "MARKET_ALPACA_PER_MINUTE", 180.0),
         market_stooq_per_minute=_number(env, "MARKET_STOOQ_PER_MINUTE", 30.0),
-        market_limiter_wait_s=_number(env, "MARKET_LIMITER_WAIT_S", 10.0),
+        market_limiter_wait_s=_number(env, "MARKET_LIMITER_WAIT_S", 3.0),
         market_bar_cache=_bool(env, "MARKET_BAR_CACHE", True),
         alpaca_data_url=_url(env, "ALPACA_DATA_URL"),
         alpaca_data_feed=_text(env, "ALPACA_DATA_FEED", "iex").lower() if _text(

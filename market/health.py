@@ -15,8 +15,9 @@ from collections.abc import Callable
 class TokenBucket:
     """At most `burst` requests at once, refilled at `per_minute` tokens a minute; `acquire` waits for a token.
 
-    `acquire(cost, max_wait_s)` returns False (taking nothing) when the wait would be longer than `max_wait_s`, so a
-    caller can go to the next source instead of queueing behind a busy one. `taken` counts tokens handed out.
+    `acquire(cost, max_wait_s)` reserves tokens and sleeps until they are due; it returns False (reserving nothing)
+    when that would be more than `max_wait_s` away, so a caller goes to the next source instead of queueing behind
+    a busy one. `taken` counts tokens handed out.
     """
 
     def __init__(self, per_minute: float, burst: float | None = None, *, clock: Callable[[], float] = time.monotonic,
@@ -37,20 +38,21 @@ class TokenBucket:
         self._stamp = now
 
     def acquire(self, cost: float = 1.0, max_wait_s: float = 30.0) -> bool:
+        """Reserve `cost` tokens and wait until they are due; False (nothing reserved) when that is more than
+        `max_wait_s` away. Reservations queue: callers waiting together never take more than the rate allows."""
         if self._rate <= 0:
             return True  # no limit configured
         cost = min(float(cost), self.burst)
-        while True:
-            with self._lock:
-                self._refill_locked()
-                if self._tokens >= cost:
-                    self._tokens -= cost
-                    self.taken += cost
-                    return True
-                wait = (cost - self._tokens) / self._rate
+        with self._lock:
+            self._refill_locked()
+            wait = max(0.0, (cost - self._tokens) / self._rate)
             if wait > max_wait_s:
                 return False
-            self._sleep(min(wait, 1.0))
+            self._tokens -= cost  # may go below zero: later callers wait behind this reservation
+            self.taken += cost
+        if wait > 0:
+            self._sleep(wait)
+        return True
 
     def bound(self, seconds: float) -> float:
         """The most tokens this bucket can hand out over `seconds`: the burst plus the refill."""

@@ -54,7 +54,7 @@ class Source:
     complete_catalogue = False  # an unknown symbol here is unknown everywhere (no need to ask the next source)
 
     def __init__(self, limiter: TokenBucket | None = None, breaker: CircuitBreaker | None = None,
-                 max_wait_s: float = 10.0):
+                 max_wait_s: float = 3.0):
         self.limiter = limiter or TokenBucket(0)
         self.breaker = breaker or CircuitBreaker()
         self.max_wait_s = max_wait_s  # the longest a request queues for a token before going to the next source
