@@ -140,7 +140,7 @@ def test_every_market_feature_answers_from_alpaca_or_stooq_and_names_it(servers,
     assert readings["source"].startswith("Stooq") and "source Stooq" in readings["summary"]
     report = BacktestStrategyTool(lambda s, p, i: market.history(s, period=p, interval=i),
                                   StrategyLab()).forward("NVDA", "sma_cross", period="1y")
-    assert report.startswith("Prices: Stooq (end of day")
+    assert report.startswith("**Backtest #1: NVDA") and "\n\nPrices: Stooq (end of day" in report
     forecast = forecast_price(market, "TSLA", horizon=5)
     assert forecast.source.startswith("Stooq") and "Data: Stooq" in forecast.summary
     store = AlertStore(tmp_path / "alerts.sqlite3")

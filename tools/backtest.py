@@ -81,7 +81,8 @@ class BacktestStrategyTool(Tool):
             self.on_figure(equity_chart(report.full, title, report.split_time), title)
         from market.client import origin
 
-        return (f"Prices: {origin(prices)}.\n\n" + entry_markdown(entry))[:MAX_OUTPUT_CHARS]
+        tail = f"\n\nPrices: {origin(prices)}."
+        return entry_markdown(entry)[:MAX_OUTPUT_CHARS - len(tail)] + tail
 
 
 class BacktestHelpTool(Tool):
