@@ -442,6 +442,8 @@ class MarketData:
         wanted = list(dict.fromkeys(normalize_symbol(s) for s in symbols))
         frames: dict[str, pd.DataFrame] = {}
         failures: dict[str, str] = {}
+        if len(wanted) > 1:
+            self._batch_prefetch(wanted, check_period(period), check_interval(interval))
 
         def one(symbol: str):
             try:
@@ -461,6 +463,39 @@ class MarketData:
             else:
                 failures[symbol] = failure
         return frames, failures
+
+    def _batch_prefetch(self, symbols: list[str], period: str, interval: str) -> None:
+        """When the first working source for this history batches (Alpaca), fetch every symbol not cached yet in
+        one request and cache (and store) each frame, so the per-symbol path finds them. Anything it cannot
+        fetch is left to the per-symbol path (and its fallbacks)."""
+        first = next((s for s in self.sources if s.can("history", interval) and s.breaker.state == "closed"), None)
+        if first is None or type(first).histories is Source.histories or period == "1d":
+            return
+        keys = {sym: ("history", sym, period, interval, "None", "None") for sym in symbols}
+        missing = [sym for sym in symbols if self.cache.peek(keys[sym]) is None
+                   and getattr(first, "covers", lambda _: True)(sym)]
+        if self.bar_store is not None and interval == "1d":
+            missing = [sym for sym in missing if self.bar_store.load(sym, "1d")[1] is None]
+        if len(missing) < 2:
+            return
+        try:
+            batch = first.histories(missing, period=period, interval=interval)
+        except (SourceBusy, UnknownSymbol, NoData):
+            first.breaker.release()
+            return
+        except MarketDataError as exc:
+            first.breaker.failure(exc.user_message)
+            return
+        first.breaker.success()
+        now = self._clock()
+        for symbol, frame in (batch or {}).items():
+            if frame.empty:
+                continue
+            if self.bar_store is not None and interval == "1d":
+                self.bar_store.replace(symbol, "1d", frame, first.source_name,
+                                       covered_from=period_start(frame.index[-1].date(), period), fetched_at=now)
+                continue  # the per-symbol path reads it back from the store
+            self.cache.get_or_fetch(keys[symbol], self.history_ttl_s, lambda f=frame: label_frame(f, [first]))
 
     def compare(self, symbols: list[str], period: str = "1y", parallel: bool = True) -> Comparison:
         """Return, volatility, max drawdown and correlation of daily returns for 2-20 tickers."""

@@ -244,6 +244,18 @@ def test_bars_filled_by_stooq_are_never_labelled_yahoo(servers, tmp_path):
     assert market.history("GOOG", period="1y").attrs["source"] == "Stooq"  # still the stored Stooq bars
 
 
+def test_compare_asks_alpaca_for_every_ticker_in_one_request(servers, tmp_path):
+    yahoo, alpaca, _ = servers
+    market = chain(servers, tmp_path, MARKET_BREAKER_FAILURES=1)
+    yahoo.mode = "429"
+    with pytest.raises(UserError):
+        market.profile("AAPL")  # Yahoo fails once and rests
+    before = alpaca.data_requests()
+    comparison = market.compare(["AAPL", "AMZN", "GOOG", "MSFT", "TSLA"], "6mo")
+    assert alpaca.data_requests() - before == 1
+    assert set(comparison.sources.values()) == {"Alpaca (IEX feed)"} and not comparison.failures
+
+
 # --- politeness ---------------------------------------------------------------------------------------------------
 
 def test_fifty_tabs_and_a_thousand_alert_rules_stay_within_the_yahoo_budget(servers, tmp_path):
