@@ -233,6 +233,22 @@ def test_a_stale_series_fetches_only_the_bars_after_the_last_cached_one(servers,
     assert stooq.requests() == requests_before + 1
 
 
+def test_stored_bars_are_served_with_a_note_when_no_source_can_refresh_them(servers, tmp_path):
+    from tools.market import PriceHistoryTool
+
+    yahoo, alpaca, stooq = servers
+    clock = [time.time()]
+    market = chain(servers, tmp_path, MARKET_SOURCES="yahoo,stooq")
+    market._clock = lambda: clock[0]
+    stored = market.history("AMZN", period="1y")
+    clock[0] += market.history_ttl_s + 1
+    market.cache.clear()
+    yahoo.mode, stooq.mode = "500", "500"
+    served = PriceHistoryTool(market).forward("AMZN", period="1y")
+    assert len(served["bars"]) == len(stored)
+    assert "no source could refresh them" in served["summary"] and "HTTP 500" in served["summary"]
+
+
 def test_bars_filled_by_stooq_are_never_labelled_yahoo(servers, tmp_path):
     yahoo, alpaca, stooq = servers
     market = chain(servers, tmp_path, MARKET_SOURCES="yahoo,stooq")
