@@ -78,7 +78,8 @@ def status_line(chat: ChatService, services: Services, trading_mode: str, tokens
     tracing = services.tracing
     tracing_label = "on" if tracing is not None and getattr(tracing, "enabled", False) else "off"
     return (f"**Model:** {chat.model_choice.label()} · **Trading:** {trading_mode} · "
-            f"**Tracing:** {tracing_label}" + (f" · **Usage:** {tokens}" if tokens else ""))
+            f"**Tracing:** {tracing_label}" + (f" · **Usage:** {tokens}" if tokens else "")
+            + (f" · **Data:** {services.market.health_line()}" if hasattr(services.market, "health_line") else ""))
 
 
 def ticket_choices(desk) -> list[tuple[str, str]]:

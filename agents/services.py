@@ -29,12 +29,12 @@ class Services:
 
 def build_services(settings: Settings) -> Services:
     from agents import compat
-    from market.client import MarketData
+    from market.chain import market_from_settings
     from telemetry import Tracing
     from telemetry.metrics import Metrics
 
     compat.install()
     metrics = Metrics()
-    market = MarketData.from_settings(settings)
+    market = market_from_settings(settings)
     market.metrics = metrics
     return Services(settings=settings, market=market, tracing=Tracing.from_settings(settings), metrics=metrics)

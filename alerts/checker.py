@@ -25,7 +25,7 @@ class CheckReport:
 
 
 def alert_message(rule: AlertRule, alert_id: str, value: float, price: float | None, as_of: datetime | None,
-                  now: datetime) -> tuple[str, str, dict]:
+                  now: datetime, source: str = "") -> tuple[str, str, dict]:
     """Title, body and structured data of a fired alert's notification."""
     observed = as_of or now
     when = f"{observed:%Y-%m-%d %H:%M} UTC" if as_of else f"checked {now:%Y-%m-%d %H:%M} UTC"
@@ -41,9 +41,10 @@ def alert_message(rule: AlertRule, alert_id: str, value: float, price: float | N
         reading = f"price {shown} is now {side} its {rule.indicator.upper()} ({price - value:,.2f})" \
             if price is not None else f"price crossed its {rule.indicator.upper()}"
     title = f"Alert {alert_id}: {rule.describe()}"
-    body = f"{reading}, observed {when}. Alerts only notify; nothing was traded."
+    body = f"{reading}, observed {when}" + (f" ({source})" if source else "") + \
+        ". Alerts only notify; nothing was traded."
     data = {"alert_id": alert_id, "symbol": rule.symbol, "rule": rule.text(), "value": round(float(value), 4),
-            "price": price, "observed_at": utc_text(observed), "checked_at": utc_text(now)}
+            "price": price, "observed_at": utc_text(observed), "checked_at": utc_text(now), "source": source}
     return title, body, data
 
 
@@ -68,7 +69,8 @@ def check_alerts(store: AlertStore, market, cache: IndicatorCache, now: datetime
     for i in fired_rows:
         rule = AlertRule(symbols[i], kinds[i], ops[i], float(thresholds[i]), indicators[i])
         snap = snaps[symbols[i]]
-        title, body, data = alert_message(rule, ids[i], float(result.value[i]), snap.price, snap.as_of, now)
+        title, body, data = alert_message(rule, ids[i], float(result.value[i]), snap.price, snap.as_of, now,
+                                          snap.source)
         workspace = workspaces[i]
         notifications.append((workspace, "alert", title, body, data, "pending" if workspace in hooks else "none"))
     fired_ids = store.record_check(states, [(ids[i],) for i in fired_rows], notifications, now)

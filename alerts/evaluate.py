@@ -30,6 +30,7 @@ class SymbolSnapshot:
     change_pct: float | None
     as_of: datetime | None
     indicators: dict[str, float] = field(default_factory=dict)  # "rsi14" -> 61.2, "sma50" -> 180.3
+    source: str = ""  # the market-data source the quote came from (Quote.provider)
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,8 @@ def snapshot(market, symbol: str, indicators: tuple[str, ...], cache: IndicatorC
     """One symbol's quote and indicator readings (raises the market's errors)."""
     quote = market.quote(symbol)
     values = cache.values(market, symbol, indicators) if indicators else {}
-    return SymbolSnapshot(symbol, quote.price, quote.change_pct, quote.as_of, values)
+    return SymbolSnapshot(symbol, quote.price, quote.change_pct, quote.as_of, values,
+                          source=getattr(quote, "provider", ""))
 
 
 def snapshots(market, needs: dict[str, set[str]], cache: IndicatorCache, max_workers: int = 8,

@@ -33,7 +33,8 @@ READ_ONLY = ToolAnnotations(readOnlyHint=True, destructiveHint=False, idempotent
 INSTRUCTIONS = ("Smol Trader's market-analysis tools: quotes, price history, company profiles, news, ticker "
                 "search, comparisons, technical indicators, charts as plotly JSON, strategy backtests and price "
                 "forecasts with their backtested verdict. "
-                "Read-only: data comes from Yahoo Finance and says when it was observed. Not financial advice; "
+                "Read-only: data comes from Yahoo Finance (Alpaca or Stooq when Yahoo fails) and says its source and "
+                "when it was observed. Not financial advice; "
                 "no trading is possible here.")
 
 

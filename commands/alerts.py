@@ -83,7 +83,7 @@ def watchlist(ctx: CommandContext, args: list[str]):
         move = f"{row.change_pct:+.2f}%" if row.change_pct is not None else "n/a"
         when = f"{row.as_of:%Y-%m-%d %H:%M} UTC" if row.as_of else "unknown"
         lines.append(f"| {row.symbol} | {price} | {move} | {when} |")
-    return "**Watchlist** (Yahoo Finance via the shared cache)\n\n" + "\n".join(lines)
+    return "**Watchlist** (the shared market-data cache; `/status` shows which sources answer)\n\n" + "\n".join(lines)
 
 
 @_checked

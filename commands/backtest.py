@@ -91,7 +91,10 @@ def _backtest(ctx: CommandContext, args: list[str]):
         raise CommandError(str(exc)) from None
     entry = lab.record(symbol, period, interval, report)
     title = f"#{entry.number} {symbol} {period} {interval} — {report.spec.label()}"
-    items: list[ChatItem] = [text(entry_markdown(entry)), chart(equity_chart(report.full, title, report.split_time),
+    from market.client import origin
+
+    summary = text(entry_markdown(entry) + f"\n\nPrices: {origin(prices)}.")
+    items: list[ChatItem] = [summary, chart(equity_chart(report.full, title, report.split_time),
                                                                 title=title)]
     return items
 

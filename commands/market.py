@@ -11,7 +11,7 @@ from __future__ import annotations
 from agents.messages import chart, text
 from commands import Command, CommandContext, CommandError
 from market.charts import performance_chart, price_chart
-from market.client import PERIODS, normalize_symbol
+from market.client import PERIODS, normalize_symbol, source_of
 from market.errors import MarketDataError
 from market.formatting import comparison_markdown, news_markdown, profile_text, quote_text
 
@@ -80,7 +80,7 @@ def _chart(ctx: CommandContext, args: list[str]):
         figure = price_chart(frame, symbol, period, indicators)
     except MarketDataError as exc:
         raise CommandError(f"{exc.user_message} ({CHART_USAGE_HINT})") from None
-    title = f"{symbol} {period}: " + ", ".join(indicators)
+    title = f"{symbol} {period}: " + ", ".join(indicators) + f" · {source_of(frame)}"
     return chart(figure, title=title)
 
 

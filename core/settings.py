@@ -377,6 +377,30 @@ class Settings:
     worker_cpu_s: int = setting("WORKER_CPU_S", 300, "CPU seconds one model-code worker may use in its whole life "
                                 "(RLIMIT_CPU)", number(1))
 
+    section("Market data sources")  # --- #27 market data sources ---
+    market_sources: str = setting("MARKET_SOURCES", "yahoo,alpaca,stooq", "the chain of market-data sources, in "
+                                  "order (alpaca only when its keys are set)")
+    market_breaker_failures: int = setting("MARKET_BREAKER_FAILURES", 3, "failures in a row that make a source rest",
+                                           number(1))
+    market_breaker_cooldown_s: float = setting("MARKET_BREAKER_COOLDOWN_S", 60.0, "how long a failing source rests "
+                                               "before one probe request, seconds")
+    market_yahoo_per_minute: float = setting("MARKET_YAHOO_PER_MINUTE", 50.0, "requests a minute to Yahoo (it "
+                                             "blocks at about 60); 0: no limit")
+    market_alpaca_per_minute: float = setting("MARKET_ALPACA_PER_MINUTE", 180.0, "requests a minute to Alpaca's data "
+                                              "API (free plan: 200)")
+    market_stooq_per_minute: float = setting("MARKET_STOOQ_PER_MINUTE", 30.0, "requests a minute to Stooq (it also "
+                                             "caps hits per day)")
+    market_limiter_wait_s: float = setting("MARKET_LIMITER_WAIT_S", 3.0, "longest wait for a source's token before a "
+                                           "request goes to the next source, seconds")
+    market_bar_cache: bool = setting("MARKET_BAR_CACHE", True, "keep daily bars in `DATA_DIR/market_bars.sqlite3` "
+                                     "(a restart refetches nothing)")
+    alpaca_data_url: str = setting("ALPACA_DATA_URL", "", "base URL of Alpaca's market data API (empty: "
+                                   "data.alpaca.markets)", url())
+    alpaca_data_feed: str = setting("ALPACA_DATA_FEED", "iex", "`iex` (free, IEX trades only) or `sip` "
+                                    "(consolidated tape; paid for recent data)", choice("iex", "sip"))
+    stooq_base_url: str = setting("STOOQ_BASE_URL", "", "base URL of Stooq's daily CSV (empty: https://stooq.com)",
+                                  url())
+
     @property
     def alpaca_configured(self) -> bool:
         return bool(self.alpaca_api_key) and bool(self.alpaca_secret_key)

@@ -147,8 +147,15 @@ def forecast_price(market, symbol: str, horizon: int = 5, interval: str = "daily
 
     symbol = normalize_symbol(symbol)
     horizon, interval = check_request(horizon, interval)
-    closes = market.history(symbol, period="5y", interval="1d")["Close"]
+    import dataclasses
+
+    frame = market.history(symbol, period="5y", interval="1d")
+    closes = frame["Close"]
+    source = frame.attrs.get("source") or "Yahoo Finance"
+    label = SOURCE if source == "Yahoo Finance" else (
+        f"{source} (daily closes {frame.attrs.get('adjustment') or 'adjusted'}; {frame.attrs.get('delay') or ''})")
     if interval == "weekly":
         closes = weekly_closes(closes)
-    key = ("forecast", symbol, horizon, interval, int(windows), str(closes.index[-1]), len(closes))
-    return CACHE.get_or_fetch(key, CACHE_TTL_S, lambda: forecast_closes(closes, symbol, horizon, interval, windows))
+    key = ("forecast", symbol, horizon, interval, int(windows), str(closes.index[-1]), len(closes), source)
+    return CACHE.get_or_fetch(key, CACHE_TTL_S, lambda: dataclasses.replace(
+        forecast_closes(closes, symbol, horizon, interval, windows), source=label))

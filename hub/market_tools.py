@@ -43,7 +43,8 @@ from tools import market as app_market
 ROOT = Path(__file__).resolve().parent.parent
 # Dependency order: a module comes after every module it imports from.
 EMBEDDED_MODULES = ("core/errors.py", "core/symbols.py", "core/text.py", "market/errors.py", "market/cache.py",
-                    "market/http.py", "market/yahoo.py", "market/performance.py", "market/client.py",
+                    "market/http.py", "market/yahoo.py", "market/health.py", "market/sources.py",
+                    "market/performance.py", "market/client.py",
                     "market/downsample.py", "market/indicators.py", "market/charts.py", "market/formatting.py",
                     "hub/market_client.py")
 # Tool.from_code exec()s the code in a module it does not register, under smolagents' own

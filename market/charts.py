@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from market.client import split_symbols
+from market.client import origin, split_symbols
 from market.downsample import MAX_CHART_BARS, downsample_ohlcv
 from market.indicators import compute_indicators
 
@@ -110,7 +110,8 @@ def price_chart(frame, symbol: str, period: str, indicators=("sma50",), max_bars
     enriched = compute_indicators(frame, indicators) if indicators else frame
     shown = downsample_ohlcv(enriched, max_bars)
     note = f" (each bar = {round(len(enriched) / len(shown))} bars)" if len(shown) < len(enriched) else ""
-    return price_figure(shown, f"{symbol} {period}{note}")
+    source = frame.attrs.get("source")
+    return price_figure(shown, f"{symbol} {period}{note}" + (f" · {source}" if source else ""))
 
 
 def performance_chart(closes, period: str) -> go.Figure:
@@ -126,7 +127,7 @@ def price_chart_for(market, symbol: str, period: str | None, indicators: str | N
     shown = len(figure.data[0].x)
     title = f"{symbol} {period} {interval}" + (f" with {', '.join(names)}" if names else "")
     detail = (f", candlestick with volume, {len(frame)} bars" + (f" shown as {shown}" if shown < len(frame) else "")
-              + f"; last close {float(frame['Close'].iloc[-1]):,.2f}.")
+              + f"; last close {float(frame['Close'].iloc[-1]):,.2f}; source {origin(frame)}.")
     return figure, title, detail
 
 
@@ -136,5 +137,6 @@ def performance_chart_for(market, symbols: str, period: str | None):
     figure = performance_chart(comparison.closes, comparison.period)
     returns = ", ".join([f"{s} {r:+.1f}%" for s, r in comparison.stats["return_pct"].items() if r == r])
     failed = "; ".join(f"{s}: {m}" for s, m in comparison.failures.items())
-    detail = f". Returns: {returns}." + (f" Not fetched: {failed}" if failed else "")
+    detail = (f". Returns: {returns}; source {comparison.source_label}."
+              + (f" Not fetched: {failed}" if failed else ""))
     return figure, figure.layout.title.text, detail

@@ -41,6 +41,22 @@ class BadResponse(MarketDataError):
     """Yahoo answered with something we could not read."""
 
 
+class SourceBusy(MarketDataError):
+    """Our own limiter for a source has no token soon enough: the request goes to the next source instead."""
+
+
+class SourcesUnavailable(ServiceUnavailable):
+    """Every source that could answer failed or is resting; the message names each source and its error."""
+
+
+class FeatureUnavailable(ServiceUnavailable):
+    """A feature only one source has (Yahoo's fundamentals, news, search) while that source is failing."""
+
+
+# Errors that say a source is not working (they count towards its circuit breaker); the others are answers.
+OUTAGES = (RateLimited, ServiceUnavailable, BadResponse)
+
+
 def _status_of(exc: BaseException) -> int | None:
     response = getattr(exc, "response", None)
     return getattr(response, "status_code", None)

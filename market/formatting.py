@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from core.text import cap
-from market.client import Comparison, Quote
+from market.client import Comparison, Quote, source_of
 
 TEXT_LIMIT = 3460  # cut here: with cap's note about the cut, a text stays under 3.5 kB
 SOURCE = "Yahoo Finance"
@@ -53,9 +53,20 @@ def quote_text(q: Quote) -> str:
         f"Day range {n(q.day_low)} - {n(q.day_high)}  open {n(q.open)}",
         f"Volume {n(q.volume, 0)}  market cap {n(q.market_cap)}",
         f"Market state {q.market_state or 'unknown'}; data time {when} ({q.delay_note}); "
-        f"source {q.source} via {SOURCE}",
+        f"source {q.source} via {q.provider}",
     ]
     return cap("\n".join(lines), TEXT_LIMIT)
+
+
+def frame_origin(frame) -> str:
+    """Where a history frame's bars came from, how they are adjusted and how fresh they are, in words."""
+    attrs = frame.attrs
+    words = f"source {source_of(frame)}, {attrs.get('adjustment') or 'adjusted for splits and dividends'}"
+    if attrs.get("delay"):
+        words += f"; {attrs['delay']}"
+    if attrs.get("note"):
+        words += f"; {attrs['note']}"
+    return words
 
 
 def history_summary(symbol: str, interval: str, frame) -> list[str]:
@@ -66,7 +77,7 @@ def history_summary(symbol: str, interval: str, frame) -> list[str]:
     first, last = frame["Close"].iloc[0], frame["Close"].iloc[-1]
     return [
         f"{symbol} {interval} bars from {index[0].strftime(stamp)} to {index[-1].strftime(stamp)} "
-        f"({len(frame)} bars; source {SOURCE}, adjusted for splits and dividends)",
+        f"({len(frame)} bars; {frame_origin(frame)})",
         f"Close {n(first)} -> {n(last)} ({(last / first - 1) * 100:+.2f}%); high {n(frame['High'].max())}, "
         f"low {n(frame['Low'].min())}; average volume {n(frame['Volume'].mean(), 0)}",
     ]
@@ -166,7 +177,7 @@ def search_text(query: str, matches: list[dict]) -> str:
 
 def comparison_text(comparison: Comparison) -> str:
     f = signed_percent
-    lines = [f"Comparison over {comparison.period} (daily closes, adjusted; source {SOURCE})",
+    lines = [f"Comparison over {comparison.period} (daily closes, adjusted; source {comparison.source_label})",
              "symbol | from | to | return | volatility (ann.) | max drawdown"]
     for symbol, row in comparison.stats.iterrows():
         lines.append(f"{symbol} | {row['start']} | {row['end']} | {f(row['return_pct'])} | "
@@ -190,7 +201,8 @@ def comparison_markdown(comparison: Comparison) -> str:
                      for s, r in comparison.stats.iterrows())
     table = "| ticker | from | to | return | volatility (ann.) | max drawdown |\n|---|---|---|---|---|---|\n" + rows
     failed = "".join(f"\n\n{s}: {m}" for s, m in comparison.failures.items())
-    return (f"**Comparison over {comparison.period}** (daily closes adjusted for splits and dividends; {SOURCE})\n\n"
+    return (f"**Comparison over {comparison.period}** (daily closes adjusted for splits and dividends; "
+            f"source {comparison.source_label})\n\n"
             + table + failed)
 
 
@@ -198,7 +210,7 @@ def indicators_text(symbol: str, frame, readings: list[str]) -> str:
     close = float(frame["Close"].iloc[-1])
     last_day = naive_index(frame)[-1].strftime("%Y-%m-%d")
     lines = [f"{symbol} technical indicators on {len(frame)} daily bars to {last_day} "
-             f"(last close {close:,.2f}; source {SOURCE}, adjusted prices):"]
+             f"(last close {close:,.2f}; {frame_origin(frame)}):"]
     lines += [f"- {line}" for line in readings]
     return cap("\n".join(lines), TEXT_LIMIT)
 

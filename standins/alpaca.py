@@ -12,6 +12,12 @@ Test controls:
 - `hang_after_accept(seconds)`: the next POST /v2/orders is stored (accepted) and then the
   response is held for `seconds`, so the client times out after acceptance;
 - `requests`: every request seen (method, path, query, headers, json body).
+
+Market data (the API `StockHistoricalDataClient` reaches with `url_override`, same keys): GET
+`/v2/stocks/bars` (several symbols, 1Day/1Week/1Month, start/end, `next_page_token` paging at `limit`),
+`/v2/stocks/trades/latest` and `/v2/stocks/quotes/latest`, in the recorded shapes of tests/fixtures/alpaca/data/
+(numbers as numbers, times as RFC 3339), with the recorded Yahoo prices re-served (tests/servers/daily_bars.py).
+`data_mode`: "ok" | "429" | "500" | "silent" (accepts, never answers) for market data only.
 """
 
 from __future__ import annotations
@@ -25,10 +31,13 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 from standins import LocalServer
+from standins.daily_bars import DerivedBars, resample
 
-FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "alpaca"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "alpaca"
+NEW_YORK = ZoneInfo("America/New_York")
 
 
 def load(name: str):
@@ -54,6 +63,14 @@ class AlpacaStandIn(LocalServer):
         self._failures: list[tuple[str, str, int, dict]] = []
         self._hang_s = 0.0
         self._lock = threading.Lock()
+        self.bars: DerivedBars | None = None  # built on the first market-data request
+        self.data_mode = "ok"
+        self.trade_template = load("data/v2_stocks_trades_latest_AAPL_IEX.json")["trades"]["AAPL"]
+        self.quote_template = load("data/v2_stocks_quotes_latest_AAPL.json")["quotes"]["AAPL"]
+
+    def data_requests(self) -> int:
+        with self._lock:
+            return sum(1 for r in self.requests if r["path"].startswith("/v2/stocks/"))
 
     # --- controls ---------------------------------------------------------------------
 
@@ -112,6 +129,8 @@ class AlpacaStandIn(LocalServer):
             return self._send(handler, 401, {"code": 40110000, "message": "request is not authorized"})
         if failure is not None:
             return self._send(handler, failure[2], failure[3])
+        if method == "GET" and path.startswith("/v2/stocks/"):
+            return self._market_data(handler, path, query)
         if method == "GET" and path == "/v2/account":
             return self._send(handler, 200, self.account)
         if method == "GET" and path == "/v2/positions":
@@ -147,6 +166,71 @@ class AlpacaStandIn(LocalServer):
             order["canceled_at"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
             return self._send(handler, 204, None)
         return self._send(handler, 404, {"code": 40400000, "message": "endpoint not found"})
+
+    # --- market data --------------------------------------------------------------------
+
+    def _market_data(self, handler: BaseHTTPRequestHandler, path: str, query: dict) -> None:
+        if self.data_mode == "silent":
+            while self.data_mode == "silent" and self._server is not None:
+                time.sleep(0.05)
+            return
+        if self.data_mode == "429":
+            return self._send(handler, 429, {"code": 42910000, "message": "rate limit exceeded"})
+        if self.data_mode == "500":
+            return self._send(handler, 500, {"code": 50010000, "message": "internal server error"})
+        if self.bars is None:
+            self.bars = DerivedBars()
+        symbols = [s for s in query.get("symbols", "").split(",") if s]
+        if not symbols:
+            return self._send(handler, 400, {"code": 40010001, "message": "symbols is required"})
+        if path == "/v2/stocks/bars":
+            return self._bars(handler, symbols, query)
+        if path == "/v2/stocks/trades/latest":
+            trades = {}
+            for symbol in symbols:
+                bars = self.bars.bars(symbol)
+                if bars:
+                    close_at = datetime.combine(bars[-1].day, datetime.min.time()).replace(hour=20, minute=59)
+                    trades[symbol] = {**self.trade_template, "p": bars[-1].close,
+                                      "t": close_at.isoformat() + ".722539521Z"}
+            return self._send(handler, 200, {"trades": trades})
+        if path == "/v2/stocks/quotes/latest":
+            quotes = {}
+            for symbol in symbols:
+                bars = self.bars.bars(symbol)
+                if bars:
+                    quotes[symbol] = {**self.quote_template, "ap": round(bars[-1].close + 0.01, 2),
+                                      "bp": round(bars[-1].close - 0.01, 2)}
+            return self._send(handler, 200, {"quotes": quotes})
+        return self._send(handler, 404, {"code": 40400000, "message": "endpoint not found"})
+
+    def _bars(self, handler: BaseHTTPRequestHandler, symbols: list[str], query: dict) -> None:
+        def day(name: str):
+            value = query.get(name)
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).date() if value else None
+
+        first, last = day("start"), day("end")
+        unit = {"1Day": "d", "1Week": "w", "1Month": "m"}.get(query.get("timeframe", "1Day"))
+        if unit is None:
+            return self._send(handler, 422, {"code": 42210000, "message": "invalid timeframe"})
+        rows = []
+        for symbol in symbols:
+            for bar in resample(self.bars.between(symbol, first, last), unit):
+                if last is not None and bar.day >= last:
+                    continue  # Alpaca's end is exclusive of a bar starting at it
+                midnight = datetime.combine(bar.day, datetime.min.time(), tzinfo=NEW_YORK).astimezone(UTC)
+                rows.append((symbol, {"t": midnight.isoformat().replace("+00:00", "Z"), "o": bar.open,
+                                      "h": bar.high, "l": bar.low, "c": bar.close, "v": bar.volume,
+                                      "n": max(1, bar.volume // 100), "vw": round((bar.high + bar.low + bar.close)
+                                                                                   / 3, 4)}))
+        offset = int(query.get("page_token") or 0)
+        limit = int(query.get("limit") or 1000)
+        page = rows[offset:offset + limit]
+        out: dict[str, list] = {}
+        for symbol, row in page:
+            out.setdefault(symbol, []).append(row)
+        token = str(offset + limit) if offset + limit < len(rows) else None
+        return self._send(handler, 200, {"bars": out, "next_page_token": token})
 
     def _post_order(self, handler: BaseHTTPRequestHandler, body: dict) -> None:
         coid = body.get("client_order_id") or str(uuid.uuid4())

@@ -47,7 +47,9 @@ def local_stack(tmp_path: Path, **env: Any):
             YAHOO_BASE_URL=yahoo.url,
             MARKET_TIMEOUT_S=5,
             PAPER_LEDGER_PATH=tmp_path / "ledger.sqlite3",
-            **{"DATA_DIR": tmp_path / "data", **env},  # workspaces never land in the repo
+            # Yahoo alone and unthrottled unless a test asks for the chain (tests/test_market_sources.py does).
+            **{"DATA_DIR": tmp_path / "data", "MARKET_SOURCES": "yahoo", "MARKET_YAHOO_PER_MINUTE": 0,
+               **env},  # workspaces never land in the repo
         )
         services = build_services(settings)
         try:

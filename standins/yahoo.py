@@ -12,8 +12,9 @@ hosts to this server's URL, so only host + path + query matter here.
 Chart requests are matched on symbol + interval; a `range=` or
 `period1/period2` request gets the matching slice of the longest recording
 (the recordings are from 2010-2025, so "1y" means the last year recorded).
-Fault modes for error tests: "429", "500", "slow", "malformed"; a closed
-port gives connection-refused. `latency_s` adds a delay to every answer
+Fault modes for error tests: "429", "500", "slow", "malformed", "silent"
+(accepts the connection and never answers, as a blocking host does); a
+closed port gives connection-refused. `latency_s` adds a delay to every answer
 (benchmarks); `aliases` serve one symbol's recording under another name.
 """
 
@@ -30,9 +31,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from standins import LocalServer
 
-FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "yahoo"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "yahoo"
 RANGE_DAYS = {"1d": 1, "5d": 7, "1mo": 31, "3mo": 92, "6mo": 183, "1y": 366, "2y": 731, "5y": 1827, "10y": 3653}
-MODES = ("ok", "429", "500", "slow", "malformed")
+MODES = ("ok", "429", "500", "slow", "malformed", "silent")
 
 
 def _body(path: Path):
@@ -159,6 +160,11 @@ class YahooReplay(LocalServer):
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
+    def data_hits(self) -> int:
+        """Requests for market data (the cookie and crumb bootstrap left out: yfinance makes them once)."""
+        with self._lock:
+            return sum(n for path, n in self.hits.items() if path not in ("", "/", "/consent", "/v1/test/getcrumb"))
+
     def hit_count(self, prefix: str) -> int:
         with self._lock:
             return sum(n for path, n in self.hits.items() if path.startswith(prefix))
@@ -201,6 +207,10 @@ class YahooReplay(LocalServer):
         if self.latency_s:
             time.sleep(self.latency_s)
         mode = self.mode
+        if mode == "silent":
+            while self.mode == "silent" and self._server is not None:
+                time.sleep(0.05)
+            return
         if mode == "slow":
             time.sleep(self.slow_s)
         if mode == "429":

@@ -31,7 +31,8 @@ def market(replay):
 def test_from_settings_reads_market_settings(replay):
     from core.settings import load_settings
 
-    settings = load_settings({"YAHOO_BASE_URL": replay.url, "MARKET_TIMEOUT_S": "3", "QUOTE_TTL_S": "7",
+    settings = load_settings({"MARKET_SOURCES": "yahoo", "MARKET_BAR_CACHE": "false", "MARKET_YAHOO_PER_MINUTE": "0",
+                              "YAHOO_BASE_URL": replay.url, "MARKET_TIMEOUT_S": "3", "QUOTE_TTL_S": "7",
                               "HISTORY_TTL_S": "99"}, dotenv_path=None)
     client = MarketData.from_settings(settings)
     assert (client.base_url, client.timeout_s, client.quote_ttl_s, client.history_ttl_s) == (

@@ -22,7 +22,9 @@ def ctx(tmp_path_factory):
 
     yf.set_tz_cache_location(str(tmp_path_factory.mktemp("yf-tz")))
     with YahooReplay() as server:
-        settings = load_settings({"YAHOO_BASE_URL": server.url, "MARKET_TIMEOUT_S": "3"}, dotenv_path=None)
+        settings = load_settings({"MARKET_SOURCES": "yahoo", "MARKET_BAR_CACHE": "false",
+                                  "MARKET_YAHOO_PER_MINUTE": "0",
+                              "YAHOO_BASE_URL": server.url, "MARKET_TIMEOUT_S": "3"}, dotenv_path=None)
         assert not settings.model_id and not settings.hf_token  # no LLM anywhere
         yield CommandContext(session=Session(id="s"), services=Services(settings=settings,
                                                                        market=MarketData.from_settings(settings)))
@@ -35,7 +37,7 @@ def test_quote(ctx):
 
 def test_chart_is_an_interactive_plot_and_plotly_json_for_api_clients(ctx):
     [item] = dispatch("/chart AAPL 6mo sma20 rsi macd", ctx)
-    assert item.kind == "chart" and item.title == "AAPL 6mo: sma20, rsi, macd"
+    assert item.kind == "chart" and item.title == "AAPL 6mo: sma20, rsi, macd · Yahoo Finance"
     payload = item.to_json()
     assert payload["kind"] == "chart" and payload["plotly"]["data"][0]["type"] == "candlestick"
     assert len(json.dumps(payload)) < 300_000
@@ -46,7 +48,7 @@ def test_chart_is_an_interactive_plot_and_plotly_json_for_api_clients(ctx):
 
 def test_chart_defaults_and_bad_indicator(ctx):
     [item] = dispatch("/chart TSLA", ctx)
-    assert item.kind == "chart" and item.title == "TSLA 1y: sma50"
+    assert item.kind == "chart" and item.title == "TSLA 1y: sma50 · Yahoo Finance"
     [item] = dispatch("/chart TSLA 1y wobble", ctx)
     assert item.kind == "error" and "Unknown indicator 'wobble'" in item.content and "Usage" in item.content
     [item] = dispatch("/chart", ctx)

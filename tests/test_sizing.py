@@ -81,7 +81,9 @@ def ctx(tmp_path_factory):
     folder = tmp_path_factory.mktemp("sizing")
     yf.set_tz_cache_location(str(folder / "tz"))
     with YahooReplay() as server:
-        settings = load_settings({"YAHOO_BASE_URL": server.url, "PAPER_LEDGER_PATH": str(folder / "ledger.sqlite3")},
+        settings = load_settings({"MARKET_SOURCES": "yahoo", "MARKET_BAR_CACHE": "false",
+                                  "MARKET_YAHOO_PER_MINUTE": "0",
+                              "YAHOO_BASE_URL": server.url, "PAPER_LEDGER_PATH": str(folder / "ledger.sqlite3")},
                                  dotenv_path=None)
         yield CommandContext(session=Session(id="s"), services=Services(settings=settings,
                                                                        market=MarketData.from_settings(settings)))

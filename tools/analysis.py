@@ -143,7 +143,7 @@ class PositionSizeTool(CompactTool):
             "risk_per_share": round(sizing.risk_per_share, 4), "cost": round(sizing.cost, 2),
             "actual_risk": round(sizing.actual_risk, 2), "actual_risk_pct": round(sizing.actual_risk_pct, 4),
             "binding_cap": sizing.binding_cap, "atr": atr, "as_of": when,
-            "source": f"entry = last price from {quote.source} via Yahoo Finance ({quote.delay_note}); "
+            "source": f"entry = last price from {quote.source} via {quote.provider} ({quote.delay_note}); "
                       "equity and buying power from the account",
             "propose_order_args": {"symbol": symbol, "side": "buy", "qty": sizing.shares,
                                    "stop_loss": round(sizing.stop, 2), "take_profit": round(target, 2)},

@@ -79,7 +79,10 @@ class BacktestStrategyTool(Tool):
         if self.on_figure is not None:
             title = f"#{entry.number} {symbol} — {report.spec.label()}"
             self.on_figure(equity_chart(report.full, title, report.split_time), title)
-        return entry_markdown(entry)[:MAX_OUTPUT_CHARS]
+        from market.client import origin
+
+        tail = f"\n\nPrices: {origin(prices)}."
+        return entry_markdown(entry)[:MAX_OUTPUT_CHARS - len(tail)] + tail
 
 
 class BacktestHelpTool(Tool):

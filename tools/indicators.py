@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from market.formatting import SOURCE, indicators_text, naive_index
+from market.client import origin
+from market.formatting import indicators_text, naive_index
 from market.indicators import indicator_frames, indicator_readings, latest_values
 from tools.market_base import SYMBOL, MarketTool, plain, schema
 
@@ -24,5 +25,5 @@ class TechnicalIndicatorsTool(MarketTool):
         symbol, frame, enriched = indicator_frames(self.market, symbol, indicators, period)
         readings = indicator_readings(enriched)
         return plain({"symbol": symbol, "close": float(frame["Close"].iloc[-1]), "values": latest_values(enriched),
-                      "readings": readings, "as_of": naive_index(frame)[-1], "source": SOURCE,
+                      "readings": readings, "as_of": naive_index(frame)[-1], "source": origin(frame),
                       "summary": indicators_text(symbol, frame, readings)})

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from smolagents import Tool
 
-from market.client import MarketData, split_symbols
+from market.client import MarketData, origin, split_symbols
 from market.formatting import (
     SOURCE,
     comparison_text,
@@ -46,7 +46,8 @@ class StockQuoteTool(MarketTool):
     def forward(self, symbol: str) -> dict:
         quote = self.market.quote(symbol)
         fields = {k: v for k, v in vars(quote).items() if k != "source"}
-        return plain({**fields, "source": f"{quote.source} via {SOURCE}", "summary": quote_text(quote)})
+        return plain({**fields, "source": f"{quote.source} via {quote.provider} ({quote.delay_note})",
+                      "summary": quote_text(quote)})
 
 
 class PriceHistoryTool(MarketTool):
@@ -76,7 +77,8 @@ class PriceHistoryTool(MarketTool):
             "symbol": symbol, "interval": interval, "bars": bars,
             "dividends": {day[t]: v for t, v in frame["Dividends"][frame["Dividends"] > 0].items()},
             "splits": {day[t]: v for t, v in frame["Stock Splits"][frame["Stock Splits"] > 0].items()},
-            "as_of": index[-1], "source": SOURCE, "summary": "\n".join(history_summary(symbol, interval, frame)),
+            "as_of": index[-1], "source": origin(frame),
+            "summary": "\n".join(history_summary(symbol, interval, frame)),
         })
 
 
@@ -150,7 +152,7 @@ class CompareStocksTool(MarketTool):
         return plain({
             "period": comparison.period, "stats": stats.to_dict(orient="index"),
             "correlation": comparison.correlation.to_dict(orient="index"), "failures": comparison.failures,
-            "as_of": max(stats["end"]), "source": SOURCE, "summary": comparison_text(comparison),
+            "as_of": max(stats["end"]), "source": comparison.source_label, "summary": comparison_text(comparison),
         })
 
 
