@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo
 from standins import LocalServer
 from standins.daily_bars import DerivedBars, resample
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "alpaca"
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "alpaca"
 NEW_YORK = ZoneInfo("America/New_York")
 
 

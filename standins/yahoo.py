@@ -31,7 +31,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from standins import LocalServer
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "yahoo"
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "yahoo"
 RANGE_DAYS = {"1d": 1, "5d": 7, "1mo": 31, "3mo": 92, "6mo": 183, "1y": 366, "2y": 731, "5y": 1827, "10y": 3653}
 MODES = ("ok", "429", "500", "slow", "malformed", "silent")
 
