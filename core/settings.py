@@ -195,6 +195,11 @@ class Settings:
 
     # --- #16/#19 provenance and evals ---
 
+    # --- #26 replicas on PostgreSQL ---
+    database_url: Secret = field(default_factory=lambda: Secret(""))  # postgresql://…: all stores there; empty: SQLite
+    database_pool_size: int = 10  # PostgreSQL connections per process (the pool may grow to twice this)
+    replica_name: str = ""  # names this process in job slots and logs (default: host name and process id)
+
     @property
     def alpaca_configured(self) -> bool:
         return bool(self.alpaca_api_key) and bool(self.alpaca_secret_key)
@@ -325,4 +330,8 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv_path: str | None 
         space_id=_text(env, "SPACE_ID"),
         # --- #11 streaming ---
         # --- #16/#19 provenance and evals ---
+        # --- #26 replicas on PostgreSQL ---
+        database_url=_secret(env, "DATABASE_URL"),
+        database_pool_size=_number(env, "DATABASE_POOL_SIZE", 10, minimum=1, cast=int),
+        replica_name=_text(env, "REPLICA_NAME"),
     )

@@ -23,6 +23,7 @@ from agents.portfolio_analytics import record_equity, workspace_analytics
 from agents.session import Session
 from agents.ticket_decisions import decide_ticket
 from alerts.service import alert_service_for
+from core.db import store_target
 from core.errors import UserError
 from trading.analytics import Analytics
 from trading.broker import BrokerError
@@ -55,8 +56,9 @@ class WorkspaceUI:
     def _delete_trading_data(self, workspace_id: str) -> None:
         workspace_desks(self.app.services).drop(workspace_id)
         user = self.workspaces.store.username(workspace_id)
-        delete_paper_account(self.app.settings.paper_ledger_path, paper_account_id(user, workspace_id, ""))
-        delete_tickets(self.app.settings.paper_ledger_path, workspace_id)
+        ledger = store_target(self.app.settings, self.app.settings.paper_ledger_path)
+        delete_paper_account(ledger, paper_account_id(user, workspace_id, ""))
+        delete_tickets(ledger, workspace_id)
         alert_service_for(self.app.services).store.delete_workspace(workspace_id)  # watchlist, alerts, notifications
 
     def start(self) -> None:

@@ -66,6 +66,8 @@ class WorkspaceStore:
         self.max_conversations = max_conversations
         self.max_bytes = max_bytes
         self.clock = clock
+        # newest first among equal times: SQLite's rowid; PostgreSQL has none, creation time is next best
+        self._insertion = "created_at" if db.is_postgres else "rowid"
 
     # --- workspaces ----------------------------------------------------------------------------
     def new_anonymous(self) -> tuple[str, str]:
@@ -99,8 +101,9 @@ class WorkspaceStore:
             return row[0]
         now = self.clock()
         with self.db.write() as cur:
-            cur.execute("INSERT OR IGNORE INTO workspaces (id, key_hash, username, created_at, last_seen) "
-                        "VALUES (?, NULL, ?, ?, ?)", ("ws_" + secrets.token_hex(12), username, now, now))
+            cur.execute("INSERT INTO workspaces (id, key_hash, username, created_at, last_seen) "
+                        "VALUES (?, NULL, ?, ?, ?) ON CONFLICT DO NOTHING",
+                        ("ws_" + secrets.token_hex(12), username, now, now))
         return self.db.one("SELECT id FROM workspaces WHERE username = ?", (username,))[0]
 
     def username(self, workspace_id: str) -> str | None:
@@ -142,7 +145,8 @@ class WorkspaceStore:
     def conversations(self, workspace_id: str) -> list[Conversation]:
         """Newest first."""
         rows = self.db.read("SELECT id, title, created_at, updated_at, bytes FROM conversations "
-                            "WHERE workspace_id = ? ORDER BY updated_at DESC, rowid DESC", (workspace_id,))
+                            f"WHERE workspace_id = ? ORDER BY updated_at DESC, {self._insertion} DESC",
+                            (workspace_id,))
         return [Conversation(*row) for row in rows]
 
     def conversation(self, workspace_id: str, conversation_id: str) -> Conversation | None:
@@ -174,7 +178,8 @@ class WorkspaceStore:
             old = dict(cur.execute(
                 f"SELECT seq, LENGTH(data) FROM messages WHERE conversation_id = ? AND seq IN "
                 f"({','.join('?' * len(records))})", (conversation_id, *(s for s, _ in records))).fetchall())
-            cur.executemany("INSERT OR REPLACE INTO messages (conversation_id, seq, data) VALUES (?, ?, ?)",
+            cur.executemany("INSERT INTO messages (conversation_id, seq, data) VALUES (?, ?, ?) "
+                            "ON CONFLICT (conversation_id, seq) DO UPDATE SET data = excluded.data",
                             [(conversation_id, seq, data) for seq, data in records])
             grown = sum(len(data) for _, data in records) - sum(old.values())
             cur.execute("UPDATE conversations SET updated_at = ?, bytes = bytes + ? WHERE id = ?",
@@ -208,8 +213,10 @@ class WorkspaceStore:
     # --- equity history ------------------------------------------------------------------------
     def record_equity(self, workspace_id: str, day: str, equity: float, cash: float, observed_at: str) -> None:
         with self.db.write() as cur:
-            cur.execute("INSERT OR REPLACE INTO equity_snapshots (workspace_id, day, equity, cash, observed_at) "
-                        "VALUES (?, ?, ?, ?, ?)", (workspace_id, day, equity, cash, observed_at))
+            cur.execute("INSERT INTO equity_snapshots (workspace_id, day, equity, cash, observed_at) "
+                        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (workspace_id, day) DO UPDATE SET "
+                        "equity = excluded.equity, cash = excluded.cash, observed_at = excluded.observed_at",
+                        (workspace_id, day, equity, cash, observed_at))
 
     def equity_history(self, workspace_id: str) -> list[tuple[str, float, float, str]]:
         return self.db.read("SELECT day, equity, cash, observed_at FROM equity_snapshots WHERE workspace_id = ? "
@@ -226,7 +233,7 @@ class WorkspaceStore:
     # --- strategy lab (backtest.lab.StrategyLab keeps its entries here; JSON text, numbered per workspace) ------
     def add_lab_entry(self, workspace_id: str, summary: str, trades: str, keep: int) -> int:
         """Store an entry under the workspace's next number (only the newest `keep` are kept); returns the number."""
-        with self.db.write() as cur:
+        with self.db.write(lock=f"lab:{workspace_id}") as cur:
             number = cur.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM lab_entries WHERE workspace_id = ?",
                                  (workspace_id,)).fetchone()[0]
             cur.execute("INSERT INTO lab_entries (workspace_id, number, created_at, summary, trades) "
@@ -255,7 +262,7 @@ class WorkspaceStore:
         if row is not None:
             return row[0]
         with self.db.write() as cur:
-            cur.execute("INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)", (name, default()))
+            cur.execute("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT DO NOTHING", (name, default()))
         return self.db.one("SELECT value FROM meta WHERE name = ?", (name,))[0]
 
     # --- your data -------------------------------------------------------------------------------
