@@ -161,8 +161,7 @@ class _Engine:
         else:
             self.lock = None
             self.path = None
-            self.engine = sa.create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_SIZE, pool_pre_ping=True,
-                                           pool_recycle=1800)
+            self.engine = sa.create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_SIZE, pool_recycle=1800)
             self._conn = None
 
     # --- SQL of either engine -----------------------------------------------------------------
@@ -288,7 +287,19 @@ class Database:
         """One consistent read (a context manager giving a `Cursor`; several reads see the same state)."""
         return self._engine.transaction(write=False)
 
+    def statement(self, sql: str, params: Sequence = ()) -> Result:
+        """One statement, atomic by itself: on PostgreSQL sent in autocommit mode (one round trip, no BEGIN and
+        COMMIT around it); on SQLite a write transaction."""
+        if not self.is_postgres or getattr(self._engine._local, "cursor", None) is not None:
+            with self.tx() as cur:
+                return cur.execute(sql, params)
+        with self._engine.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            return Result(conn.exec_driver_sql(self._engine.sql(sql), tuple(params)))
+
     def read(self, sql: str, params: Sequence = ()) -> list[Row]:
+        """One statement's rows (on PostgreSQL in autocommit mode: one round trip)."""
+        if self.is_postgres:
+            return self.statement(sql, params).fetchall()
         with self._engine.transaction(write=False) as cur:
             return cur.execute(sql, params).fetchall()
 

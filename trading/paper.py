@@ -53,6 +53,7 @@ class PaperBroker(LedgerRules):
         self.now = now
         self._lock = threading.RLock()
         self._db = Database(self.ledger_path, synchronous="FULL")  # a file, or DATABASE_URL's database
+        self._then = "id" if self._db.is_postgres else "rowid"  # among orders of the same microsecond
         with self._tx() as cur:
             cur.execute(
                 "INSERT INTO accounts (id, cash, starting_cash, created_at) VALUES (?, ?, ?, ?) "
@@ -153,12 +154,12 @@ class PaperBroker(LedgerRules):
             if status == "open":
                 rows = self._query(
                     f"SELECT * FROM orders WHERE account = ? AND status IN ({','.join('?' * len(OPEN_STATES))}) "
-                    "ORDER BY created_at DESC, rowid DESC LIMIT ?",
+                    f"ORDER BY created_at DESC, {self._then} DESC LIMIT ?",
                     (self.account_id, *OPEN_STATES, limit),
                 )
             else:
                 rows = self._query(
-                    "SELECT * FROM orders WHERE account = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
+                    f"SELECT * FROM orders WHERE account = ? ORDER BY created_at DESC, {self._then} DESC LIMIT ?",
                     (self.account_id, limit),
                 )
             return [self._order_from_row(r) for r in rows]
@@ -257,7 +258,7 @@ class PaperBroker(LedgerRules):
         """Fill resting orders whose price has crossed; expire stale day orders."""
         open_rows = self._query(
             f"SELECT id, symbol, time_in_force, trading_date FROM orders WHERE account = ? AND status IN "
-            f"({','.join('?' * len(OPEN_STATES))}) ORDER BY created_at, rowid",
+            f"({','.join('?' * len(OPEN_STATES))}) ORDER BY created_at, {self._then}",
             (self.account_id, *OPEN_STATES),
         )
         if not open_rows:

@@ -170,6 +170,9 @@ class WorkspaceStore:
         records = list(records)
         if not records:
             return
+        if self.db.is_postgres:  # one statement, one round trip (the per-step save budget is 2 ms)
+            self._save_one_statement(workspace_id, conversation_id, records)
+            return
         with self.db.write() as cur:
             owned = cur.execute("SELECT 1 FROM conversations WHERE workspace_id = ? AND id = ?",
                                 (workspace_id, conversation_id)).fetchone()
@@ -184,6 +187,22 @@ class WorkspaceStore:
             grown = sum(len(data) for _, data in records) - sum(old.values())
             cur.execute("UPDATE conversations SET updated_at = ?, bytes = bytes + ? WHERE id = ?",
                         (self.clock(), grown, conversation_id))
+
+    def _save_one_statement(self, workspace_id: str, conversation_id: str, records: list[tuple[int, str]]) -> None:
+        """`save` as one PostgreSQL statement: its CTEs see the rows as they were before it, so `old` holds the
+        replaced records' sizes while `put` upserts them."""
+        values = ", ".join("(?::integer, ?::text)" for _ in records)
+        self.db.statement(
+            "WITH owned AS (SELECT id FROM conversations WHERE workspace_id = ? AND id = ?), "
+            f"new (seq, data) AS (VALUES {values}), "
+            "old AS (SELECT COALESCE(SUM(LENGTH(m.data)), 0) AS n FROM messages m JOIN new ON new.seq = m.seq "
+            "        WHERE m.conversation_id IN (SELECT id FROM owned)), "
+            "put AS (INSERT INTO messages (conversation_id, seq, data) SELECT owned.id, new.seq, new.data "
+            "        FROM owned, new ON CONFLICT (conversation_id, seq) DO UPDATE SET data = excluded.data "
+            "        RETURNING LENGTH(data) AS n) "
+            "UPDATE conversations SET updated_at = ?, bytes = bytes + (SELECT COALESCE(SUM(n), 0) FROM put) "
+            "       - (SELECT n FROM old) WHERE id IN (SELECT id FROM owned)",
+            (workspace_id, conversation_id, *(v for record in records for v in record), self.clock()))
 
     def truncate(self, workspace_id: str, conversation_id: str, keep: int) -> None:
         """Drop records at positions >= keep (a turn that streamed fewer items than its last snapshot)."""
