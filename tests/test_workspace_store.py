@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from agents.messages import ChatItem, StoredFigure
-from workspace.access import Workspaces
 from core.db import DatabaseError, head_revision
+from workspace.access import Workspaces
 from workspace.db import Database, snapshot
 from workspace.store import WorkspaceKeyError, WorkspaceLimitError, WorkspaceStore
 
