@@ -8,6 +8,7 @@ LLM by tests/scripted_model.ScriptedModel.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,9 @@ from tests.servers.yahoo import YahooReplay
 
 
 def settings_for(**env: Any) -> Settings:
+    suite_database = os.environ.get("SMOL_TEST_DATABASE_URL")  # the suite on PostgreSQL (tests/conftest.py)
+    if suite_database and "DATABASE_URL" not in env:
+        env["DATABASE_URL"] = suite_database
     return load_settings({k: str(v) for k, v in env.items()}, dotenv_path=None)
 
 

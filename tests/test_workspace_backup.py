@@ -42,6 +42,8 @@ from workspace.access import Workspaces
 from workspace.backup import restore_if_missing
 from trading.paper import PaperBroker
 
+pytestmark = pytest.mark.sqlite_only  # snapshots of SQLite files
+
 data = Path(sys.argv[1])
 settings = load_settings({"DATA_DIR": str(data), "WORKSPACE_BACKUP_REPO": "alice/smol-backup",
                           "HF_TOKEN": sys.argv[2]}, dotenv_path=None)
