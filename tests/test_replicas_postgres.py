@@ -6,7 +6,9 @@ exchange clock fixed at an open Monday, so they do not depend on the hour)."""
 
 from __future__ import annotations
 
+import shutil
 import signal
+import subprocess
 import threading
 import time
 
@@ -16,7 +18,8 @@ import requests
 from gradio_client import Client
 
 from core.db import Database
-from tests.replicas import Replica, fresh_database, needs_postgres
+from tests.live_app import free_port
+from tests.replicas import ROOT, Replica, fresh_database, needs_postgres
 
 pytestmark = [pytest.mark.postgres, needs_postgres]
 
@@ -182,3 +185,43 @@ def test_killing_a_replica_mid_job_leaves_the_other_doing_the_jobs(tmp_path):
             stuck.kill(signal.SIGKILL)
             if "other" in locals():
                 other.kill()
+
+
+@pytest.mark.skipif(not shutil.which("haproxy"), reason="no haproxy (Debian's haproxy package)")
+def test_haproxy_in_front_keeps_a_browser_on_its_replica_and_api_clients_anywhere(pair, tmp_path):
+    """deploy/haproxy.cfg in front of the two replicas: the affinity cookie pins a browser to one replica; a
+    client without it is spread, and its workspace key works wherever it lands."""
+    a, b, _ = pair
+    port = free_port()
+    config = (ROOT / "deploy" / "haproxy.cfg").read_text()
+    config = config.replace("bind :8080", f"bind 127.0.0.1:{port}")
+    config = config.replace("app1:7860", a.url.split("//")[1].rstrip("/"))
+    config = config.replace("app2:7860", b.url.split("//")[1].rstrip("/"))
+    config = config.replace("backend replicas\n", "backend replicas\n    http-response set-header X-Replica %s\n")
+    (tmp_path / "haproxy.cfg").write_text(config)
+    proxy = subprocess.Popen(["haproxy", "-db", "-f", str(tmp_path / "haproxy.cfg")], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    front = f"http://127.0.0.1:{port}/"
+    try:
+        assert wait_for(lambda: _answers(front), 20)
+        browser = requests.Session()
+        first = browser.get(front, timeout=10)
+        assert "SMOLSRV" in browser.cookies
+        assert {browser.get(front, timeout=10).headers["X-Replica"] for _ in range(6)} == {first.headers["X-Replica"]}
+        spread = {requests.get(front, timeout=10).headers["X-Replica"] for _ in range(6)}  # no cookie: round robin
+        assert spread == {"app1", "app2"}
+        key = client(a).predict(api_name="/workspace")["key"]
+        through = Client(front, verbose=False, analytics_enabled=False, download_files=False,
+                         headers={"X-Smol-Workspace": key})
+        (reply,) = through.predict("/help", api_name="/chat")
+        assert "limit is" not in reply["content"]
+    finally:
+        proxy.terminate()
+        proxy.wait(10)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
