@@ -177,7 +177,8 @@ def _people(urls: list[str], go, ready, results) -> None:
     machine more than the servers they measure)."""
     import threading
 
-    clients = [Client(url, verbose=False, analytics_enabled=False, download_files=False) for url in urls]
+    clients = [Client(url, verbose=False, analytics_enabled=False, download_files=False,
+                      httpx_kwargs={"timeout": 120}) for url in urls]  # connecting is not measured
     ready.put(True)
     go.wait()
 
@@ -223,6 +224,7 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_SOCKET_URL", ""),
                         help="a PostgreSQL server URL (a database is created on it per measure)")
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--only-http", action="store_true")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-replicas-"))
     engines = [("SQLite", None)] + ([("PostgreSQL", args.postgres)] if args.postgres else [])
@@ -233,7 +235,7 @@ def main() -> None:
     def row(name, engine, value, target=""):
         print(f"| {name:<46} | {engine:<10} | {value:>26} | {target:<8} |", flush=True)
 
-    for engine, server in engines:
+    for engine, server in engines if not args.only_http else ():
         with database(server, tmp) as target:
             row("per-step save, median / p95", engine, bench_save(target), "<= 2 ms" if server else "")
         with database(server, tmp) as target:
