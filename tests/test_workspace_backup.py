@@ -10,6 +10,8 @@ import pytest
 from tests.servers.hub import FAKE_TOKEN, HubServer, hub_env, run_python
 from workspace.backup import snapshot_all
 
+pytestmark = pytest.mark.sqlite_only  # snapshots of SQLite files
+
 BACKUP = r'''
 import sys
 from pathlib import Path
@@ -41,8 +43,6 @@ from core.settings import load_settings
 from workspace.access import Workspaces
 from workspace.backup import restore_if_missing
 from trading.paper import PaperBroker
-
-pytestmark = pytest.mark.sqlite_only  # snapshots of SQLite files
 
 data = Path(sys.argv[1])
 settings = load_settings({"DATA_DIR": str(data), "WORKSPACE_BACKUP_REPO": "alice/smol-backup",
