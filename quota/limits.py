@@ -200,8 +200,8 @@ class Quota:
 
 
 def quota_from_settings(settings: Settings, clock: Callable[[], float] = time.time, sign_in_hint: str = "") -> Quota:
-    """The app's quota: limits from settings, daily usage and the rate window in `<DATA_DIR>/usage.sqlite3` (or
-    the DATABASE_URL's database)."""
+    """The app's quota: limits from settings, daily usage in `<DATA_DIR>/usage.sqlite3` (or the DATABASE_URL's
+    database, which also holds the rate window every replica counts in)."""
     limits = Limits(turns_per_minute=settings.rate_limit_turns_per_minute,
                     tokens_per_day=settings.token_budget_per_day, tokens_per_turn=settings.token_budget_per_turn,
                     unlimited_users=frozenset(settings.unlimited_users),
