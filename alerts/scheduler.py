@@ -5,11 +5,20 @@ alert service's own small pool, each bounded by a time limit, so a dead webhook 
 It holds no state of its own: rules, crossing states, fired notifications, brief schedules and their last runs
 are all in the database, so starting it again after a restart rebuilds everything and fires nothing twice.
 `tick_alerts()` / `tick_briefs()` are what the jobs run; tests call them with an injected clock.
+
+Several replicas on one PostgreSQL database each run this scheduler, and every job runs once across them
+(`core.db.run_once`): at each tick a replica takes the job's advisory lock without waiting and claims the job's
+slot (a compare-and-set on `job_slots`); the others skip that tick. The lock dies with its connection, so a replica
+killed mid-job leaves the next slot to whichever replica ticks then. (APScheduler 4's shared data stores would do
+this too, but 4.0 is still a pre-release with an unstable API, and the pinned 3.x has no shared store that
+coordinates running jobs; a lock and a row are all it takes.)
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import Callable
 from datetime import datetime
 
@@ -18,6 +27,7 @@ from alerts.checker import CheckReport
 from alerts.rules import AlertInputError
 from alerts.service import AlertService
 from alerts.store import Brief
+from core.db import run_once
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +80,9 @@ class BriefDesk:
 
 
 class AlertScheduler:
-    def __init__(self, service: AlertService, briefs: BriefDesk, interval_s: float = 60.0):
+    def __init__(self, service: AlertService, briefs: BriefDesk, interval_s: float = 60.0, owner: str = ""):
         self.service = service
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}"  # this replica, in the job slots
         self.briefs = briefs
         self.interval_s = interval_s
         self._scheduler = None
@@ -87,10 +98,14 @@ class AlertScheduler:
         self.service.deliver_pending()  # queued, not waited for; also retries what a restart left undelivered
         return produced
 
-    def _safely(self, job: Callable[[], object]) -> Callable[[], None]:
+    def _safely(self, job: Callable[[], object], name: str = "", every_s: float = 0.0) -> Callable[[], None]:
+        """The job as the scheduler runs it: once across replicas (when named), failures logged."""
         def run() -> None:
             try:
-                job()
+                if name:
+                    run_once(self.service.store.db, name, every_s, job, owner=self.owner)
+                else:
+                    job()
             except Exception:  # a failing check must not kill the scheduler thread
                 log.exception("scheduled job failed")
 
@@ -103,15 +118,18 @@ class AlertScheduler:
             return
         scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1,
                                                       "misfire_grace_time": 30}, timezone="UTC")
-        scheduler.add_job(self._safely(self.tick_alerts), "interval", seconds=self.interval_s, id="alerts")
-        scheduler.add_job(self._safely(self.tick_briefs), "cron", second=0, id="briefs")
+        scheduler.add_job(self._safely(self.tick_alerts, "alerts", self.interval_s), "interval",
+                          seconds=self.interval_s, id="alerts")
+        scheduler.add_job(self._safely(self.tick_briefs, "briefs", 60.0), "cron", second=0, id="briefs")
         scheduler.start()
         self._scheduler = scheduler
 
     def add_job(self, job_id: str, job: Callable[[], object], **trigger) -> None:
         """Another feature's periodic job on this scheduler (e.g. the daily equity snapshots); failures are logged."""
         if self._scheduler is not None:
-            self._scheduler.add_job(self._safely(job), id=job_id, replace_existing=True, **trigger)
+            every_s = (trigger.get("seconds", 0) + 60 * trigger.get("minutes", 0) + 3600 * trigger.get("hours", 0)
+                       if trigger.get("trigger") == "interval" else 60.0)
+            self._scheduler.add_job(self._safely(job, job_id, every_s), id=job_id, replace_existing=True, **trigger)
 
     @property
     def running(self) -> bool:
@@ -134,6 +152,7 @@ def start_alert_scheduler(services, positions_of: Callable[[str], list[str]] | N
     service = alert_service_for(services)
     briefs = BriefDesk(service, positions_of=positions_of, commentary=commentary)
     services.alert_briefs = briefs  # the /brief command uses the same desk (positions, commentary)
-    scheduler = AlertScheduler(service, briefs, interval_s=services.settings.alert_check_seconds)
+    scheduler = AlertScheduler(service, briefs, interval_s=services.settings.alert_check_seconds,
+                               owner=services.settings.replica_name)
     scheduler.start()
     return scheduler

@@ -41,8 +41,10 @@ class Integrations:
             counter = self.metrics.count_tool if self.metrics is not None else None
             self.mcp = build_mcp(Analysis(ui.services.market, counter), self.admit_mcp_call)
         from agents.runs import RunRegistry, RunStore
+        from core.db import store_target
 
-        self.runs = RunRegistry(ui.chat, RunStore(Path(settings.data_dir) / RUNS_DB, settings.runs_keep),
+        self.runs = RunRegistry(ui.chat, RunStore(store_target(settings, Path(settings.data_dir) / RUNS_DB),
+                                                  settings.runs_keep),
                                 lambda workspace_id: session_for_workspace(ui, workspace_id),
                                 max_queued=settings.runs_max_queued, max_running=settings.concurrency_limit)
 

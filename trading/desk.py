@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from core.db import store_target
 from core.errors import UserError, user_message
 from core.symbols import valid_symbol
 from trading import views
@@ -353,10 +354,12 @@ def build_desk(services, *, session_id: str, user: str | None, now: Callable[[],
     else:
         from trading.paper import PaperBroker
 
-        broker = PaperBroker(settings.paper_ledger_path, paper_account_id(user, workspace_id, session_id),
+        broker = PaperBroker(store_target(settings, settings.paper_ledger_path),
+                             paper_account_id(user, workspace_id, session_id),
                              starting_cash=settings.paper_starting_cash, price_of=price_of, now=now)
-    tickets = TicketBook(settings.paper_ledger_path, workspace=workspace_id or f"session:{session_id}",
-                         account=ticket_account(broker), ttl_s=float(settings.ticket_ttl_s))
+    tickets = TicketBook(store_target(settings, settings.paper_ledger_path),
+                         workspace=workspace_id or f"session:{session_id}", account=ticket_account(broker),
+                         ttl_s=float(settings.ticket_ttl_s))
     desk = TradingDesk(broker, settings=lambda: services.settings, price_of=price_of, now=now, user=user,
                        history_of=history_from_market(services.market), tickets=tickets)
     desk.metrics = getattr(services, "metrics", None)

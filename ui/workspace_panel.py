@@ -23,6 +23,7 @@ from agents.portfolio_analytics import record_equity, workspace_analytics
 from agents.session import Session
 from agents.ticket_decisions import decide_ticket
 from alerts.service import alert_service_for
+from core.db import run_once, store_target
 from core.errors import UserError
 from trading.analytics import Analytics
 from trading.broker import BrokerError
@@ -61,23 +62,25 @@ class WorkspaceUI:
     def _delete_trading_data(self, workspace_id: str) -> None:
         workspace_desks(self.app.services).drop(workspace_id)
         user = self.workspaces.store.username(workspace_id)
-        delete_paper_account(self.app.settings.paper_ledger_path, paper_account_id(user, workspace_id, ""))
-        delete_tickets(self.app.settings.paper_ledger_path, workspace_id)
+        ledger = store_target(self.app.settings, self.app.settings.paper_ledger_path)
+        delete_paper_account(ledger, paper_account_id(user, workspace_id, ""))
+        delete_tickets(ledger, workspace_id)
         alert_service_for(self.app.services).store.delete_workspace(workspace_id)  # watchlist, alerts, notifications
 
     def start(self) -> None:
         """Remove idle anonymous workspaces now and then every hour (a daemon thread)."""
         def sweep():
             while True:
-                try:
-                    self.workspaces.remove_idle()
+                try:  # once an hour across replicas sharing one database
+                    run_once(self.workspaces.store.db, "workspace-sweep", 3600.0, self.workspaces.remove_idle)
                 except Exception:  # a locked database now and then: try again at the next round
                     pass
                 if self._stop.wait(3600):
                     return
 
         threading.Thread(target=sweep, name="workspace-sweeper", daemon=True).start()
-        self._backup = start_backup(self.app.settings)
+        if not self.app.settings.database_url:  # PostgreSQL is backed up with pg_dump (docs/scaling.md)
+            self._backup = start_backup(self.app.settings)
 
     def close(self) -> None:
         self._stop.set()
