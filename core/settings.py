@@ -195,6 +195,9 @@ class Settings:
 
     # --- #16/#19 provenance and evals ---
 
+    # --- #23 the face ---
+    slash_commands_per_minute: int = 60  # slash commands per visitor per minute (no model tokens); 0 = unlimited
+
     @property
     def alpaca_configured(self) -> bool:
         return bool(self.alpaca_api_key) and bool(self.alpaca_secret_key)
@@ -325,4 +328,6 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv_path: str | None 
         space_id=_text(env, "SPACE_ID"),
         # --- #11 streaming ---
         # --- #16/#19 provenance and evals ---
+        # --- #23 the face ---
+        slash_commands_per_minute=_number(env, "SLASH_COMMANDS_PER_MINUTE", 60, cast=int),
     )
