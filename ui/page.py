@@ -16,9 +16,9 @@ html, body {overflow-x: hidden;}
 /* the page is one screen: header, conversation (grows), composer */
 #page-header {align-items: center; gap: 0.5rem; flex-wrap: nowrap; min-height: 0;}
 #page-header h1 {font-size: 1.15rem; margin: 0; white-space: nowrap;}
-#page-title {flex: 0 0 auto; min-width: 0;}
+#page-title {flex: 0 0 auto !important; width: auto !important; min-width: 0 !important;}
 #page-title p {margin: 0;}
-#status-line {font-size: 0.8rem; min-width: 0; flex: 1 1 auto;}
+#status-line {font-size: 0.8rem; min-width: 0 !important; flex: 1 1 0 !important; width: auto !important;}
 #status-line p {margin: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap;}
 #model-missing {font-size: 0.85rem;}
 #model-missing p {margin: 0;}
@@ -33,10 +33,19 @@ html, body {overflow-x: hidden;}
 #chatbot .message-row .message {overflow-x: auto;}
 #chatbot pre, #chatbot table {max-width: 100%; overflow-x: auto;}
 #chatbot table {display: block;}
-#chatbot .message-row:has(.js-plotly-plot), #chatbot .message-row:has(.js-plotly-plot) .role,
-#chatbot .message-row:has(.js-plotly-plot) .message, #chatbot .message-row:has(.js-plotly-plot) .thought-group
-{width: 100% !important; max-width: 100% !important;}
-#chatbot .js-plotly-plot {width: 100%; min-width: 0;}
+#chatbot .message-row:has(.js-plotly-plot) {width: auto !important; max-width: 100% !important;
+ align-self: stretch; margin-right: 0 !important;}
+#chatbot .message-row:has(.js-plotly-plot) .role, #chatbot .message-row:has(.js-plotly-plot) .message,
+#chatbot .message-row:has(.js-plotly-plot) .thought-group {width: 100% !important; max-width: 100% !important;
+ box-sizing: border-box;}
+#chatbot .js-plotly-plot {width: 100%; min-width: 0; overflow: hidden;}
+/* charts follow the page's light or dark theme (every plotly chart of the app, whatever built it) */
+.dark .js-plotly-plot .main-svg {background: transparent !important;}
+.dark .js-plotly-plot .bg, .dark .js-plotly-plot .legend .bg {fill: transparent !important;}
+.dark .js-plotly-plot text {fill: #d4d4d8 !important;}
+.dark .js-plotly-plot .gridlayer path, .dark .js-plotly-plot .zerolinelayer path
+{stroke: rgba(255, 255, 255, 0.14) !important;}
+.dark .js-plotly-plot .modebar-btn path {fill: #a1a1aa !important;}
 /* the ticket card: its Confirm (primary) and Reject (danger) right under it */
 #chatbot .options {gap: 0.5rem; padding-top: 0.25rem;}
 #chatbot .options button.option {border-style: solid !important; font-weight: 600; min-height: 2.5rem;
