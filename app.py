@@ -160,7 +160,7 @@ class SmolTraderApp:
         # mcp_server=False: Gradio's own MCP server would publish every API endpoint, confirm_ticket included.
         block = not options.pop("prevent_thread_lock", False)
         demo.launch(app_kwargs=self.integrations.app_kwargs(), mcp_server=False, ssr_mode=False, css=CSS, js=JS,
-                    prevent_thread_lock=True, footer_links=["api"], **options)
+                    prevent_thread_lock=True, footer_links=[], **options)
         self.served.set()  # the server answers: background warm-ups may start now
         if block:
             demo.block_thread()
@@ -289,7 +289,7 @@ class SmolTraderApp:
                 stop_button = gr.Button("Stop", variant="stop", scale=0, min_width=60, elem_id="stop")
             with gr.Sidebar(label="Side panel", position="right", open=True, width=340, elem_id="side-panel"):
                 with gr.Group(visible=False, elem_id="ticket-panel") as ticket_panel:
-                    gr.Markdown("### Order tickets\nOrders run only when you confirm them.")
+                    gr.Markdown("**Order tickets**: orders run only when you confirm them.")
                     tickets = gr.Dropdown(choices=[], label="Awaiting your decision", elem_id="tickets",
                                           interactive=True)
                     with gr.Row(elem_id="ticket-buttons"):
@@ -312,9 +312,10 @@ class SmolTraderApp:
 
             def after_reply(chain):
                 (chain.then(self.respond, [pending, chatbot], [chatbot, textbox], **private)
-                 .then(self.refresh_tickets, [tickets], [tickets, ticket_panel], **private)
-                 .then(self.status_of, None, [status], **private)
-                 .then(self.workspace_ui.refresh, None, [panel["conversations"], panel["summary"]], **private))
+                 .then(self.refresh_tickets, [tickets], [tickets, ticket_panel], show_progress="hidden", **private)
+                 .then(self.status_of, None, [status], show_progress="hidden", **private)
+                 .then(self.workspace_ui.refresh, None, [panel["conversations"], panel["summary"]],
+                       show_progress="hidden", **private))
 
             for trigger in (textbox.submit, send.click):
                 after_reply(trigger(self.add_user_message, [textbox, chatbot], [textbox, chatbot, pending],

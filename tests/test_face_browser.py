@@ -87,7 +87,7 @@ def test_the_page_fits_and_the_ticket_card_tells_the_truth(app_url, tmp_path):
                 assert_fits(page, f"after a chart {view}")
 
                 send_message(page, "/buy 1 AAPL limit 100")
-                card = page.locator("#chatbot h3", has_text="Order ticket").last
+                card = page.locator("#chatbot h2", has_text="Order ticket").last
                 card.wait_for()
                 heading = card.inner_text()
                 assert re.search(r"Buy 1 AAPL · limit \$100\.00 · Order ticket T-[0-9A-F]{4}", heading), heading
@@ -104,7 +104,7 @@ def test_the_page_fits_and_the_ticket_card_tells_the_truth(app_url, tmp_path):
                 outcome = page.locator("#chatbot").get_by_text(
                     "limit buy 1 AAPL at $100.00, working until filled or the day's close").first
                 outcome.wait_for()
-                page.wait_for_function(f"""() => [...document.querySelectorAll('#chatbot h3')]
+                page.wait_for_function(f"""() => [...document.querySelectorAll('#chatbot h2')]
                     .some(h => h.innerText.includes('{ticket}'))""")
                 card_text = page.evaluate(f"""() => [...document.querySelectorAll('#chatbot .message')]
                     .map(m => m.innerText).find(t => t.includes('Order ticket {ticket}'))""")

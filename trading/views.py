@@ -167,7 +167,7 @@ def ticket_markdown(ticket: Ticket, mode: str, now: datetime, last_price: float 
         figures.insert(0, f"≈ {qty:.4f} shares")
     if o.is_bracket:
         figures.append(f"take-profit {money(o.take_profit)} / stop-loss {money(o.stop_loss)}")
-    lines = [f"### 🧾 {ticket_heading(ticket)} · Order ticket {ticket.id}", "", " · ".join(figures)]
+    lines = [f"## 🧾 {ticket_heading(ticket)} · Order ticket {ticket.id}", "", " · ".join(figures)]
     marketable = last and fills_at and o.type in ("limit", "stop_limit") and o.limit_price is not None
     resting = marketable and (o.limit_price < last if o.side == "buy" else o.limit_price > last)
     if ticket.status == PENDING and resting:

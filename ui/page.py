@@ -63,6 +63,19 @@ html, body {overflow-x: hidden;}
 #watchlist svg {max-width: 100%; height: auto;}
 #watchlist table {table-layout: fixed; width: 100%;}
 #watchlist td:last-child {width: 40%;}
+/* contrast (WCAG AA, axe-core color-contrast): darker button fills, readable subdued text */
+:root, .dark {--button-primary-background-fill: #c2410c !important;
+ --button-primary-background-fill-hover: #9a3412 !important; --button-primary-border-color: #c2410c !important;
+ --button-cancel-background-fill: #b91c1c !important; --button-cancel-background-fill-hover: #991b1b !important;
+ --button-cancel-border-color: #b91c1c !important; --button-primary-text-color: #ffffff !important;
+ --button-cancel-text-color: #ffffff !important;}
+#chatbot .duration {color: #52525b !important; opacity: 1 !important;}
+.dark #chatbot .duration {color: #a1a1aa !important;}
+#chatbot [role="button"] .icon-button {pointer-events: none;}
+#chatbot .chart-summary {font-size: 0.85rem; margin: 0.25rem 0.5rem;}
+#chatbot h2 {font-size: 1.1rem; margin: 0 0 0.4rem 0;}
+.visually-hidden {position: absolute !important; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
+ white-space: nowrap;}
 *:focus-visible {outline: 3px solid var(--color-accent) !important; outline-offset: 2px;}
 @media (max-width: 768px) {
   .gradio-container {padding: 0.25rem 0.4rem !important;}
@@ -74,7 +87,7 @@ html, body {overflow-x: hidden;}
 """
 
 # Runs once when the page has loaded (Gradio's `js=`): it must never throw.
-JS = """
+JS = r"""
 () => {
   const PHONE = __PHONE__;
   const panelToggle = () => document.querySelector('#side-panel .toggle-button, .sidebar .toggle-button');
@@ -97,6 +110,72 @@ JS = """
   };
   window.addEventListener('resize', fit);
   setTimeout(fit, 0);
+
+  // A polite live region: order outcomes and alerts are read out by screen readers.
+  let live = document.getElementById('live-status');
+  if (!live) {
+    live = document.createElement('div');
+    live.id = 'live-status'; live.className = 'visually-hidden';
+    live.setAttribute('role', 'status'); live.setAttribute('aria-live', 'polite');
+    document.body.appendChild(live);
+  }
+  const announced = new Set();
+  const announce = () => {
+    const found = [];
+    for (const el of document.querySelectorAll('#chatbot strong, .toast-body')) {
+      const text = (el.closest('.toast-body') ? el.innerText : el.parentElement.innerText || '').trim();
+      if (!text || announced.has(text)) continue;
+      if (el.closest('.toast-body') || /^(\W*)(Order placed|Filled at|Rejected|Expired|Refused)/.test(el.innerText))
+        { announced.add(text); found.push(text.slice(0, 200)); }
+    }
+    if (found.length) live.textContent = found[found.length - 1];
+  };
+  // Gradio widgets that axe-core flags: the empty chat's examples are a group of buttons, and a step's arrow
+  // (a button inside the step's own button) is left to the step title, which already toggles it.
+  const mend = () => {
+    for (const el of document.querySelectorAll('#chatbot .examples[role="list"]')) {
+      el.setAttribute('role', 'group'); el.setAttribute('aria-label', 'Examples');
+    }
+    for (const el of document.querySelectorAll('#chatbot [role="button"] .icon-button:not([aria-hidden])')) {
+      el.setAttribute('aria-hidden', 'true'); el.setAttribute('tabindex', '-1'); el.disabled = true;
+    }
+    for (const el of document.querySelectorAll('#chatbot pre:not([tabindex]), #chatbot table:not([tabindex])')) {
+      if (el.tagName === 'PRE' || el.scrollWidth > el.clientWidth) el.setAttribute('tabindex', '0');
+    }
+  };
+  for (const el of document.querySelectorAll('#chatbot .examples')) { el.setAttribute('role', 'group'); }
+
+  // Every chart gets a text summary beside it (title, period, last value, change), for everyone and for screen
+  // readers (aria-describedby): read from the figure plotly drew.
+  let charts = 0;
+  const summarise = () => {
+    for (const gd of document.querySelectorAll('#chatbot .js-plotly-plot:not([data-summary])')) {
+      const data = gd._fullData || gd.data, layout = gd.layout || {};
+      if (!data || !data.length) continue;
+      const list = (v) => (Array.isArray(v) || ArrayBuffer.isView(v)) ? Array.from(v) : [];
+      const trace = data.find(t => list(t.close).length || list(t.y).length) || data[0];
+      const values = list(trace.close).length ? list(trace.close) : list(trace.y);
+      const xs = list(trace.x);
+      const title = (layout.title && (layout.title.text || layout.title)) || trace.name || 'Chart';
+      let text = String(title).replace(/<[^>]*>/g, '');
+      if (xs.length > 1) text += ` · ${String(xs[0]).slice(0, 10)} to ${String(xs[xs.length - 1]).slice(0, 10)}`;
+      const numbers = values.filter(v => typeof v === 'number' && isFinite(v));
+      if (numbers.length > 1) {
+        const last = numbers[numbers.length - 1], first = numbers[0];
+        const change = first ? ((last / first - 1) * 100) : 0;
+        const shown = last.toLocaleString(undefined, {maximumFractionDigits: 2});
+        text += ` · last ${list(trace.close).length ? 'close ' : ''}${shown}`
+              + ` · ${change >= 0 ? '+' : ''}${change.toFixed(1)}% over the period`;
+      }
+      const caption = document.createElement('p');
+      caption.className = 'chart-summary';
+      caption.id = 'chart-summary-' + (++charts);
+      caption.textContent = text;
+      gd.setAttribute('data-summary', '1');
+      gd.setAttribute('aria-describedby', caption.id);
+      gd.after(caption);
+    }
+  };
 
   // Times in the browser's zone, UTC on hover: <time datetime="...ISO...">.
   const localTimes = (root) => {
@@ -152,10 +231,9 @@ JS = """
     if (pending) return;
     pending = requestAnimationFrame(() => {
       pending = null;
-      localTimes(document);
-      fit();
-      watchScroll();
-      toBottom();
+      for (const step of [localTimes, mend, summarise, announce, fit, watchScroll, toBottom]) {
+        try { step(document); } catch (error) { console.warn('smol-trader page script:', error); }
+      }
     });
   };
   new MutationObserver(changed).observe(document.body, {childList: true, subtree: true});

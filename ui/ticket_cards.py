@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-CARD_HEADING = re.compile(r"^### .*Order ticket (T-[0-9A-F]{4})", re.MULTILINE)
+CARD_HEADING = re.compile(r"^#{2,3} .*Order ticket (T-[0-9A-F]{4})", re.MULTILINE)
 
 
 def message_text(message: Any) -> str | None:
