@@ -354,15 +354,31 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     return ui.build()
 
 
+def quiet_library_warnings(warnings) -> None:
+    """yfinance 1.7 under pandas 3.1 warns (Pandas4Warning) about its own inplace calls on every fetch: filtered by
+    category, so the filter holds whichever module the warning is attributed to."""
+    from pandas.errors import Pandas4Warning
+
+    warnings.filterwarnings("ignore", category=Pandas4Warning)
+
+
+def startup_log():
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    return logging.getLogger("smol_trader")
+
+
 def main() -> None:
     import warnings
 
-    # yfinance 1.7 under pandas 3.1 warns about its own inplace calls on every fetch; keep the Space logs readable.
-    warnings.filterwarnings("ignore", message=".*inplace.*", module="yfinance")
+    quiet_library_warnings(warnings)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     settings = load_settings()
     ui = SmolTraderApp(settings)
+    if not ui.chat.model_choice.available:  # a Space's log says what to set (the page says it too)
+        startup_log().warning("No model: %s", " ".join(ui.chat.model_choice.problem.split()))
     ui.start()
     auth = None
     if settings.app_username and settings.app_password:
