@@ -49,7 +49,7 @@ def test_the_badge_shows_unread_notifications_until_they_are_listed_or_opened(st
     monkeypatch.setattr(gr, "Info", lambda message, duration=None, title="": toasts.append((title, message)))
     cursor, badge, _watch, _proposals, alerts, _group = panel.poll(cursor, None)
     assert len(toasts) == 2 and all(title.startswith("Alert A-") for title, _ in toasts), toasts
-    assert "last price" in toasts[0][1]
+    assert "last price" in toasts[0][1] and toasts[0][1].startswith(toasts[0][0])  # the toast names its alert
     assert "AAPL above" in alerts and "AMZN above" in alerts and "fired 1×" in alerts  # the alerts the person set
     assert badge_count(badge) == 2 and "2</b> unread notifications" in badge
     assert badge_count(panel.poll(cursor, None)[1]) == 2  # shown as toasts is not read

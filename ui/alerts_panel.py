@@ -122,7 +122,8 @@ class AlertsPanel:
             return cursor, gr.update(), gr.update(), gr.update(), gr.update(), gr.update()
         fresh, cursor = service.to_show(workspace, cursor)
         for item in fresh[-3:]:  # an info toast titled by the alert (screen readers hear it: a polite region)
-            gr.Info(item.body.splitlines()[0][:200] if item.body else item.title, duration=15, title=item.title)
+            first = item.body.splitlines()[0][:200] if item.body else ""
+            gr.Info(f"{item.title}: {first}" if first else item.title, duration=15, title=item.title)
         choices = self._choices(workspace)
         value = chosen if chosen in {c[1] for c in choices} else None
         return (cursor, badge_html(service.unread_count(workspace)), watchlist_html(service.watch_rows(workspace)),

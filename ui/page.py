@@ -120,15 +120,20 @@ JS = r"""
     document.body.appendChild(live);
   }
   const announced = new Set();
+  const OUTCOME = /^\W*(Order placed|Filled at|Rejected|Expired|Refused)/;
+  let firstPass = true;  // what a reload brings back is not news
   const announce = () => {
     const found = [];
     for (const el of document.querySelectorAll('#chatbot strong, .toast-body')) {
-      const text = (el.closest('.toast-body') ? el.innerText : el.parentElement.innerText || '').trim();
+      const toast = el.classList.contains('toast-body');
+      if (!toast && !OUTCOME.test(el.textContent)) continue;
+      const text = ((toast ? el : el.parentElement).textContent || '').trim().slice(0, 200);
       if (!text || announced.has(text)) continue;
-      if (el.closest('.toast-body') || /^(\W*)(Order placed|Filled at|Rejected|Expired|Refused)/.test(el.innerText))
-        { announced.add(text); found.push(text.slice(0, 200)); }
+      announced.add(text);
+      found.push(text);
     }
-    if (found.length) live.textContent = found[found.length - 1];
+    if (found.length && !firstPass) live.textContent = found[found.length - 1];
+    firstPass = false;
   };
   // Gradio widgets that axe-core flags: the empty chat's examples are a group of buttons, and a step's arrow
   // (a button inside the step's own button) is left to the step title, which already toggles it.
@@ -193,13 +198,18 @@ JS = r"""
   // Stick to the newest message after a send and while charts render, until the person scrolls up.
   let stick = true;
   let ours = 0;
-  const scroller = () => {
+  let scrollBox = null;
+  const scroller = () => {  // the chat's scrolling box, found once (a few levels under #chatbot, never in a chart)
+    if (scrollBox && scrollBox.isConnected) return scrollBox;
     const bot = document.querySelector('#chatbot');
     if (!bot) return null;
-    for (const el of bot.querySelectorAll('*')) {
-      const style = getComputedStyle(el);
-      if ((style.overflowY === 'auto' || style.overflowY === 'scroll') && el.scrollHeight > el.clientHeight + 2)
-        return el;
+    let level = [bot];
+    for (let depth = 0; depth < 5 && level.length; depth++) {
+      for (const el of level) {
+        const style = getComputedStyle(el);
+        if (style.overflowY === 'auto' || style.overflowY === 'scroll') return (scrollBox = el);
+      }
+      level = level.flatMap(el => [...el.children]);
     }
     return null;
   };
@@ -227,14 +237,14 @@ JS = r"""
     if (e.key === 'Enter' && !e.shiftKey && e.target.closest && e.target.closest('#message')) sent();
   }, true);
   let pending = null;
-  const changed = () => {
+  const changed = () => {  // at most ten times a second, whatever the number of changes
     if (pending) return;
-    pending = requestAnimationFrame(() => {
+    pending = setTimeout(() => {
       pending = null;
       for (const step of [localTimes, mend, summarise, announce, fit, watchScroll, toBottom]) {
         try { step(document); } catch (error) { console.warn('smol-trader page script:', error); }
       }
-    });
+    }, 100);
   };
   new MutationObserver(changed).observe(document.body, {childList: true, subtree: true});
   const sizes = new ResizeObserver(changed);
