@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from agents.messages import ChatItem
 from alerts.briefs import BRIEF_USAGE, describe_schedule
 from alerts.rules import USAGE as ALERT_USAGE
 from alerts.rules import AlertInputError
@@ -55,10 +56,14 @@ def notification_line(item: Notification) -> str:
 
 @_checked
 def watch(ctx: CommandContext, args: list[str]):
-    added = _service(ctx).watch(ctx.session.workspace_id, args)
+    added, unknown = _service(ctx).watch_known(ctx.session.workspace_id, args)
     listed = _service(ctx).watchlist(ctx.session.workspace_id)
+    skipped = (f" Not added: {', '.join(unknown)} (" + "; ".join(unknown.values()) + ")." if unknown else "")
+    if unknown and not added:
+        return ChatItem(content=f"Nothing added.{skipped}", kind="error")
     new = ", ".join(added) if added else "nothing new"
-    return f"Watching {new}. Your watchlist: {', '.join(listed)} (shown in the side panel)."
+    shown = ", ".join(listed) if listed else "empty"
+    return f"Watching {new}.{skipped} Your watchlist: {shown} (shown in the side panel)."
 
 
 @_checked

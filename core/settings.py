@@ -409,6 +409,10 @@ class Settings:
     replica_name: str = setting("REPLICA_NAME", "", "names this process in job slots and logs (empty: host name and "
                                 "process id)")
 
+    section("The chat page")  # --- #23 the face ---
+    slash_commands_per_minute: int = setting("SLASH_COMMANDS_PER_MINUTE", 60, "slash commands per visitor per minute "
+                                             "(they cost no model tokens); 0: unlimited")
+
     @property
     def alpaca_configured(self) -> bool:
         return bool(self.alpaca_api_key) and bool(self.alpaca_secret_key)
