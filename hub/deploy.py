@@ -39,6 +39,7 @@ SECRET_ENV_VARS: tuple[str, ...] = (
     "OTEL_EXPORTER_OTLP_HEADERS",
     "METRICS_TOKEN",
     "DATABASE_URL",
+    "SESSION_HASH_SECRET",
 )
 # Plain (non-secret) settings a Space commonly needs, set as Space variables.
 VARIABLE_ENV_VARS: tuple[str, ...] = (
@@ -64,6 +65,8 @@ SECRET_PURPOSES = {  # what each secret is for, in the table `--dry-run` and a d
     "LANGFUSE_SECRET_KEY": "traces in Langfuse, with LANGFUSE_PUBLIC_KEY",
     "OTEL_EXPORTER_OTLP_HEADERS": "traces to another OpenTelemetry collector",
     "METRICS_TOKEN": "/metrics on a public Space (Prometheus bearer token)",
+    "DATABASE_URL": "every store in one PostgreSQL database (replicas; a Space keeps SQLite in /data)",
+    "SESSION_HASH_SECRET": "the key of the session label spans carry (empty: a random key per start)",
 }
 
 EXCLUDED_DIRS = ("tests/", "benchmarks/", "evals/", "standins/", "scripts/", "docs/", "site/", "data/", ".ci/",

@@ -13,6 +13,8 @@ from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, send_messag
 from tests.live_app import running_app
 from tests.scripted_model import ScriptedModel, call, code, final
 
+pytestmark = pytest.mark.browser  # drives Debian's chromium (Playwright)
+
 ANSWER = "AAPL is near its high; I proposed a limit buy below the market."
 
 

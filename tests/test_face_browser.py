@@ -16,6 +16,8 @@ from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, send_messag
 from tests.live_app import running_app
 from tests.scripted_model import ScriptedModel
 
+pytestmark = pytest.mark.browser  # drives Debian's chromium (Playwright)
+
 VIEWS = [(1366, 768, "light"), (1366, 768, "dark"), (400, 800, "light"), (400, 800, "dark")]
 LAST_AAPL = "$244.60"  # the recorded Yahoo quote the replay server answers
 

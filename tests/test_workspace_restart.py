@@ -27,13 +27,13 @@ FIRST_ANSWER = "NVDA: up 5% on the month."
 # refused by the risk gate outside New York trading hours, and these tests must not depend on the clock.
 BUY_3 = "/buy 3 AAPL limit 1000"
 
+pytestmark = pytest.mark.slow  # restarts the app in subprocesses
+
 APP = r'''
 import sys, time
 from pathlib import Path
 from standins.live_app import running_app
 from standins.scripted_model import ScriptedModel, Slow, code, final
-
-pytestmark = pytest.mark.slow  # restarts the app in subprocesses
 
 tmp, mode = Path(sys.argv[1]), sys.argv[2]
 FIRST = "NVDA: up 5% on the month."
