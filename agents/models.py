@@ -10,12 +10,19 @@ slash commands work.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
+from typing import Any
 
-from agents.streaming import streaming
+from agents.model_server import ask_window, profile_for
+from agents.streaming import StreamFallback, streaming
 from core.settings import Settings
 
 DEFAULT_HF_MODEL = "Qwen/Qwen3-Coder-480B-A35B-Instruct"
+HOSTED_CONTEXT_TOKENS = 32_768  # Inference Providers and LiteLLM models do not say: a window they all have
+# Output cap of one model call per role when MODEL_MAX_OUTPUT_TOKENS is 0: a code step with its thought is well
+# under it; the web agent's tool calls are shorter.
+ROLE_MAX_OUTPUT_TOKENS = {"manager": 1536, "trader": 1536, "web_agent": 1024}
 
 HOW_TO_CONFIGURE = (
     "No language model is configured, so the AI team is off; slash commands still work (try `/help`).\n\n"
@@ -76,26 +83,75 @@ def build_model(settings: Settings, choice: ModelChoice | None = None):
     if choice.backend == "openai":
         from smolagents import OpenAIModel
 
-        return streaming(OpenAIModel)(
+        api_key = settings.openai_api_key.reveal() or "not-needed"
+        model = streaming(OpenAIModel)(
             model_id=choice.model_id,
             api_base=settings.openai_api_base,
-            api_key=settings.openai_api_key.reveal() or "not-needed",
+            api_key=api_key,
             client_kwargs={"timeout": timeout, "max_retries": 1},
         )
+        profile = profile_for(f"{settings.openai_api_base}|{choice.model_id}", settings.model_context_tokens,
+                              probe=lambda: ask_window(settings.openai_api_base, choice.model_id, api_key))
+        speak_dialect(model, profile)
+        return bounded(model, settings, choice.model_id, profile)
     if choice.backend == "litellm":
         from smolagents import LiteLLMModel
 
-        return streaming(LiteLLMModel)(model_id=choice.model_id, timeout=timeout)
+        model = streaming(LiteLLMModel)(model_id=choice.model_id, timeout=timeout)
+        return bounded(model, settings, choice.model_id, profile_for(
+            f"litellm|{choice.model_id}", settings.model_context_tokens or HOSTED_CONTEXT_TOKENS))
     if choice.backend == "hf":
         return _hf_model(settings, choice.model_id, settings.hf_token.reveal())
     return None
 
 
+def bounded(model: Any, settings: Settings, label: str, profile: Any) -> Any:
+    """`model` with the call bounds of settings: the total deadline, the output cap, the server's profile."""
+    model.deadline_s = float(settings.model_timeout_s)
+    model.model_label = label
+    model.server = profile
+    if settings.model_max_output_tokens:
+        model.kwargs = {**model.kwargs, "max_tokens": settings.model_max_output_tokens}
+    return model
+
+
+def for_role(model: Any, role: str, settings: Settings) -> Any:
+    """The model one role of the team uses: the same model, with that role's output cap (same server profile)."""
+    if not isinstance(model, StreamFallback) or settings.model_max_output_tokens or role not in ROLE_MAX_OUTPUT_TOKENS:
+        return model
+    if "max_tokens" in (model.kwargs or {}):
+        return model
+    role_model = copy.copy(model)
+    role_model.kwargs = {**model.kwargs, "max_tokens": ROLE_MAX_OUTPUT_TOKENS[role]}
+    return role_model
+
+
+def speak_dialect(model: Any, profile: Any) -> None:
+    """Route the OpenAI client's chat requests through the server's learned dialect, and keep the streamed
+    response of this thread so a deadline can close it."""
+    completions = model.client.chat.completions
+    original = completions.create
+
+    def create(*args, **kwargs):
+        if profile.no_stream_options:
+            kwargs.pop("stream_options", None)
+        if profile.no_tool_choice:
+            kwargs.pop("tool_choice", None)
+        response = original(*args, **kwargs)
+        if kwargs.get("stream"):
+            profile.keep_stream(response)
+        return response
+
+    completions.create = create
+
+
 def _hf_model(settings: Settings, model_id: str, token: str):
     from smolagents import InferenceClientModel
 
-    return streaming(InferenceClientModel)(model_id=model_id, provider=settings.hf_provider or None, token=token,
-                                            timeout=int(settings.model_timeout_s))
+    model = streaming(InferenceClientModel)(model_id=model_id, provider=settings.hf_provider or None, token=token,
+                                             timeout=int(settings.model_timeout_s))
+    return bounded(model, settings, model_id, profile_for(
+        f"hf|{settings.hf_provider}|{model_id}", settings.model_context_tokens or HOSTED_CONTEXT_TOKENS))
 
 
 def build_visitor_model(settings: Settings, token: str):

@@ -20,10 +20,14 @@ from agents.events import (
     DelegationStarted,
     FigureShown,
     ItemShown,
+    ManagerDelta,
     MemberDelta,
     MemberStep,
+    ModelGaveUp,
     TeamEvent,
 )
+from agents.model_steps import FormatStrikes, stream_final_answer
+from agents.models import for_role
 from agents.prompts import load_prompts, smolagents_templates, trader_templates
 from agents.services import Services
 from agents.session import Session
@@ -115,12 +119,22 @@ def build_team(services: Services, session: Session, model: Any, extra_tools: di
     settings = services.settings
     prompts = load_prompts()
     models = model if isinstance(model, dict) else {"manager": model, "web_agent": model, "trader": model}
+    models = {role: for_role(m, role, settings) for role, m in models.items()}  # each role's output cap
     extra_tools = extra_tools or {}
     sink = Sink()
     pool = shared_pool(settings.worker_memory_mb, settings.worker_idle_s)
 
+    def strikes(agent_name: str) -> FormatStrikes:
+        label = getattr(models[agent_name], "model_label", None) or "the model"
+        return FormatStrikes(agent_name, settings.model_format_strikes, label,
+                             lambda name, message: sink(ModelGaveUp(name, message)))
+
     def step_callback(agent_name: str):
+        bound = strikes(agent_name)  # before the step is shown: what it leaves in memory is bounded
+
         def on_step(step, agent=None):
+            if isinstance(step, ActionStep):
+                bound(step, agent)
             sink(MemberStep(agent_name, step))
 
         return {ActionStep: on_step, PlanningStep: on_step}
@@ -177,8 +191,12 @@ def build_team(services: Services, session: Session, model: Any, extra_tools: di
             MANAGER_IMPORTS, pool, wrap=_member_wrapper(sink, {"web_agent"}, settings.web_output_chars)
         ),
         additional_authorized_imports=MANAGER_IMPORTS,
+        step_callbacks={ActionStep: strikes("manager")},
         verbosity_level=LogLevel.OFF,
     )
+    stream_final_answer(manager, lambda delta: sink(ManagerDelta(delta)))
+    for name, member in members.items():
+        stream_final_answer(member, lambda delta, name=name: sink(MemberDelta(name, delta)))
     return Team(
         manager=manager,
         members=members,

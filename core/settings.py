@@ -104,7 +104,7 @@ class Settings:
     hf_provider: str = ""
     openai_api_base: str = ""
     openai_api_key: Secret = field(default_factory=lambda: Secret(""))
-    model_timeout_s: float = 120.0
+    model_timeout_s: float = 120.0  # total deadline of one model call, streaming included
     manager_max_steps: int = 8
     sub_agent_max_steps: int = 6
 
@@ -194,6 +194,11 @@ class Settings:
     # --- #11 streaming ---
 
     # --- #16/#19 provenance and evals ---
+
+    # --- #29/#30 model servers and bounded calls ---
+    model_context_tokens: int = 0  # model's context window (tokens); 0 = ask the server, else a safe default
+    model_max_output_tokens: int = 0  # max_tokens of one model call; 0 = per role (1536, web_agent 1024)
+    model_format_strikes: int = 3  # format failures in a row, then told once more, then turn ends
 
     @property
     def alpaca_configured(self) -> bool:
@@ -325,4 +330,8 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv_path: str | None 
         space_id=_text(env, "SPACE_ID"),
         # --- #11 streaming ---
         # --- #16/#19 provenance and evals ---
+        # --- #29/#30 model servers and bounded calls ---
+        model_context_tokens=_number(env, "MODEL_CONTEXT_TOKENS", 0, minimum=0, cast=int),
+        model_max_output_tokens=_number(env, "MODEL_MAX_OUTPUT_TOKENS", 0, minimum=0, cast=int),
+        model_format_strikes=_number(env, "MODEL_FORMAT_STRIKES", 3, minimum=1, cast=int),
     )

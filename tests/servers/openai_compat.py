@@ -57,10 +57,11 @@ def pieces(text: str, count: int) -> list[str]:
 
 class OpenAICompatServer(LocalServer):
     def __init__(self, script: Callable[[list[dict]], Any], *, stream_support: str = "streams", chunks: int = 20,
-                 stream_seconds: float = 2.0):
+                 stream_seconds: float = 2.0, ignores_stop: bool = False):
         if stream_support not in STREAM_SUPPORT:
             raise ValueError(f"stream_support must be one of {STREAM_SUPPORT}")
         self.script = script
+        self.ignores_stop = ignores_stop  # True: `stop` sequences are not applied (some servers ignore them)
         self.stream_support = stream_support
         self._failures: list[int] = []  # statuses for the next streaming requests
         self.chunks = chunks
@@ -112,10 +113,14 @@ class OpenAICompatServer(LocalServer):
                 self._error(handler, completion)
                 return
             completion.reply = self.script(completion.messages)
+            reply = completion.reply
+            if isinstance(reply, str) and body.get("stop") and not self.ignores_stop:
+                cut = min((reply.find(s) for s in body["stop"] if s and s in reply), default=-1)
+                reply = reply[:cut] if cut >= 0 else reply  # as OpenAI does: the output ends before a stop sequence
             if completion.stream:
-                self._stream(handler, completion, body, completion.reply)
+                self._stream(handler, completion, body, reply)
             else:
-                self._whole(handler, completion, body, completion.reply)
+                self._whole(handler, completion, body, reply)
         finally:
             completion.finished_at = time.monotonic()
             completion.done.set()
