@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -27,7 +26,8 @@ FAILED_ERROR_CHARS = 600  # and its error message
 
 
 def _with_message(error: Exception, message: str) -> Exception:
-    bounded = copy.copy(error)
+    bounded = type(error).__new__(type(error))  # not copy.copy: smolagents' errors need a logger to be made
+    bounded.__dict__.update(error.__dict__)
     bounded.args = (message,)
     if hasattr(bounded, "message"):
         bounded.message = message

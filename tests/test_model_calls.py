@@ -28,6 +28,7 @@ from core.settings import load_settings
 from tests.servers.openai_compat import (
     LLAMA_CPP_PYTHON_CONTENT_ERROR,
     LLAMA_SERVER_CONTEXT_ERROR,
+    LLAMA_SERVER_CONTEXT_ERROR_SIZED,
     OpenAICompatServer,
 )
 
@@ -204,3 +205,64 @@ def test_a_server_ignoring_stop_sequences_is_cut_at_them():
         model, _ = model_for(server)
         out = words(model, [msg("user", "hi")], stop_sequences=["</code>", "Observation:"])
         assert out == "Thought: x\n<code>\nprint(1)\n" and model.server.ignores_stop
+
+
+# -- whole turns through the chat ------------------------------------------------------------------------------------
+def chat_env(server: OpenAICompatServer, **env) -> dict:
+    return {"OPENAI_API_BASE": server.url, "MODEL_ID": "tiny-model", "MODEL_TIMEOUT_S": 30, **env}
+
+
+def all_text(items) -> str:
+    return "\n".join(str(item.content) for item in items)
+
+
+def test_a_model_failing_the_format_is_told_once_then_the_turn_ends_plainly(tmp_path):
+    from agents.chat import ChatService
+    from agents.session import Session
+    from tests.harness import local_stack
+
+    noise = "I think the price " + " ".join(f"maybe goes to {i} dollars" for i in range(200))  # never code
+    with OpenAICompatServer(lambda m: noise, chunks=4, stream_seconds=0.05) as server, \
+            local_stack(tmp_path, **chat_env(server, MODEL_FORMAT_STRIKES=2)) as stack:
+        chat = ChatService(stack.services)
+        last = list(chat.respond(Session(id="s-format"), "How is AAPL doing?"))[-1]
+        shown = all_text(last)
+        assert "could not follow the team's format" in shown and not any(i.kind == "final" for i in last)
+        assert len(server.completions) == 3  # two failures, the reminder, one more failure: the turn ends
+        told = [m for m in server.requests[-1]["messages"] if "Reply in exactly this form" in str(m["content"])]
+        assert len(told) == 1
+        # what the failed steps left in memory is bounded: not the whole noise each time
+        assert all(len(str(m["content"])) < 2000 for m in server.requests[-1]["messages"][1:])
+
+
+def test_a_conversation_that_overflowed_works_on_the_next_message(tmp_path):
+    from agents.chat import ChatService
+    from agents.session import Session
+    from tests.harness import local_stack
+    from tests.scripted_model import final
+
+    with OpenAICompatServer(lambda m: final("AAPL is at 123.45."), chunks=2, stream_seconds=0.05) as server, \
+            local_stack(tmp_path, **chat_env(server)) as stack:
+        chat = ChatService(stack.services)
+        session = Session(id="s-overflow")
+        server.fail_requests(400, LLAMA_SERVER_CONTEXT_ERROR_SIZED)
+        last = list(chat.respond(session, "How is AAPL doing?"))[-1]
+        [error] = [i for i in last if i.kind == "error"]
+        assert "context window" in error.content and "Try again" not in error.content
+        assert len(server.completions) == 1  # sent once
+        last = list(chat.respond(session, "And now?"))[-1]
+        assert any(i.kind == "final" and "123.45" in str(i.content) for i in last), [(i.kind, i.content) for i in last]
+
+
+def test_instructions_too_large_for_the_window_are_told_plainly(tmp_path):
+    from agents.chat import ChatService
+    from agents.session import Session
+    from tests.harness import local_stack
+
+    with OpenAICompatServer(lambda m: "never asked") as server, \
+            local_stack(tmp_path, **chat_env(server, MODEL_CONTEXT_TOKENS=2500)) as stack:
+        chat = ChatService(stack.services)
+        last = list(chat.respond(Session(id="s-small"), "How is AAPL doing?"))[-1]
+        [error] = [i for i in last if i.kind == "error"]
+        assert "tiny-model" in error.content and "2,500 tokens" in error.content
+        assert "MODEL_CONTEXT_TOKENS" in error.content and not server.completions

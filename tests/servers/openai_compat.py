@@ -43,6 +43,9 @@ LLAMA_CPP_PYTHON_CONTENT_ERROR = (
 # llama.cpp's llama-server when a request does not fit its context (its wording, with the figures)
 LLAMA_SERVER_CONTEXT_ERROR = ("request (13,357 tokens) exceeds the available context size (8192 tokens), "
                               "try increasing it")
+# the same, stating the request's own size (this server counts 3 characters a token)
+LLAMA_SERVER_CONTEXT_ERROR_SIZED = ("request ({tokens} tokens) exceeds the available context size (8192 tokens), "
+                                    "try increasing it")
 
 
 @dataclass
@@ -127,6 +130,8 @@ class OpenAICompatServer(LocalServer):
             self.requests.append(body)
             if self._errors:
                 completion.status, message = self._errors.pop(0)
+                chars = sum(len(json.dumps(m.get("content"))) for m in completion.messages)
+                message = message.replace("{tokens}", f"{chars // 3:,}")
             elif self.dialect == "llama-cpp-python" and any(
                     not isinstance(m.get("content"), (str, type(None))) for m in completion.messages):
                 completion.status, message = 500, LLAMA_CPP_PYTHON_CONTENT_ERROR
