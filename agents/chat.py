@@ -7,13 +7,14 @@ otherwise runs a turn of the session's team.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from agents.conversation_log import seed_memory
 from agents.messages import ChatItem
-from agents.models import ModelChoice, build_model, choose_model
+from agents.models import ModelChoice, build_model, check_window_in_background, choose_model
 from agents.rendering import trace_item
 from agents.runner import TurnRun, trace_turn
 from agents.session import Session
@@ -23,6 +24,8 @@ from commands import CommandContext, dispatch, is_command
 from core.errors import UserError
 from telemetry.metrics import TurnTimer
 from telemetry.scrub import scrub_log_records
+
+log = logging.getLogger(__name__)
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -52,6 +55,7 @@ class ChatService:
             self.model_choice: ModelChoice = choose_model(self.settings)
             self.model_factory = (lambda: build_model(self.settings, self.model_choice)) \
                 if self.model_choice.available else None
+            check_window_in_background(self.settings, self.model_choice, log)
         else:
             self.model_choice = ModelChoice("custom", "custom")
             self.model_factory = model_factory

@@ -23,6 +23,9 @@ HOSTED_CONTEXT_TOKENS = 32_768  # Inference Providers and LiteLLM models do not 
 # Output cap of one model call per role when MODEL_MAX_OUTPUT_TOKENS is 0: a code step with its thought is well
 # under it; the web agent's tool calls are shorter.
 ROLE_MAX_OUTPUT_TOKENS = {"manager": 1536, "trader": 1536, "web_agent": 1024}
+# The trader's instructions (~12,900 characters, the largest of the team; tests/test_prompt_size.py) are about
+# 3,900 tokens; with a task, one step and its output cap the team needs this much (docs/local-models.md).
+TEAM_MIN_CONTEXT_TOKENS = 6144
 
 HOW_TO_CONFIGURE = (
     "No language model is configured, so the AI team is off; slash commands still work (try `/help`).\n\n"
@@ -143,6 +146,38 @@ def speak_dialect(model: Any, profile: Any) -> None:
         return response
 
     completions.create = create
+
+
+def window_problem(settings: Settings, choice: ModelChoice) -> str | None:
+    """At start-up: why the configured OpenAI-compatible server's window is too small for the team, or None.
+
+    Asks the server (see agents/model_server.py) unless MODEL_CONTEXT_TOKENS is set; the same profile serves the
+    chat afterwards, so the question is asked once.
+    """
+    if choice.backend != "openai":
+        return None
+    api_key = settings.openai_api_key.reveal() or "not-needed"
+    profile = profile_for(f"{settings.openai_api_base}|{choice.model_id}", settings.model_context_tokens,
+                          probe=lambda: ask_window(settings.openai_api_base, choice.model_id, api_key))
+    window = profile.window()
+    if window >= TEAM_MIN_CONTEXT_TOKENS:
+        return None
+    return (f"{choice.model_id} has a context window of {window:,} tokens ({profile.window_source}); the team needs "
+            f"at least {TEAM_MIN_CONTEXT_TOKENS:,} (8,192 or more for conversations). Run the model with a larger "
+            "context (llama-server --ctx-size 16384, Ollama OLLAMA_CONTEXT_LENGTH=16384, vLLM --max-model-len) and "
+            "set MODEL_CONTEXT_TOKENS to it.")
+
+
+def check_window_in_background(settings: Settings, choice: ModelChoice, log: Any) -> None:
+    """`window_problem` in its own thread (start-up does not wait for a server), logged as a warning."""
+    import threading
+
+    def check() -> None:
+        problem = window_problem(settings, choice)
+        if problem:
+            log.warning("model context too small: %s", problem)
+
+    threading.Thread(target=check, name="model-window-check", daemon=True).start()
 
 
 def _hf_model(settings: Settings, model_id: str, token: str):

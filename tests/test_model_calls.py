@@ -266,3 +266,15 @@ def test_instructions_too_large_for_the_window_are_told_plainly(tmp_path):
         [error] = [i for i in last if i.kind == "error"]
         assert "tiny-model" in error.content and "2,500 tokens" in error.content
         assert "MODEL_CONTEXT_TOKENS" in error.content and not server.completions
+
+
+def test_start_up_says_when_the_server_window_is_too_small_for_the_team():
+    from agents.models import choose_model, window_problem
+
+    with OpenAICompatServer(lambda m: "hello") as server:
+        _, settings = model_for(server, MODEL_CONTEXT_TOKENS=4096)  # Ollama's default window
+        problem = window_problem(settings, choose_model(settings))
+        assert "scripted" in problem and "4,096" in problem and "MODEL_CONTEXT_TOKENS" in problem
+        forget_profiles()
+        _, settings = model_for(server)  # the scripted server does not say: the safe default
+        assert window_problem(settings, choose_model(settings)) is None
