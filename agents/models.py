@@ -120,8 +120,9 @@ def bounded(model: Any, settings: Settings, label: str, profile: Any) -> Any:
 
 def for_role(model: Any, role: str, settings: Settings) -> Any:
     """The model one role of the team uses: the same model, with that role's output cap (same server profile)."""
-    if not isinstance(model, StreamFallback) or settings.model_max_output_tokens or role not in ROLE_MAX_OUTPUT_TOKENS:
-        return model
+    if not isinstance(model, StreamFallback) or getattr(model, "server", None) is None \
+            or settings.model_max_output_tokens or role not in ROLE_MAX_OUTPUT_TOKENS:
+        return model  # not one of ours (a test's scripted model), or one cap for every role
     if "max_tokens" in (model.kwargs or {}):
         return model
     role_model = copy.copy(model)

@@ -155,7 +155,8 @@ class StreamFallback:
     # -- what every call does first --------------------------------------------------------------
     def _prepare(self, messages: list) -> list:
         profile = self._profile()
-        self.flatten_messages_as_text = profile.flatten
+        if profile.flatten:  # learned: this server wants plain-string content
+            self.flatten_messages_as_text = True
         window = profile.window()
         if not window:
             return messages
@@ -185,7 +186,7 @@ class StreamFallback:
             except Exception as exc:
                 self._after(messages, None, exc)
                 if attempt < 2 and self._learned(exc, False):
-                    self.flatten_messages_as_text = self._profile().flatten
+                    self.flatten_messages_as_text = self.flatten_messages_as_text or self._profile().flatten
                     continue
                 raise
             self._after(messages, message.token_usage)
@@ -248,7 +249,7 @@ class StreamFallback:
                 self._after(messages, None, exc)
                 if attempt < 2 and self._learned(exc, produced):
                     attempt += 1
-                    self.flatten_messages_as_text = self._profile().flatten
+                    self.flatten_messages_as_text = self.flatten_messages_as_text or self._profile().flatten
                     continue
                 if produced or not cannot_stream(exc):
                     raise  # words already shown, or not about streaming: no second request
