@@ -119,6 +119,7 @@ def describe(exc: BaseException, model: str = "the model") -> str:
     if isinstance(cause, ModelCallError):
         return cause.user_message
     status = _status(cause)
+    first = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
     said = f" (HTTP {status})" if status else ""
     if kind == "context":
         size = requested_tokens(cause)
@@ -135,11 +136,11 @@ def describe(exc: BaseException, model: str = "the model") -> str:
         return (f"🧩 The model server refused {what} for {model}{said}. The app adapts to what it learns and the next "
                 "message may work; if not, this server does not speak the OpenAI chat format closely enough.")
     if kind == "overloaded":
-        return (f"⏳ The model server for {model} is busy or rate-limited{said}. Nothing was lost: your "
-                "conversation is kept. Try again in a moment.")
+        return (f"⏳ The language model service failed: the server for {model} is busy or rate-limited "
+                f"({f'HTTP {status}' if status else first[:120]}). Nothing was lost: your conversation is kept. "
+                "Try again in a moment.")
     if kind == "unreachable":
-        return (f"🔌 The model server for {model} did not answer in time or could not be reached. Nothing was lost: "
-                "your conversation is kept. Try again in a moment.")
-    first = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        return (f"🔌 The language model service failed: the server for {model} did not answer in time or could not "
+                f"be reached ({first[:120]}). Nothing was lost: your conversation is kept. Try again in a moment.")
     return (f"💥 The language model service failed{said}: {first[:200]}\n\n"
             "Nothing was lost: your conversation is kept.")
