@@ -15,6 +15,7 @@ from smolagents import CodeAgent, ToolCallingAgent
 from smolagents.memory import ActionStep, PlanningStep
 from smolagents.monitoring import LogLevel
 
+from agents.context_budget import ends
 from agents.events import (
     DelegationEnded,
     DelegationStarted,
@@ -40,6 +41,8 @@ from telemetry.metrics import instrument_tools
 from tools.untrusted import cap, label_untrusted
 from tools.web import ReadPageTool, WebSearchTool
 
+MEMBER_TASK_CHARS = 4000  # a delegated task (about 1,300 tokens): first and last lines kept beyond it
+MEMBER_REPORT_CHARS = 8000  # a member's report to the manager (about 2,600 tokens)
 MANAGER_IMPORTS = ["json", "math", "datetime", "statistics", "re"]
 TRADER_IMPORTS = ["json", "math", "datetime", "statistics", "re"]
 
@@ -90,6 +93,7 @@ def _member_wrapper(sink: Sink, untrusted_members: set[str], max_chars: int) -> 
             return target
 
         def delegate(task: str, additional_args: dict | None = None) -> str:
+            task = ends(str(task), MEMBER_TASK_CHARS)  # a member's task and report are bounded too
             sink(DelegationStarted(name, str(task)))
             try:
                 kwargs = {"additional_args": additional_args} if additional_args else {}
@@ -97,7 +101,7 @@ def _member_wrapper(sink: Sink, untrusted_members: set[str], max_chars: int) -> 
             except BaseException as exc:
                 sink(DelegationEnded(name, exc))
                 raise
-            report = str(report)
+            report = ends(str(report), MEMBER_REPORT_CHARS)
             if name in untrusted_members:
                 report = label_untrusted(cap(report, max_chars), source=f"{name} report")
             sink(DelegationEnded(name))
