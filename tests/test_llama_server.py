@@ -168,7 +168,6 @@ def test_ten_failed_steps_fit_in_8192_tokens(llama):
                                                   f"snippet:\n{noise}", logger))
         bound_failed_step(step)
         agent.memory.steps.append(step)
-    agent.system_prompt = agent.initialize_system_prompt()
     messages = agent.write_memory_to_messages()
     deltas = list(model.generate_stream(messages))
     usage = [d.token_usage for d in deltas if d.token_usage][-1]
