@@ -207,10 +207,7 @@ class StreamFallback:
                 for delta in inner:
                     if deadline is not None and time.monotonic() > deadline:
                         self._cancel(inner)
-                        raise ModelDeadlineError(
-                            f"⏱️ {self.model_label} was still writing after {self.deadline_s:g} s (`MODEL_TIMEOUT_S`), "
-                            "so its step was stopped. Ask something narrower, or raise `MODEL_TIMEOUT_S` for a slow "
-                            "server.")
+                        raise self._deadline_error()
                     if delta.content:
                         text += delta.content
                         cut = min((text.find(s) for s in stops if s in text), default=-1)
@@ -246,6 +243,8 @@ class StreamFallback:
             except ModelCallError:
                 raise
             except Exception as exc:
+                if deadline is not None and time.monotonic() >= deadline - 0.05 and classify(exc) == "unreachable":
+                    raise self._deadline_error() from exc  # the client's read timeout is the same deadline
                 self._after(messages, None, exc)
                 if attempt < 2 and self._learned(exc, produced):
                     attempt += 1
@@ -261,6 +260,11 @@ class StreamFallback:
                 return
             self.streams = False  # a streaming request answered with no events: the server ignores `stream`
         yield from as_deltas(self.generate(messages, *args, **kwargs))
+
+    def _deadline_error(self) -> ModelDeadlineError:
+        return ModelDeadlineError(
+            f"⏱️ {self.model_label} was still writing after {self.deadline_s:g} s (`MODEL_TIMEOUT_S`), so its step was "
+            "stopped. Ask something narrower, or raise `MODEL_TIMEOUT_S` for a slow server.")
 
     def _cap_error(self, cap: int) -> ModelOutputCapError:
         return ModelOutputCapError(

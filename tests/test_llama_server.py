@@ -8,6 +8,7 @@ the binary they are skipped, unless SMOL_REQUIRE_LLAMA=1 (CI), when that is a fa
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import socket
@@ -44,6 +45,11 @@ if not (BIN and GGUF):
     if os.environ.get("SMOL_REQUIRE_LLAMA") == "1":
         raise RuntimeError("llama-server or the test model is missing: run scripts/build_llama_server.sh")
     pytest.skip("llama-server not built (scripts/build_llama_server.sh)", allow_module_level=True)
+
+
+# Requests of thousands of tokens: minutes each where prompt evaluation is slow (20 tokens/s measured on a shared
+# 2-core machine). Run with SMOL_LLAMA_SLOW=1.
+slow = pytest.mark.skipif(os.environ.get("SMOL_LLAMA_SLOW") != "1", reason="long prompts: set SMOL_LLAMA_SLOW=1")
 
 
 def free_port() -> int:
@@ -98,15 +104,20 @@ SYSTEM = msg("system", "You are a helpful assistant of a stock-market team. Answ
 
 def test_streams_words_with_usage_and_knows_its_window(llama):
     model = model_for(llama, MODEL_MAX_OUTPUT_TOKENS=24)
-    deltas = list(model.generate_stream([SYSTEM, msg("user", "New task:\nSay hello to the person.")]))
+    deltas = []
+    with contextlib.suppress(ModelOutputCapError):  # a tiny model may well talk on to the cap: usage comes first
+        for delta in model.generate_stream([SYSTEM, msg("user", "New task:\nSay hello to the person.")]):
+            deltas.append(delta)
     assert sum(1 for d in deltas if d.content) > 2  # words arrive in pieces
     usage = [d.token_usage for d in deltas if d.token_usage]
     assert usage and usage[-1].input_tokens > 100 and 0 < usage[-1].output_tokens <= 24
     assert model.server.window() == 8192 and model.server.window_source == "server"
 
 
+@slow
+@pytest.mark.timeout(3600)
 def test_a_ten_message_conversation_never_fails_for_its_size(llama):
-    model = model_for(llama, MODEL_MAX_OUTPUT_TOKENS=8)
+    model = model_for(llama, MODEL_MAX_OUTPUT_TOKENS=8, MODEL_TIMEOUT_S=1800)
     messages = [SYSTEM]
     observation = "Observation:\n" + "AAPL 2026-12-04 close 123.45 volume 51,234,000 rsi 61.2\n" * 60
     for turn in range(10):
@@ -146,8 +157,10 @@ def test_a_size_400_is_sent_once_and_told_truthfully(llama):
     assert "context window" in describe(raised.value, "smollm2")
 
 
+@slow
+@pytest.mark.timeout(3600)
 def test_the_answer_after_the_step_limit_streams(llama):
-    model = model_for(llama, MODEL_MAX_OUTPUT_TOKENS=48)
+    model = model_for(llama, MODEL_MAX_OUTPUT_TOKENS=48, MODEL_TIMEOUT_S=1800)
     agent = CodeAgent(tools=[], model=model, max_steps=1, stream_outputs=True, verbosity_level=LogLevel.OFF)
     seen = []
     stream_final_answer(agent, seen.append)
@@ -155,8 +168,11 @@ def test_the_answer_after_the_step_limit_streams(llama):
     assert sum(1 for d in seen if d.content) > 2  # growing words, not one whole response
 
 
+@slow
+@pytest.mark.timeout(3600)
 def test_ten_failed_steps_fit_in_8192_tokens(llama):
-    model = model_for(llama, MODEL_MAX_OUTPUT_TOKENS=8, MODEL_CONTEXT_TOKENS=1_000_000)  # no fitting: memory alone
+    # no fitting (a huge window believed): what the memory itself holds
+    model = model_for(llama, MODEL_MAX_OUTPUT_TOKENS=8, MODEL_CONTEXT_TOKENS=1_000_000, MODEL_TIMEOUT_S=1800)
     agent = CodeAgent(tools=[], model=model, max_steps=20, verbosity_level=LogLevel.OFF)
     agent.memory.steps.append(TaskStep(task="How is AAPL doing?"))
     noise = "I think the price is maybe going up because the market " * 120  # ~1,700 tokens, no code
