@@ -14,7 +14,7 @@ from typing import Any
 
 from agents.conversation_log import seed_memory
 from agents.messages import ChatItem
-from agents.models import ModelChoice, build_model, choose_model
+from agents.models import ModelChoice, build_model, check_window_in_background, choose_model
 from agents.rendering import trace_item
 from agents.runner import TurnRun, trace_turn
 from agents.session import Session
@@ -55,6 +55,7 @@ class ChatService:
             self.model_choice: ModelChoice = choose_model(self.settings)
             self.model_factory = (lambda: build_model(self.settings, self.model_choice)) \
                 if self.model_choice.available else None
+            check_window_in_background(self.settings, self.model_choice, log)
         else:
             self.model_choice = ModelChoice("custom", "custom")
             self.model_factory = model_factory
