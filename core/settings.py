@@ -449,8 +449,6 @@ ENVIRONMENT_READERS: dict[str, str] = {
               "GRADIO_DEFAULT_CONCURRENCY_LIMIT while the page's Blocks is made (restoring what was there)",
     "standins/stack.py": "SMOL_TEST_DATABASE_URL, set by tests/conftest.py when the suite runs on PostgreSQL: each "
                          "test's stack gets its own database",
-    "core/migrations/env.py": "DATABASE_URL when an operator runs `alembic upgrade head` by hand (the app passes its "
-                              "own settings' URL)",
     "api/request_limits.py": "writes FORWARDED_ALLOW_IPS (from TRUSTED_PROXIES) for uvicorn, which reads it when "
                              "the server starts",
     "sandbox/process.py": "copies only ENV_ALLOWLIST (PATH, LANG, LC_*, TZ) into a code worker's environment",
