@@ -165,7 +165,8 @@ class SmolTraderApp:
         self.chat.warm_model()
         self.sessions.start_sweeper(min(60.0, self.settings.session_idle_minutes * 60 / 2))
         self.api_sessions.start_sweeper(min(60.0, self.settings.session_idle_minutes * 60 / 2))
-        shared_pool(self.settings.worker_memory_mb, self.settings.worker_idle_s, self.settings.worker_cpu_s)
+        shared_pool(self.settings.worker_memory_mb, self.settings.worker_idle_s, self.settings.worker_cpu_s,
+                    self.settings.worker_max_processes)
         self.warmup.run_after(self.served)
         hooks = BriefHooks(self.services, self.chat, self.workspace_ui.workspaces.store)
         self.alert_scheduler = start_alert_scheduler(  # alerts and briefs, also with no tab open

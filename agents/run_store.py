@@ -112,6 +112,11 @@ class RunStore:
                                "AND updated < ?", (FAILED, STALE_NOTE, now, QUEUED, RUNNING,
                                                    now - self.STALE_S)).rowcount
 
+    def delete_workspace(self, workspace: str) -> None:
+        """Every stored run of a workspace (it was deleted, by its person or as idle)."""
+        with self.db.tx() as cur:
+            cur.execute("DELETE FROM runs WHERE workspace = ?", (workspace,))
+
     def close(self) -> None:
         self.db.close()
 

@@ -126,7 +126,8 @@ def build_team(services: Services, session: Session, model: Any, extra_tools: di
     models = {role: for_role(m, role, settings) for role, m in models.items()}  # each role's output cap
     extra_tools = extra_tools or {}
     sink = Sink()
-    pool = shared_pool(settings.worker_memory_mb, settings.worker_idle_s, settings.worker_cpu_s)
+    pool = shared_pool(settings.worker_memory_mb, settings.worker_idle_s, settings.worker_cpu_s,
+                       settings.worker_max_processes)
 
     def strikes(agent_name: str) -> FormatStrikes:
         label = getattr(models[agent_name], "model_label", None) or "the model"

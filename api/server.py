@@ -47,6 +47,7 @@ class Integrations:
                                                   settings.runs_keep),
                                 lambda workspace_id: session_for_workspace(ui, workspace_id),
                                 max_queued=settings.runs_max_queued, max_running=settings.concurrency_limit)
+        ui.workspace_ui.workspaces.on_delete.append(self.runs.store.delete_workspace)  # runs go with their workspace
 
     def routes(self) -> list:
         from api.runs_routes import runs_router
