@@ -226,6 +226,10 @@ class StreamFallback:
                             self._profile().ignores_stop = True
                             if cut > sent:
                                 yield ChatMessageStreamDelta(content=text[sent:cut])
+                            usage = self._usage_after_cut(inner, deadline)
+                            if usage is not None:  # the server's own count, when it follows at once
+                                self._after(messages, usage)
+                                yield ChatMessageStreamDelta(content="", token_usage=usage)
                             self._cancel(inner)
                             return
                         safe = len(text) - held_tail(text, stops)  # only a possible stop sequence's start waits
@@ -281,6 +285,16 @@ class StreamFallback:
         return ModelOutputCapError(
             f"✂️ {self.model_label} wrote {cap:,} tokens (`MODEL_MAX_OUTPUT_TOKENS`) without finishing its step, so "
             "the step was stopped there. Ask for less at a time, or raise `MODEL_MAX_OUTPUT_TOKENS`.")
+
+    def _usage_after_cut(self, inner: Any, deadline: float | None, events: int = 16):
+        """After a stop sequence the server ignored: the token usage, when it comes within the next few events (a
+        server that sends the whole answer at once sends its usage right after), else None. Nothing more is shown."""
+        for index, delta in enumerate(inner):
+            if delta.token_usage is not None:
+                return delta.token_usage
+            if index + 1 >= events or (deadline is not None and time.monotonic() > deadline):
+                return None
+        return None
 
     def _cancel(self, inner: Any) -> None:
         """End the response being streamed: the connection is closed, so the server stops generating."""
