@@ -6,31 +6,23 @@ Run with `python app.py`. Hugging Face Spaces runs this file too.
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Iterator
 
 import gradio as gr
 
-from agents.brief_hooks import BriefHooks
-from agents.chat import ChatService
-from agents.messages import ChatItem, to_gradio_messages
-from agents.portfolio_analytics import record_closing_equity
-from agents.services import Services, build_services
-from agents.session import Session, SessionStore
-from agents.ticket_decisions import decide_ticket
 from agents.toolsets import local_tool_names
-from agents.warmup import Warmup, compile_prompt_templates, import_first_turn_modules, rehearse_openai_stream
-from alerts.scheduler import start_alert_scheduler
-from alerts.service import alert_service_for
+from chat.conversation_log import ConversationLog
+from chat.messages import ChatItem, to_gradio_messages
+from chat.service import ChatService
+from chat.session import Session
 from core.settings import Settings, load_settings
-from forecast.model import warm_up as forecast_warm_up
 from hub.remote_tools import active_tools_markdown, load_remote_tools
-from market.calendar import exchange_calendar
+from runtime import Runtime, build_runtime
 from safe_render.csp import content_security_policy
-from sandbox.pool import shared_pool
-from trading.desk import desk_for
+from trading.desk import TradingDesk
 from ui.alerts_panel import AlertsPanel
-from ui.workspace_panel import WorkspaceUI
+from ui.binding import WorkspaceBinding, client_of, token_of, user_of
+from ui.endpoints import Endpoints
+from ui.workspace_panel import WorkspacePanel
 
 EXAMPLES = [
     "How did NVDA do this month, and what does the news say?",
@@ -50,36 +42,12 @@ CSS = """
 """
 
 
-def user_of(request: gr.Request | None) -> str | None:
-    """The logged-in person's name (HF OAuth or username/password login), or None for a visitor."""
-    if request is None:
-        return None
-    return getattr(request, "username", None) or None
-
-
-def session_id_of(request: gr.Request | None) -> str | None:
-    return getattr(request, "session_hash", None) if request is not None else None
-
-
-def client_of(request: gr.Request | None) -> str | None:
-    """The client's address (a visitor's identity of last resort for the limits)."""
-    client = getattr(request, "client", None) if request is not None else None
-    return getattr(client, "host", None)
-
-
-def token_of(oauth: gr.OAuthToken | None) -> str | None:
-    """A visitor's own Hugging Face token, when it may call inference (`hf_oauth_scopes: [inference-api]`)."""
-    if oauth is None or "inference-api" not in (getattr(oauth, "scope", "") or "").split():
-        return None
-    return oauth.token or None
-
-
-def status_line(chat: ChatService, services: Services, trading_mode: str, tokens: str = "") -> str:
-    tracing = services.tracing
-    tracing_label = "on" if tracing is not None and getattr(tracing, "enabled", False) else "off"
+def status_line(chat: ChatService, runtime: Runtime, trading_mode: str, tokens: str = "") -> str:
+    tracing = runtime.tracing
+    tracing_label = "on" if tracing is not None and tracing.enabled else "off"
     return (f"**Model:** {chat.model_choice.label()} · **Trading:** {trading_mode} · "
             f"**Tracing:** {tracing_label}" + (f" · **Usage:** {tokens}" if tokens else "")
-            + (f" · **Data:** {services.market.health_line()}" if hasattr(services.market, "health_line") else ""))
+            + f" · **Data:** {runtime.market.health_line()}")
 
 
 def ticket_choices(desk) -> list[tuple[str, str]]:
@@ -112,82 +80,47 @@ def concurrent_blocks(concurrency_limit: int, **options) -> gr.Blocks:
 
 
 class SmolTraderApp:
-    """The whole UI: per-session wiring, browser handlers, API endpoints and the layout (`build()`)."""
+    """The whole UI: the browser handlers and the layout (`build()`) over one runtime and its chat service."""
 
-    def __init__(self, settings: Settings | None = None, services: Services | None = None, model_factory=None):
-        self.settings = settings or load_settings()
-        self.services = services or build_services(self.settings)
+    def __init__(self, settings: Settings | None = None, runtime: Runtime | None = None, model_factory=None):
+        self.runtime = runtime or build_runtime(settings or load_settings(), model_factory=model_factory)
+        self.settings = self.runtime.settings
         reserved = local_tool_names() if self.settings.hub_tools else frozenset()  # imports every tool module
         self.remote_tools, self.remote_report = load_remote_tools(self.settings, reserved_names=reserved)
         extra_tools = {"trader": self.remote_tools.get("trader", []), "web_agent": self.remote_tools.get("web", [])}
-        self.workspace_ui = WorkspaceUI(self)  # lasting workspaces: conversations, account, export/delete
-        self.chat = ChatService(self.services, model_factory=model_factory, extra_tools=extra_tools,
-                                conversations=self.workspace_ui.log)
-        self.sessions = SessionStore(idle_seconds=self.settings.session_idle_minutes * 60)  # by Gradio session hash
-        # Runs-API sessions, by workspace id after the key was checked: apart, so no session hash a client picks
-        # reaches one (api.clients.session_for_workspace).
-        self.api_sessions = SessionStore(idle_seconds=self.settings.session_idle_minutes * 60)
+        self.chat = ChatService(self.runtime, model_factory=model_factory, extra_tools=extra_tools,
+                                conversations=ConversationLog(self.runtime.workspaces.store))
+        self.binding = WorkspaceBinding(self.runtime.workspaces, self.chat.sessions)  # which workspace a request is
+        self.workspace_panel = WorkspacePanel(self.runtime, self.chat, self.binding)
+        self.endpoints = Endpoints(self.runtime, self.chat, self.binding, self.workspace_panel)
+        self.alerts_panel = AlertsPanel(lambda: self.runtime.alerts,
+                                        lambda request: self.session_for(request).workspace_id,
+                                        polled_workspace_of=self.binding.bound_workspace_of)
         self.integrations = None  # api.server.Integrations: MCP, runs API, /metrics (made by launch())
-        self.alerts_panel = None  # ui.alerts_panel.AlertsPanel (made by build())
-        self.alert_scheduler = None  # alerts.scheduler: alerts and briefs (made by start())
-        self.served = threading.Event()  # set once launch() has the server answering
-        rehearsal = [("model call path", rehearse_openai_stream)] if self.chat.model_choice.backend == "openai" else []
-        self.warmup = Warmup([  # what a first turn needs, made ready right after the server answers
-            *rehearsal,
-            ("prompt templates", compile_prompt_templates),
-            ("tools", local_tool_names),  # imports every tool module
-            ("first-turn modules", import_first_turn_modules),
-            ("exchange calendar", lambda: exchange_calendar().warm()),
-            ("forecast library", forecast_warm_up),  # its import and a first fit
-        ])
 
     # --- sessions -------------------------------------------------------------------------
     def session_for(self, request: gr.Request | None) -> Session:
         """The request's session, on its workspace (signed-in name, X-Smol-Workspace header, or browser key)."""
-        session = self.sessions.get(session_id_of(request), user_of(request))
-        self.workspace_ui.bind(session, request)
-        return session
+        return self.binding.session_for(request)
 
-    def bound_workspace_of(self, request: gr.Request | None) -> str | None:
-        """The workspace the request's session is already bound to (None before the page's load binds it)."""
-        return self.sessions.get(session_id_of(request), user_of(request)).workspace
-
-    def desk_of(self, request: gr.Request | None):
-        return desk_for(self.session_for(request), self.services)
+    def desk_of(self, request: gr.Request | None) -> TradingDesk:
+        return self.chat.desk_of(self.session_for(request))
 
     def ticket_decision(self, request: gr.Request | None, decision: str, ticket_id: str) -> list[ChatItem]:
-        session = self.session_for(request)
-        items = decide_ticket(self.services, session, decision, ticket_id, user_of(request))
-        self.workspace_ui.log.append(session, items)  # the decision stays in the conversation
-        return items
+        return self.chat.decide_ticket(self.session_for(request), decision, ticket_id, user_of(request))
 
     def start(self) -> None:
-        """Background work that lives as long as the app: the model client (made now, before the server answers),
-        the idle-session sweeper, the code-worker pool (its clean zygote and a spare start now, so no visitor's first
-        code step waits for them), the warm-up after the server answers, the alert scheduler, the workspace sweeper."""
-        self.chat.warm_model()
-        self.sessions.start_sweeper(min(60.0, self.settings.session_idle_minutes * 60 / 2))
-        self.api_sessions.start_sweeper(min(60.0, self.settings.session_idle_minutes * 60 / 2))
-        shared_pool(self.settings.worker_memory_mb, self.settings.worker_idle_s, self.settings.worker_cpu_s)
-        self.warmup.run_after(self.served)
-        hooks = BriefHooks(self.services, self.chat, self.workspace_ui.workspaces.store)
-        self.alert_scheduler = start_alert_scheduler(  # alerts and briefs, also with no tab open
-            self.services, positions_of=hooks.positions_of, commentary=hooks.commentary)
-        store = self.workspace_ui.workspaces.store  # every workspace's equity once per NYSE session, after the close
-        self.alert_scheduler.add_job("equity", lambda: record_closing_equity(self.services, store),
-                                     trigger="interval", minutes=15)
-        self.workspace_ui.start()  # idle anonymous workspaces removed; backups when configured
+        """Background work that lives as long as the app: the runtime's (model client, code workers, warm-up after
+        the server answers, the scheduler of alerts, briefs, equity and the workspace sweep, backups) and the
+        chat's idle-session sweepers."""
+        self.runtime.start()
+        self.chat.start()
 
     def close(self) -> None:
-        self.warmup.cancel()
-        self.served.set()
-        self.sessions.stop_sweeper()
-        self.api_sessions.stop_sweeper()
-        self.workspace_ui.close()
+        self.chat.close()
         if self.integrations is not None:
             self.integrations.close()
-        if self.alert_scheduler is not None:
-            self.alert_scheduler.stop()
+        self.runtime.close()
 
     def launch(self, **options) -> gr.Blocks:
         """Build the UI and serve it with the MCP, runs and /metrics routes (`python app.py` and the tests)."""
@@ -196,13 +129,13 @@ class SmolTraderApp:
 
         trust_proxies(self.settings)  # X-Forwarded-For is believed only from TRUSTED_PROXIES (default: no one)
         demo = self.build()
-        self.integrations = Integrations(self)
+        self.integrations = Integrations(self.runtime, self.chat)
         # mcp_server=False: Gradio's own MCP server would publish every API endpoint, confirm_ticket included.
         block = not options.pop("prevent_thread_lock", False)
         app_kwargs = {**self.integrations.app_kwargs(), "middleware": [content_security_policy()]}  # safe_render.csp
         demo.launch(app_kwargs=app_kwargs, mcp_server=False, ssr_mode=False, css=CSS,
                     prevent_thread_lock=True, **options)
-        self.served.set()  # the server answers: background warm-ups may start now
+        self.runtime.served.set()  # the server answers: background warm-ups may start now
         if block:
             demo.block_thread()
         return demo
@@ -224,7 +157,7 @@ class SmolTraderApp:
     def status_of(self, request: gr.Request, oauth: gr.OAuthToken | None = None) -> str:
         session = self.session_for(request)
         tokens = self.chat.visitors.usage_label(session, client_of(request), token_of(oauth))
-        return status_line(self.chat, self.services, desk_for(session, self.services).mode_label(), tokens)
+        return status_line(self.chat, self.runtime, self.chat.desk_of(session).mode_label(), tokens)
 
     def on_load(self, request: gr.Request, oauth: gr.OAuthToken | None = None):
         desk = self.desk_of(request)
@@ -249,34 +182,7 @@ class SmolTraderApp:
         return self.decide("reject", ticket_id, history, request)
 
     def forget(self, request: gr.Request):
-        session_id = session_id_of(request)
-        if session_id:
-            self.sessions.drop(session_id)
-
-    # --- API handlers (JSON-safe; charts as plotly JSON) ----------------------------------
-    def api_chat(self, message: str, request: gr.Request) -> Iterator[list[dict]]:
-        """Send a message (or a slash command) and stream the reply as JSON messages."""
-        # No gr.OAuthToken here: a Hugging Face sign-in lives in the browser's session cookie, which API clients do
-        # not carry, so their turns run on the owner's model within the limits (the parameter cost ~10 ms a request).
-        session = self.session_for(request)
-        for items in self.chat.respond(session, message, client=client_of(request)):
-            yield [item.to_json() for item in items]
-
-    def api_stop(self, request: gr.Request) -> bool:
-        """Stop the running turn of this client's session."""
-        return self.chat.stop(self.session_for(request))
-
-    def api_tickets(self, request: gr.Request) -> list[dict]:
-        """This session's order tickets awaiting confirmation."""
-        return [ticket.to_dict() for ticket in self.desk_of(request).pending_tickets()]
-
-    def api_confirm_ticket(self, ticket_id: str, request: gr.Request) -> list[dict]:
-        """Confirm (execute) one of this session's tickets. Access and risk are checked here, in code."""
-        return [item.to_json() for item in self.ticket_decision(request, "confirm", ticket_id)]
-
-    def api_reject_ticket(self, ticket_id: str, request: gr.Request) -> list[dict]:
-        """Reject one of this session's tickets; nothing is sent to the broker."""
-        return [item.to_json() for item in self.ticket_decision(request, "reject", ticket_id)]
+        self.binding.forget(request)
 
     # --- layout -----------------------------------------------------------------------------
     def build(self) -> gr.Blocks:
@@ -285,7 +191,7 @@ class SmolTraderApp:
                                analytics_enabled=False) as demo:
             gr.Markdown("# 📈 Smol Trader\nTalk to a small team of AI agents about the stock market. "
                         "Information, not financial advice.")
-            status = gr.Markdown(status_line(chat, self.services, "…"), elem_id="status-line")
+            status = gr.Markdown(status_line(chat, self.runtime, "…"), elem_id="status-line")
             if settings.oauth_client_id:  # a Space with `hf_oauth: true`
                 gr.LoginButton()
             if not chat.model_choice.available:
@@ -315,12 +221,9 @@ class SmolTraderApp:
                     with gr.Row():
                         confirm_button = gr.Button("Confirm", variant="primary", elem_id="confirm")
                         reject_button = gr.Button("Reject", elem_id="reject")
-                    alerts_panel = self.alerts_panel = AlertsPanel(
-                        lambda: alert_service_for(self.services),
-                        lambda request: self.session_for(request).workspace_id,
-                        polled_workspace_of=self.bound_workspace_of)
+                    alerts_panel = self.alerts_panel
                     alerts_panel.build()
-                    panel = self.workspace_ui.build_panel(demo, chatbot)
+                    panel = self.workspace_panel.build_panel(demo, chatbot)
                     if settings.hub_tools:
                         gr.Markdown(active_tools_markdown(self.remote_tools, self.remote_report),
                                     elem_id="remote-tools")
@@ -332,7 +235,7 @@ class SmolTraderApp:
                  .then(self.respond, [pending, chatbot], [chatbot], api_visibility="private")
                  .then(self.refresh_tickets, None, [tickets], api_visibility="private")
                  .then(self.status_of, None, [status], api_visibility="private")
-                 .then(self.workspace_ui.refresh, None, [panel["conversations"], panel["summary"]],
+                 .then(self.workspace_panel.refresh, None, [panel["conversations"], panel["summary"]],
                        api_visibility="private"))
             stop_button.click(self.stop, None, None, queue=False, api_visibility="private")
             confirm_button.click(self.confirm_clicked, [tickets, chatbot], [chatbot, tickets],
@@ -344,19 +247,14 @@ class SmolTraderApp:
             demo.unload(self.forget)
             alerts_panel.wire(demo)
 
-            gr.api(self.api_chat, api_name="chat")
-            gr.api(self.api_stop, api_name="stop")
-            gr.api(self.api_tickets, api_name="tickets")
-            gr.api(self.api_confirm_ticket, api_name="confirm_ticket")
-            gr.api(self.api_reject_ticket, api_name="reject_ticket")
-            self.workspace_ui.register_api()
+            self.endpoints.register()  # every public API endpoint (ui/endpoints.py)
 
         return demo
 
 
-def create_app(settings: Settings | None = None, services: Services | None = None, model_factory=None) -> gr.Blocks:
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None, model_factory=None) -> gr.Blocks:
     """The Gradio app (`SmolTraderApp(...).build()` with its background work started)."""
-    ui = SmolTraderApp(settings, services, model_factory)
+    ui = SmolTraderApp(settings, runtime, model_factory)
     ui.start()
     return ui.build()
 

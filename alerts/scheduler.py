@@ -75,6 +75,7 @@ class AlertScheduler:
         self.briefs = briefs
         self.interval_s = interval_s
         self._scheduler = None
+        self._jobs: dict[str, tuple[Callable[[], object], dict]] = {}  # other features' jobs (add_job)
 
     def tick_alerts(self, now: datetime | None = None) -> CheckReport:
         report = self.service.check(now)
@@ -105,11 +106,15 @@ class AlertScheduler:
                                                       "misfire_grace_time": 30}, timezone="UTC")
         scheduler.add_job(self._safely(self.tick_alerts), "interval", seconds=self.interval_s, id="alerts")
         scheduler.add_job(self._safely(self.tick_briefs), "cron", second=0, id="briefs")
+        for job_id, (job, trigger) in self._jobs.items():
+            scheduler.add_job(self._safely(job), id=job_id, replace_existing=True, **trigger)
         scheduler.start()
         self._scheduler = scheduler
 
     def add_job(self, job_id: str, job: Callable[[], object], **trigger) -> None:
-        """Another feature's periodic job on this scheduler (e.g. the daily equity snapshots); failures are logged."""
+        """Another feature's periodic job on this scheduler (e.g. the daily equity snapshots, the workspace sweep),
+        declared when the app's runtime is built and run from `start()` on; failures are logged."""
+        self._jobs[job_id] = (job, trigger)
         if self._scheduler is not None:
             self._scheduler.add_job(self._safely(job), id=job_id, replace_existing=True, **trigger)
 
@@ -124,16 +129,3 @@ class AlertScheduler:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
-
-
-def start_alert_scheduler(services, positions_of: Callable[[str], list[str]] | None = None,
-                          commentary: Callable[[str, str], str | None] | None = None) -> AlertScheduler:
-    """The process's alert service, brief desk and background scheduler, started (the app calls this once)."""
-    from alerts.service import alert_service_for
-
-    service = alert_service_for(services)
-    briefs = BriefDesk(service, positions_of=positions_of, commentary=commentary)
-    services.alert_briefs = briefs  # the /brief command uses the same desk (positions, commentary)
-    scheduler = AlertScheduler(service, briefs, interval_s=services.settings.alert_check_seconds)
-    scheduler.start()
-    return scheduler

@@ -7,8 +7,8 @@ import time
 import pytest
 import requests
 
-from agents.run_store import FAILED, RESTART_NOTE, RunRecord, RunStore
-from agents.runs import RunRegistry
+from chat.run_store import FAILED, RESTART_NOTE, RunRecord, RunStore
+from chat.runs import RunRegistry
 from standins.live_app import running_app
 from standins.scripted_model import ScriptedModel, Slow, final
 
@@ -160,9 +160,9 @@ def test_with_an_app_login_the_runs_api_wants_the_same_credentials(tmp_path):
     import httpx
     from fastapi import FastAPI
 
-    from agents.session import SessionStore
     from api.clients import open_workspace
     from api.runs_routes import runs_router
+    from chat.session import SessionStore
     from tests.harness import local_stack
     from workspace.access import Workspaces
 

@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from agents.messages import ChatItem, StoredFigure
+from chat.messages import ChatItem, StoredFigure
 from workspace.access import Workspaces
 from workspace.db import MIGRATIONS, SCHEMA_VERSION, Database, snapshot
 from workspace.store import WorkspaceKeyError, WorkspaceLimitError, WorkspaceStore

@@ -22,15 +22,16 @@ from agents.events import (
     DelegationEnded,
     DelegationStarted,
     FigureShown,
-    ItemShown,
     MemberDelta,
     MemberStep,
     TeamEvent,
+    TicketShown,
 )
-from agents.evidence import Evidence
-from agents.messages import STATUS_DONE, STATUS_PENDING, ChatItem, chart
-from agents.rendering import StepRenderer, shorten
 from agents.team import Team
+from chat.evidence import Evidence
+from chat.messages import STATUS_DONE, STATUS_PENDING, ChatItem, chart
+from chat.rendering import StepRenderer, shorten
+from chat.trading_items import ticket_item
 from core.text import KNOWN_SECRETS, scrub
 
 PLACEHOLDERS = ("Thinking…", "Working…")
@@ -125,8 +126,8 @@ class TurnRun:
                 self.renderer.member_delta(member, delta)
             case FigureShown(figure, title):
                 self.renderer.show(chart(figure, title=None, extra={"caption": title} if title else {}))
-            case ItemShown(item):
-                self.renderer.show(item)
+            case TicketShown(card):
+                self.renderer.show(ticket_item(card))
 
     def _work(self) -> None:
         try:

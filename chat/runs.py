@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from agents.run_store import DONE, FAILED, QUEUED, RUNNING, STOPPED, RunRecord, RunStore
+from chat.run_store import DONE, FAILED, QUEUED, RUNNING, STOPPED, RunRecord, RunStore
 from core.errors import UserError
 
 ANSWER_KINDS = ("text", "notice", "ticket")
