@@ -29,6 +29,7 @@ from alerts.webhooks import (
     payload_for,
     post_url,
 )
+from core.db import store_target
 
 DATABASE_NAME = "alerts.sqlite3"
 
@@ -86,7 +87,7 @@ class AlertService:
                        caps=Caps(settings.watchlist_max_symbols, settings.alerts_max_per_workspace,
                                  settings.briefs_max_per_workspace))
         options.update(overrides)
-        store = AlertStore(Path(settings.data_dir) / DATABASE_NAME)
+        store = AlertStore(store_target(settings, Path(settings.data_dir) / DATABASE_NAME))
         return cls(store, market, **options)
 
     def close(self) -> None:

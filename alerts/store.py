@@ -1,6 +1,7 @@
-"""SQLite storage of watchlists, alerts, notifications, webhooks and briefs, keyed by workspace.
+"""Storage of watchlists, alerts, notifications, webhooks and briefs, keyed by workspace.
 
-One file (DATA_DIR/alerts.sqlite3), WAL mode, versioned migrations applied at open (PRAGMA user_version).
+One SQLite file (DATA_DIR/alerts.sqlite3), or the shared PostgreSQL database with DATABASE_URL (`core.db`; the
+schema is in the one Alembic history, applied at open).
 The database is the scheduler's only state: rules, their crossing state, fired notifications and the last
 run of every brief live here, so a restart rebuilds everything and fires nothing twice.
 """
@@ -9,46 +10,13 @@ from __future__ import annotations
 
 import json
 import secrets
-import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from alerts.rules import AlertRule
-from core import sqlite
-
-MIGRATIONS = (
-    """
-    CREATE TABLE alerts (
-        id TEXT PRIMARY KEY, workspace TEXT NOT NULL, symbol TEXT NOT NULL, kind TEXT NOT NULL, op TEXT NOT NULL,
-        threshold REAL NOT NULL, indicator TEXT NOT NULL DEFAULT '',
-        status TEXT NOT NULL CHECK (status IN ('pending', 'active', 'deleted')),
-        source TEXT NOT NULL DEFAULT 'person', note TEXT NOT NULL DEFAULT '',
-        last_state INTEGER, last_value REAL, fired_count INTEGER NOT NULL DEFAULT 0, last_fired TEXT,
-        created TEXT NOT NULL);
-    CREATE INDEX alerts_by_workspace ON alerts (workspace, status);
-    CREATE INDEX alerts_active ON alerts (status, symbol);
-    CREATE TABLE watchlist (workspace TEXT NOT NULL, symbol TEXT NOT NULL, added TEXT NOT NULL,
-        PRIMARY KEY (workspace, symbol));
-    CREATE TABLE notifications (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, workspace TEXT NOT NULL, created TEXT NOT NULL, kind TEXT NOT NULL,
-        title TEXT NOT NULL, body TEXT NOT NULL, data TEXT NOT NULL DEFAULT '{}',
-        delivery TEXT NOT NULL DEFAULT 'none', delivery_detail TEXT NOT NULL DEFAULT '',
-        attempts INTEGER NOT NULL DEFAULT 0, shown INTEGER NOT NULL DEFAULT 0);
-    CREATE INDEX notifications_by_workspace ON notifications (workspace, id);
-    CREATE INDEX notifications_undelivered ON notifications (delivery) WHERE delivery = 'pending';
-    CREATE TABLE webhooks (workspace TEXT PRIMARY KEY, url TEXT NOT NULL, updated TEXT NOT NULL);
-    CREATE TABLE briefs (id TEXT PRIMARY KEY, workspace TEXT NOT NULL, cadence TEXT NOT NULL, at TEXT NOT NULL,
-        weekday INTEGER, last_run TEXT, created TEXT NOT NULL);
-    CREATE INDEX briefs_by_workspace ON briefs (workspace);
-    """,
-    # 2: what each workspace has read (the badge counts the rest); what existed before counts as read
-    """
-    CREATE TABLE notification_reads (workspace TEXT PRIMARY KEY, read_upto INTEGER NOT NULL, updated TEXT NOT NULL);
-    INSERT INTO notification_reads SELECT workspace, MAX(id), MAX(created) FROM notifications GROUP BY workspace;
-    """,
-)
+from core.db import Cursor, Database, Row
 
 
 def utc_text(moment: datetime) -> str:
@@ -96,45 +64,43 @@ class Brief:
     created: str = ""
 
 
-def _alert(row: sqlite3.Row) -> StoredAlert:
+def _alert(row: Row) -> StoredAlert:
     rule = AlertRule(row["symbol"], row["kind"], row["op"], row["threshold"], row["indicator"])
     return StoredAlert(row["id"], row["workspace"], rule, row["status"], row["source"], row["note"],
                        row["last_state"], row["last_value"], row["fired_count"], row["last_fired"], row["created"])
 
 
-def _notification(row: sqlite3.Row) -> Notification:
+def _notification(row: Row) -> Notification:
     return Notification(row["id"], row["workspace"], row["created"], row["kind"], row["title"], row["body"],
                         json.loads(row["data"]), row["delivery"], row["delivery_detail"], row["attempts"],
                         bool(row["shown"]))
 
 
 class AlertStore:
-    """Thread-safe access to the alerts database (one connection, one lock)."""
+    """Thread-safe access to the alerts database (a file path or a database URL)."""
 
     def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self._db = sqlite.connect(self.path, rows=True, foreign_keys=False, timeout_s=10)
+        self.path = path if "://" in str(path) else Path(path)
+        self.db = Database(path)
         self._lock = threading.RLock()
-        sqlite.migrate(self._db, self._lock, list(enumerate(MIGRATIONS, start=1)))
 
     @property
-    def schema_version(self) -> int:
-        return sqlite.schema_version(self._db)
+    def schema_version(self) -> str | None:
+        """The database's Alembic revision."""
+        return self.db.revision
 
     def tx(self):
         """One atomic write transaction (a context manager giving a cursor)."""
-        return sqlite.transaction(self._db, self._lock)
+        return self.db.tx()
 
-    def query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
+    def query(self, sql: str, params: tuple = ()) -> list[Row]:
+        return self.db.read(sql, params)
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self.db.close()
 
     @staticmethod
-    def new_id(cur: sqlite3.Cursor, table: str, prefix: str) -> str:
+    def new_id(cur: Cursor, table: str, prefix: str) -> str:
         while True:
             candidate = f"{prefix}-{secrets.token_hex(2).upper()}"
             if cur.execute(f"SELECT 1 FROM {table} WHERE id = ?", (candidate,)).fetchone() is None:
@@ -177,7 +143,7 @@ class AlertStore:
         with self.tx() as cur:
             added = []
             for symbol in symbols:
-                done = cur.execute("INSERT OR IGNORE INTO watchlist VALUES (?, ?, ?)",
+                done = cur.execute("INSERT INTO watchlist VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                                    (workspace, symbol, utc_text(now)))
                 if done.rowcount:
                     added.append(symbol)
@@ -230,11 +196,8 @@ class AlertStore:
     def active_rules(self) -> list[tuple]:
         """Every active rule of every workspace as plain tuples (id, workspace, symbol, kind, op, threshold,
         indicator, last_state): the scheduler's input."""
-        with self._lock:
-            cur = self._db.cursor()
-            cur.row_factory = None
-            return cur.execute("SELECT id, workspace, symbol, kind, op, threshold, indicator, last_state "
-                               "FROM alerts WHERE status = 'active'").fetchall()
+        return [tuple(row) for row in self.db.read("SELECT id, workspace, symbol, kind, op, threshold, indicator, "
+                                                   "last_state FROM alerts WHERE status = 'active'")]
 
     def webhooks(self) -> dict[str, str]:
         """Every workspace's webhook URL."""
@@ -248,6 +211,8 @@ class AlertStore:
         data, delivery). Returns the new notification ids.
         """
         stamp = utc_text(now)
+        if self.db.is_postgres:  # a few statements instead of one round trip per row
+            return self._record_check_batched(states, fired, notifications, stamp)
         with self.tx() as cur:
             cur.executemany("UPDATE alerts SET last_state = ?, last_value = ? WHERE id = ? AND status = 'active'",
                             states)
@@ -255,12 +220,37 @@ class AlertStore:
                             [(stamp, alert_id) for (alert_id,) in fired])
             return [self._insert_notification(cur, *item, stamp) for item in notifications]
 
+    BATCH = 1000
+
+    def _record_check_batched(self, states, fired, notifications, stamp: str) -> list[int]:
+        ids: list[int] = []
+        with self.tx() as cur:
+            for start in range(0, len(states), self.BATCH):
+                chunk = states[start:start + self.BATCH]
+                values = ", ".join("(?::integer, ?::double precision, ?::text)" for _ in chunk)
+                cur.execute("UPDATE alerts SET last_state = v.state, last_value = v.value "
+                            f"FROM (VALUES {values}) AS v(state, value, id) "
+                            "WHERE alerts.id = v.id AND alerts.status = 'active'",
+                            [x for row in chunk for x in (int(row[0]), float(row[1]), str(row[2]))])
+            if fired:
+                cur.execute("UPDATE alerts SET fired_count = fired_count + 1, last_fired = ? WHERE id = ANY(?)",
+                            (stamp, [str(alert_id) for (alert_id,) in fired]))
+            for start in range(0, len(notifications), self.BATCH):
+                chunk = notifications[start:start + self.BATCH]
+                values = ", ".join("(?, ?, ?, ?, ?, ?, ?)" for _ in chunk)
+                rows = cur.execute(
+                    "INSERT INTO notifications (workspace, created, kind, title, body, data, delivery) "
+                    f"VALUES {values} RETURNING id", [x for (workspace, kind, title, body, data, delivery) in chunk
+                                     for x in (workspace, stamp, kind, title, body, json.dumps(data), delivery)])
+                ids.extend(sorted(row[0] for row in rows))
+        return ids
+
     # --- notifications ------------------------------------------------------------------------
     @staticmethod
     def _insert_notification(cur, workspace, kind, title, body, data, delivery, stamp) -> int:
-        cur.execute("INSERT INTO notifications (workspace, created, kind, title, body, data, delivery) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)", (workspace, stamp, kind, title, body, json.dumps(data), delivery))
-        return cur.lastrowid
+        return cur.execute("INSERT INTO notifications (workspace, created, kind, title, body, data, delivery) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                           (workspace, stamp, kind, title, body, json.dumps(data), delivery)).fetchone()[0]
 
     def add_notification(self, workspace: str, kind: str, title: str, body: str, data: dict, delivery: str,
                          now: datetime) -> int:
@@ -314,7 +304,8 @@ class AlertStore:
         """Every notification of the workspace up to id `upto` counts as read (never moves back)."""
         with self.tx() as cur:
             cur.execute("INSERT INTO notification_reads VALUES (?, ?, ?) ON CONFLICT (workspace) DO UPDATE "
-                        "SET read_upto = MAX(read_upto, excluded.read_upto), updated = excluded.updated",
+                        "SET read_upto = CASE WHEN excluded.read_upto > notification_reads.read_upto "
+                        "THEN excluded.read_upto ELSE notification_reads.read_upto END, updated = excluded.updated",
                         (workspace, upto, utc_text(now)))
 
     def unread_count(self, workspace: str) -> int:
@@ -364,5 +355,5 @@ class AlertStore:
     def claim_brief(self, brief_id: str, previous: str | None, run: str) -> bool:
         """Marks a brief as run at `run` unless someone else already did (no double briefs after a restart)."""
         with self.tx() as cur:
-            return bool(cur.execute("UPDATE briefs SET last_run = ? WHERE id = ? AND last_run IS ?",
+            return bool(cur.execute("UPDATE briefs SET last_run = ? WHERE id = ? AND last_run IS NOT DISTINCT FROM ?",
                                     (run, brief_id, previous)).rowcount)

@@ -42,8 +42,10 @@ class Integrations:
 
             self.mcp = build_mcp(Analysis(runtime.market, self.metrics.count_tool), self.admit_mcp_call)
         from chat.runs import RunRegistry, RunStore
+        from core.db import store_target
 
-        self.runs = RunRegistry(chat, RunStore(Path(settings.data_dir) / RUNS_DB, settings.runs_keep),
+        self.runs = RunRegistry(chat, RunStore(store_target(settings, Path(settings.data_dir) / RUNS_DB),
+                                               settings.runs_keep),
                                 lambda workspace_id: session_for_workspace(chat.api_sessions, workspace_id),
                                 max_queued=settings.runs_max_queued, max_running=settings.concurrency_limit)
 

@@ -60,6 +60,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--steps", type=int, default=1)
     parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--database-url", default="", help="postgresql://… (default: SQLite files in a temp dir)")
     args = parser.parse_args()
     reply = steps_reply(args.steps, args.latency)
 
@@ -77,7 +78,8 @@ def main() -> None:
 
         scratch = Path(tempfile.mkdtemp())  # workspaces, usage and the ledger never land in the repo
         settings = settings_for(PAPER_LEDGER_PATH=scratch / "ledger.sqlite3", DATA_DIR=scratch / "data",
-                                CONCURRENCY_LIMIT=64, MANAGER_MAX_STEPS=args.steps + 2)
+                                CONCURRENCY_LIMIT=64, MANAGER_MAX_STEPS=args.steps + 2,
+                                **({"DATABASE_URL": args.database_url} if args.database_url else {}))
         demo = app.create_app(settings, build_runtime(settings),
                               model_factory=lambda: {"manager": model(), "web_agent": model(), "trader": model()})
         demo.launch(server_name="127.0.0.1", server_port=args.port, prevent_thread_lock=True, quiet=True,

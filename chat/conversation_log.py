@@ -13,7 +13,6 @@ a follow-up after a reload or a restart has its context.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +21,7 @@ from smolagents.monitoring import Timing
 
 from chat.messages import ChatItem
 from chat.session import Session
+from core.db import IntegrityError
 from core.errors import UserError
 from workspace.store import WorkspaceLimitError, WorkspaceStore
 
@@ -89,7 +89,7 @@ class ConversationLog:
                 session.team = None  # a new conversation starts with a team without memory
             else:
                 self.store.check_bytes(workspace_id)
-        except (UserError, sqlite3.IntegrityError) as exc:  # a cap, or the workspace was deleted in another tab
+        except (UserError, IntegrityError) as exc:  # a cap, or the workspace was deleted in another tab
             message = getattr(exc, "user_message", None) or ("This workspace no longer exists (deleted in another "
                                                              "tab?). Reload the page to start a new one.")
             stream.close()

@@ -4,11 +4,16 @@ A run is one `ChatService.respond(session, message)` (so it has the chat's limit
 safety: no order runs without its ticket being confirmed by id, with the desk's access checks), done
 in its own thread: it continues when the client disconnects. Runs of one workspace go one at a time
 (a session has one turn at a time) and wait as "queued"; finished runs are kept in `RunStore`.
+
+With a shared database (PostgreSQL, several replicas) a run is read and stopped from any replica: its owner saves
+the items as they stream (at most every `SAVE_EVERY_S`), polls the stop flag another replica may set, and beats,
+so a run whose replica died ends failed instead of running forever.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 import time
 import uuid
@@ -18,7 +23,11 @@ from typing import Any
 from chat.run_store import DONE, FAILED, QUEUED, RUNNING, STOPPED, RunRecord, RunStore
 from core.errors import UserError
 
+log = logging.getLogger(__name__)
 ANSWER_KINDS = ("text", "notice", "ticket")
+SAVE_EVERY_S = 0.5  # a shared database: how stale a run read from another replica may be
+POLL_S = 0.5  # a shared database: how often the owner looks for a stop asked on another replica
+BEAT_S = 10.0  # a shared database: how often the owner says its runs are alive
 
 
 class RunRefused(UserError):
@@ -55,6 +64,9 @@ class RunRegistry:
         self._stop_requested: set[str] = set()
         self._sessions: dict[str, Any] = {}  # run id -> the session it runs in, while running
         self._workspace_locks: dict[str, threading.Lock] = {}
+        self._closed = threading.Event()
+        if getattr(store, "shared", False):
+            threading.Thread(target=self._poll_shared, name="runs-poller", daemon=True).start()
 
     # --- the API's three operations -------------------------------------------------------
     def submit(self, workspace: str, message: str) -> RunRecord:
@@ -92,6 +104,8 @@ class RunRegistry:
             run = self._live.get(run_id)
             if run is None or run.workspace != workspace:
                 session = None
+                if run is None and getattr(self.store, "shared", False):
+                    self.store.request_stop(workspace, run_id)  # another replica runs it: it polls the flag
             else:
                 self._stop_requested.add(run_id)
                 session = self._sessions.get(run_id)
@@ -100,6 +114,7 @@ class RunRegistry:
         return self.get(workspace, run_id)
 
     def close(self) -> None:
+        self._closed.set()
         with self._lock:
             live = [(run.workspace, run.id) for run in self._live.values()]
         for workspace, run_id in live:
@@ -128,9 +143,15 @@ class RunRegistry:
                     self._sessions[run.id] = session
                 self._update(run, status=RUNNING)
                 self.store.save(run)
+                shared, saved = getattr(self.store, "shared", False), self._clock()
                 for snapshot in self.chat.respond(session, run.message):
                     items = [item.to_json() for item in snapshot]
                     self._update(run, items=items)
+                    if shared and self._clock() - saved >= SAVE_EVERY_S:  # other replicas read it from the store
+                        with self._lock:
+                            copy = dataclasses.replace(run, items=list(run.items))
+                        self.store.save(copy)
+                        saved = self._clock()
                     if self._stopping(run.id):
                         self.chat.stop(session)  # again: the turn may have started after the first request
         except Exception as exc:  # our bug or a library's: the run ends failed and says why
@@ -145,6 +166,24 @@ class RunRegistry:
                 self._live.pop(run.id, None)
                 self._sessions.pop(run.id, None)
                 self._stop_requested.discard(run.id)
+
+    def _poll_shared(self) -> None:
+        """Stops asked on other replicas reach this one's runs; beats keep them from being taken for dead."""
+        beaten = 0.0
+        while not self._closed.wait(POLL_S):
+            try:
+                with self._lock:
+                    live = [(run.workspace, run.id) for run in self._live.values()]
+                ids = [run_id for _, run_id in live]
+                for run_id in self.store.stops_requested(ids):
+                    workspace = next(w for w, r in live if r == run_id)
+                    self.stop(workspace, run_id)
+                if time.time() - beaten >= BEAT_S:
+                    beaten = time.time()
+                    self.store.beat(ids, self._clock())
+                    self.store.fail_stale(self._clock())
+            except Exception:  # the database away for a moment: try again at the next poll
+                log.warning("run poller: database unavailable", exc_info=True)
 
 
 __all__ = ["RunRegistry", "RunRefused", "RunRecord", "RunStore", "outcome", "QUEUED", "RUNNING", "DONE", "FAILED",

@@ -401,6 +401,14 @@ class Settings:
     stooq_base_url: str = setting("STOOQ_BASE_URL", "", "base URL of Stooq's daily CSV (empty: https://stooq.com)",
                                   url())
 
+    section("Replicas on PostgreSQL")  # --- #26 replicas on PostgreSQL ---
+    database_url: Secret = setting("DATABASE_URL", Secret(""), "`postgresql://…`: every store lives in that "
+                                   "database (replicas share it); empty: SQLite files in `DATA_DIR`")
+    database_pool_size: int = setting("DATABASE_POOL_SIZE", 10, "PostgreSQL connections per process (the pool may "
+                                      "grow to twice this)", number(1))
+    replica_name: str = setting("REPLICA_NAME", "", "names this process in job slots and logs (empty: host name and "
+                                "process id)")
+
     @property
     def alpaca_configured(self) -> bool:
         return bool(self.alpaca_api_key) and bool(self.alpaca_secret_key)
@@ -425,6 +433,8 @@ class Settings:
 ENVIRONMENT_READERS: dict[str, str] = {
     "app.py": "writes library defaults before start (GRADIO_ANALYTICS_ENABLED, LITELLM_LOCAL_MODEL_COST_MAP) and "
               "GRADIO_DEFAULT_CONCURRENCY_LIMIT while the page's Blocks is made (restoring what was there)",
+    "standins/stack.py": "SMOL_TEST_DATABASE_URL, set by tests/conftest.py when the suite runs on PostgreSQL: each "
+                         "test's stack gets its own database",
     "api/request_limits.py": "writes FORWARDED_ALLOW_IPS (from TRUSTED_PROXIES) for uvicorn, which reads it when "
                              "the server starts",
     "sandbox/process.py": "copies only ENV_ALLOWLIST (PATH, LANG, LC_*, TZ) into a code worker's environment",

@@ -1,7 +1,8 @@
-"""The one way we open and write SQLite: WAL, one connection guarded by a lock, atomic transactions, migrations.
+"""Plain SQLite helpers (WAL, one connection guarded by a lock, atomic transactions, `user_version` migrations)
+for local files that stay per process, such as caches of public market data.
 
-Every database of the app (workspaces, the paper ledger, alerts, runs, usage) lives in DATA_DIR and goes through
-these helpers, so moving to another engine later means changing the callers of this module only.
+The stores (workspaces, the paper ledger and tickets, alerts, runs, usage) do not use this module: they go through
+`core.db`, the one database engine (SQLite files by default, one PostgreSQL database with DATABASE_URL).
 """
 
 from __future__ import annotations

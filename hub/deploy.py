@@ -38,6 +38,7 @@ SECRET_ENV_VARS: tuple[str, ...] = (
     "LANGFUSE_SECRET_KEY",
     "OTEL_EXPORTER_OTLP_HEADERS",
     "METRICS_TOKEN",
+    "DATABASE_URL",
 )
 # Plain (non-secret) settings a Space commonly needs, set as Space variables.
 VARIABLE_ENV_VARS: tuple[str, ...] = (

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from core.db import store_target
 from core.errors import UserError
 from core.settings import Settings
 from quota.store import UsageStore
@@ -101,7 +101,6 @@ class Quota:
         self.store = store
         self.clock = clock
         self.sign_in_hint = sign_in_hint  # added to a budget message when visitors may bring their own inference
-        self._recent: dict[str, deque[float]] = {}
         self._running: set[str] = set()
         self._lock = threading.Lock()
 
@@ -138,27 +137,22 @@ class Quota:
                 "still work." + (f" {self.sign_in_hint}" if self.sign_in_hint else ""))
 
     # -- admission -----------------------------------------------------------------------------
-    def _refuse_over_rate(self, visitor: str) -> deque[float] | None:
-        """Raise `LimitError` when the visitor already sent `turns_per_minute` messages in the last minute;
-        else their recent messages (None when there is no rate limit). Call with the lock held."""
+    def _refuse_over_rate(self, visitor: str, count: bool = False) -> None:
+        """Raise `LimitError` when the visitor already sent `turns_per_minute` messages in the last minute; else,
+        when `count`, count this one. The window is rows in the database, so every replica counts in it."""
         limit = self.limits.turns_per_minute
         if not limit:
-            return None
+            return
         now = self.clock()
-        recent = self._recent.setdefault(visitor, deque())
-        while recent and now - recent[0] >= WINDOW_S:
-            recent.popleft()
+        recent = self.store.window(visitor, now, WINDOW_S, limit, count=count)
         if len(recent) >= limit:
             wait = WINDOW_S - (now - recent[0])
             raise LimitError(f"⏳ You have sent {len(recent)} messages in the last minute; the limit is {limit} "
                              f"per minute. Try again in {_wait_words(wait)}. Nothing was lost.", wait)
-        return recent
 
     def _count_message(self, visitor: str) -> None:
         """Refuse when the visitor already sent `turns_per_minute` messages in the last minute; else count this one."""
-        recent = self._refuse_over_rate(visitor)
-        if recent is not None:
-            recent.append(self.clock())
+        self._refuse_over_rate(visitor, count=True)
 
     def check_rate(self, visitor: str, user: str | None = None) -> None:
         """Raise `LimitError` when a message of the visitor would be refused for the rate now; counts nothing
@@ -210,9 +204,11 @@ SIGN_IN = ("🔑 Sign in with Hugging Face (the button at the top) to use your o
 
 
 def quota_from_settings(settings: Settings, clock: Callable[[], float] = time.time, sign_in_hint: str = "") -> Quota:
-    """The app's quota: limits from settings, daily usage in `<DATA_DIR>/usage.sqlite3`."""
+    """The app's quota: limits from settings, daily usage in `<DATA_DIR>/usage.sqlite3` (or the DATABASE_URL's
+    database, which also holds the rate window every replica counts in)."""
     limits = Limits(turns_per_minute=settings.rate_limit_turns_per_minute,
                     tokens_per_day=settings.token_budget_per_day, tokens_per_turn=settings.token_budget_per_turn,
                     unlimited_users=frozenset(settings.unlimited_users),
                     anonymous_tokens_per_day=settings.token_budget_anonymous_per_day)
-    return Quota(limits, UsageStore(Path(settings.data_dir) / "usage.sqlite3"), clock, sign_in_hint)
+    store = UsageStore(store_target(settings, Path(settings.data_dir) / "usage.sqlite3"))
+    return Quota(limits, store, clock, sign_in_hint)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from agents.brief_hooks import BriefHooks
@@ -94,9 +93,10 @@ class Runtime:
         self.pool()
         self.warmup.run_after(self.served)
         self.scheduler.start()
-        from workspace.backup import start_backup
+        if not self.settings.database_url:  # PostgreSQL is backed up with pg_dump (docs/scaling.md)
+            from workspace.backup import start_backup
 
-        self._lifecycle.backup = start_backup(self.settings)
+            self._lifecycle.backup = start_backup(self.settings)
 
     def close(self) -> None:
         self.warmup.cancel()
@@ -115,6 +115,7 @@ def build_runtime(settings: Settings, model_factory: Callable[[], Any] | None = 
     from agents import compat
     from agents.toolsets import local_tool_names
     from agents.warmup import compile_prompt_templates, import_first_turn_modules, rehearse_openai_stream
+    from core.db import store_target
     from forecast.model import warm_up as forecast_warm_up
     from market.calendar import exchange_calendar
     from market.chain import market_from_settings
@@ -145,18 +146,19 @@ def build_runtime(settings: Settings, model_factory: Callable[[], Any] | None = 
     def delete_workspace_data(workspace_id: str) -> None:  # the delete cascade across the stores
         desks.drop(workspace_id)
         user = workspaces.store.username(workspace_id)
-        delete_paper_account(settings.paper_ledger_path, paper_account_id(user, workspace_id, ""))
-        delete_tickets(settings.paper_ledger_path, workspace_id)
+        ledger = store_target(settings, settings.paper_ledger_path)
+        delete_paper_account(ledger, paper_account_id(user, workspace_id, ""))
+        delete_tickets(ledger, workspace_id)
         alerts.store.delete_workspace(workspace_id)  # watchlist, alerts, notifications
 
     workspaces.on_delete.append(delete_workspace_data)
     hooks = BriefHooks(settings, desks, workspaces.store, model.factory, quota)
     briefs = BriefDesk(alerts, positions_of=hooks.positions_of, commentary=hooks.commentary)
-    scheduler = AlertScheduler(alerts, briefs, interval_s=settings.alert_check_seconds)
+    scheduler = AlertScheduler(alerts, briefs, interval_s=settings.alert_check_seconds, owner=settings.replica_name)
     scheduler.add_job("equity", lambda: record_closing_equity(desks, workspaces.store),
                       trigger="interval", minutes=EQUITY_JOB_MINUTES)
     scheduler.add_job("workspace-sweep", workspaces.remove_idle, trigger="interval", hours=WORKSPACE_SWEEP_HOURS,
-                      next_run_time=datetime.now(UTC))
+                      at_start=True)  # once an hour across replicas sharing one database
     rehearsal = [("model call path", rehearse_openai_stream)] if model.choice.backend == "openai" else []
     warmup = Warmup([
         *rehearsal,

@@ -7,6 +7,7 @@ real runtime and chat service, with external services replaced by the 127.0.0.1 
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,9 @@ from standins.yahoo import YahooReplay
 
 
 def settings_for(**env: Any) -> Settings:
+    suite_database = os.environ.get("SMOL_TEST_DATABASE_URL")  # the suite on PostgreSQL (tests/conftest.py)
+    if suite_database and "DATABASE_URL" not in env:
+        env["DATABASE_URL"] = suite_database
     return load_settings({k: str(v) for k, v in env.items()}, dotenv_path=None)
 
 

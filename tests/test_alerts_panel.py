@@ -103,6 +103,7 @@ def test_many_open_tabs_share_one_quote_refresh_per_symbol(tmp_path):
         assert all(n <= 2 for n in hits.values()), hits  # 36 polls per symbol, at most 2 fetches each
 
 
+@pytest.mark.sqlite_only  # reads the app's SQLite files
 def test_a_poll_racing_the_page_load_never_binds_the_tab_to_a_new_workspace(tmp_path):
     """The panel's first poll runs with the page's load; it must not open a workspace of its own (it used to, and a
     reloaded tab could then show an empty conversation)."""

@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 import pytest
 
 from alerts.rules import parse_rule
-from alerts.store import MIGRATIONS, AlertStore
+from alerts.store import AlertStore
+from core.db import head_revision
 from core.settings import SettingsError
 from tests.harness import local_stack, settings_for
 
@@ -19,13 +20,13 @@ def test_an_empty_or_current_database_is_migrated_once(tmp_path):
     path = tmp_path / "alerts.sqlite3"
     sqlite3.connect(path).close()  # version 0: an empty file
     store = AlertStore(path)
-    assert store.schema_version == len(MIGRATIONS)
+    assert store.schema_version == head_revision()
     assert store.query("PRAGMA journal_mode")[0][0] == "wal"
     now = datetime(2026, 11, 23, tzinfo=UTC)
     store.add_alert("ws", parse_rule(["AAPL", "above", "1"]), status="active", source="person", note="", now=now)
     store.close()
     again = AlertStore(path)  # reopening applies nothing and keeps the data
-    assert again.schema_version == len(MIGRATIONS) and len(again.alerts("ws")) == 1
+    assert again.schema_version == head_revision() and len(again.alerts("ws")) == 1
     again.close()
 
 

@@ -41,6 +41,7 @@ def ticket_ids(page) -> list[str]:
     return list(dict.fromkeys(re.findall(r"Order ticket (T-[0-9A-F]{4})", page.inner_text("#chatbot"))))
 
 
+@pytest.mark.sqlite_only  # reads the app's SQLite files
 def test_confirm_shows_the_fill_and_portfolio_and_reject_executes_nothing(tmp_path):
     with running_app(tmp_path, scripted_team) as (url, stack, _demo), browser_page(url) as page:
         send_message(page, "Buy 3 AAPL for me")

@@ -266,7 +266,7 @@ CHILD = textwrap.dedent("""
         if statement.lstrip().upper().startswith(kill_at.upper()):
             os.kill(os.getpid(), signal.SIGKILL)  # kill -9, exactly here, mid-transaction
 
-    broker._conn.set_trace_callback(trace)
+    broker._db.sqlite_connection.set_trace_callback(trace)
     broker.submit(OrderRequest("AAPL", "buy", qty=5, type="limit", limit_price=101, take_profit=120,
                                stop_loss=90, client_order_id=coid))
     print("not killed")

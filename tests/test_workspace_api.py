@@ -23,6 +23,7 @@ def client(url: str, key: str | None = None) -> Client:
                   headers={"X-Smol-Workspace": key} if key else None)
 
 
+@pytest.mark.sqlite_only  # reads the app's SQLite files
 def test_export_then_delete_with_confirmation(tmp_path):
     with running_app(tmp_path, team, HF_TOKEN=SECRET) as (url, stack, ui):
         key = client(url).predict(api_name="/workspace")["key"]

@@ -10,6 +10,8 @@ import pytest
 from standins.hub import FAKE_TOKEN, HubServer, hub_env, run_python
 from workspace.backup import snapshot_all
 
+pytestmark = pytest.mark.sqlite_only  # snapshots of SQLite files
+
 BACKUP = r'''
 import sys
 from pathlib import Path

@@ -35,7 +35,8 @@ def tab(app, key=None) -> Session:
 
 
 def test_lab_entries_follow_the_workspace_across_tabs_and_a_restart(tmp_path):
-    with local_stack(tmp_path) as stack:
+    # more than 6 messages of one workspace in a minute, across a restart (which keeps the window on PostgreSQL)
+    with local_stack(tmp_path, RATE_LIMIT_TURNS_PER_MINUTE=0) as stack:
         app = SmolTraderApp(stack.settings, stack.runtime, model_factory=team)
         try:
             first = tab(app)

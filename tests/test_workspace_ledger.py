@@ -89,7 +89,7 @@ def test_reads_never_write(tmp_path):
     day = ledger.submit(OrderRequest("AAPL", "buy", type="limit", qty=1, limit_price=80))
     prices["AAPL"], clock["now"] = 85.0, NOW + timedelta(days=1)  # one order would fill, the other expire
     before = path.with_name("l.sqlite3-wal").stat().st_size
-    changes = ledger._conn.total_changes
+    changes = ledger._db.sqlite_connection.total_changes
     for _ in range(5):
         ledger.account()
         ledger.positions()
@@ -99,7 +99,7 @@ def test_reads_never_write(tmp_path):
         ledger.orders("all")
         ledger.order(resting.id)
         ledger.order_by_client_id(resting.client_order_id)
-    assert ledger._conn.total_changes == changes
+    assert ledger._db.sqlite_connection.total_changes == changes
     assert path.with_name("l.sqlite3-wal").stat().st_size == before
     ledger.sweep()  # the write that brings them up to date is asked for explicitly
     assert (ledger.order(resting.id).status, ledger.order(day.id).status) == ("filled", "expired")

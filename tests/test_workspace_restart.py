@@ -132,6 +132,7 @@ def test_restart_between_turns_keeps_the_conversation_position_and_context(app_d
         second.kill()
 
 
+@pytest.mark.sqlite_only  # reads the app's SQLite files
 def test_kill_9_mid_turn_keeps_earlier_steps_and_a_clean_database(app_dir):
     app = AppProcess(app_dir, "slow")
     try:

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
+from pathlib import Path
 
 import pytest
 
 from chat.messages import ChatItem, StoredFigure
+from core.db import DatabaseError, head_revision
 from workspace.access import Workspaces
-from workspace.db import MIGRATIONS, SCHEMA_VERSION, Database, snapshot
+from workspace.db import Database, snapshot
 from workspace.store import WorkspaceKeyError, WorkspaceLimitError, WorkspaceStore
+
+PRE_ALEMBIC = Path(__file__).parent / "fixtures" / "pre_alembic"
 
 
 class Clock:
@@ -25,9 +30,9 @@ def store_at(tmp_path, **kwargs) -> WorkspaceStore:
     return WorkspaceStore(Database(tmp_path / "ws.sqlite3"), **kwargs)
 
 
-def test_pragmas_and_schema_version(tmp_path):
+def test_pragmas_and_schema_revision(tmp_path):
     db = Database(tmp_path / "ws.sqlite3")
-    assert db.version == SCHEMA_VERSION
+    assert db.revision == head_revision()
     assert db.one("PRAGMA journal_mode") == ("wal",)
     assert db.one("PRAGMA foreign_keys") == (1,)
     assert db.integrity_ok()
@@ -35,15 +40,10 @@ def test_pragmas_and_schema_version(tmp_path):
 
 def test_migrating_from_version_1_keeps_data_and_fills_new_columns(tmp_path):
     path = tmp_path / "old.sqlite3"
-    old = Database(path, migrations=MIGRATIONS[:1])
-    assert old.version == 1
-    with old.write() as cur:
-        cur.execute("INSERT INTO workspaces VALUES ('ws_a', NULL, 'ada', 1, 1)")
-        cur.execute("INSERT INTO conversations VALUES ('c_1', 'ws_a', 'Old chat', 1, 2)")
-        cur.execute("INSERT INTO messages VALUES ('c_1', 0, ?)", (json.dumps({"role": "user", "content": "hi"}),))
-    old.close()
+    shutil.copy(PRE_ALEMBIC / "workspaces_v1.sqlite3", path)  # made by the first release's code
     store = WorkspaceStore(Database(path))
-    assert store.db.version == SCHEMA_VERSION
+    assert store.db.revision == head_revision()
+    assert store.db.one("PRAGMA user_version") == (3,)  # the old steps ran first, then Alembic's
     assert store.for_user("ada") == "ws_a"
     [conversation] = store.conversations("ws_a")
     assert conversation.title == "Old chat"
@@ -51,14 +51,24 @@ def test_migrating_from_version_1_keeps_data_and_fills_new_columns(tmp_path):
     store.record_equity("ws_a", "2026-11-20", 100_000.0, 100_000.0, "2026-11-20T21:00:00Z")  # v2 table exists
 
 
-def test_a_failed_migration_leaves_the_previous_version(tmp_path):
+def test_a_failed_migration_leaves_the_file_as_it_was(tmp_path):
     path = tmp_path / "x.sqlite3"
-    Database(path, migrations=MIGRATIONS[:1]).close()
-    broken = (*MIGRATIONS[:1], (2, "CREATE TABLE meta (name TEXT); CREATE TABLE meta (again TEXT)"))
-    with pytest.raises(sqlite3.OperationalError):
-        Database(path, migrations=broken)
-    assert Database(path, migrations=MIGRATIONS[:1]).version == 1
-    assert Database(path).version == SCHEMA_VERSION
+    shutil.copy(PRE_ALEMBIC / "workspaces_v1.sqlite3", path)
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE meta (other TEXT)")  # step 2 creates `meta`: it fails half-way through the upgrade
+    conn.commit()
+    conn.close()
+    with pytest.raises(DatabaseError):
+        Database(path)
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone() == (1,)
+    columns = [row[1] for row in conn.execute("PRAGMA table_info(conversations)")]
+    assert "bytes" not in columns and conn.execute("SELECT name FROM sqlite_master WHERE name = 'alembic_version'"
+                                                   ).fetchone() is None
+    conn.execute("DROP TABLE meta")
+    conn.commit()
+    conn.close()
+    assert Database(path).revision == head_revision()
 
 
 def test_keys_are_hashed_and_bad_keys_get_one_answer(tmp_path):

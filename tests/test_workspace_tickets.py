@@ -10,6 +10,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import gradio as gr
+import pytest
 
 from core.settings import load_settings
 from standins.scripted_model import ScriptedModel
@@ -159,6 +160,7 @@ def options_of(history) -> list[str]:
     return [option["value"] for m in history for option in (getattr(m, "options", None) or [])]
 
 
+@pytest.mark.sqlite_only  # reads the app's SQLite files
 def test_tickets_survive_an_app_restart_and_cards_show_their_outcome(tmp_path):
     with local_stack(tmp_path) as stack:
         ui = app_over(stack)

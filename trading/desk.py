@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from core.db import store_target
 from core.errors import UserError, user_message
 from core.settings import Settings
 from core.symbols import valid_symbol
@@ -360,10 +361,12 @@ def build_desk(settings: Settings | Callable[[], Settings], market: Any = None, 
     else:
         from trading.paper import PaperBroker
 
-        broker = PaperBroker(settings.paper_ledger_path, paper_account_id(user, workspace_id, session_id),
+        broker = PaperBroker(store_target(settings, settings.paper_ledger_path),
+                             paper_account_id(user, workspace_id, session_id),
                              starting_cash=settings.paper_starting_cash, price_of=price_of, now=now)
-    tickets = TicketBook(settings.paper_ledger_path, workspace=workspace_id or f"session:{session_id}",
-                         account=ticket_account(broker), ttl_s=float(settings.ticket_ttl_s))
+    tickets = TicketBook(store_target(settings, settings.paper_ledger_path),
+                         workspace=workspace_id or f"session:{session_id}", account=ticket_account(broker),
+                         ttl_s=float(settings.ticket_ttl_s))
     desk = TradingDesk(broker, settings=current, price_of=price_of, now=now, user=user,
                        history_of=history_from_market(market), tickets=tickets)
     desk.metrics = metrics

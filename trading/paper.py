@@ -1,6 +1,8 @@
-"""The built-in paper broker: a persistent SQLite ledger, one account per person.
+"""The built-in paper broker: a persistent ledger (SQLite file, or the shared PostgreSQL database with
+DATABASE_URL), one account per person.
 
-Why SQLite: every order is one `BEGIN IMMEDIATE ... COMMIT` transaction, so a
+Every order is one transaction (`BEGIN IMMEDIATE` on SQLite; on PostgreSQL under the account's advisory lock, so
+replicas queue on one account), so a
 crash (even `kill -9`) in the middle of an order leaves either the whole order
 or none of it, and the ledger survives restarts. Money and quantities are kept
 as exact decimals (TEXT columns) so cash and positions reconcile with the fills
@@ -22,17 +24,16 @@ Rules (a practice account, kept simple and strict):
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from core import sqlite
+from core.db import Database, Row
 from trading.broker import Account, Asset, BrokerError, Clock, Fill, Order, OrderRejected, OrderRequest, Position
 from trading.market_hours import trading_date, us_equity_clock
-from trading.paper_ledger import OPEN_STATES, SCHEMA, ZERO, LedgerRules, _dec, _f, _utc_now
+from trading.paper_ledger import OPEN_STATES, ZERO, LedgerRules, _dec, _f, _utc_now
 
 PriceOf = Callable[[str], float]
 Now = Callable[[], datetime]
@@ -51,11 +52,12 @@ class PaperBroker(LedgerRules):
         self.price_of = price_of
         self.now = now
         self._lock = threading.RLock()
-        self._conn = sqlite.connect(self.ledger_path, synchronous="FULL", rows=True, foreign_keys=False)
-        self._conn.executescript(SCHEMA)
+        self._db = Database(self.ledger_path, synchronous="FULL")  # a file, or DATABASE_URL's database
+        self._then = "id" if self._db.is_postgres else "rowid"  # among orders of the same microsecond
         with self._tx() as cur:
             cur.execute(
-                "INSERT OR IGNORE INTO accounts (id, cash, starting_cash, created_at) VALUES (?, ?, ?, ?)",
+                "INSERT INTO accounts (id, cash, starting_cash, created_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
                 (account_id, str(_dec(starting_cash)), str(_dec(starting_cash)), self.now().isoformat()),
             )
 
@@ -65,26 +67,27 @@ class PaperBroker(LedgerRules):
     # --- plumbing ------------------------------------------------------------------
 
     def _tx(self):
-        """One atomic write transaction: all of it lands, or none of it (a context manager giving a cursor)."""
-        return sqlite.transaction(self._conn, self._lock)
+        """One atomic write transaction: all of it lands, or none of it (a context manager giving a cursor); on
+        PostgreSQL it holds the account's advisory lock, so replicas placing orders on one account queue."""
+        return _Locked(self._lock, self._db.tx(lock=f"ledger:{self.account_id}"))
 
-    def _query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+    def _query(self, sql: str, params: tuple = ()) -> list[Row]:
         """A read under the lock, so it never sees another thread's order half-way through its transaction."""
         with self._lock:
-            return self._conn.execute(sql, params).fetchall()
+            return self._db.read(sql, params)
 
-    def _query_one(self, sql: str, params: tuple = ()) -> sqlite3.Row | None:
+    def _query_one(self, sql: str, params: tuple = ()) -> Row | None:
         rows = self._query(sql, params)
         return rows[0] if rows else None
 
     def audit(self) -> list[str]:
         """Problems found re-deriving the books from the fills (empty when consistent)."""
-        with self._lock:
-            return self._audit()
+        with self._lock, self._db.reading() as cur:
+            return self._audit(cur)
 
     def close(self) -> None:
         with self._lock:
-            self._conn.close()
+            self._db.close()
 
     def _price(self, symbol: str) -> Decimal:
         try:
@@ -102,11 +105,11 @@ class PaperBroker(LedgerRules):
 
     def account(self) -> Account:
         """Cash, equity and buying power from one consistent read (never a half-applied order; never writes)."""
-        with self._lock:
-            cash = Decimal(self._conn.execute("SELECT cash FROM accounts WHERE id = ?",
-                                              (self.account_id,)).fetchone()["cash"])
+        with self._lock, self._db.reading() as cur:
+            cash = Decimal(cur.execute("SELECT cash FROM accounts WHERE id = ?",
+                                       (self.account_id,)).fetchone()["cash"])
             rows = self._position_rows()
-            reserved, _ = self._reserved(self._conn.cursor())
+            reserved, _ = self._reserved(cur)
         equity = cash + sum((Decimal(str(p.market_value)) for p in self._valued(rows)), ZERO)
         return Account(cash=float(cash), equity=float(equity), buying_power=float(cash - reserved))
 
@@ -116,13 +119,13 @@ class PaperBroker(LedgerRules):
             rows = self._position_rows()
         return self._valued(rows)
 
-    def _position_rows(self) -> list[sqlite3.Row]:
-        return self._conn.execute(
+    def _position_rows(self) -> list[Row]:
+        return self._query(
             "SELECT symbol, qty, avg_cost, realized_pl FROM positions WHERE account = ? ORDER BY symbol",
             (self.account_id,),
-        ).fetchall()
+        )
 
-    def _valued(self, rows: list[sqlite3.Row]) -> list[Position]:
+    def _valued(self, rows: list[Row]) -> list[Position]:
         out = []
         for row in rows:
             qty = Decimal(row["qty"])
@@ -151,12 +154,12 @@ class PaperBroker(LedgerRules):
             if status == "open":
                 rows = self._query(
                     f"SELECT * FROM orders WHERE account = ? AND status IN ({','.join('?' * len(OPEN_STATES))}) "
-                    "ORDER BY created_at DESC, rowid DESC LIMIT ?",
+                    f"ORDER BY created_at DESC, {self._then} DESC LIMIT ?",
                     (self.account_id, *OPEN_STATES, limit),
                 )
             else:
                 rows = self._query(
-                    "SELECT * FROM orders WHERE account = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
+                    f"SELECT * FROM orders WHERE account = ? ORDER BY created_at DESC, {self._then} DESC LIMIT ?",
                     (self.account_id, limit),
                 )
             return [self._order_from_row(r) for r in rows]
@@ -195,7 +198,7 @@ class PaperBroker(LedgerRules):
     def clock(self) -> Clock:
         return us_equity_clock(self.now())
 
-    def _order_from_row(self, row: sqlite3.Row) -> Order:
+    def _order_from_row(self, row: Row) -> Order:
         legs = ()
         if row["order_class"] == "bracket" and row["leg"] is None:
             leg_rows = self._query("SELECT * FROM orders WHERE parent_id = ? ORDER BY leg DESC", (row["id"],))
@@ -255,7 +258,7 @@ class PaperBroker(LedgerRules):
         """Fill resting orders whose price has crossed; expire stale day orders."""
         open_rows = self._query(
             f"SELECT id, symbol, time_in_force, trading_date FROM orders WHERE account = ? AND status IN "
-            f"({','.join('?' * len(OPEN_STATES))}) ORDER BY created_at, rowid",
+            f"({','.join('?' * len(OPEN_STATES))}) ORDER BY created_at, {self._then}",
             (self.account_id, *OPEN_STATES),
         )
         if not open_rows:
@@ -280,3 +283,24 @@ class PaperBroker(LedgerRules):
             if price is not None:
                 with self._tx() as cur:
                     self._try_fill(cur, row["id"], price)
+
+
+class _Locked:
+    """A transaction taken under this broker's lock (reads under the lock never see an order half-way)."""
+
+    def __init__(self, lock: threading.RLock, tx):
+        self._lock, self._tx = lock, tx
+
+    def __enter__(self):
+        self._lock.acquire()
+        try:
+            return self._tx.__enter__()
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def __exit__(self, *exc):
+        try:
+            return self._tx.__exit__(*exc)
+        finally:
+            self._lock.release()

@@ -7,12 +7,12 @@ stored as TEXT.
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
+from core.db import Cursor, Database, Row
 from trading.broker import (
     ORDER_TYPES,
     SIDES,
@@ -27,60 +27,6 @@ ZERO = Decimal(0)
 QTY_STEP = Decimal("0.000000001")
 OPEN_STATES = ("new", "triggered")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS accounts (
-    id TEXT PRIMARY KEY,
-    cash TEXT NOT NULL,
-    starting_cash TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS positions (
-    account TEXT NOT NULL,
-    symbol TEXT NOT NULL,
-    qty TEXT NOT NULL,
-    avg_cost TEXT NOT NULL,
-    realized_pl TEXT NOT NULL,
-    PRIMARY KEY (account, symbol)
-);
-CREATE TABLE IF NOT EXISTS orders (
-    id TEXT PRIMARY KEY,
-    account TEXT NOT NULL,
-    client_order_id TEXT NOT NULL,
-    symbol TEXT NOT NULL,
-    side TEXT NOT NULL,
-    type TEXT NOT NULL,
-    qty TEXT NOT NULL,
-    notional TEXT,
-    limit_price TEXT,
-    stop_price TEXT,
-    take_profit TEXT,
-    stop_loss TEXT,
-    time_in_force TEXT NOT NULL,
-    order_class TEXT NOT NULL,
-    parent_id TEXT,
-    leg TEXT,
-    status TEXT NOT NULL,
-    filled_qty TEXT NOT NULL DEFAULT '0',
-    filled_avg_price TEXT,
-    reason TEXT NOT NULL DEFAULT '',
-    trading_date TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    UNIQUE (account, client_order_id)
-);
-CREATE INDEX IF NOT EXISTS orders_open ON orders (account, status);
-CREATE TABLE IF NOT EXISTS fills (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    account TEXT NOT NULL,
-    order_id TEXT NOT NULL,
-    symbol TEXT NOT NULL,
-    side TEXT NOT NULL,
-    qty TEXT NOT NULL,
-    price TEXT NOT NULL,
-    at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS fills_account ON fills (account);
-"""
 
 
 def _dec(value: float | str | Decimal | None) -> Decimal | None:
@@ -101,28 +47,25 @@ def _s(value: float | None) -> str | None:
     return None if value is None else str(_dec(value))
 
 
-def delete_paper_account(ledger_path: str | Path, account_id: str) -> None:
+def delete_paper_account(ledger: str | Path, account_id: str) -> None:
     """Remove one account and everything it did from the ledger (the person deleted their workspace)."""
-    if str(ledger_path) != ":memory:" and not Path(ledger_path).exists():
+    if "://" not in str(ledger) and str(ledger) != ":memory:" and not Path(ledger).exists():
         return
-    conn = sqlite3.connect(str(ledger_path), timeout=30, isolation_level=None)
+    db = Database(ledger, synchronous="FULL")
     try:
-        conn.execute("BEGIN IMMEDIATE")
-        for table, column in (("fills", "account"), ("orders", "account"), ("positions", "account"),
-                              ("accounts", "id")):
-            conn.execute(f"DELETE FROM {table} WHERE {column} = ?", (account_id,))
-        conn.execute("COMMIT")
-    except sqlite3.OperationalError:
-        conn.execute("ROLLBACK") if conn.in_transaction else None
+        with db.tx(lock=f"ledger:{account_id}") as cur:
+            for table, column in (("fills", "account"), ("orders", "account"), ("positions", "account"),
+                                  ("accounts", "id")):
+                cur.execute(f"DELETE FROM {table} WHERE {column} = ?", (account_id,))
     finally:
-        conn.close()
+        db.close()
 
 
 class LedgerRules:
-    """Order rules of the built-in paper broker; mixed into `PaperBroker` (needs account_id, now, _conn)."""
+    """Order rules of the built-in paper broker; mixed into `PaperBroker` (needs account_id, now, _db)."""
 
     account_id: str
-    _conn: sqlite3.Connection
+    _db: Database
 
     # --- the ledger rules ------------------------------------------------------------------
 
@@ -152,7 +95,7 @@ class LedgerRules:
             if not 0 < order.stop_loss < order.take_profit:
                 raise OrderRejected("For a bracket buy the stop-loss must be below the take-profit.")
 
-    def _reserved(self, cur: sqlite3.Cursor) -> tuple[Decimal, dict[str, Decimal]]:
+    def _reserved(self, cur: Cursor) -> tuple[Decimal, dict[str, Decimal]]:
         """Cash held by open buy orders, and shares held by open sell orders (an OCO pair counts once)."""
         cash = ZERO
         shares: dict[str, Decimal] = {}
@@ -170,7 +113,7 @@ class LedgerRules:
                 shares[r["symbol"]] = shares.get(r["symbol"], ZERO) + qty
         return cash, shares
 
-    def _cash_and_position(self, cur: sqlite3.Cursor, symbol: str) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+    def _cash_and_position(self, cur: Cursor, symbol: str) -> tuple[Decimal, Decimal, Decimal, Decimal]:
         cash = Decimal(cur.execute("SELECT cash FROM accounts WHERE id = ?", (self.account_id,)).fetchone()["cash"])
         pos = cur.execute(
             "SELECT qty, avg_cost, realized_pl FROM positions WHERE account = ? AND symbol = ?",
@@ -180,7 +123,7 @@ class LedgerRules:
             return cash, ZERO, ZERO, ZERO
         return cash, Decimal(pos["qty"]), Decimal(pos["avg_cost"]), Decimal(pos["realized_pl"])
 
-    def _insert_order(self, cur: sqlite3.Cursor, order: OrderRequest, symbol: str, price: Decimal) -> str:
+    def _insert_order(self, cur: Cursor, order: OrderRequest, symbol: str, price: Decimal) -> str:
         if order.notional is not None:
             qty = (_dec(order.notional) / price).quantize(QTY_STEP, rounding=ROUND_DOWN)
             if qty <= 0:
@@ -220,7 +163,7 @@ class LedgerRules:
         )
         return order_id
 
-    def _try_fill(self, cur: sqlite3.Cursor, order_id: str, price: Decimal) -> None:
+    def _try_fill(self, cur: Cursor, order_id: str, price: Decimal) -> None:
         """Fill the order at `price` if it is open and its trigger/limit is crossed."""
         row = cur.execute("SELECT * FROM orders WHERE id = ?", (order_id,)).fetchone()
         if row is None or row["status"] not in OPEN_STATES:
@@ -239,7 +182,7 @@ class LedgerRules:
             return
         self._fill(cur, row, price)
 
-    def _fill(self, cur: sqlite3.Cursor, row: sqlite3.Row, price: Decimal) -> None:
+    def _fill(self, cur: Cursor, row: Row, price: Decimal) -> None:
         symbol, qty, now = row["symbol"], Decimal(row["qty"]), self.now().isoformat()
         cash, held, avg, realized = self._cash_and_position(cur, symbol)
         if row["side"] == "buy":
@@ -283,7 +226,7 @@ class LedgerRules:
                 (now, row["parent_id"], row["id"]),
             )
 
-    def _open_bracket_legs(self, cur: sqlite3.Cursor, parent: sqlite3.Row, qty: Decimal) -> None:
+    def _open_bracket_legs(self, cur: Cursor, parent: Row, qty: Decimal) -> None:
         now = self.now()
         for leg, kind, limit, stop in (
             ("take_profit", "limit", parent["take_profit"], None),
@@ -302,14 +245,14 @@ class LedgerRules:
 
     # --- audit ------------------------------------------------------------------------------
 
-    def _audit(self) -> list[str]:
+    def _audit(self, cur: Cursor) -> list[str]:
         """Problems found re-deriving the books from the fills (empty when consistent)."""
         problems = []
-        acct = self._conn.execute("SELECT cash, starting_cash FROM accounts WHERE id = ?",
+        acct = cur.execute("SELECT cash, starting_cash FROM accounts WHERE id = ?",
                                   (self.account_id,)).fetchone()
         cash = Decimal(acct["starting_cash"])
         qty: dict[str, Decimal] = {}
-        for r in self._conn.execute("SELECT side, symbol, qty, price FROM fills WHERE account = ?",
+        for r in cur.execute("SELECT side, symbol, qty, price FROM fills WHERE account = ?",
                                     (self.account_id,)):
             q, p = Decimal(r["qty"]), Decimal(r["price"])
             sign = 1 if r["side"] == "buy" else -1
@@ -321,12 +264,12 @@ class LedgerRules:
             problems.append(f"cash {acct['cash']} != starting cash minus buys plus sells {cash}")
         if Decimal(acct["cash"]) < 0:
             problems.append(f"cash is negative: {acct['cash']}")
-        held = {r["symbol"]: Decimal(r["qty"]) for r in self._conn.execute(
+        held = {r["symbol"]: Decimal(r["qty"]) for r in cur.execute(
             "SELECT symbol, qty FROM positions WHERE account = ?", (self.account_id,))}
         for symbol in set(qty) | set(held):
             if held.get(symbol, ZERO) != qty.get(symbol, ZERO):
                 problems.append(f"{symbol}: position {held.get(symbol, ZERO)} != fills {qty.get(symbol, ZERO)}")
-        for r in self._conn.execute(
+        for r in cur.execute(
             "SELECT o.id, o.status, o.filled_qty, (SELECT COUNT(*) FROM fills f WHERE f.order_id = o.id) AS n "
             "FROM orders o WHERE o.account = ?", (self.account_id,)
         ):

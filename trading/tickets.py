@@ -2,9 +2,10 @@
 
 A ticket freezes the exact `OrderRequest` (including its `client_order_id`) at
 proposal time; confirming executes that object and nothing else. Tickets are
-kept in SQLite (the `tickets` table of the paper ledger file, through
-`core.sqlite`), one book per workspace and broker account, so a restart keeps
-pending tickets (they still expire) and the decided ones (they stay decided).
+kept in the database (the `tickets` table of the paper ledger file, or of the
+shared PostgreSQL database with DATABASE_URL, through `core.db`), one book per
+workspace and broker account, so a restart keeps pending tickets (they still
+expire) and the decided ones (they stay decided).
 An id from another workspace or account is simply unknown.
 
 Every change of status is a compare-and-set in the database: a ticket is
@@ -16,14 +17,14 @@ from __future__ import annotations
 
 import json
 import secrets
-import sqlite3
 import threading
 import uuid
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from core import sqlite
+from core.db import Database, IntegrityError, Row
 from core.errors import UserError
 from trading.broker import Order, OrderRequest
 from trading.risk import RiskCheck, RiskReport
@@ -38,25 +39,6 @@ EXPIRED = "expired"
 
 STALE_CLAIM_S = 120  # an `executing` claim this old was left by a crash: the desk reconciles it with the broker
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS tickets (
-    workspace TEXT NOT NULL,
-    account TEXT NOT NULL,
-    id TEXT NOT NULL,
-    status TEXT NOT NULL,
-    order_json TEXT NOT NULL,
-    risk_json TEXT NOT NULL,
-    result_json TEXT,
-    error TEXT NOT NULL DEFAULT '',
-    history_json TEXT NOT NULL DEFAULT '[]',
-    created_at TEXT NOT NULL,
-    expires_at TEXT NOT NULL,
-    claim TEXT,
-    claimed_at TEXT,
-    updated_at TEXT NOT NULL,
-    PRIMARY KEY (workspace, account, id)
-);
-"""
 
 
 @dataclass
@@ -124,15 +106,12 @@ class TicketBook:
         self.workspace, self.account = workspace, account
         self.ttl = timedelta(seconds=ttl_s)
         self._lock = threading.RLock()
-        self._conn = sqlite.connect(self.path, synchronous="FULL", rows=True, foreign_keys=False)
-        with self._lock:
-            for statement in sqlite.statements(SCHEMA):
-                self._conn.execute(statement)
+        self._db = Database(self.path, synchronous="FULL")
         self._tickets: dict[str, Ticket] = {}
 
     def close(self) -> None:
         with self._lock:
-            self._conn.close()
+            self._db.close()
 
     # --- reads ---------------------------------------------------------------------------------
 
@@ -157,15 +136,15 @@ class TicketBook:
                          _risk_json(risk), now.isoformat(), ticket.expires_at.isoformat(), now.isoformat()))
                     self._tickets[ticket.id] = ticket  # under the lock: every read of this id gets this object
                 return ticket
-            except sqlite3.IntegrityError:  # that id is taken in this book: draw another
+            except IntegrityError:  # that id is taken in this book: draw another
                 ticket.id = _new_id()
         raise UserError("This workspace has too many order tickets to open another one.")
 
     def get(self, ticket_id: str, now: datetime) -> Ticket | None:
         """The ticket (its status updated to expired when due), or None when this book has no such id."""
         with self._lock:
-            row = self._conn.execute("SELECT * FROM tickets WHERE workspace = ? AND account = ? AND id = ?",
-                                     (self.workspace, self.account, normalise_ticket_id(ticket_id))).fetchone()
+            row = self._db.one("SELECT * FROM tickets WHERE workspace = ? AND account = ? AND id = ?",
+                               (self.workspace, self.account, normalise_ticket_id(ticket_id)))
             ticket = None if row is None else self._from_row(row)
         if ticket is not None and ticket.status == PENDING and ticket.is_expired(now):
             self.update(ticket, PENDING, status=EXPIRED)
@@ -173,15 +152,15 @@ class TicketBook:
 
     def pending(self, now: datetime) -> list[Ticket]:
         with self._lock:
-            ids = [r["id"] for r in self._conn.execute(
+            ids = [r["id"] for r in self._db.read(
                 "SELECT id FROM tickets WHERE workspace = ? AND account = ? AND status = ? ORDER BY created_at",
                 (self.workspace, self.account, PENDING))]
         return [t for t in (self.get(i, now) for i in ids) if t is not None and t.status == PENDING]
 
     def all(self) -> list[Ticket]:
         with self._lock:
-            rows = self._conn.execute("SELECT * FROM tickets WHERE workspace = ? AND account = ? "
-                                      "ORDER BY created_at", (self.workspace, self.account)).fetchall()
+            rows = self._db.read("SELECT * FROM tickets WHERE workspace = ? AND account = ? "
+                                 "ORDER BY created_at", (self.workspace, self.account))
             return [self._from_row(r) for r in rows]
 
     # --- changes: each one a compare-and-set on the status ---------------------------------------
@@ -201,7 +180,7 @@ class TicketBook:
             where = "workspace = ? AND account = ? AND id = ? AND status = ?"
             params: tuple = (self.workspace, self.account, ticket.id, expected)
             if expected == EXECUTING:
-                where += " AND claim IS ?"
+                where += " AND claim IS NOT DISTINCT FROM ?"
                 params += (ticket.claim,)
             result = changed["result"]
             cur.execute(
@@ -231,10 +210,12 @@ class TicketBook:
 
     # --- plumbing ------------------------------------------------------------------------------
 
+    @contextmanager
     def _tx(self):
-        return sqlite.transaction(self._conn, self._lock)
+        with self._lock, self._db.tx() as cur:
+            yield cur
 
-    def _from_row(self, row: sqlite3.Row) -> Ticket:
+    def _from_row(self, row: Row) -> Ticket:
         """The one object for this id, its changing fields set from `row` (call under the lock)."""
         ticket = self._tickets.get(row["id"])
         if ticket is None:
@@ -253,16 +234,14 @@ class TicketBook:
 
 def delete_tickets(path: str | Path, workspace: str) -> None:
     """Remove every ticket of a workspace, on every account (the person deleted their workspace)."""
-    if str(path) != ":memory:" and not Path(path).exists():
+    if "://" not in str(path) and str(path) != ":memory:" and not Path(path).exists():
         return
-    conn = sqlite.connect(path, synchronous="FULL", foreign_keys=False)
+    db = Database(path, synchronous="FULL")
     try:
-        with sqlite.transaction(conn, threading.RLock()) as cur:
+        with db.tx() as cur:
             cur.execute("DELETE FROM tickets WHERE workspace = ?", (workspace,))
-    except sqlite3.OperationalError:  # no tickets table yet: nothing to delete
-        pass
     finally:
-        conn.close()
+        db.close()
 
 
 def _risk_json(risk: RiskReport) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.db import store_target
 from workspace.creation_limit import CreationLimit
 from workspace.db import Database
 from workspace.store import WorkspaceKeyError, WorkspaceStore
@@ -37,7 +38,7 @@ class Workspaces:
 
     @classmethod
     def from_settings(cls, settings) -> Workspaces:
-        db = Database(Path(settings.data_dir) / DB_FILE)
+        db = Database(store_target(settings, Path(settings.data_dir) / DB_FILE))
         store = WorkspaceStore(db, max_conversations=settings.workspace_max_conversations,
                                max_bytes=int(settings.workspace_max_mb * 1_000_000))
         limit = CreationLimit(settings.anon_workspaces_per_address_day, settings.anon_workspaces_per_day)

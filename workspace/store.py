@@ -66,6 +66,8 @@ class WorkspaceStore:
         self.max_conversations = max_conversations
         self.max_bytes = max_bytes
         self.clock = clock
+        # newest first among equal times: SQLite's rowid; PostgreSQL has none, creation time is next best
+        self._insertion = "created_at" if db.is_postgres else "rowid"
 
     # --- workspaces ----------------------------------------------------------------------------
     def new_anonymous(self) -> tuple[str, str]:
@@ -99,8 +101,9 @@ class WorkspaceStore:
             return row[0]
         now = self.clock()
         with self.db.write() as cur:
-            cur.execute("INSERT OR IGNORE INTO workspaces (id, key_hash, username, created_at, last_seen) "
-                        "VALUES (?, NULL, ?, ?, ?)", ("ws_" + secrets.token_hex(12), username, now, now))
+            cur.execute("INSERT INTO workspaces (id, key_hash, username, created_at, last_seen) "
+                        "VALUES (?, NULL, ?, ?, ?) ON CONFLICT DO NOTHING",
+                        ("ws_" + secrets.token_hex(12), username, now, now))
         return self.db.one("SELECT id FROM workspaces WHERE username = ?", (username,))[0]
 
     def username(self, workspace_id: str) -> str | None:
@@ -142,7 +145,8 @@ class WorkspaceStore:
     def conversations(self, workspace_id: str) -> list[Conversation]:
         """Newest first."""
         rows = self.db.read("SELECT id, title, created_at, updated_at, bytes FROM conversations "
-                            "WHERE workspace_id = ? ORDER BY updated_at DESC, rowid DESC", (workspace_id,))
+                            f"WHERE workspace_id = ? ORDER BY updated_at DESC, {self._insertion} DESC",
+                            (workspace_id,))
         return [Conversation(*row) for row in rows]
 
     def conversation(self, workspace_id: str, conversation_id: str) -> Conversation | None:
@@ -166,6 +170,9 @@ class WorkspaceStore:
         records = list(records)
         if not records:
             return
+        if self.db.is_postgres:  # one statement, one round trip (the per-step save budget is 2 ms)
+            self._save_one_statement(workspace_id, conversation_id, records)
+            return
         with self.db.write() as cur:
             owned = cur.execute("SELECT 1 FROM conversations WHERE workspace_id = ? AND id = ?",
                                 (workspace_id, conversation_id)).fetchone()
@@ -179,14 +186,43 @@ class WorkspaceStore:
                 used = cur.execute("SELECT COALESCE(SUM(bytes), 0) FROM conversations WHERE workspace_id = ?",
                                    (workspace_id,)).fetchone()[0]
                 if used + grown > self.max_bytes:
-                    raise WorkspaceLimitError(
-                        f"Your workspace is full ({used / 1e6:.1f} MB of conversations, the limit is "
-                        f"{self.max_bytes / 1e6:g} MB): the rest of this reply is shown but not saved; everything "
-                        "saved before is kept. Delete some old conversations (or export them first), then go on.")
-            cur.executemany("INSERT OR REPLACE INTO messages (conversation_id, seq, data) VALUES (?, ?, ?)",
+                    raise self._full(used)
+            cur.executemany("INSERT INTO messages (conversation_id, seq, data) VALUES (?, ?, ?) "
+                            "ON CONFLICT (conversation_id, seq) DO UPDATE SET data = excluded.data",
                             [(conversation_id, seq, data) for seq, data in records])
             cur.execute("UPDATE conversations SET updated_at = ?, bytes = bytes + ? WHERE id = ?",
                         (self.clock(), grown, conversation_id))
+
+    def _full(self, used: int) -> WorkspaceLimitError:
+        return WorkspaceLimitError(
+            f"Your workspace is full ({used / 1e6:.1f} MB of conversations, the limit is "
+            f"{self.max_bytes / 1e6:g} MB): the rest of this reply is shown but not saved; everything "
+            "saved before is kept. Delete some old conversations (or export them first), then go on.")
+
+    def _save_one_statement(self, workspace_id: str, conversation_id: str, records: list[tuple[int, str]]) -> None:
+        """`save` as one PostgreSQL statement: its CTEs see the rows as they were before it, so `old` holds the
+        replaced records' sizes while `put` upserts them; `owned` is empty when the conversation is gone or the
+        save would grow the workspace past its cap (then nothing is written, and a second read says which)."""
+        values = ", ".join("(?::integer, ?::text)" for _ in records)
+        rows = self.db.statement(
+            f"WITH new (seq, data) AS (VALUES {values}), "
+            "old AS (SELECT COALESCE(SUM(LENGTH(m.data)), 0) AS n FROM messages m JOIN new ON new.seq = m.seq "
+            "        WHERE m.conversation_id = ? AND m.conversation_id IN "
+            "        (SELECT id FROM conversations WHERE workspace_id = ?)), "
+            "grown AS (SELECT (SELECT COALESCE(SUM(LENGTH(data)), 0) FROM new) - (SELECT n FROM old) AS n), "
+            "used AS (SELECT COALESCE(SUM(bytes), 0) AS n FROM conversations WHERE workspace_id = ?), "
+            "owned AS (SELECT id FROM conversations WHERE workspace_id = ? AND id = ? AND "
+            "        ((SELECT n FROM grown) <= 0 OR (SELECT n FROM used) + (SELECT n FROM grown) <= ?)), "
+            "put AS (INSERT INTO messages (conversation_id, seq, data) SELECT owned.id, new.seq, new.data "
+            "        FROM owned, new ON CONFLICT (conversation_id, seq) DO UPDATE SET data = excluded.data "
+            "        RETURNING LENGTH(data) AS n) "
+            "UPDATE conversations SET updated_at = ?, bytes = bytes + (SELECT COALESCE(SUM(n), 0) FROM put) "
+            "       - (SELECT n FROM old) WHERE id IN (SELECT id FROM owned) RETURNING id",
+            (*(v for record in records for v in record), conversation_id, workspace_id, workspace_id, workspace_id,
+             conversation_id, self.max_bytes, self.clock())).fetchall()
+        if not rows and self.db.one("SELECT 1 FROM conversations WHERE workspace_id = ? AND id = ?",
+                                    (workspace_id, conversation_id)) is not None:
+            raise self._full(self.stored_bytes(workspace_id))  # still there: refused for the cap
 
     def truncate(self, workspace_id: str, conversation_id: str, keep: int) -> None:
         """Drop records at positions >= keep (a turn that streamed fewer items than its last snapshot)."""
@@ -216,8 +252,10 @@ class WorkspaceStore:
     # --- equity history ------------------------------------------------------------------------
     def record_equity(self, workspace_id: str, day: str, equity: float, cash: float, observed_at: str) -> None:
         with self.db.write() as cur:
-            cur.execute("INSERT OR REPLACE INTO equity_snapshots (workspace_id, day, equity, cash, observed_at) "
-                        "VALUES (?, ?, ?, ?, ?)", (workspace_id, day, equity, cash, observed_at))
+            cur.execute("INSERT INTO equity_snapshots (workspace_id, day, equity, cash, observed_at) "
+                        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (workspace_id, day) DO UPDATE SET "
+                        "equity = excluded.equity, cash = excluded.cash, observed_at = excluded.observed_at",
+                        (workspace_id, day, equity, cash, observed_at))
 
     def equity_history(self, workspace_id: str) -> list[tuple[str, float, float, str]]:
         return self.db.read("SELECT day, equity, cash, observed_at FROM equity_snapshots WHERE workspace_id = ? "
@@ -234,7 +272,7 @@ class WorkspaceStore:
     # --- strategy lab (backtest.lab.StrategyLab keeps its entries here; JSON text, numbered per workspace) ------
     def add_lab_entry(self, workspace_id: str, summary: str, trades: str, keep: int) -> int:
         """Store an entry under the workspace's next number (only the newest `keep` are kept); returns the number."""
-        with self.db.write() as cur:
+        with self.db.write(lock=f"lab:{workspace_id}") as cur:
             number = cur.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM lab_entries WHERE workspace_id = ?",
                                  (workspace_id,)).fetchone()[0]
             cur.execute("INSERT INTO lab_entries (workspace_id, number, created_at, summary, trades) "
@@ -263,7 +301,7 @@ class WorkspaceStore:
         if row is not None:
             return row[0]
         with self.db.write() as cur:
-            cur.execute("INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)", (name, default()))
+            cur.execute("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT DO NOTHING", (name, default()))
         return self.db.one("SELECT value FROM meta WHERE name = ?", (name,))[0]
 
     # --- your data -------------------------------------------------------------------------------

@@ -6,11 +6,10 @@ None), checked inside the desk's confirm path.
 
 from __future__ import annotations
 
-import sqlite3
-
 from chat.commands import Command, CommandContext, CommandError
 from chat.ticket_decisions import decide_ticket
 from chat.trading_items import analytics_item, outcome_items, portfolio_items, ticket_item
+from core.db import DatabaseError
 from core.errors import UserError
 from trading.desk import TradingInputError
 from trading.portfolio_analytics import workspace_analytics
@@ -122,7 +121,7 @@ def _analytics(ctx: CommandContext, desk):
         return analytics_item(workspace_analytics(desk, store, workspace, ctx.runtime.market))
     except UserError as exc:
         return analytics_item(None, problem=exc.user_message)
-    except sqlite3.Error:
+    except DatabaseError:
         return analytics_item(None, problem="the workspace's equity history could not be read")
 
 
