@@ -5,6 +5,7 @@ workspace's unread notifications, the same in every tab, and drops to zero once 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import UTC, datetime
 
@@ -33,7 +34,7 @@ def badge_count(badge: str) -> int:
 def test_the_badge_shows_unread_notifications_until_they_are_listed_or_opened(stack):
     service = AlertService.from_settings(stack.settings, stack.runtime.market, clock=lambda: MONDAY_OPEN,
                                          max_workers=2)
-    stack.runtime.alerts = service  # what /notifications reads
+    runtime = dataclasses.replace(stack.runtime, alerts=service)  # the runtime /notifications reads
     panel = AlertsPanel(lambda: service, lambda request: "ws")
     cursor, badge, *_ = panel.poll(None, None)
     assert badge_count(badge) == 0 and "no unread notifications" in badge
@@ -49,7 +50,7 @@ def test_the_badge_shows_unread_notifications_until_they_are_listed_or_opened(st
     assert badge_count(panel.poll(0, None)[1]) == 2  # another tab of the workspace shows the same count
 
     session = Session(id="tab-ws", workspace="ws")
-    [listed] = dispatch("/notifications", CommandContext(session=session, runtime=stack.runtime))
+    [listed] = dispatch("/notifications", CommandContext(session=session, runtime=runtime))
     assert "AMZN above 1.00" in str(listed.content)
     assert badge_count(panel.poll(cursor, None)[1]) == 0  # listed: read
     other = AlertsPanel(lambda: service, lambda request: "elsewhere")

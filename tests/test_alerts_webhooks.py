@@ -5,6 +5,7 @@ addresses are refused by default."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 import threading
@@ -188,9 +189,9 @@ def test_a_webhook_that_never_answers_fails_at_the_time_limit_and_the_next_check
     [hung] = service.notifications("hung")
     assert (hung.delivery, hung.attempts) == ("failed", 1)
     assert hung.delivery_detail == "timed out: no answer within the 4 s limit"
-    stack.runtime.alerts = service  # /notifications reads this service
+    runtime = dataclasses.replace(stack.runtime, alerts=service)  # /notifications reads this service
     [item] = dispatch("/notifications", CommandContext(session=Session(id="tab", workspace="hung"),
-                                                       runtime=stack.runtime))
+                                                       runtime=runtime))
     assert "webhook: FAILED (timed out: no answer within the 4 s limit, 1 tries)" in str(item.content)
     service.close()
 

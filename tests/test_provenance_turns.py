@@ -6,6 +6,7 @@ market cap 3.67T, data time 2025-02-14 21:00 UTC; profile: gross margin 46.5%, d
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -127,7 +128,8 @@ def test_answers_without_figures_get_no_badge_and_commands_are_not_checked(stack
 
 def test_verdicts_are_json_safe_and_counted_on_the_root_span(stack):
     exporter = InMemorySpanExporter()
-    stack.runtime.tracing = Tracing(exporters=[exporter], schedule_delay_s=0.05)
+    tracing = Tracing(exporters=[exporter], schedule_delay_s=0.05)
+    stack.runtime = dataclasses.replace(stack.runtime, tracing=tracing)  # the chat's turns are traced here
     item, badge, _ = turn(stack, "AAPL is at $244.60, not $250.10.")
     json.loads(json.dumps(item.to_json()))
     assert item.to_json()["extra"]["figures_summary"] == {"traced": 1, "from_message": 0, "total": 2}
