@@ -22,42 +22,39 @@ from trading.desk import TradingDesk
 from ui.alerts_panel import AlertsPanel
 from ui.binding import WorkspaceBinding, client_of, token_of, user_of
 from ui.endpoints import Endpoints
+from ui.page import CSS, JS
+from ui.ticket_cards import refresh_ticket_cards
 from ui.workspace_panel import WorkspacePanel
 
 EXAMPLES = [
     "How did NVDA do this month, and what does the news say?",
     "Compare AAPL, MSFT and GOOG over the last year, with a chart.",
     "Show me a candlestick chart of TSLA with RSI and MACD.",
-    "What's the ticker for Nvidia?",
     "/help",
 ]
 
-CSS = """
-#status-line {font-size: 0.85em; opacity: 0.85}
-/* Gradio sizes a bot bubble to its content: give interactive charts the chat's width. */
-#chatbot .message-row:has(.js-plotly-plot), #chatbot .message-row:has(.js-plotly-plot) .role,
-#chatbot .message-row:has(.js-plotly-plot) .message, #chatbot .message-row:has(.js-plotly-plot) .thought-group
-{width: 100% !important; max-width: 100% !important;}
-#chatbot .js-plotly-plot {min-width: min(860px, 100%);}
-"""
+TICKET_POLL_S = 5.0  # how often an open page re-reads the pending tickets (decisions made in another tab)
 
 
 def status_line(chat: ChatService, runtime: Runtime, trading_mode: str, tokens: str = "") -> str:
     tracing = runtime.tracing
     tracing_label = "on" if tracing is not None and tracing.enabled else "off"
-    return (f"**Model:** {chat.model_choice.label()} · **Trading:** {trading_mode} · "
-            f"**Tracing:** {tracing_label}" + (f" · **Usage:** {tokens}" if tokens else "")
-            + f" · **Data:** {runtime.market.health_line()}")
+    return (f"Model: **{chat.model_choice.label()}** · Trading: **{trading_mode}** · "
+            f"Tracing: {tracing_label}" + (f" · Usage: {tokens}" if tokens else "")
+            + f" · Data: {runtime.market.health_line()}")
 
 
 def ticket_choices(desk) -> list[tuple[str, str]]:
     return [(f"{t.id} · {t.order.describe()}", t.id) for t in desk.pending_tickets()]
 
 
-def tickets_update(desk):
-    """The tickets dropdown, preselected when exactly one ticket is pending."""
+def tickets_update(desk, chosen: str | None = None):
+    """The tickets dropdown (the person's choice kept while it is pending; preselected when exactly one ticket is
+    pending) and the tickets section, shown only while some ticket awaits a decision."""
     choices = ticket_choices(desk)
-    return gr.update(choices=choices, value=choices[0][1] if len(choices) == 1 else None)
+    ids = [c[1] for c in choices]
+    value = chosen if chosen in ids else ids[0] if len(ids) == 1 else None
+    return gr.update(choices=choices, value=value), gr.update(visible=bool(choices))
 
 
 def concurrent_blocks(concurrency_limit: int, **options) -> gr.Blocks:
@@ -133,8 +130,8 @@ class SmolTraderApp:
         # mcp_server=False: Gradio's own MCP server would publish every API endpoint, confirm_ticket included.
         block = not options.pop("prevent_thread_lock", False)
         app_kwargs = {**self.integrations.app_kwargs(), "middleware": [content_security_policy()]}  # safe_render.csp
-        demo.launch(app_kwargs=app_kwargs, mcp_server=False, ssr_mode=False, css=CSS,
-                    prevent_thread_lock=True, **options)
+        demo.launch(app_kwargs=app_kwargs, mcp_server=False, ssr_mode=False, css=CSS, js=JS,
+                    prevent_thread_lock=True, footer_links=[], **options)
         self.runtime.served.set()  # the server answers: background warm-ups may start now
         if block:
             demo.block_thread()
@@ -145,11 +142,24 @@ class SmolTraderApp:
         text = message if isinstance(message, str) else ""
         return "", [*history, gr.ChatMessage(role="user", content=text)], text
 
+    def example_selected(self, history: list, evt: gr.SelectData):
+        """An example in the empty chat: sent as if typed."""
+        value = evt.value if isinstance(evt.value, dict) else {"text": str(evt.value or "")}
+        return self.add_user_message(str(value.get("text") or ""), history)
+
     def respond(self, pending: str, history: list, request: gr.Request, oauth: gr.OAuthToken | None = None):
+        """The reply's snapshots; a message refused by a limit goes back into the box (nothing to retype)."""
         session = self.session_for(request)
         shown = list(history)
+        desk = None
         for items in self.chat.respond(session, pending, hf_token=token_of(oauth), client=client_of(request)):
-            yield [*shown, *to_gradio_messages(items)]
+            if any(item.extra.get("refused") for item in items):
+                yield shown[:-1] + to_gradio_messages(items), pending
+                return
+            if desk is None and any(item.kind == "notice" and item.extra.get("ticket") for item in items):
+                desk = self.chat.desk_of(session)  # a /confirm or /reject: the cards above say it too
+                shown = refresh_ticket_cards(shown, desk)
+            yield [*shown, *to_gradio_messages(items)], gr.skip()
 
     def stop(self, request: gr.Request):
         self.chat.stop(self.session_for(request))
@@ -161,19 +171,27 @@ class SmolTraderApp:
 
     def on_load(self, request: gr.Request, oauth: gr.OAuthToken | None = None):
         desk = self.desk_of(request)
-        return self.status_of(request, oauth), tickets_update(desk)
+        return self.status_of(request, oauth), *tickets_update(desk)
 
-    def refresh_tickets(self, request: gr.Request):
-        return tickets_update(self.desk_of(request))
+    def refresh_tickets(self, chosen: str | None, request: gr.Request):
+        return tickets_update(self.desk_of(request), chosen)
+
+    def poll_tickets(self, chosen: str | None, request: gr.Request):
+        """The timer's refresh: a decision made in another tab of the workspace reaches this one (never opens a
+        workspace: a page still loading is left alone)."""
+        if self.binding.bound_workspace_of(request) is None:
+            return gr.skip(), gr.skip()
+        return tickets_update(self.desk_of(request), chosen)
 
     def decide(self, decision: str, ticket_id: str | None, history: list, request: gr.Request):
-        """Confirm/Reject buttons."""
+        """Confirm/Reject buttons of the side panel: the card in the chat and the panel say what happened."""
+        desk = self.desk_of(request)
         if not ticket_id:
             items = [ChatItem(content="Pick a ticket first.", kind="notice")]
         else:
             items = self.ticket_decision(request, decision, ticket_id)
-        shown = [*history, *(item.to_gradio() for item in items)]
-        return shown, tickets_update(self.desk_of(request))
+        shown = [*refresh_ticket_cards(history, desk), *(item.to_gradio() for item in items)]
+        return shown, *tickets_update(desk)
 
     def confirm_clicked(self, ticket_id, history, request: gr.Request):
         return self.decide("confirm", ticket_id, history, request)
@@ -187,63 +205,76 @@ class SmolTraderApp:
     # --- layout -----------------------------------------------------------------------------
     def build(self) -> gr.Blocks:
         settings, chat = self.settings, self.chat
+        private = {"api_visibility": "private"}
         with concurrent_blocks(settings.concurrency_limit, title="Smol Trader", fill_height=True,
                                analytics_enabled=False) as demo:
-            gr.Markdown("# 📈 Smol Trader\nTalk to a small team of AI agents about the stock market. "
-                        "Information, not financial advice.")
-            status = gr.Markdown(status_line(chat, self.runtime, "…"), elem_id="status-line")
-            if settings.oauth_client_id:  # a Space with `hf_oauth: true`
-                gr.LoginButton()
+            with gr.Row(elem_id="page-header", equal_height=True):
+                gr.Markdown("# 📈 Smol Trader", elem_id="page-title")
+                status = gr.Markdown(status_line(chat, self.runtime, "…"), elem_id="status-line")
+                if settings.oauth_client_id:  # a Space with `hf_oauth: true`
+                    gr.LoginButton(size="sm", scale=0)
             if not chat.model_choice.available:
-                gr.Markdown("> " + chat.model_choice.problem.replace("\n", "\n> "), elem_id="model-missing")
-            with gr.Row():
-                with gr.Column(scale=4):
-                    chatbot = gr.Chatbot(
-                        label="Smol Trader",
-                        elem_id="chatbot",
-                        height=640,
-                        buttons=["copy"],
-                        layout="bubble",
-                        placeholder="Ask about a stock, or type /help.",
-                    )
-                    with gr.Row():
-                        textbox = gr.Textbox(placeholder="Ask about the market, or type a /command…",
-                                             show_label=False, scale=8, elem_id="message", autofocus=True,
-                                             max_lines=8)
-                        send = gr.Button("Send", variant="primary", scale=1, elem_id="send")
-                        stop_button = gr.Button("Stop", variant="stop", scale=1, elem_id="stop")
-                    gr.Examples(EXAMPLES, inputs=[textbox], label="Try")
-                with gr.Column(scale=1, min_width=260):
-                    gr.Markdown("### Order tickets\nOrders run only when you confirm them here or with "
-                                "`/confirm ID`.")
+                gr.Markdown("> " + chat.model_choice.problem.splitlines()[0], elem_id="model-missing")
+            chatbot = gr.Chatbot(
+                label="Conversation",
+                show_label=False,
+                elem_id="chatbot",
+                scale=1,
+                buttons=["copy"],
+                layout="bubble",
+                placeholder="**Talk to a small team of AI agents about the stock market.** "
+                            "Information, not financial advice. Try one of these, or type `/help`:",
+                examples=[{"text": text} for text in EXAMPLES],
+            )
+            with gr.Row(elem_id="composer"):
+                textbox = gr.Textbox(placeholder="Ask, or type /help", show_label=False, scale=8,
+                                     elem_id="message", max_lines=6, lines=1,
+                                     label="Message")
+                send = gr.Button("Send", variant="primary", scale=0, min_width=60, elem_id="send")
+                stop_button = gr.Button("Stop", variant="stop", scale=0, min_width=60, elem_id="stop")
+            with gr.Sidebar(label="Side panel", position="right", open=True, width=340, elem_id="side-panel"):
+                with gr.Group(visible=False, elem_id="ticket-panel") as ticket_panel:
+                    gr.Markdown("**Order tickets**: orders run only when you confirm them.")
                     tickets = gr.Dropdown(choices=[], label="Awaiting your decision", elem_id="tickets",
                                           interactive=True)
-                    with gr.Row():
-                        confirm_button = gr.Button("Confirm", variant="primary", elem_id="confirm")
-                        reject_button = gr.Button("Reject", elem_id="reject")
-                    alerts_panel = self.alerts_panel
+                    with gr.Row(elem_id="ticket-buttons"):
+                        confirm_button = gr.Button("Confirm", variant="primary", size="sm", elem_id="confirm")
+                        reject_button = gr.Button("Reject", variant="stop", size="sm", elem_id="reject")
+                panel = self.workspace_panel.build_panel(demo, chatbot)
+                alerts_panel = self.alerts_panel
+                with gr.Accordion("Watchlist and alerts", open=True, elem_id="alerts-section"):
                     alerts_panel.build()
-                    panel = self.workspace_panel.build_panel(demo, chatbot)
-                    if settings.hub_tools:
+                panel["build_rest"]()
+                if settings.hub_tools:
+                    with gr.Accordion("Hub tools", open=False):
                         gr.Markdown(active_tools_markdown(self.remote_tools, self.remote_report),
                                     elem_id="remote-tools")
             pending = gr.State("")
+            ticket_timer = gr.Timer(TICKET_POLL_S)
+
+            def after_reply(chain):
+                (chain.then(self.respond, [pending, chatbot], [chatbot, textbox], **private)
+                 .then(self.refresh_tickets, [tickets], [tickets, ticket_panel], show_progress="hidden", **private)
+                 .then(self.status_of, None, [status], show_progress="hidden", **private)
+                 .then(self.workspace_panel.refresh, None, [panel["conversations"], panel["summary"]],
+                       show_progress="hidden", **private))
 
             for trigger in (textbox.submit, send.click):
-                (trigger(self.add_user_message, [textbox, chatbot], [textbox, chatbot, pending], queue=False,
-                         api_visibility="private")
-                 .then(self.respond, [pending, chatbot], [chatbot], api_visibility="private")
-                 .then(self.refresh_tickets, None, [tickets], api_visibility="private")
-                 .then(self.status_of, None, [status], api_visibility="private")
-                 .then(self.workspace_panel.refresh, None, [panel["conversations"], panel["summary"]],
-                       api_visibility="private"))
-            stop_button.click(self.stop, None, None, queue=False, api_visibility="private")
-            confirm_button.click(self.confirm_clicked, [tickets, chatbot], [chatbot, tickets],
-                                 api_visibility="private")
-            reject_button.click(self.reject_clicked, [tickets, chatbot], [chatbot, tickets],
-                                api_visibility="private")
-            (demo.load(*panel["load"], api_visibility="private")  # the browser's workspace first
-             .then(self.on_load, None, [status, tickets], api_visibility="private"))
+                after_reply(trigger(self.add_user_message, [textbox, chatbot], [textbox, chatbot, pending],
+                                    queue=False, **private))
+            after_reply(chatbot.example_select(self.example_selected, [chatbot], [textbox, chatbot, pending],
+                                               queue=False, **private))
+            stop_button.click(self.stop, None, None, queue=False, **private)
+            confirm_button.click(self.confirm_clicked, [tickets, chatbot], [chatbot, tickets, ticket_panel],
+                                 **private).then(self.workspace_panel.refresh, None,
+                                                 [panel["conversations"], panel["summary"]], **private)
+            reject_button.click(self.reject_clicked, [tickets, chatbot], [chatbot, tickets, ticket_panel],
+                                **private)
+            panel["decided"].then(self.refresh_tickets, [tickets], [tickets, ticket_panel], **private)
+            ticket_timer.tick(self.poll_tickets, [tickets], [tickets, ticket_panel], show_progress="hidden",
+                              concurrency_limit=None, **private)
+            (demo.load(*panel["load"], **private)  # the browser's workspace first
+             .then(self.on_load, None, [status, tickets, ticket_panel], **private))
             demo.unload(self.forget)
             alerts_panel.wire(demo)
 
@@ -259,15 +290,31 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     return ui.build()
 
 
+def quiet_library_warnings(warnings) -> None:
+    """yfinance 1.7 under pandas 3.1 warns (Pandas4Warning) about its own inplace calls on every fetch: filtered by
+    category, so the filter holds whichever module the warning is attributed to."""
+    from pandas.errors import Pandas4Warning
+
+    warnings.filterwarnings("ignore", category=Pandas4Warning)
+
+
+def startup_log():
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    return logging.getLogger("smol_trader")
+
+
 def main() -> None:
     import warnings
 
-    # yfinance 1.7 under pandas 3.1 warns about its own inplace calls on every fetch; keep the Space logs readable.
-    warnings.filterwarnings("ignore", message=".*inplace.*", module="yfinance")
+    quiet_library_warnings(warnings)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     settings = load_settings()
     ui = SmolTraderApp(settings)
+    if not ui.chat.model_choice.available:  # a Space's log says what to set (the page says it too)
+        startup_log().warning("No model: %s", " ".join(ui.chat.model_choice.problem.split()))
     ui.start()
     auth = None
     if settings.app_username and settings.app_password:

@@ -96,6 +96,13 @@ class AlertService:
 
     # --- watchlist ------------------------------------------------------------------------------
     def watch(self, workspace: str, words: list[str]) -> list[str]:
+        added, unknown = self.watch_known(workspace, words)
+        if unknown and not added:
+            raise AlertInputError(" ".join(unknown.values()))
+        return added
+
+    def watch_known(self, workspace: str, words: list[str]) -> tuple[list[str], dict[str, str]]:
+        """Add the symbols Yahoo knows; returns (added, {unknown symbol: why}) so one bad ticker loses no other."""
         pieces = [piece for word in words for piece in word.split(",") if piece.strip()]
         symbols = list(dict.fromkeys(parse_symbol(piece) for piece in pieces))
         if not symbols:
@@ -105,8 +112,9 @@ class AlertService:
         if len(current) + len(new) > self.caps.watchlist:
             raise AlertInputError(f"A watchlist holds at most {self.caps.watchlist} symbols; it has "
                                   f"{len(current)}. Remove some with `/unwatch SYMBOL` first.")
-        self._known(new)
-        return self.store.watch(workspace, new, self.clock())
+        unknown = self._unknown(new)
+        known = [s for s in new if s not in unknown]
+        return (self.store.watch(workspace, known, self.clock()) if known else []), unknown
 
     def unwatch(self, workspace: str, word: str) -> bool:
         return self.store.unwatch(workspace, parse_symbol(word))
@@ -128,15 +136,23 @@ class AlertService:
 
     def _known(self, symbols: list[str]) -> None:
         """Refuse symbols Yahoo does not know (a network failure lets them through: the check reports it)."""
+        unknown = self._unknown(symbols)
+        if unknown:
+            raise AlertInputError(" ".join(unknown.values()))
+
+    def _unknown(self, symbols: list[str]) -> dict[str, str]:
+        """The symbols Yahoo does not know, with why (a network failure lets a symbol through)."""
         from market.errors import UnknownSymbol
 
+        unknown = {}
         for symbol in symbols:
             try:
                 self.market.quote(symbol)
             except UnknownSymbol as exc:
-                raise AlertInputError(exc.user_message) from None
+                unknown[symbol] = exc.user_message
             except Exception:
                 pass
+        return unknown
 
     # --- alerts ------------------------------------------------------------------------------
     def _room_for_alert(self, workspace: str) -> None:

@@ -93,8 +93,8 @@ class ChatItem:
         ticket = self.extra.get("ticket") if self.kind == "ticket" else None
         if not ticket or ticket.get("status") != "pending":
             return []
-        return [{"label": f"✅ Confirm {ticket['id']}", "value": f"{TICKET_OPTION}confirm {ticket['id']}"},
-                {"label": f"✖ Reject {ticket['id']}", "value": f"{TICKET_OPTION}reject {ticket['id']}"}]
+        return [{"label": f"Confirm {ticket['id']}", "value": f"{TICKET_OPTION}confirm {ticket['id']}"},
+                {"label": f"Reject {ticket['id']}", "value": f"{TICKET_OPTION}reject {ticket['id']}"}]
 
     def to_json(self) -> dict:
         meta = {key: value for key, value in (("title", self.title), ("id", self.id), ("parent_id", self.parent_id),

@@ -153,7 +153,7 @@ class ChatService:
             turn_pass = self.visitors.admit_turn(session, client, hf_token)  # limits (issue 12)
         except UserError as exc:
             self._count("refused")
-            yield [ChatItem(content=exc.user_message, kind="notice")]
+            yield [ChatItem(content=exc.user_message, kind="notice", extra={"refused": True})]
             return
         with session.lock:
             if session.running is not None:

@@ -35,9 +35,9 @@ class Visitors:
     def admit_command(self, session: Any, client: str | None = None) -> ChatItem | None:
         """None when the slash command may run, else the message saying why not."""
         try:
-            self.quota.admit_command(self.key(session, client), session.user)
+            self.quota.admit_slash_command(self.key(session, client), session.user)
         except LimitError as exc:
-            return ChatItem(content=exc.user_message, kind="notice")
+            return ChatItem(content=exc.user_message, kind="notice", extra={"refused": True})
         return None
 
     def admit_turn(self, session: Any, client: str | None, hf_token: str | None) -> TurnPass:

@@ -409,6 +409,10 @@ class Settings:
     replica_name: str = setting("REPLICA_NAME", "", "names this process in job slots and logs (empty: host name and "
                                 "process id)")
 
+    section("The chat page")  # --- #23 the face ---
+    slash_commands_per_minute: int = setting("SLASH_COMMANDS_PER_MINUTE", 60, "slash commands per visitor per minute "
+                                             "(they cost no model tokens); 0: unlimited")
+
     @property
     def alpaca_configured(self) -> bool:
         return bool(self.alpaca_api_key) and bool(self.alpaca_secret_key)
@@ -435,6 +439,8 @@ ENVIRONMENT_READERS: dict[str, str] = {
               "GRADIO_DEFAULT_CONCURRENCY_LIMIT while the page's Blocks is made (restoring what was there)",
     "standins/stack.py": "SMOL_TEST_DATABASE_URL, set by tests/conftest.py when the suite runs on PostgreSQL: each "
                          "test's stack gets its own database",
+    "core/migrations/env.py": "DATABASE_URL when an operator runs `alembic upgrade head` by hand (the app passes its "
+                              "own settings' URL)",
     "api/request_limits.py": "writes FORWARDED_ALLOW_IPS (from TRUSTED_PROXIES) for uvicorn, which reads it when "
                              "the server starts",
     "sandbox/process.py": "copies only ENV_ALLOWLIST (PATH, LANG, LC_*, TZ) into a code worker's environment",

@@ -39,6 +39,7 @@ SECRET_ENV_VARS: tuple[str, ...] = (
     "OTEL_EXPORTER_OTLP_HEADERS",
     "METRICS_TOKEN",
     "DATABASE_URL",
+    "SESSION_HASH_SECRET",
 )
 # Plain (non-secret) settings a Space commonly needs, set as Space variables.
 VARIABLE_ENV_VARS: tuple[str, ...] = (
@@ -54,6 +55,19 @@ VARIABLE_ENV_VARS: tuple[str, ...] = (
     "HUB_TOOLS_TRUSTED",
 )
 REQUIRED_SECRETS = ("HF_TOKEN",)  # the default model backend needs it
+SECRET_PURPOSES = {  # what each secret is for, in the table `--dry-run` and a deploy print
+    "HF_TOKEN": "the model (Hugging Face inference, the default backend); also Hub tools and backups",
+    "OPENAI_API_KEY": "the model, when MODEL_BACKEND=openai (any OpenAI-compatible server)",
+    "ALPACA_API_KEY": "Alpaca paper or live trading (without it: the built-in paper broker)",
+    "ALPACA_SECRET_KEY": "Alpaca, with ALPACA_API_KEY",
+    "APP_PASSWORD": "a username/password login in front of the app (with APP_USERNAME)",
+    "LANGFUSE_PUBLIC_KEY": "traces in Langfuse",
+    "LANGFUSE_SECRET_KEY": "traces in Langfuse, with LANGFUSE_PUBLIC_KEY",
+    "OTEL_EXPORTER_OTLP_HEADERS": "traces to another OpenTelemetry collector",
+    "METRICS_TOKEN": "/metrics on a public Space (Prometheus bearer token)",
+    "DATABASE_URL": "every store in one PostgreSQL database (replicas; a Space keeps SQLite in /data)",
+    "SESSION_HASH_SECRET": "the key of the session label spans carry (empty: a random key per start)",
+}
 
 EXCLUDED_DIRS = ("tests/", "benchmarks/", "evals/", "standins/", "scripts/", "docs/", "site/", "data/", ".ci/",
                  ".github/", ".git/", "__pycache__/")
@@ -170,6 +184,14 @@ def secrets_message(result: DeployResult, environ: dict[str, str] | None = None)
     ])
 
 
+def secrets_table(secrets: Sequence[str] = SECRET_ENV_VARS) -> str:
+    """The secrets to set on the Space, required first, as a Markdown table (names only, never values)."""
+    ordered = sorted(secrets, key=lambda name: name not in REQUIRED_SECRETS)
+    rows = [f"| {name} | {'required' if name in REQUIRED_SECRETS else 'optional'} | "
+            f"{SECRET_PURPOSES.get(name, '')} |" for name in ordered]
+    return "\n".join(["| secret | needed | what for |", "|---|---|---|", *rows])
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m hub.deploy",
@@ -196,6 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if meta.get("python_check"):
                 print(meta["python_check"])
             print(f"{len(files)} files would be uploaded to {args.space}.")
+            print("\nSecrets to set in the Space's settings ('Variables and secrets'):\n")
+            print(secrets_table())
             return 0
         from core.settings import load_settings
 

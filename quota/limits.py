@@ -32,7 +32,8 @@ class LimitError(UserError):
 
 @dataclass(frozen=True)
 class Limits:
-    turns_per_minute: int = 6  # messages (turns and slash commands) per visitor per minute; 0 = unlimited
+    turns_per_minute: int = 6  # messages (model turns, MCP tool calls) per visitor per minute; 0 = unlimited
+    commands_per_minute: int = 60  # slash commands per visitor per minute (their own count); 0 = unlimited
     tokens_per_day: int = 200_000  # model tokens per visitor and UTC day; 0 = unlimited
     tokens_per_turn: int = 100_000  # model tokens one turn may use before it is stopped; 0 = unlimited
     anonymous_tokens_per_day: int = 2_000_000  # all anonymous visitors together, per UTC day; 0 = unlimited
@@ -137,17 +138,20 @@ class Quota:
                 "still work." + (f" {self.sign_in_hint}" if self.sign_in_hint else ""))
 
     # -- admission -----------------------------------------------------------------------------
-    def _refuse_over_rate(self, visitor: str, count: bool = False) -> None:
-        """Raise `LimitError` when the visitor already sent `turns_per_minute` messages in the last minute; else,
-        when `count`, count this one. The window is rows in the database, so every replica counts in it."""
-        limit = self.limits.turns_per_minute
+    def _refuse_over_rate(self, visitor: str, count: bool = False, limit: int | None = None,
+                          what: str = "messages") -> None:
+        """Raise `LimitError` when the visitor already sent `limit` (default `turns_per_minute`) `what` in the last
+        minute; else, when `count`, count this one. The window is rows in the database, so every replica counts in
+        it; slash commands have a window of their own."""
+        limit = self.limits.turns_per_minute if limit is None else limit
         if not limit:
             return
         now = self.clock()
-        recent = self.store.window(visitor, now, WINDOW_S, limit, count=count)
+        recent = self.store.window(visitor if what == "messages" else f"{visitor}|{what}", now, WINDOW_S, limit,
+                                   count=count)
         if len(recent) >= limit:
             wait = WINDOW_S - (now - recent[0])
-            raise LimitError(f"⏳ You have sent {len(recent)} messages in the last minute; the limit is {limit} "
+            raise LimitError(f"⏳ You have sent {len(recent)} {what} in the last minute; the limit is {limit} "
                              f"per minute. Try again in {_wait_words(wait)}. Nothing was lost.", wait)
 
     def _count_message(self, visitor: str) -> None:
@@ -168,6 +172,13 @@ class Quota:
             return
         with self._lock:
             self._count_message(visitor)
+
+    def admit_slash_command(self, visitor: str, user: str | None = None) -> None:
+        """A slash command typed in the chat: no model tokens, so its own, generous rate (`commands_per_minute`)."""
+        if self.exempt(user):
+            return
+        with self._lock:
+            self._refuse_over_rate(visitor, count=True, limit=self.limits.commands_per_minute, what="slash commands")
 
     def admit_turn(self, visitor: str, user: str | None = None, *, charged: bool = True) -> TurnPass:
         """A model turn: rate, one running turn per visitor, and (when `charged`) the daily budget."""
@@ -207,6 +218,7 @@ def quota_from_settings(settings: Settings, clock: Callable[[], float] = time.ti
     """The app's quota: limits from settings, daily usage in `<DATA_DIR>/usage.sqlite3` (or the DATABASE_URL's
     database, which also holds the rate window every replica counts in)."""
     limits = Limits(turns_per_minute=settings.rate_limit_turns_per_minute,
+                    commands_per_minute=settings.slash_commands_per_minute,
                     tokens_per_day=settings.token_budget_per_day, tokens_per_turn=settings.token_budget_per_turn,
                     unlimited_users=frozenset(settings.unlimited_users),
                     anonymous_tokens_per_day=settings.token_budget_anonymous_per_day)

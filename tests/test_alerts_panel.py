@@ -31,7 +31,7 @@ def badge_count(badge: str) -> int:
     return int(re.search(r"data-count='(\d+)'", badge).group(1))
 
 
-def test_the_badge_shows_unread_notifications_until_they_are_listed_or_opened(stack):
+def test_the_badge_shows_unread_notifications_until_they_are_listed_or_opened(stack, monkeypatch):
     service = AlertService.from_settings(stack.settings, stack.runtime.market, clock=lambda: MONDAY_OPEN,
                                          max_workers=2)
     runtime = dataclasses.replace(stack.runtime, alerts=service)  # the runtime /notifications reads
@@ -43,8 +43,14 @@ def test_the_badge_shows_unread_notifications_until_they_are_listed_or_opened(st
     service.add_alert("ws", ["AMZN", "above", "1"])
     service.add_alert("elsewhere", ["AAPL", "above", "100"])
     assert len(service.check().fired) == 3
-    with pytest.warns(UserWarning, match="Alert A-"):  # the toasts (gr.Warning outside a page: a warning)
-        cursor, badge, *_ = panel.poll(cursor, None)
+    import gradio as gr
+
+    toasts = []  # what Gradio would show in the page: info toasts titled by the alert
+    monkeypatch.setattr(gr, "Info", lambda message, duration=None, title="": toasts.append((title, message)))
+    cursor, badge, _watch, _proposals, alerts, _group = panel.poll(cursor, None)
+    assert len(toasts) == 2 and all(title.startswith("Alert A-") for title, _ in toasts), toasts
+    assert "last price" in toasts[0][1] and toasts[0][1].startswith(toasts[0][0])  # the toast names its alert
+    assert "AAPL above" in alerts and "AMZN above" in alerts and "fired 1×" in alerts  # the alerts the person set
     assert badge_count(badge) == 2 and "2</b> unread notifications" in badge
     assert badge_count(panel.poll(cursor, None)[1]) == 2  # shown as toasts is not read
     assert badge_count(panel.poll(0, None)[1]) == 2  # another tab of the workspace shows the same count

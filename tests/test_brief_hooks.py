@@ -50,7 +50,7 @@ def held(ui, stack) -> str:
     session.workspace = workspace
     [card] = ui.chat.run_command(session, "/buy 2 AAPL limit 1000")
     done = ui.chat.run_command(session, f"/confirm {card.extra['ticket']['id']}")
-    assert any("executed" in (item.title or "") for item in done), done
+    assert any((item.title or "").endswith((": filled", ": order placed")) for item in done), done
     return workspace
 
 

@@ -51,11 +51,13 @@ def test_control_characters_are_removed_before_the_model_sees_the_message(stack)
     assert "How is AAPL[31m doing?" in seen and "\x00" not in seen and "\x1b" not in seen
 
 
-def test_unknown_slash_command_answers_with_the_list(stack):
+def test_unknown_slash_command_suggests_the_closest_one(stack):
     chat = stack.chat(echo_team([]))
     (reply,) = run_turn(chat, Session(id="s-cmd"), "/frobnicate NVDA")[-1]
     assert reply.kind == "error" and "`/frobnicate` is not a command" in reply.content
-    assert "/help" in reply.content and "/quote" in reply.content
+    assert "Type `/help` for the list." in reply.content  # nothing close: pointed to the list
+    (near,) = run_turn(chat, Session(id="s-cmd2"), "/chrt NVDA")[-1]
+    assert "Did you mean `/chart SYMBOL" in near.content and "|" not in near.content.split("?")[0]
 
 
 def test_help_lists_commands_without_any_model(stack):

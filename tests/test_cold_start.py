@@ -28,6 +28,7 @@ from tests.scripted_model import ScriptedModel, final
 from tests.servers.openai_compat import OpenAICompatServer
 
 ROOT = Path(__file__).resolve().parent.parent
+KEY = "sk-cold-start-test-0123456789"  # long: a one-letter secret would be masked everywhere
 FIRST_TURN_BOUND_S = 2.0  # generous for a busy CI machine; the model was asked ~3 s after submit before the warm-up
 REPLY = 'Thought: answering.\n<code>\nfinal_answer("done")\n</code>'
 
@@ -76,12 +77,12 @@ def test_the_first_turn_right_after_start_asks_the_model_within_the_bound(tmp_pa
 
 def test_every_sessions_model_shares_one_client_per_server(tmp_path):
     with OpenAICompatServer(lambda messages: REPLY) as one, OpenAICompatServer(lambda messages: REPLY) as two:
-        settings = settings_for(MODEL_BACKEND="openai", MODEL_ID="m", OPENAI_API_BASE=one.url, OPENAI_API_KEY="sk-cold-start-test-0123456789",
+        settings = settings_for(MODEL_BACKEND="openai", MODEL_ID="m", OPENAI_API_BASE=one.url, OPENAI_API_KEY=KEY,
                                 DATA_DIR=tmp_path)
         first, second = build_model(settings), build_model(settings)
         assert first is not second and first.client is second.client
         other = build_model(settings_for(MODEL_BACKEND="openai", MODEL_ID="m", OPENAI_API_BASE=two.url,
-                                         OPENAI_API_KEY="sk-cold-start-test-0123456789", DATA_DIR=tmp_path))
+                                         OPENAI_API_KEY=KEY, DATA_DIR=tmp_path))
         assert other.client is not first.client
         assert str(other.client.base_url).startswith(two.url)
         assert choose_model(settings).backend == "openai"
@@ -156,7 +157,7 @@ def test_the_app_prepares_its_model_before_serving(tmp_path, backend):
     import app
 
     with OpenAICompatServer(lambda messages: REPLY) as server:
-        settings = settings_for(MODEL_BACKEND=backend, MODEL_ID="m", OPENAI_API_BASE=server.url, OPENAI_API_KEY="sk-cold-start-test-0123456789",
+        settings = settings_for(MODEL_BACKEND=backend, MODEL_ID="m", OPENAI_API_BASE=server.url, OPENAI_API_KEY=KEY,
                                 DATA_DIR=tmp_path / "data", PAPER_LEDGER_PATH=tmp_path / "ledger.sqlite3")
         ui = app.SmolTraderApp(settings)
         try:

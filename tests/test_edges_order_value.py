@@ -84,7 +84,7 @@ def test_the_card_shows_the_last_price_and_that_it_fills_at_market(tmp_path):
                       now=lambda: datetime(2020, 3, 2, 15, 0, tzinfo=UTC))
     ticket = desk.propose("AAPL", "buy", qty=1, order_type="limit", limit_price=1000)
     text = ticket_markdown(ticket, desk.mode_label(), desk.now())
-    assert "| prices | limit $1,000.00 · last $244.60 · fills at market |" in text
+    assert "limit $1,000.00" in text and "**Last price $244.60** · fills at market" in text
     resting = desk.propose("AAPL", "buy", qty=1, order_type="limit", limit_price=200)
     assert "| prices | limit $200.00 · last $244.60 |" in ticket_markdown(resting, desk.mode_label(), desk.now())
     stored = desk.tickets.get(ticket.id, desk.now())  # the fields survive the ticket book
@@ -130,7 +130,7 @@ def test_sell_10000_aapl_limit_a_cent_is_refused_at_market_value(alpaca):
     failed = {c.name for c in risk.failures}
     assert {"max order notional", "max position size"} <= failed  # a short of 2.4M on 104k of equity
     card = json.dumps(ticket_item(desk.ticket_card(ticket)).to_json(), ensure_ascii=False)
-    assert "limit $0.01 · last $244.60 · fills at market" in card
+    assert "limit $0.01" in card and "**Last price $244.60** · fills at market" in card
     outcome = desk.confirm(ticket.id, "alice")
     assert not outcome.ok and "refused by the risk gate" in outcome.message
     assert alpaca.posted_orders() == []

@@ -113,8 +113,13 @@ def test_dry_run_lists_files_and_touches_nothing(checkout, tmp_path):
         assert hub.state.received == [] or all(r.path == "/api/agent-harnesses" for r in hub.state.received)
     assert proc.returncode == 0
     lines = proc.stdout.splitlines()
-    assert lines[:-2] == sorted(APP_FILES)
-    assert lines[-2] == "Python 3.10: all 1 pins in requirements.txt admit it."  # no python_version: Spaces' 3.10
+    check = lines.index("Python 3.10: all 1 pins in requirements.txt admit it.")  # no python_version: Spaces' 3.10
+    assert lines[:check] == sorted(APP_FILES)
+    assert lines[check + 1].endswith("files would be uploaded to " + lines[check + 1].split(" to ", 1)[1])
+    table = lines[check + 2:]  # then the secrets to set: which are required, what each is for
+    assert "| HF_TOKEN | required |" in "\n".join(table)
+    for name in SECRET_ENV_VARS:
+        assert any(row.startswith(f"| {name} | ") for row in table), name
 
 
 def test_deploy_refuses_a_space_python_that_a_pin_does_not_admit(checkout, tmp_path):

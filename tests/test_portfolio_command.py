@@ -43,8 +43,9 @@ def test_portfolio_after_a_confirmed_buy_shows_the_panels_figures(tmp_path):
             assert item is items[-1] and item.kind == "text"
             text = item.content
             assert "Performance and risk from your account's daily equity** (as of " in text
-            assert "- Concentration: largest position AAPL: +100.00% (now, of invested value; HHI 1.00" in text
-            assert "- Return: n/a (" in text and "0 daily returns" in text  # one snapshot so far: says what's missing
+            assert "- Concentration: largest position AAPL: 100.0% (now, of invested value; HHI 1.00" in text
+            assert "- Return: appears after the second trading day (" in text  # one snapshot so far: says when
+            assert "n/a" not in text and "0 daily returns" in text
             assert "From this workspace's 1 daily equity snapshot (" in text
             assert "NaN" not in text and "None" not in text
 

@@ -61,14 +61,18 @@ def test_the_seventh_turn_in_a_minute_is_refused_then_allowed_again(stack):
     assert final_text(run_turn(chat, session, "question 8")[-1])
 
 
-def test_slash_commands_are_free_but_rate_limited(stack):
+def test_slash_commands_are_free_and_have_their_own_generous_rate(stack):
     clock = Clock()
-    chat = chat_with(stack, Limits(turns_per_minute=3, tokens_per_day=1), clock)
+    chat = chat_with(stack, Limits(turns_per_minute=2, commands_per_minute=5, tokens_per_day=1), clock)
     session = Session(id="commands")
-    for _ in range(3):
+    for _ in range(5):  # more than the turns' rate: exploring with commands is not stopped by it
         assert "/help" in last(run_turn(chat, session, "/help"))
-    assert "the limit is 3 per minute" in last(run_turn(chat, session, "/help"))
+    refused = run_turn(chat, session, "/help")[-1]
+    assert "5 slash commands in the last minute; the limit is 5 per minute" in last([refused])
+    assert refused[0].extra.get("refused") is True  # the page puts the message back in the box
     assert chat.visitors.usage_label(session) == "0 / 1 tokens today"
+    clock.advance(61)
+    assert "/help" in last(run_turn(chat, session, "/help"))
 
 
 def test_the_daily_budget_runs_out_mid_day_survives_a_restart_and_resets_the_next_day(stack):

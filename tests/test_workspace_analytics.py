@@ -45,4 +45,6 @@ def test_short_history_says_what_is_missing():
     assert "needs 20 daily returns" in result["95% one-day VaR (historical)"].period
     assert result["Concentration"].value is None
     text = portfolio_analytics([("2026-11-20", 100_000.0)], [], {}, "now").markdown()
-    assert "n/a" in text and "as of now" in text
+    assert "n/a" not in text and "as of now" in text  # each missing figure says when it will appear
+    assert "95% one-day VaR (historical): appears after 20 trading days" in text
+    assert "Concentration: appears once you hold a position" in text

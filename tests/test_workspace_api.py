@@ -30,7 +30,7 @@ def test_export_then_delete_with_confirmation(tmp_path):
         api = client(url, key)
         [card] = api.predict("/buy 2 AAPL limit 1000", api_name="/chat")  # fills at any hour
         done = api.predict(card["extra"]["ticket"]["id"], api_name="/confirm_ticket")
-        assert any("executed" in (m["metadata"].get("title") or "") for m in done), done
+        assert any((m["metadata"].get("title") or "").endswith(": filled") for m in done), done
         api.predict("/watch AAPL", api_name="/chat")
         api.predict("/alert AAPL above 900", api_name="/chat")
         api.predict("/notify webhook https://hooks.example.com/services/T000/B000/tokenpart", api_name="/chat")

@@ -51,7 +51,7 @@ def test_a_pending_ticket_survives_a_restart_and_confirms_exactly_once(tmp_path)
     assert (pending.id, pending.status, pending.order) == (ticket.id, "pending", ticket.order)
     assert pending.risk == ticket.risk and pending.expires_at == ticket.expires_at
     outcome = second.confirm(ticket.id.lower(), None)
-    assert outcome.ok and outcome.title == f"Ticket {ticket.id} executed"
+    assert outcome.ok and outcome.title == f"Ticket {ticket.id}: filled"
     again = second.confirm(ticket.id, None)
     assert "already confirmed; no second order" in again.message
     second.close()
@@ -107,8 +107,8 @@ def test_two_desks_confirming_the_same_ticket_at_once_place_one_order(tmp_path):
         thread.start()
     for thread in threads:
         thread.join(30)
-    assert sorted(o.title == f"Ticket {ticket.id} executed" for o in outcomes) == [False, True]
-    [loser] = [o for o in outcomes if o.title != f"Ticket {ticket.id} executed"]
+    assert sorted(o.title == f"Ticket {ticket.id}: filled" for o in outcomes) == [False, True]
+    [loser] = [o for o in outcomes if o.title != f"Ticket {ticket.id}: filled"]
     assert "no second order" in loser.message
     assert len(desks[0].broker.orders("all")) == 1 and len(desks[0].broker.fills()) == 1
     assert desk(tmp_path, clock).tickets.get(ticket.id, clock()).status == "executed"
@@ -129,7 +129,7 @@ def test_a_confirmation_cut_off_mid_way_is_reconciled_with_the_broker(tmp_path):
     later = desk(tmp_path, clock, TICKET_TTL_S="600")
     assert "already confirmed; no second order" in later.confirm(sent.id, None).message
     assert later.tickets.get(lost.id, clock()).status == "executing"
-    assert later.confirm(lost.id, None).title == f"Ticket {lost.id} executed"
+    assert later.confirm(lost.id, None).title == f"Ticket {lost.id}: filled"
     assert len(later.broker.orders("all")) == 2 and later.broker.audit() == []
 
 
@@ -152,8 +152,9 @@ def tab(name: str) -> gr.Request:
 
 def ticket_cards(history) -> dict[str, str]:
     """The ticket cards shown, by ticket id."""
-    cards = [str(m.content) for m in history if str(m.content).startswith("### 🧾 Order ticket ")]
-    return {card.split()[4]: card for card in cards}
+    from ui.ticket_cards import card_ticket_id
+
+    return {card_ticket_id(m): str(m.content) for m in history if card_ticket_id(m)}
 
 
 def options_of(history) -> list[str]:
@@ -175,7 +176,7 @@ def test_tickets_survive_an_app_restart_and_cards_show_their_outcome(tmp_path):
         ui = app_over(stack)
         _, history, *_ = ui.workspace_panel.load(key, tab("tab-2"))  # the browser brings its workspace key back
         assert set(ticket_cards(history)) == {kept, dropped}
-        assert "**Outcome:** rejected." in ticket_cards(history)[dropped]
+        assert "**Rejected**: nothing was sent" in ticket_cards(history)[dropped]  # the card says what happened
         assert options_of(history) == [f"ticket:confirm {kept}", f"ticket:reject {kept}"]  # live only for the one
         assert [t["id"] for t in ui.endpoints.tickets(tab("tab-2"))] == [kept]
 
@@ -192,7 +193,7 @@ def test_tickets_survive_an_app_restart_and_cards_show_their_outcome(tmp_path):
         for thread in threads:
             thread.join(30)
         titles = sorted(str(m["metadata"].get("title")) for reply in answers.values() for m in reply[:1])
-        assert titles == ["None", f"Ticket {kept} executed"], answers
+        assert titles[0] == "None" and titles[1] in (f"Ticket {kept}: filled", f"Ticket {kept}: order placed"), answers
         ui.close()
 
     with local_stack(tmp_path) as stack:
@@ -200,7 +201,8 @@ def test_tickets_survive_an_app_restart_and_cards_show_their_outcome(tmp_path):
         request = tab("tab-4")
         _, history, *_ = ui.workspace_panel.load(key, request)
         assert options_of(history) == []  # every ticket is decided: no live buttons
-        assert "**Outcome:** executed." in ticket_cards(history)[kept]
+        card = ticket_cards(history)[kept]
+        assert ("Filled at $" in card or "Order placed" in card) and "expires" not in card  # no stale countdown
         [again] = ui.endpoints.confirm_ticket(kept, request)
         assert "already confirmed; no second order" in again["content"]
         exported = ui.workspace_panel.export(ui.session_for(request))

@@ -24,12 +24,17 @@ class Figure:
     value: float | None  # None: not enough history
     period: str  # e.g. "2026-10-01 → 2026-11-20, 35 daily returns"
     unit: str = "%"
+    appears: str = ""  # when a figure without a value will appear, e.g. "after 20 trading days"
 
     def text(self) -> str:
         if self.value is None:
-            return f"{self.name}: n/a ({self.period})"
-        shown = f"{self.value:+.2f}%" if self.unit == "%" else f"${self.value:,.2f}" if self.unit == "$" \
-            else f"{self.value:.2f}"
+            when = f"appears {self.appears}" if self.appears else "not available yet"
+            return f"{self.name}: {when} ({self.period})"
+        signed = not self.name.startswith("Concentration")  # a share of the portfolio has no sign
+        if self.unit == "%":
+            shown = f"{self.value:+.2f}%" if signed else f"{self.value:.1f}%"
+        else:
+            shown = f"${self.value:,.2f}" if self.unit == "$" else f"{self.value:.2f}"
         return f"{self.name}: {shown} ({self.period})"
 
 
@@ -69,7 +74,8 @@ def portfolio_analytics(equity: Sequence[tuple[str, float]], benchmark: Sequence
     enough = len(daily) >= 2
     figures = [Figure("Return", _pct(values[-1] / values[0] - 1) if len(values) > 1 else None,
                       f"{days[0]} → {days[-1]}, {len(days)} snapshot{'s' if len(days) != 1 else ''}, "
-                      f"{len(daily)} daily returns" if days else "no snapshots yet")]
+                      f"{len(daily)} daily returns" if days else "no snapshots yet",
+                      appears="after the second trading day")]
 
     closes = dict(benchmark)
     common = [d for d in days if d in closes]
@@ -77,17 +83,21 @@ def portfolio_analytics(equity: Sequence[tuple[str, float]], benchmark: Sequence
         figures.append(Figure(f"{benchmark_name} return", _pct(closes[common[-1]] / closes[common[0]] - 1),
                               f"{common[0]} → {common[-1]}"))
     else:
-        figures.append(Figure(f"{benchmark_name} return", None, f"no {benchmark_name} closes on snapshot days"))
+        figures.append(Figure(f"{benchmark_name} return", None, f"no {benchmark_name} closes on snapshot days",
+                              appears="after the second trading day"))
 
     figures.append(Figure("Volatility (annualized)", _pct(float(np.std(daily, ddof=1)) * math.sqrt(TRADING_DAYS))
-                          if enough else None, period))
-    figures.append(Figure(f"Beta vs {benchmark_name}", _beta(days, values, closes, one_session), period, unit=""))
+                          if enough else None, period, appears="after 3 trading days in a row"))
+    figures.append(Figure(f"Beta vs {benchmark_name}", _beta(days, values, closes, one_session), period, unit="",
+                          appears="after 3 trading days in a row"))
     var = -float(np.percentile(daily, 5)) * float(values[-1]) if len(daily) >= 20 else None
     figures.append(Figure("95% one-day VaR (historical)", var,
                           period if var is not None else f"needs 20 daily returns, have {len(daily)}"
-                          + (f" ({left_out} across gaps left out)" if left_out else ""), unit="$"))
+                          + (f" ({left_out} across gaps left out)" if left_out else ""), unit="$",
+                          appears="after 20 trading days"))
     figures.append(Figure("Max drawdown", _pct(_max_drawdown(values)) if len(values) > 1 else None,
-                          f"{days[0]} → {days[-1]}, {len(days)} snapshots" if days else "no snapshots yet"))
+                          f"{days[0]} → {days[-1]}, {len(days)} snapshots" if days else "no snapshots yet",
+                          appears="after the second trading day"))
     total = sum(weights.values())
     if total > 0:
         top, value = max(weights.items(), key=lambda kv: kv[1])
@@ -95,7 +105,7 @@ def portfolio_analytics(equity: Sequence[tuple[str, float]], benchmark: Sequence
         figures.append(Figure(f"Concentration: largest position {top}", _pct(value / total), f"now, of invested "
                               f"value; HHI {hhi:.2f} across {len(weights)} positions"))
     else:
-        figures.append(Figure("Concentration", None, "no open positions now"))
+        figures.append(Figure("Concentration", None, "no open positions now", appears="once you hold a position"))
     return Analytics(tuple(figures), observed_at)
 
 

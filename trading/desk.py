@@ -171,7 +171,16 @@ class TradingDesk:
         )
 
     def ticket_card(self, ticket: Ticket) -> TicketCard:
-        return TicketCard(ticket, views.ticket_markdown(ticket, self.mode_label(), self.now()))
+        return TicketCard(ticket, views.ticket_markdown(ticket, self.mode_label(), self.now(),
+                                                        last_price=self._last_price(ticket.order.symbol)))
+
+    def _last_price(self, symbol: str) -> float | None:
+        """The market's last price for the card (from the shared quote cache); None when it cannot be had."""
+        try:
+            price = float(self.price_of(symbol))
+        except Exception:
+            return None
+        return price if price > 0 else None
 
     # --- the person's decision (buttons, API, /confirm, /reject) ---------------------------------
 
@@ -225,7 +234,8 @@ class TradingDesk:
             positions = self.positions_text()
         except BrokerError:
             positions = None
-        return DeskOutcome(True, views.order_result_text(order), ticket, f"Ticket {ticket.id} executed", positions)
+        placed = "filled" if getattr(order, "status", None) == "filled" else "order placed"
+        return DeskOutcome(True, views.order_result_text(order), ticket, f"Ticket {ticket.id}: {placed}", positions)
 
     def _decided_elsewhere(self, ticket: Ticket) -> DeskOutcome:
         """The answer for a ticket no longer pending: decided before, or by a confirmation that won the race."""

@@ -52,6 +52,19 @@ def watchlist_html(rows) -> str:
             "<p style='font-size:0.75em;opacity:0.7'>Yahoo Finance, may be delayed; 30 daily closes.</p>")
 
 
+def alerts_html(alerts) -> str:
+    """The alerts the person set (active ones), one line each, with how often they fired."""
+    active = [a for a in alerts if a.status == "active"]
+    if not active:
+        return "<p class='alerts-empty'>No alerts set: try <code>/alert AAPL above 250</code>.</p>"
+    lines = []
+    for alert in active:
+        fired = f" · fired {alert.fired_count}×" if alert.fired_count else ""
+        lines.append(f"<li data-id='{html.escape(alert.id)}'><code>{html.escape(alert.id)}</code> "
+                     f"{html.escape(alert.rule.describe())}{fired}</li>")
+    return "<ul class='alerts-list' style='font-size:0.85em;padding-left:1em;margin:0'>" + "".join(lines) + "</ul>"
+
+
 def badge_html(count: int) -> str:
     if not count:
         return "<span id='alerts-badge-count' data-count='0'>🔔 no unread notifications</span>"
@@ -87,14 +100,15 @@ class AlertsPanel:
         self.poll_s = poll_s
 
     def build(self) -> None:
-        gr.Markdown("### Watchlist and alerts")
         self.badge = gr.HTML(badge_html(0), elem_id="alerts-badge")
         self.open = gr.Button("Open notifications", elem_id="open-notifications", size="sm")
         self.listing = gr.HTML("", elem_id="notifications-list")
         self.watchlist = gr.HTML(watchlist_html([]), elem_id="watchlist")
-        self.proposals = gr.Dropdown(choices=[], label="Alerts the trader proposed", elem_id="alert-proposals",
-                                     interactive=True)
-        self.confirm = gr.Button("Confirm alert", elem_id="confirm-alert", size="sm")
+        self.alerts = gr.HTML(alerts_html([]), elem_id="alerts-list")
+        with gr.Group(visible=False, elem_id="alert-proposals-group") as self.proposals_group:
+            self.proposals = gr.Dropdown(choices=[], label="Alerts the trader proposed", elem_id="alert-proposals",
+                                         interactive=True)
+            self.confirm = gr.Button("Confirm alert", elem_id="confirm-alert", size="sm")
         self.cursor = gr.State(None)  # the last notification id this page has shown (each tab its own)
         self.timer = gr.Timer(self.poll_s)
 
@@ -105,16 +119,18 @@ class AlertsPanel:
         """Toasts for new notifications, the unread badge, the watchlist and the proposals (keeping the choice)."""
         service, workspace = self.service_of(), self.polled_workspace_of(request)
         if workspace is None:  # the page is still loading its workspace: nothing to show yet
-            return cursor, gr.update(), gr.update(), gr.update()
+            return cursor, gr.update(), gr.update(), gr.update(), gr.update(), gr.update()
         fresh, cursor = service.to_show(workspace, cursor)
-        for item in fresh[-3:]:
-            show = gr.Warning if item.kind == "alert" else gr.Info
-            # Gradio renders a toast's message as HTML: the notification's text is shown as text
-            show(html.escape(f"{item.title}: {item.body.splitlines()[0][:200]}"), duration=15, title="Smol Trader")
+        for item in fresh[-3:]:  # an info toast titled by the alert (screen readers hear it: a polite region)
+            first = item.body.splitlines()[0][:200] if item.body else ""
+            # Gradio renders a toast's message and title as HTML: the notification's text is shown as text
+            title = html.escape(item.title)
+            gr.Info(html.escape(f"{item.title}: {first}") if first else title, duration=15, title=title)
         choices = self._choices(workspace)
         value = chosen if chosen in {c[1] for c in choices} else None
         return (cursor, badge_html(service.unread_count(workspace)), watchlist_html(service.watch_rows(workspace)),
-                gr.update(choices=choices, value=value))
+                gr.update(choices=choices, value=value), alerts_html(service.alerts(workspace)),
+                gr.update(visible=bool(choices)))
 
     def open_clicked(self, request: gr.Request | None = None):
         """The latest notifications, now read: the list and the badge (zero unless more arrived meanwhile)."""
@@ -135,7 +151,7 @@ class AlertsPanel:
         return gr.update(choices=self._choices(workspace), value=None)
 
     def wire(self, demo: gr.Blocks) -> None:
-        outputs = [self.cursor, self.badge, self.watchlist, self.proposals]
+        outputs = [self.cursor, self.badge, self.watchlist, self.proposals, self.alerts, self.proposals_group]
         self.timer.tick(self.poll, [self.cursor, self.proposals], outputs, api_visibility="private",
                         show_progress="hidden", concurrency_limit=None)
         demo.load(self.poll, [self.cursor, self.proposals], outputs, api_visibility="private",

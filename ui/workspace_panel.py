@@ -26,6 +26,7 @@ from trading.broker import BrokerError
 from trading.desk import TradingDesk
 from trading.portfolio_analytics import record_equity, workspace_analytics
 from ui.binding import WorkspaceBinding, client_of, user_of
+from ui.ticket_cards import refresh_ticket_cards
 
 STORAGE_KEY = "smol-trader-workspace"
 
@@ -62,8 +63,8 @@ class WorkspacePanel:
         status = live.status if live is not None else "expired"
         if status == "pending":
             return item
-        return item.with_(content=f"{item.content}\n\n**Outcome:** {status}.",
-                          extra={**item.extra, "ticket": {**ticket, "status": status}})
+        content = desk.ticket_card(live).markdown if live is not None else f"{item.content}\n\n**Expired.**"
+        return item.with_(content=content, extra={**item.extra, "ticket": {**ticket, "status": status}})
 
     def record_equity(self, session: Session, desk):
         """Today's equity snapshot of the workspace (the true equity curve); returns (account, positions, earlier
@@ -166,6 +167,7 @@ class WorkspacePanel:
         session = self.binding.session_for(request)
         items = self.chat.decide_ticket(session, decision, ticket_id, user_of(request))
         shown = [_without_options(message, ticket_id) for message in history]
+        shown = refresh_ticket_cards(shown, self.desk(session))  # the card says what happened
         return [*shown, *to_gradio_messages(items)], self.summary(session)
 
     # --- the export ---------------------------------------------------------------------------------
@@ -180,45 +182,57 @@ class WorkspacePanel:
 
     # --- layout -------------------------------------------------------------------------------------
     def build_panel(self, demo: gr.Blocks, chatbot: gr.Chatbot) -> dict:
-        """The side panel (call inside the side column); returns components the app chains refreshes to."""
+        """The side panel's account section (call inside the side panel); `build_rest()` of the returned dict lays
+        out the conversations, performance and manage sections where the app wants them. Returns the components
+        the app chains refreshes to."""
         # The person's own workspace key, kept in their browser's localStorage. Gradio's BrowserState "encrypts" it
         # with a secret it serves to every page in /config, so it is as good as plain text there: it protects
         # nothing and claims nothing (docs/safety-identity.md). Only that browser's own pages can read it.
         key_state = gr.BrowserState("", storage_key=STORAGE_KEY, secret=self.workspaces.browser_secret())
         notice = gr.Markdown(visible=False, elem_id="workspace-notice")
-        gr.Markdown("### Your workspace")
-        summary = gr.Markdown("…", elem_id="workspace-summary")
-        new_chat = gr.Button("➕ New chat", elem_id="new-chat", size="sm")
-        conversations = gr.Radio(choices=[], label="Conversations", elem_id="conversations", interactive=True)
-        with gr.Accordion("Performance & risk", open=False):
-            analytics_button = gr.Button("Compute from my equity history", size="sm", elem_id="analytics")
-            analytics = gr.Markdown(elem_id="analytics-figures")
-        with gr.Accordion("Manage", open=False):
-            with gr.Row():
-                title = gr.Textbox(placeholder="New title", show_label=False, scale=3, elem_id="rename-title")
-                rename = gr.Button("Rename", size="sm", scale=1, elem_id="rename")
-            delete = gr.Button("Delete this conversation", size="sm", variant="stop", elem_id="delete-chat")
-            export = gr.Button("Export workspace (JSON)", size="sm", elem_id="export")
-            export_file = gr.File(visible=False, label="Your export", elem_id="export-file")
-            drop = gr.Button("Delete my workspace…", size="sm", variant="stop", elem_id="delete-workspace")
-            with gr.Group(visible=False) as confirm_drop:
-                gr.Markdown("Delete every conversation, ticket and the paper account of this workspace? "
-                            "This cannot be undone.")
-                really = gr.Button("Yes, delete everything", variant="stop", size="sm", elem_id="delete-confirm")
-
+        with gr.Accordion("Account", open=True, elem_id="account-section"):
+            summary = gr.Markdown("…", elem_id="workspace-summary")
         private = {"api_visibility": "private"}
-        conversations.input(self.switch, [conversations], [chatbot, conversations], **private)
-        new_chat.click(self.new_chat, None, [chatbot, conversations], **private)
-        rename.click(self.rename, [title], [title, conversations], **private)
-        delete.click(self.delete_conversation, None, [chatbot, conversations, export_file], **private)
-        export.click(self.export_file, None, [export_file], **private)
-        analytics_button.click(self.analytics_clicked, None, [analytics], **private)
-        drop.click(lambda: gr.update(visible=True), None, [confirm_drop], **private)
-        really.click(self.delete_workspace_clicked, None,
-                     [key_state, chatbot, conversations, summary, confirm_drop, notice], **private)
-        chatbot.option_select(self.option_selected, [chatbot], [chatbot, summary], **private)
-        return {"conversations": conversations, "summary": summary,
-                "load": (self.load, [key_state], [key_state, chatbot, conversations, summary, notice])}
+        decided = chatbot.option_select(self.option_selected, [chatbot], [chatbot, summary], **private)
+        parts: dict = {"summary": summary, "decided": decided,
+                       "load": (self.load, [key_state], [key_state, chatbot, None, summary, notice])}
+
+        def build_rest() -> None:
+            with gr.Accordion("Conversations", open=True, elem_id="conversations-section"):
+                new_chat = gr.Button("➕ New chat", elem_id="new-chat", size="sm")
+                conversations = gr.Radio(choices=[], label="Your conversations", elem_id="conversations",
+                                         interactive=True)
+            with gr.Accordion("Performance & risk", open=False, elem_id="performance-section"):
+                analytics_button = gr.Button("Compute from my equity history", size="sm", elem_id="analytics")
+                analytics = gr.Markdown(elem_id="analytics-figures")
+            with gr.Accordion("Manage", open=False, elem_id="manage-section"):
+                with gr.Row():
+                    title = gr.Textbox(placeholder="New title", show_label=False, scale=3, elem_id="rename-title",
+                                       label="New title")
+                    rename = gr.Button("Rename", size="sm", scale=1, elem_id="rename")
+                delete = gr.Button("Delete this conversation", size="sm", variant="stop", elem_id="delete-chat")
+                export = gr.Button("Export workspace (JSON)", size="sm", elem_id="export")
+                export_file = gr.File(visible=False, label="Your export", elem_id="export-file")
+                drop = gr.Button("Delete my workspace…", size="sm", variant="stop", elem_id="delete-workspace")
+                with gr.Group(visible=False) as confirm_drop:
+                    gr.Markdown("Delete every conversation, ticket and the paper account of this workspace? "
+                                "This cannot be undone.")
+                    really = gr.Button("Yes, delete everything", variant="stop", size="sm",
+                                       elem_id="delete-confirm")
+            conversations.input(self.switch, [conversations], [chatbot, conversations], **private)
+            new_chat.click(self.new_chat, None, [chatbot, conversations], **private)
+            rename.click(self.rename, [title], [title, conversations], **private)
+            delete.click(self.delete_conversation, None, [chatbot, conversations, export_file], **private)
+            export.click(self.export_file, None, [export_file], **private)
+            analytics_button.click(self.analytics_clicked, None, [analytics], **private)
+            drop.click(lambda: gr.update(visible=True), None, [confirm_drop], **private)
+            really.click(self.delete_workspace_clicked, None,
+                         [key_state, chatbot, conversations, summary, confirm_drop, notice], **private)
+            parts["conversations"] = conversations
+            parts["load"] = (self.load, [key_state], [key_state, chatbot, conversations, summary, notice])
+
+        parts["build_rest"] = build_rest
+        return parts
 
 
 def _without_options(message, ticket_id: str):

@@ -56,6 +56,9 @@ def hash_key(key: str) -> str:
 
 def title_from(text: str) -> str:
     words = " ".join(str(text).split())
+    if words.startswith("/"):  # a conversation opened with a command: "/chart AAPL" -> "Chart AAPL"
+        words = words.lstrip("/")
+        words = words[:1].upper() + words[1:]
     return (words[:TITLE_CHARS - 1] + "…") if len(words) > TITLE_CHARS else (words or "New chat")
 
 

@@ -8,6 +8,7 @@ from alerts.rules import AlertInputError
 from alerts.scheduler import BriefDesk
 from alerts.store import Notification, StoredAlert
 from chat.commands import Command, CommandContext, CommandError
+from chat.messages import ChatItem
 
 DELIVERY = {"none": "", "pending": " · webhook: sending", "delivered": " · webhook: delivered",
             "failed": " · webhook: FAILED"}
@@ -53,10 +54,14 @@ def notification_line(item: Notification) -> str:
 
 @_checked
 def watch(ctx: CommandContext, args: list[str]):
-    added = _service(ctx).watch(ctx.session.workspace_id, args)
+    added, unknown = _service(ctx).watch_known(ctx.session.workspace_id, args)
     listed = _service(ctx).watchlist(ctx.session.workspace_id)
+    skipped = (f" Not added: {', '.join(unknown)} (" + "; ".join(unknown.values()) + ")." if unknown else "")
+    if unknown and not added:
+        return ChatItem(content=f"Nothing added.{skipped}", kind="error")
     new = ", ".join(added) if added else "nothing new"
-    return f"Watching {new}. Your watchlist: {', '.join(listed)} (shown in the side panel)."
+    shown = ", ".join(listed) if listed else "empty"
+    return f"Watching {new}.{skipped} Your watchlist: {shown} (shown in the side panel)."
 
 
 @_checked
