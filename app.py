@@ -129,7 +129,8 @@ class SmolTraderApp:
         self.integrations = Integrations(self.runtime, self.chat)
         # mcp_server=False: Gradio's own MCP server would publish every API endpoint, confirm_ticket included.
         block = not options.pop("prevent_thread_lock", False)
-        app_kwargs = {**self.integrations.app_kwargs(), "middleware": [content_security_policy()]}  # safe_render.csp
+        app_kwargs = self.integrations.app_kwargs()  # the body cap first, then the CSP (safe_render.csp) on answers
+        app_kwargs["middleware"] = [*app_kwargs.get("middleware", []), content_security_policy()]
         demo.launch(app_kwargs=app_kwargs, mcp_server=False, ssr_mode=False, css=CSS, js=JS,
                     prevent_thread_lock=True, footer_links=[], **options)
         self.runtime.served.set()  # the server answers: background warm-ups may start now

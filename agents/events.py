@@ -35,6 +35,17 @@ class MemberDelta:
 
 
 @dataclass(frozen=True)
+class ManagerDelta:
+    delta: Any  # the manager's words outside a step: its answer after the step limit, streamed
+
+
+@dataclass(frozen=True)
+class ModelGaveUp:
+    member: str  # "manager" | a member: its model could not follow the team's format
+    message: str
+
+
+@dataclass(frozen=True)
 class FigureShown:
     figure: Any  # a plotly Figure
     title: str | None = None
@@ -45,4 +56,5 @@ class TicketShown:
     card: Any  # a trading.outcomes.TicketCard: the order ticket the trader proposed (the chat shows it as a card)
 
 
-TeamEvent = DelegationStarted | DelegationEnded | MemberStep | MemberDelta | FigureShown | TicketShown
+TeamEvent = (DelegationStarted | DelegationEnded | MemberStep | MemberDelta | ManagerDelta | ModelGaveUp | FigureShown
+             | TicketShown)

@@ -10,14 +10,23 @@ slash commands work.
 
 from __future__ import annotations
 
+import copy
 import threading
 from dataclasses import dataclass
 from typing import Any
 
-from agents.streaming import streaming
+from agents.model_server import ask_window, profile_for
+from agents.streaming import StreamFallback, streaming
 from core.settings import Settings
 
 DEFAULT_HF_MODEL = "Qwen/Qwen3-Coder-480B-A35B-Instruct"
+HOSTED_CONTEXT_TOKENS = 32_768  # Inference Providers and LiteLLM models do not say: a window they all have
+# Output cap of one model call per role when MODEL_MAX_OUTPUT_TOKENS is 0: a code step with its thought is well
+# under it; the web agent's tool calls are shorter.
+ROLE_MAX_OUTPUT_TOKENS = {"manager": 1536, "trader": 1536, "web_agent": 1024}
+# The trader's instructions (~12,900 characters, the largest of the team; tests/test_prompt_size.py) are about
+# 3,900 tokens; with a task, one step and its output cap the team needs this much (docs/local-models.md).
+TEAM_MIN_CONTEXT_TOKENS = 6144
 
 HOW_TO_CONFIGURE = (
     "No language model is configured, so the AI team is off; slash commands still work (try `/help`).\n\n"
@@ -123,26 +132,111 @@ def build_model(settings: Settings, choice: ModelChoice | None = None):
     choice = choice or choose_model(settings)
     timeout = int(settings.model_timeout_s)
     if choice.backend == "openai":
-        return openai_model_class()(
+        api_key = settings.openai_api_key.reveal() or "not-needed"
+        model = openai_model_class()(
             model_id=choice.model_id,
             api_base=settings.openai_api_base,
-            api_key=settings.openai_api_key.reveal() or "not-needed",
+            api_key=api_key,
             client_kwargs={"timeout": timeout, "max_retries": 1},
         )
+        profile = profile_for(f"{settings.openai_api_base}|{choice.model_id}", settings.model_context_tokens,
+                              probe=lambda: ask_window(settings.openai_api_base, choice.model_id, api_key))
+        speak_dialect(model, profile)
+        return bounded(model, settings, choice.model_id, profile)
     if choice.backend == "litellm":
         from smolagents import LiteLLMModel
 
-        return streaming(LiteLLMModel)(model_id=choice.model_id, timeout=timeout)
+        model = streaming(LiteLLMModel)(model_id=choice.model_id, timeout=timeout)
+        return bounded(model, settings, choice.model_id, profile_for(
+            f"litellm|{choice.model_id}", settings.model_context_tokens or HOSTED_CONTEXT_TOKENS))
     if choice.backend == "hf":
         return _hf_model(settings, choice.model_id, settings.hf_token.reveal())
     return None
 
 
+def bounded(model: Any, settings: Settings, label: str, profile: Any) -> Any:
+    """`model` with the call bounds of settings: the total deadline, the output cap, the server's profile."""
+    model.deadline_s = float(settings.model_timeout_s)
+    model.model_label = label
+    model.server = profile
+    if settings.model_max_output_tokens:
+        model.kwargs = {**model.kwargs, "max_tokens": settings.model_max_output_tokens}
+    return model
+
+
+def for_role(model: Any, role: str, settings: Settings) -> Any:
+    """The model one role of the team uses: the same model, with that role's output cap (same server profile)."""
+    if not isinstance(model, StreamFallback) or getattr(model, "server", None) is None \
+            or settings.model_max_output_tokens or role not in ROLE_MAX_OUTPUT_TOKENS:
+        return model  # not one of ours (a test's scripted model), or one cap for every role
+    if "max_tokens" in (model.kwargs or {}):
+        return model
+    role_model = copy.copy(model)
+    role_model.kwargs = {**model.kwargs, "max_tokens": ROLE_MAX_OUTPUT_TOKENS[role]}
+    return role_model
+
+
+def speak_dialect(model: Any, profile: Any) -> None:
+    """Route the OpenAI client's chat requests through the server's learned dialect, and keep the streamed
+    response of this thread so a deadline can close it."""
+    completions = model.client.chat.completions
+    if getattr(completions, "smol_dialect", None) is profile:
+        return  # the shared client of this server already speaks it (agents.models.shared_openai_client)
+    original = completions.create
+
+    def create(*args, **kwargs):
+        if profile.no_stream_options:
+            kwargs.pop("stream_options", None)
+        if profile.no_tool_choice:
+            kwargs.pop("tool_choice", None)
+        response = original(*args, **kwargs)
+        if kwargs.get("stream"):
+            profile.keep_stream(response)
+        return response
+
+    completions.create = create
+    completions.smol_dialect = profile
+
+
+def window_problem(settings: Settings, choice: ModelChoice) -> str | None:
+    """At start-up: why the configured OpenAI-compatible server's window is too small for the team, or None.
+
+    Asks the server (see agents/model_server.py) unless MODEL_CONTEXT_TOKENS is set; the same profile serves the
+    chat afterwards, so the question is asked once.
+    """
+    if choice.backend != "openai":
+        return None
+    api_key = settings.openai_api_key.reveal() or "not-needed"
+    profile = profile_for(f"{settings.openai_api_base}|{choice.model_id}", settings.model_context_tokens,
+                          probe=lambda: ask_window(settings.openai_api_base, choice.model_id, api_key))
+    window = profile.window()
+    if window >= TEAM_MIN_CONTEXT_TOKENS:
+        return None
+    return (f"{choice.model_id} has a context window of {window:,} tokens ({profile.window_source}); the team needs "
+            f"at least {TEAM_MIN_CONTEXT_TOKENS:,} (8,192 or more for conversations). Run the model with a larger "
+            "context (llama-server --ctx-size 16384, Ollama OLLAMA_CONTEXT_LENGTH=16384, vLLM --max-model-len) and "
+            "set MODEL_CONTEXT_TOKENS to it.")
+
+
+def check_window_in_background(settings: Settings, choice: ModelChoice, log: Any) -> None:
+    """`window_problem` in its own thread (start-up does not wait for a server), logged as a warning."""
+    import threading
+
+    def check() -> None:
+        problem = window_problem(settings, choice)
+        if problem:
+            log.warning("model context too small: %s", problem)
+
+    threading.Thread(target=check, name="model-window-check", daemon=True).start()
+
+
 def _hf_model(settings: Settings, model_id: str, token: str):
     from smolagents import InferenceClientModel
 
-    return streaming(InferenceClientModel)(model_id=model_id, provider=settings.hf_provider or None, token=token,
-                                            timeout=int(settings.model_timeout_s))
+    model = streaming(InferenceClientModel)(model_id=model_id, provider=settings.hf_provider or None, token=token,
+                                             timeout=int(settings.model_timeout_s))
+    return bounded(model, settings, model_id, profile_for(
+        f"hf|{settings.hf_provider}|{model_id}", settings.model_context_tokens or HOSTED_CONTEXT_TOKENS))
 
 
 def build_visitor_model(settings: Settings, token: str):

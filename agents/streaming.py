@@ -12,7 +12,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -24,6 +26,16 @@ from smolagents.models import (
     ChatMessageToolCallStreamDelta,
 )
 
+from agents.context_budget import fit
+from agents.model_errors import (
+    ModelCallError,
+    ModelDeadlineError,
+    ModelOutputCapError,
+    ModelRepeatingError,
+    classify,
+    parameter_named,
+    requested_tokens,
+)
 from agents.template_cache import populate_template
 
 
@@ -77,36 +89,169 @@ def cannot_stream(exc: BaseException) -> bool:
     """Whether `exc`, raised before a streaming response's first words, says the server cannot stream.
 
     True for the refusal statuses above, and for an error without a transient status that names streaming (an
-    "unsupported parameter: stream" from a server or client library). False for everything transient.
+    "unsupported parameter: stream" from a server or client library). False for everything transient, and for a
+    refusal that is about something else: the request's size, the model, another parameter, the request's schema
+    (those are their own errors, agents/model_errors.py: asking again without `stream` would fail the same way).
     """
     if is_transient(exc):
         return False
+    text = str(exc).lower()
+    if classify(exc) in ("context", "unknown_model", "dialect") or (
+            parameter_named(exc) not in (None, "stream_options") and "'stream'" not in text):
+        return False
     if status_of(exc) in CANNOT_STREAM_STATUSES:
         return True
-    text = str(exc).lower()
     return "stream" in text and any(word in text for word in ("unsupported", "not supported", "does not support",
                                                               "not implemented", "unknown", "invalid"))
 
 
+def repeating(text: str, min_span: int = 400, min_repeats: int = 4, max_period: int = 300) -> bool:
+    """Whether `text` ends in one piece (8 to `max_period` characters) said again and again over `min_span`."""
+    for period in range(8, max_period + 1):
+        repeats = max(min_repeats, -(-min_span // period))
+        span = period * repeats
+        if span > len(text):
+            if period * min_repeats > len(text):
+                break
+            continue
+        if text[-span:] == text[-period:] * repeats:
+            return True
+    return False
+
+
 class StreamFallback:
-    """Mixin for a smolagents model class: `generate_stream` falling back to `generate` when the server cannot stream.
+    """Mixin for a smolagents model class: bounded model calls that fit the context window and speak the server's
+    dialect, streaming when the server does (falling back to whole responses when it cannot).
 
     Mixed in by `streaming()`, whose subclass defines no model method of its own, so telemetry leaves it alone: the
     base class's `generate_stream` / `generate` it calls are instrumented, and each model call is one LLM span.
+    Bounds, set by agents/models.py (all optional, so a plain subclass behaves as before):
+    - `deadline_s`: the whole call, streaming included; past it the stream is closed and the step says so;
+    - `max_tokens` in the model's kwargs: the output cap the server enforces; a server that ignores it is stopped
+      here at 1.5 times as many (estimated) tokens; a step's output that repeats itself is stopped too;
+    - `server` (agents/model_server.ServerProfile): the server's dialect and context window, shared by every model
+      of that server, learned once.
     """
 
-    streams = True  # becomes False for this model once its server has shown it cannot stream
+    deadline_s: float | None = None
+    server: Any = None  # agents.model_server.ServerProfile, or None: no budget, no dialect learning
+    model_label = "the model"
+
+    @property
+    def streams(self) -> bool:
+        return self._profile().streams
+
+    @streams.setter
+    def streams(self, value: bool) -> None:
+        self._profile().streams = value
+
+    def _profile(self):
+        if self.server is None:
+            from agents.model_server import ServerProfile
+
+            self.server = ServerProfile(key=f"instance-{id(self)}", context_tokens=0)
+        return self.server
+
+    # -- what every call does first --------------------------------------------------------------
+    def _prepare(self, messages: list) -> list:
+        profile = self._profile()
+        if profile.flatten:  # learned: this server wants plain-string content
+            self.flatten_messages_as_text = True
+        window = profile.window()
+        if not window:
+            return messages
+        budget = window - int((getattr(self, "kwargs", None) or {}).get("max_tokens") or 0) - 64
+        return fit(messages, budget, profile.counter, model=self.model_label, window=window)
+
+    def _learned(self, exc: BaseException, produced: bool) -> bool:
+        """Whether `exc` taught us something about the server's dialect (then the request is sent once more)."""
+        return not produced and self._profile().learn(exc)
+
+    def _after(self, messages: list, usage: Any, exc: BaseException | None = None) -> None:
+        profile = self._profile()
+        if usage is not None and getattr(usage, "input_tokens", 0):
+            profile.counter.observe(messages, usage.input_tokens)
+        if exc is not None and classify(exc) == "context":
+            profile.counter.overflowed(messages, requested_tokens(exc))
+
+    def _cap(self) -> int:
+        return int((getattr(self, "kwargs", None) or {}).get("max_tokens") or 0)
+
+    # -- calls -------------------------------------------------------------------------------------
+    def generate(self, messages, *args, **kwargs):
+        messages = self._prepare(messages)
+        for attempt in range(3):
+            try:
+                message = super().generate(messages, *args, **kwargs)
+            except Exception as exc:
+                self._after(messages, None, exc)
+                if attempt < 2 and self._learned(exc, False):
+                    self.flatten_messages_as_text = self.flatten_messages_as_text or self._profile().flatten
+                    continue
+                raise
+            self._after(messages, message.token_usage)
+            return message
+        raise AssertionError("unreachable")
 
     def generate_stream(self, messages, *args, **kwargs) -> Iterator[ChatMessageStreamDelta]:
-        if self.streams:
-            produced = False
+        messages = self._prepare(messages)
+        deadline = time.monotonic() + self.deadline_s if self.deadline_s else None
+        stops = [s for s in (kwargs.get("stop_sequences") or []) if s]
+        cap = self._cap()
+        hold = max((len(s) for s in stops), default=1) - 1
+        attempt = 0
+        while self.streams:
+            produced, text, checked, sent = False, "", 0, 0
+            inner = super().generate_stream(messages, *args, **kwargs)
             try:
-                for delta in super().generate_stream(messages, *args, **kwargs):
-                    produced = produced or bool(delta.content or delta.tool_calls)
+                for delta in inner:
+                    if deadline is not None and time.monotonic() > deadline:
+                        self._cancel(inner)
+                        raise self._deadline_error()
+                    if delta.content:
+                        text += delta.content
+                        cut = min((text.find(s) for s in stops if s in text), default=-1)
+                        if cut >= 0:  # the server ignored a stop sequence: end the output there ourselves
+                            self._profile().ignores_stop = True
+                            if cut > sent:
+                                yield ChatMessageStreamDelta(content=text[sent:cut])
+                            self._cancel(inner)
+                            return
+                        safe = len(text) - hold  # a stop sequence's start may be in this delta: held back
+                        delta = ChatMessageStreamDelta(content=text[sent:safe] if safe > sent else "",
+                                                       tool_calls=delta.tool_calls, token_usage=delta.token_usage)
+                        sent = max(sent, safe)
+                        if len(text) - checked >= 200:
+                            checked = len(text)
+                            if repeating(text):
+                                self._cancel(inner)
+                                raise ModelRepeatingError(
+                                    f"🔁 {self.model_label} kept writing the same words over and over, so its step "
+                                    "was stopped. A larger model follows the team's instructions better.")
+                            if cap and self._profile().counter.tokens(text) > 1.5 * cap + 50:
+                                self._cancel(inner)
+                                raise self._cap_error(cap)
+                    produced = produced or bool(text or delta.tool_calls)
+                    if delta.token_usage is not None:
+                        self._after(messages, delta.token_usage)
+                        if cap and delta.token_usage.output_tokens >= cap:
+                            yield delta
+                            raise self._cap_error(cap)
                     yield delta
+                if sent < len(text):
+                    yield ChatMessageStreamDelta(content=text[sent:])
+            except ModelCallError:
+                raise
             except Exception as exc:
+                if deadline is not None and time.monotonic() >= deadline - 0.05 and classify(exc) == "unreachable":
+                    raise self._deadline_error() from exc  # the client's read timeout is the same deadline
+                self._after(messages, None, exc)
+                if attempt < 2 and self._learned(exc, produced):
+                    attempt += 1
+                    self.flatten_messages_as_text = self.flatten_messages_as_text or self._profile().flatten
+                    continue
                 if produced or not cannot_stream(exc):
-                    raise  # words already shown, or a transient failure: smolagents handles it, no second request
+                    raise  # words already shown, or not about streaming: no second request
                 whole = self.generate(messages, *args, **kwargs)  # raises (the real problem) if this fails too
                 self.streams = False
                 yield from as_deltas(whole)
@@ -115,6 +260,25 @@ class StreamFallback:
                 return
             self.streams = False  # a streaming request answered with no events: the server ignores `stream`
         yield from as_deltas(self.generate(messages, *args, **kwargs))
+
+    def _deadline_error(self) -> ModelDeadlineError:
+        return ModelDeadlineError(
+            f"⏱️ {self.model_label} was still writing after {self.deadline_s:g} s (`MODEL_TIMEOUT_S`), so its step was "
+            "stopped. Ask something narrower, or raise `MODEL_TIMEOUT_S` for a slow server.")
+
+    def _cap_error(self, cap: int) -> ModelOutputCapError:
+        return ModelOutputCapError(
+            f"✂️ {self.model_label} wrote {cap:,} tokens (`MODEL_MAX_OUTPUT_TOKENS`) without finishing its step, so "
+            "the step was stopped there. Ask for less at a time, or raise `MODEL_MAX_OUTPUT_TOKENS`.")
+
+    def _cancel(self, inner: Any) -> None:
+        """End the response being streamed: the connection is closed, so the server stops generating."""
+        response = self._profile().take_stream()
+        with contextlib.suppress(Exception):
+            inner.close()
+        if response is not None:
+            with contextlib.suppress(Exception):
+                response.close()
 
 
 _STREAMING_CLASSES: dict[type, type] = {}

@@ -15,15 +15,20 @@ from smolagents import CodeAgent, ToolCallingAgent
 from smolagents.memory import ActionStep, PlanningStep
 from smolagents.monitoring import LogLevel
 
+from agents.context_budget import ends
 from agents.events import (
     DelegationEnded,
     DelegationStarted,
     FigureShown,
+    ManagerDelta,
     MemberDelta,
     MemberStep,
+    ModelGaveUp,
     TeamEvent,
     TicketShown,
 )
+from agents.model_steps import FormatStrikes, stream_final_answer
+from agents.models import for_role
 from agents.prompts import load_prompts, smolagents_templates, trader_templates
 from agents.streaming import can_stream, run_member
 from agents.toolsets import Shows, TraderKit, trader_toolset
@@ -33,6 +38,8 @@ from telemetry.metrics import instrument_tools
 from tools.untrusted import cap, label_untrusted
 from tools.web import ReadPageTool, WebSearchTool
 
+MEMBER_TASK_CHARS = 4000  # a delegated task (about 1,300 tokens): first and last lines kept beyond it
+MEMBER_REPORT_CHARS = 8000  # a member's report to the manager (about 2,600 tokens)
 MANAGER_IMPORTS = ["json", "math", "datetime", "statistics", "re"]
 TRADER_IMPORTS = ["json", "math", "datetime", "statistics", "re"]
 
@@ -83,6 +90,7 @@ def _member_wrapper(sink: Sink, untrusted_members: set[str], max_chars: int) -> 
             return target
 
         def delegate(task: str, additional_args: dict | None = None) -> str:
+            task = ends(str(task), MEMBER_TASK_CHARS)  # a member's task and report are bounded too
             sink(DelegationStarted(name, str(task)))
             try:
                 kwargs = {"additional_args": additional_args} if additional_args else {}
@@ -90,7 +98,7 @@ def _member_wrapper(sink: Sink, untrusted_members: set[str], max_chars: int) -> 
             except BaseException as exc:
                 sink(DelegationEnded(name, exc))
                 raise
-            report = str(report)
+            report = ends(str(report), MEMBER_REPORT_CHARS)
             if name in untrusted_members:
                 report = label_untrusted(cap(report, max_chars), source=f"{name} report")
             sink(DelegationEnded(name))
@@ -113,12 +121,22 @@ def build_team(kit: TraderKit, model: Any, extra_tools: dict[str, list] | None =
     settings = kit.settings
     prompts = load_prompts()
     models = model if isinstance(model, dict) else {"manager": model, "web_agent": model, "trader": model}
+    models = {role: for_role(m, role, settings) for role, m in models.items()}  # each role's output cap
     extra_tools = extra_tools or {}
     sink = Sink()
     pool = shared_pool(settings.worker_memory_mb, settings.worker_idle_s, settings.worker_cpu_s)
 
+    def strikes(agent_name: str) -> FormatStrikes:
+        label = getattr(models[agent_name], "model_label", None) or "the model"
+        return FormatStrikes(agent_name, settings.model_format_strikes, label,
+                             lambda name, message: sink(ModelGaveUp(name, message)))
+
     def step_callback(agent_name: str):
+        bound = strikes(agent_name)  # before the step is shown: what it leaves in memory is bounded
+
         def on_step(step, agent=None):
+            if isinstance(step, ActionStep):
+                bound(step, agent)
             sink(MemberStep(agent_name, step))
 
         return {ActionStep: on_step, PlanningStep: on_step}
@@ -176,8 +194,12 @@ def build_team(kit: TraderKit, model: Any, extra_tools: dict[str, list] | None =
             MANAGER_IMPORTS, pool, wrap=_member_wrapper(sink, {"web_agent"}, settings.web_output_chars)
         ),
         additional_authorized_imports=MANAGER_IMPORTS,
+        step_callbacks={ActionStep: strikes("manager")},
         verbosity_level=LogLevel.OFF,
     )
+    stream_final_answer(manager, lambda delta: sink(ManagerDelta(delta)))
+    for name, member in members.items():
+        stream_final_answer(member, lambda delta, name=name: sink(MemberDelta(name, delta)))
     return Team(
         manager=manager,
         members=members,

@@ -22,11 +22,14 @@ from agents.events import (
     DelegationEnded,
     DelegationStarted,
     FigureShown,
+    ManagerDelta,
     MemberDelta,
     MemberStep,
+    ModelGaveUp,
     TeamEvent,
     TicketShown,
 )
+from agents.model_errors import ModelCallError, describe
 from agents.team import Team
 from chat.evidence import Evidence
 from chat.messages import STATUS_DONE, STATUS_PENDING, ChatItem, chart
@@ -124,6 +127,10 @@ class TurnRun:
                 self.evidence.add_step(member, step)
             case MemberDelta(member, delta):
                 self.renderer.member_delta(member, delta)
+            case ManagerDelta(delta):
+                self.renderer.manager_event(delta)
+            case ModelGaveUp(_, message):
+                self.stop("format", message)
             case FigureShown(figure, title):
                 self.renderer.show(chart(figure, title=None, extra={"caption": title} if title else {}))
             case TicketShown(card):
@@ -158,6 +165,9 @@ class TurnRun:
         except AgentError as exc:
             if not self._stopped.is_set():
                 self._fail(exc)
+        except ModelCallError as exc:  # ours, already told (a format give-up stops the turn with its message)
+            if not self._stopped.is_set():
+                self._fail(exc)
         except Exception as exc:  # our bug or a library's: the person still gets a message
             self._fail(exc)
         finally:
@@ -183,10 +193,9 @@ class TurnRun:
 
     def _fail(self, exc: BaseException) -> None:
         self.renderer.close_pending("stopped by an error")
-        if isinstance(exc, AgentGenerationError):
-            cause = exc.__cause__ or exc
-            text = (f"💥 The language model service failed: {shorten(str(cause), 300)}\n\n"
-                    "Nothing was lost: your conversation is kept. Try again in a moment.")
+        if isinstance(exc, (AgentGenerationError, ModelCallError)):
+            model = getattr(self.team.manager, "model", None) if self.team is not None else None
+            text = describe(exc, getattr(model, "model_label", None) or "the model")
         else:
             text = (f"💥 Something went wrong: {type(exc).__name__}: {shorten(str(exc), 300)}\n\n"
                     "Nothing was lost: your conversation is kept. Try again or rephrase.")

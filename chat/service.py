@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from agents.models import ModelChoice
+from agents.models import ModelChoice, check_window_in_background
 from agents.team import Team, build_team
 from agents.toolsets import TraderKit
 from backtest.lab import lab_for
@@ -70,6 +70,7 @@ class ChatService:
         if model_factory is None:  # the runtime's (the owner's) model
             self.model_choice: ModelChoice = runtime.model.choice
             self.model_factory = runtime.model.factory
+            check_window_in_background(self.settings, self.model_choice, log)
         else:
             self.model_choice = ModelChoice("custom", "custom")
             self.model_factory = model_factory

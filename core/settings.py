@@ -207,7 +207,8 @@ class Settings:
     openai_api_base: str = setting("OPENAI_API_BASE", "", "base URL of an OpenAI-compatible server (OpenAI, Ollama "
                                    "`http://localhost:11434/v1`, vLLM, llama.cpp)", url())
     openai_api_key: Secret = setting("OPENAI_API_KEY", Secret(""), "key for the OpenAI-compatible server")
-    model_timeout_s: float = setting("MODEL_TIMEOUT_S", 120.0, "timeout of one model call, seconds", number(1))
+    model_timeout_s: float = setting("MODEL_TIMEOUT_S", 120.0,
+                                     "total deadline of one model call, streaming included, seconds", number(1))
     manager_max_steps: int = setting("MANAGER_MAX_STEPS", 8, "the manager's step limit; at the limit the team gives "
                                      "its best answer and says so", number(1))
     sub_agent_max_steps: int = setting("SUB_AGENT_MAX_STEPS", 6, "each team member's step limit", number(1))
@@ -413,6 +414,15 @@ class Settings:
     slash_commands_per_minute: int = setting("SLASH_COMMANDS_PER_MINUTE", 60, "slash commands per visitor per minute "
                                              "(they cost no model tokens); 0: unlimited")
 
+    section("Model servers and bounded calls")  # --- #29/#30 model servers and bounded calls ---
+    model_context_tokens: int = setting("MODEL_CONTEXT_TOKENS", 0, "the model's context window in tokens; 0: ask the "
+                                        "server (llama.cpp `/props`, vLLM `/v1/models`, Ollama `/api/show`), else "
+                                        "8,192")
+    model_max_output_tokens: int = setting("MODEL_MAX_OUTPUT_TOKENS", 0, "`max_tokens` of one model call; 0: per role "
+                                           "(manager and trader 1,536, web agent 1,024)")
+    model_format_strikes: int = setting("MODEL_FORMAT_STRIKES", 3, "code-format failures in a row before the model "
+                                        "is told the format in plain words; one more ends the turn", number(1))
+
     @property
     def alpaca_configured(self) -> bool:
         return bool(self.alpaca_api_key) and bool(self.alpaca_secret_key)
@@ -439,8 +449,6 @@ ENVIRONMENT_READERS: dict[str, str] = {
               "GRADIO_DEFAULT_CONCURRENCY_LIMIT while the page's Blocks is made (restoring what was there)",
     "standins/stack.py": "SMOL_TEST_DATABASE_URL, set by tests/conftest.py when the suite runs on PostgreSQL: each "
                          "test's stack gets its own database",
-    "core/migrations/env.py": "DATABASE_URL when an operator runs `alembic upgrade head` by hand (the app passes its "
-                              "own settings' URL)",
     "api/request_limits.py": "writes FORWARDED_ALLOW_IPS (from TRUSTED_PROXIES) for uvicorn, which reads it when "
                              "the server starts",
     "sandbox/process.py": "copies only ENV_ALLOWLIST (PATH, LANG, LC_*, TZ) into a code worker's environment",

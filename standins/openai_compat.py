@@ -1,7 +1,7 @@
 """A scripted OpenAI-compatible chat-completions server on 127.0.0.1 (the wire protocol of OpenAI, vLLM, Ollama).
 
 `POST /v1/chat/completions` answers from `script(messages) -> reply` (the assistant's text, or a `ToolCallReply` from
-standins.scripted_model). With `"stream": true` the reply goes out as server-sent events, `chunks` pieces spread over
+tests.scripted_model). With `"stream": true` the reply goes out as server-sent events, `chunks` pieces spread over
 `stream_seconds`, then a usage chunk (when `stream_options.include_usage`) and `data: [DONE]` — as OpenAI sends it.
 
 How it treats `"stream": true` is its `stream_support`: "streams" (above), "ignores" (answers one JSON body anyway,
@@ -33,6 +33,20 @@ PROMPT_TOKENS, COMPLETION_TOKENS = 101, 23
 
 STREAM_SUPPORT = ("streams", "ignores", "refuses")
 
+# llama-cpp-python's server (0.3.x): its request schema (pydantic) wants each message's `content` as a string and
+# answers a list of text parts with a 500 carrying the validation dump (the start of it, as reported in the issue).
+LLAMA_CPP_PYTHON_CONTENT_ERROR = (
+    "10 validation errors for CreateChatCompletionRequest\n"
+    "messages.0.ChatCompletionRequestSystemMessage.content\n"
+    "  Input should be a valid string [type=string_type, input_value=[{'type': 'text', 'text': 'You are an expert "
+    "assistant who can solve any task using code blobs.'}], input_type=list]")
+# llama.cpp's llama-server when a request does not fit its context (its wording, with the issue's figures)
+LLAMA_SERVER_CONTEXT_ERROR = ("request (13,357 tokens) exceeds the available context size (8192 tokens), "
+                              "try increasing it")
+# the same, stating the request's own size (this server counts 3 characters a token)
+LLAMA_SERVER_CONTEXT_ERROR_SIZED = ("request ({tokens} tokens) exceeds the available context size (8192 tokens), "
+                                    "try increasing it")
+
 
 @dataclass
 class Completion:
@@ -57,16 +71,26 @@ def pieces(text: str, count: int) -> list[str]:
 
 class OpenAICompatServer(LocalServer):
     def __init__(self, script: Callable[[list[dict]], Any], *, stream_support: str = "streams", chunks: int = 20,
-                 stream_seconds: float = 2.0):
+                 stream_seconds: float = 2.0, ignores_stop: bool = False,
+                 dialect: str = "openai"):
         if stream_support not in STREAM_SUPPORT:
             raise ValueError(f"stream_support must be one of {STREAM_SUPPORT}")
         self.script = script
+        self.ignores_stop = ignores_stop  # True: `stop` sequences are not applied (some servers ignore them)
         self.stream_support = stream_support
         self._failures: list[int] = []  # statuses for the next streaming requests
+        self._errors: list[tuple[int, str]] = []  # (status, message) for the next requests of any kind
+        self.dialect = dialect
+        self.requests: list[dict] = []  # every request body, as sent
         self.chunks = chunks
         self.stream_seconds = stream_seconds
         self.completions: list[Completion] = []
         self._lock = threading.Lock()
+
+    def fail_requests(self, status: int, message: str, count: int = 1) -> None:
+        """Answer the next `count` requests (streaming or not) with `status` and `message` (a recorded error text)."""
+        with self._lock:
+            self._errors += [(status, message)] * count
 
     def fail_streams(self, status: int, count: int = 1) -> None:
         """Answer the next `count` requests that ask for a stream with `status` and an OpenAI-style error body."""
@@ -100,29 +124,45 @@ class OpenAICompatServer(LocalServer):
         requested = bool(body.get("stream"))
         completion = Completion(messages=body.get("messages", []), requested_stream=requested,
                                 stream=requested and self.stream_support == "streams")
+        message = None
         with self._lock:
             self.completions.append(completion)
-            if requested and self._failures:
+            self.requests.append(body)
+            if self._errors:
+                completion.status, message = self._errors.pop(0)
+                chars = sum(len(json.dumps(m.get("content"))) for m in completion.messages)
+                message = message.replace("{tokens}", f"{chars // 3:,}")
+            elif self.dialect == "llama-cpp-python" and any(
+                    not isinstance(m.get("content"), (str, type(None))) for m in completion.messages):
+                completion.status, message = 500, LLAMA_CPP_PYTHON_CONTENT_ERROR
+            elif requested and self._failures:
                 completion.status = self._failures.pop(0)
             elif requested and self.stream_support == "refuses":
                 completion.status = 400
         try:
             if completion.status != 200:
                 completion.stream = False
-                self._error(handler, completion)
+                self._error(handler, completion, message)
                 return
             completion.reply = self.script(completion.messages)
+            reply = completion.reply
+            if isinstance(reply, str) and body.get("stop") and not self.ignores_stop:
+                cut = min((reply.find(s) for s in body["stop"] if s and s in reply), default=-1)
+                reply = reply[:cut] if cut >= 0 else reply  # as OpenAI does: the output ends before a stop sequence
             if completion.stream:
-                self._stream(handler, completion, body, completion.reply)
+                self._stream(handler, completion, body, reply)
             else:
-                self._whole(handler, completion, body, completion.reply)
+                self._whole(handler, completion, body, reply)
         finally:
             completion.finished_at = time.monotonic()
             completion.done.set()
 
-    def _error(self, handler, completion: Completion) -> None:
+    def _error(self, handler, completion: Completion, message: str | None = None) -> None:
         status = completion.status
-        if status == 400:
+        if message is not None:
+            error = {"message": message, "type": "invalid_request_error" if status < 500 else "server_error",
+                     "param": None, "code": status}
+        elif status == 400:
             error = {"message": "Unsupported parameter: 'stream' is not supported with this model.",
                      "type": "invalid_request_error", "param": "stream", "code": "unsupported_parameter"}
         elif status == 429:

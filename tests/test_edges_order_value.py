@@ -86,7 +86,9 @@ def test_the_card_shows_the_last_price_and_that_it_fills_at_market(tmp_path):
     text = ticket_markdown(ticket, desk.mode_label(), desk.now())
     assert "limit $1,000.00" in text and "**Last price $244.60** · fills at market" in text
     resting = desk.propose("AAPL", "buy", qty=1, order_type="limit", limit_price=200)
-    assert "| prices | limit $200.00 · last $244.60 |" in ticket_markdown(resting, desk.mode_label(), desk.now())
+    card = ticket_markdown(resting, desk.mode_label(), desk.now())
+    assert "limit $200.00" in card and "**Last price $244.60**" in card and "fills at market" not in card
+    assert "would rest until the price reaches $200.00" in card
     stored = desk.tickets.get(ticket.id, desk.now())  # the fields survive the ticket book
     assert (stored.risk.last_price, stored.risk.fills_at_market) == (LAST, True)
     assert ticket.to_dict()["risk"]["last_price"] == LAST and ticket.to_dict()["risk"]["fills_at_market"] is True

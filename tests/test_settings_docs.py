@@ -104,8 +104,10 @@ def test_only_the_listed_places_touch_the_environment():
 def test_no_secret_variable_is_read_outside_settings_but_by_the_standalone_hub_tool():
     secret_names = {spec.env for name, spec in specs() if isinstance(getattr(Settings(), name), Secret)}
     # hub/deploy.py names secrets (never reads a value); evals/runner.py sets a canary APP_PASSWORD for its stack;
-    # standins/hub.py leaves HF_TOKEN out of a child process's environment
-    readers = set(ENVIRONMENT_READERS) - {"hub/alpaca_order.py", "hub/deploy.py", "evals/runner.py", "standins/hub.py"}
+    # standins/hub.py leaves HF_TOKEN out of a child process's environment; standins/stack.py hands a test's own
+    # database to its settings as DATABASE_URL (it reads SMOL_TEST_DATABASE_URL, no secret)
+    readers = set(ENVIRONMENT_READERS) - {"hub/alpaca_order.py", "hub/deploy.py", "evals/runner.py", "standins/hub.py",
+                                          "standins/stack.py"}
     for rel, text in product_files():
         if rel in readers:
             found = sorted(name for name in secret_names if f'"{name}"' in text)

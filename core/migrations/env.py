@@ -1,9 +1,7 @@
 """Alembic's entry: the app runs it in-process on the connection it opened (core.db.migrate); `alembic -x
-url=postgresql://… upgrade head` (or DATABASE_URL in the environment) runs it by hand."""
+url=postgresql://… upgrade head` (or the app's DATABASE_URL setting) runs it by hand."""
 
 from __future__ import annotations
-
-import os
 
 import sqlalchemy as sa
 from alembic import context
@@ -22,8 +20,9 @@ if connection is not None:
     run(connection)
 else:  # from the command line
     from core.db import engine_url
+    from core.settings import load_settings
 
-    url = context.get_x_argument(as_dictionary=True).get("url") or os.environ.get("DATABASE_URL") \
+    url = context.get_x_argument(as_dictionary=True).get("url") or load_settings().database_url.reveal() \
         or context.config.get_main_option("sqlalchemy.url")
     engine = sa.create_engine(engine_url(url))
     with engine.connect() as conn:
