@@ -80,6 +80,7 @@ class SmolTraderApp:
     """The whole UI: the browser handlers and the layout (`build()`) over one runtime and its chat service."""
 
     def __init__(self, settings: Settings | None = None, runtime: Runtime | None = None, model_factory=None):
+        self.owns_runtime = runtime is None  # an app that built its runtime closes it (a given one: its owner does)
         self.runtime = runtime or build_runtime(settings or load_settings(), model_factory=model_factory)
         self.settings = self.runtime.settings
         reserved = local_tool_names() if self.settings.hub_tools else frozenset()  # imports every tool module
@@ -117,7 +118,10 @@ class SmolTraderApp:
         self.chat.close()
         if self.integrations is not None:
             self.integrations.close()
-        self.runtime.close()
+        if self.owns_runtime:
+            self.runtime.close()
+        else:
+            self.runtime.stop()
 
     def launch(self, **options) -> gr.Blocks:
         """Build the UI and serve it with the MCP, runs and /metrics routes (`python app.py` and the tests)."""

@@ -98,12 +98,24 @@ class Runtime:
 
             self._lifecycle.backup = start_backup(self.settings)
 
-    def close(self) -> None:
+    def stop(self) -> None:
+        """Stop the background work `start()` started (the parts stay usable; `start()` may run them again)."""
         self.warmup.cancel()
         self.served.set()
         self.scheduler.stop()
         if self._lifecycle.backup is not None:
             self._lifecycle.backup.stop()
+            self._lifecycle.backup = None
+        self._lifecycle.started = False
+
+    def close(self) -> None:
+        """The process is done with the runtime: its background work stops and its stores' connections close."""
+        self.stop()
+        self.alerts.close()
+        self.workspaces.close()
+        self.quota.store.close()
+        if self.market.bar_store is not None:
+            self.market.bar_store.close()
 
 
 def build_runtime(settings: Settings, model_factory: Callable[[], Any] | None = None,
