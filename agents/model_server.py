@@ -127,8 +127,8 @@ def ask_window(api_base: str, model_id: str, api_key: str = "") -> int | None:
             pass
         try:  # Ollama: its runtime window is num_ctx when the model sets it, else Ollama's default
             answer = http.post(f"{root}/api/show", json={"model": model_id}, headers=headers, timeout=PROBE_TIMEOUT_S)
-            if answer.ok:
-                info = answer.json()
+            info = answer.json() if answer.ok else {}
+            if isinstance(info, dict) and ("model_info" in info or "modelfile" in info):  # Ollama's own answer
                 for line in str(info.get("parameters") or "").splitlines():
                     parts = line.split()
                     if len(parts) == 2 and parts[0] == "num_ctx" and parts[1].isdigit():

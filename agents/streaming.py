@@ -119,6 +119,18 @@ def repeating(text: str, min_span: int = 400, min_repeats: int = 4, max_period: 
     return False
 
 
+def held_tail(text: str, stops: list[str]) -> int:
+    """How many characters at the end of `text` could begin a stop sequence (held back until the next words say):
+    0 for ordinary text, so words are shown the moment they arrive."""
+    longest = 0
+    for stop in stops:
+        for size in range(min(len(stop) - 1, len(text)), longest, -1):
+            if text.endswith(stop[:size]):
+                longest = size
+                break
+    return longest
+
+
 class StreamFallback:
     """Mixin for a smolagents model class: bounded model calls that fit the context window and speak the server's
     dialect, streaming when the server does (falling back to whole responses when it cannot).
@@ -198,7 +210,6 @@ class StreamFallback:
         deadline = time.monotonic() + self.deadline_s if self.deadline_s else None
         stops = [s for s in (kwargs.get("stop_sequences") or []) if s]
         cap = self._cap()
-        hold = max((len(s) for s in stops), default=1) - 1
         attempt = 0
         while self.streams:
             produced, text, checked, sent = False, "", 0, 0
@@ -215,9 +226,13 @@ class StreamFallback:
                             self._profile().ignores_stop = True
                             if cut > sent:
                                 yield ChatMessageStreamDelta(content=text[sent:cut])
+                            usage = self._usage_after_cut(inner, deadline)
+                            if usage is not None:  # the server's own count, when it follows at once
+                                self._after(messages, usage)
+                                yield ChatMessageStreamDelta(content="", token_usage=usage)
                             self._cancel(inner)
                             return
-                        safe = len(text) - hold  # a stop sequence's start may be in this delta: held back
+                        safe = len(text) - held_tail(text, stops)  # only a possible stop sequence's start waits
                         delta = ChatMessageStreamDelta(content=text[sent:safe] if safe > sent else "",
                                                        tool_calls=delta.tool_calls, token_usage=delta.token_usage)
                         sent = max(sent, safe)
@@ -270,6 +285,16 @@ class StreamFallback:
         return ModelOutputCapError(
             f"✂️ {self.model_label} wrote {cap:,} tokens (`MODEL_MAX_OUTPUT_TOKENS`) without finishing its step, so "
             "the step was stopped there. Ask for less at a time, or raise `MODEL_MAX_OUTPUT_TOKENS`.")
+
+    def _usage_after_cut(self, inner: Any, deadline: float | None, events: int = 16):
+        """After a stop sequence the server ignored: the token usage, when it comes within the next few events (a
+        server that sends the whole answer at once sends its usage right after), else None. Nothing more is shown."""
+        for index, delta in enumerate(inner):
+            if delta.token_usage is not None:
+                return delta.token_usage
+            if index + 1 >= events or (deadline is not None and time.monotonic() > deadline):
+                return None
+        return None
 
     def _cancel(self, inner: Any) -> None:
         """End the response being streamed: the connection is closed, so the server stops generating."""

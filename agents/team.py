@@ -124,7 +124,8 @@ def build_team(kit: TraderKit, model: Any, extra_tools: dict[str, list] | None =
     models = {role: for_role(m, role, settings) for role, m in models.items()}  # each role's output cap
     extra_tools = extra_tools or {}
     sink = Sink()
-    pool = shared_pool(settings.worker_memory_mb, settings.worker_idle_s, settings.worker_cpu_s)
+    pool = shared_pool(settings.worker_memory_mb, settings.worker_idle_s, settings.worker_cpu_s,
+                       settings.worker_max_processes)
 
     def strikes(agent_name: str) -> FormatStrikes:
         label = getattr(models[agent_name], "model_label", None) or "the model"

@@ -14,7 +14,6 @@ counted when it runs, as the chat turn it is, and refused at once when its visit
 from __future__ import annotations
 
 from contextlib import AsyncExitStack, asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 from api.analysis import Analysis
@@ -22,8 +21,6 @@ from api.clients import api_visitor, open_workspace, session_for_workspace
 from chat.service import ChatService
 from quota import LimitError
 from runtime import Runtime
-
-RUNS_DB = "runs.sqlite3"
 
 
 class Integrations:
@@ -41,11 +38,9 @@ class Integrations:
             from api.mcp_server import build_mcp
 
             self.mcp = build_mcp(Analysis(runtime.market, self.metrics.count_tool), self.admit_mcp_call)
-        from chat.runs import RunRegistry, RunStore
-        from core.db import store_target
+        from chat.runs import RunRegistry
 
-        self.runs = RunRegistry(chat, RunStore(store_target(settings, Path(settings.data_dir) / RUNS_DB),
-                                               settings.runs_keep),
+        self.runs = RunRegistry(chat, runtime.runs,
                                 lambda workspace_id: session_for_workspace(chat.api_sessions, workspace_id),
                                 max_queued=settings.runs_max_queued, max_running=settings.concurrency_limit)
 

@@ -220,7 +220,7 @@ class TurnRun:
         """The turn's chat items, as a growing list, until the turn ends or is stopped.
 
         Coalesced: at most one snapshot per `min_interval_s` (20 a second), however fast the model streams; the first
-        change after a quiet spell and the end of the turn are yielded at once.
+        change after a quiet spell, an item's first words and the end of the turn are yielded at once.
         """
         items: OrderedDict[str, ChatItem] = OrderedDict()
         deadline = time.monotonic() + self.timeout_s
@@ -241,12 +241,16 @@ class TurnRun:
                 if time.monotonic() > deadline:
                     self.stop("timeout")
                 continue
-            done = False
+            done = urgent = False
             while True:  # apply everything already queued
                 if op == "done":
                     done = True
                     break
                 if op == "upsert":
+                    before = items.get(payload.id)
+                    if payload.content and payload.content not in PLACEHOLDERS and \
+                            (before is None or not before.content or before.content in PLACEHOLDERS):
+                        urgent = True  # an item's first words are shown at once, not at the next 50 ms tick
                     items[payload.id] = payload
                 elif op == "remove":
                     items.pop(payload, None)
@@ -258,7 +262,7 @@ class TurnRun:
                 yield self._closed(items) if self._stopped.is_set() else list(items.values())
                 return
             dirty = True
-            if time.monotonic() >= next_yield:
+            if urgent or time.monotonic() >= next_yield:
                 dirty, next_yield = False, time.monotonic() + min_interval_s
                 yield list(items.values())
 

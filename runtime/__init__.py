@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from agents.brief_hooks import BriefHooks
@@ -26,6 +27,7 @@ from telemetry import Tracing
 from telemetry.metrics import Metrics
 from trading.desk import Desks
 from workspace.access import Workspaces
+from workspace.run_store import RUNS_DB, RunStore
 
 WORKSPACE_SWEEP_HOURS = 1  # idle anonymous workspaces are looked for at start and then every hour
 EQUITY_JOB_MINUTES = 15  # every workspace's equity is recorded once per NYSE session, after the close
@@ -55,10 +57,11 @@ class Runtime:
     market: MarketData  # the shared, cached market-data chain: the only thing shared between people
     model: Model
     quota: Quota  # rate limits and token budgets of every visitor (browser, /chat API, runs, MCP, briefs)
-    workspaces: Workspaces  # lasting workspaces; deleting one deletes its desks, ledger, tickets and alerts
+    workspaces: Workspaces  # lasting workspaces; deleting one deletes its desks, ledger, tickets, alerts and runs
     restored: list[str]  # databases restored from WORKSPACE_BACKUP_REPO at start (DATA_DIR was empty)
     desks: Desks  # one trading desk per workspace
     alerts: AlertService  # watchlists, alerts, notifications, webhooks
+    runs: RunStore  # the runs of the plain-HTTP API (chat.runs.RunRegistry runs them), kept per workspace
     briefs: BriefDesk  # scheduled briefs: the workspace's positions and the model's commentary
     scheduler: AlertScheduler  # the one scheduler: alerts, briefs, equity, workspace sweep
     warmup: Warmup  # what a first turn needs, made ready right after the server answers
@@ -69,7 +72,9 @@ class Runtime:
         """The code-worker pool of the settings' limits (the team's code runs in its workers; made on first use)."""
         from sandbox.pool import shared_pool
 
-        return shared_pool(self.settings.worker_memory_mb, self.settings.worker_idle_s, self.settings.worker_cpu_s)
+        settings = self.settings
+        return shared_pool(settings.worker_memory_mb, settings.worker_idle_s, settings.worker_cpu_s,
+                           settings.worker_max_processes)
 
     def warm_model(self) -> None:
         """Make one model now (start-up, before the server answers), so the first visitor's turn asks it at once."""
@@ -114,6 +119,7 @@ class Runtime:
         self.alerts.close()
         self.workspaces.close()
         self.quota.store.close()
+        self.runs.close()
         if self.market.bar_store is not None:
             self.market.bar_store.close()
 
@@ -154,6 +160,7 @@ def build_runtime(settings: Settings, model_factory: Callable[[], Any] | None = 
     workspaces = Workspaces.from_settings(settings)
     desks = Desks(settings, market, metrics)
     alerts = AlertService.from_settings(settings, market, metrics=metrics)
+    runs = RunStore(store_target(settings, Path(settings.data_dir) / RUNS_DB), settings.runs_keep)
 
     def delete_workspace_data(workspace_id: str) -> None:  # the delete cascade across the stores
         desks.drop(workspace_id)
@@ -162,6 +169,7 @@ def build_runtime(settings: Settings, model_factory: Callable[[], Any] | None = 
         delete_paper_account(ledger, paper_account_id(user, workspace_id, ""))
         delete_tickets(ledger, workspace_id)
         alerts.store.delete_workspace(workspace_id)  # watchlist, alerts, notifications
+        runs.delete_workspace(workspace_id)  # the API's runs go with their workspace
 
     workspaces.on_delete.append(delete_workspace_data)
     hooks = BriefHooks(settings, desks, workspaces.store, model.factory, quota)
@@ -182,4 +190,4 @@ def build_runtime(settings: Settings, model_factory: Callable[[], Any] | None = 
     ])
     return Runtime(settings=settings, metrics=metrics, tracing=Tracing.from_settings(settings), market=market,
                    model=model, quota=quota, workspaces=workspaces, restored=restored, desks=desks, alerts=alerts,
-                   briefs=briefs, scheduler=scheduler, warmup=warmup, served=threading.Event())
+                   runs=runs, briefs=briefs, scheduler=scheduler, warmup=warmup, served=threading.Event())

@@ -158,12 +158,14 @@ def isolate_processes(report: dict, skip: Collection[str] = ()) -> bool:
 
 
 def confine(root_dir: str, memory_mb: int, skip: Collection[str] = (), *, cpu_s: int | None = None,
-            watch_fd: int | None = None, report: dict | None = None) -> dict:
+            watch_fd: int | None = None, report: dict | None = None, max_processes: int | None = None) -> dict:
     """Apply every measure in order; the report says which ones the kernel accepted.
 
     `cpu_s`: the CPU seconds this worker may use in its life (RLIMIT_CPU; None: no limit, reported missing).
     `watch_fd`: the read end of a pipe its parent holds open: with it the worker dies with its parent.
     `report`: what `isolate_processes` already reported (the PID namespace), extended here.
+    `max_processes`: with a PID namespace, as uid nobody, the processes and threads uid nobody may have in all
+    (RLIMIT_NPROC counts them across every worker): a worker forking without end is stopped there.
     `skip` (tests only: a pool built with `test_skip_measures`) leaves the named measures out, reported as
     skipped, so the partly-confined path can be exercised on a host where the kernel accepts everything."""
     report = {} if report is None else report
@@ -199,6 +201,10 @@ def confine(root_dir: str, memory_mb: int, skip: Collection[str] = (), *, cpu_s:
         report["cpu_limit"] = "not requested"
     if report.get("pid_namespace") is not True:  # no namespace to end its processes with it: it may start none
         _try(report, "process_limit", lambda: resource.setrlimit(resource.RLIMIT_NPROC, (0, 0)))
+    elif max_processes is not None and report.get("uid_nobody") is True:  # per-process memory/CPU limits bound
+        # nothing in all while it may fork without end; only as nobody (the app's own user counts its threads)
+        _try(report, "process_count_limit",
+              lambda: resource.setrlimit(resource.RLIMIT_NPROC, (max_processes, max_processes)))
     if watch_fd is not None:  # last: a change of uid clears the parent-death signal
         _try(report, "parent_death_signal", lambda: die_with_parent(watch_fd))
     else:

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 SPARE_READY_TIMEOUT_S = 60.0
 DEFAULT_CPU_S = 300
+DEFAULT_MAX_PROCESSES = 256  # WORKER_MAX_PROCESSES
 
 
 def confinement_warning(missing: dict[str, str]) -> str:
@@ -37,9 +38,11 @@ def confinement_warning(missing: dict[str, str]) -> str:
 
 class WorkerPool:
     def __init__(self, memory_mb: int, idle_s: float, spare: bool = True, test_raw_exec: bool = False,
-                 test_skip_measures: tuple[str, ...] = (), cpu_s: int | None = DEFAULT_CPU_S):
+                 test_skip_measures: tuple[str, ...] = (), cpu_s: int | None = DEFAULT_CPU_S,
+                 max_processes: int | None = DEFAULT_MAX_PROCESSES):
         self.memory_mb = memory_mb
         self.cpu_s = cpu_s  # CPU seconds one worker may use in its life (RLIMIT_CPU)
+        self.max_processes = max_processes  # processes and threads of all workers together (RLIMIT_NPROC)
         self.idle_s = idle_s
         self.keep_spare = spare
         self.test_raw_exec = test_raw_exec  # tests only: workers also accept plain Python ("raw")
@@ -64,7 +67,8 @@ class WorkerPool:
                 self._zygote.close()
                 self._zygote = Zygote()
             zygote = self._zygote
-        worker = zygote.fork(self.memory_mb, self.test_raw_exec, self.test_skip_measures, cpu_s=self.cpu_s)
+        worker = zygote.fork(self.memory_mb, self.test_raw_exec, self.test_skip_measures, cpu_s=self.cpu_s,
+                             max_processes=self.max_processes)
         worker.on_ready = self._check_confinement
         return worker
 
@@ -153,14 +157,16 @@ class WorkerPool:
             self._zygote.close()
 
 
-_pools: dict[tuple[int, float, int | None], WorkerPool] = {}
+_pools: dict[tuple[int, float, int | None, int | None], WorkerPool] = {}
 _pools_lock = threading.Lock()
 
 
-def shared_pool(memory_mb: int, idle_s: float, cpu_s: int | None = DEFAULT_CPU_S) -> WorkerPool:
+def shared_pool(memory_mb: int, idle_s: float, cpu_s: int | None = DEFAULT_CPU_S,
+                max_processes: int | None = DEFAULT_MAX_PROCESSES) -> WorkerPool:
     """The app's pool for these limits (created on first use)."""
     with _pools_lock:
-        pool = _pools.get((memory_mb, idle_s, cpu_s))
+        key = (memory_mb, idle_s, cpu_s, max_processes)
+        pool = _pools.get(key)
         if pool is None:
-            pool = _pools[(memory_mb, idle_s, cpu_s)] = WorkerPool(memory_mb, idle_s, cpu_s=cpu_s)
+            pool = _pools[key] = WorkerPool(memory_mb, idle_s, cpu_s=cpu_s, max_processes=max_processes)
         return pool

@@ -58,14 +58,14 @@ class Zygote:
         return self.proc.poll() is None
 
     def fork(self, memory_mb: int, test_raw_exec: bool = False, test_skip: tuple[str, ...] = (),
-             cpu_s: int | None = None) -> WorkerProcess:
+             cpu_s: int | None = None, max_processes: int | None = None) -> WorkerProcess:
         """A new worker (`cpu_s`: its lifetime CPU limit); `test_raw_exec` and `test_skip` (measures left out)
         exist for tests only."""
         root = tempfile.mkdtemp(prefix="smol-worker-")
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
         request = json.dumps({"root": root, "memory_mb": memory_mb, "cpu_s": cpu_s, "raw": test_raw_exec,
-                              "skip": list(test_skip)}).encode()
+                              "skip": list(test_skip), "max_processes": max_processes}).encode()
         try:
             with self._lock:
                 socket.send_fds(self._socket, [request], [to_worker_r, from_worker_w])

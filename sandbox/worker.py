@@ -132,11 +132,12 @@ def prepare(interpreter: Any) -> None:
 
 def run_worker(interpreter: Any, channel: Channel, root: str, memory_mb: int, allow_raw: bool,
                skip: tuple[str, ...] = (), *, cpu_s: int | None = None, watch_fd: int | None = None,
-               report: dict | None = None) -> None:
+               report: dict | None = None, max_processes: int | None = None) -> None:
     """One worker: confine, say ready, serve until the app closes the pipe."""
     random.seed()  # not the sequence every sibling inherited from the zygote
     worker = Worker(channel, interpreter, allow_raw=allow_raw)
-    report = confine(root, memory_mb, skip=skip, cpu_s=cpu_s, watch_fd=watch_fd, report=report)
+    report = confine(root, memory_mb, skip=skip, cpu_s=cpu_s, watch_fd=watch_fd, report=report,
+                     max_processes=max_processes)
     sys.path[:] = []
     channel.send({"op": "ready", "hardening": report})
     worker.serve()
@@ -169,9 +170,10 @@ def start_worker(interpreter: Any, request: dict, fds: list[int], zygote_watch: 
     die_with_parent(watch)  # from the start; set again at the end of confine (a change of uid clears it)
     os.dup2(fds[0], 0)
     os.close(fds[0])
-    cpu_s = request.get("cpu_s")
+    cpu_s, max_processes = request.get("cpu_s"), request.get("max_processes")
     run_worker(interpreter, Channel(0, fds[1]), request["root"], int(request["memory_mb"]), bool(request.get("raw")),
-               skip, cpu_s=None if cpu_s is None else int(cpu_s), watch_fd=watch, report=report)
+               skip, cpu_s=None if cpu_s is None else int(cpu_s), watch_fd=watch, report=report,
+               max_processes=None if max_processes is None else int(max_processes))
 
 
 def zygote(interpreter: Any, control: socket.socket) -> None:

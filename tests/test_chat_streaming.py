@@ -273,3 +273,28 @@ def test_api_clients_see_the_growing_words(tmp_path, streaming_server):
     # the trader's words, inside its delegation, while the trader's completion was still streaming
     assert member_early is True and member_nested is True
     assert [m["content"] for m in result if m["kind"] == "final"] == [FINAL]
+
+
+def test_a_steps_first_words_show_as_they_arrive_not_with_the_next_chunk(tmp_path):
+    """The words of a chunk are shown at once: only a tail that could begin a stop sequence waits for the next
+    chunk (the first chunk used to lose its last ~11 characters until the next one came), and an item's first
+    words skip the 50 ms coalescing tick."""
+    first_half = "Thought: I will answer at once, here are my first words for you"
+    tail = "\n<code>\nfinal_answer('done')\n</code>"
+    tail = tail.replace("<code>\n", "<code>\n# " + "x" * (len(first_half) - len(tail) - 3) + "\n")
+    reply = first_half + tail  # two equal halves: the first chunk is exactly the first half
+    pause_s = 2.0  # between the two chunks: words seen within a second came with the first chunk alone
+
+    with OpenAICompatServer(lambda messages: reply, chunks=2, stream_seconds=pause_s) as server:
+        assert server.chunks == 2
+        with local_stack(tmp_path, **model_env(server)) as stack:
+            from chat.service import ChatService
+
+            chat = ChatService(stack.runtime)
+            seen = None
+            for items in chat.respond(Session(id="s-first-words"), "Hello?"):
+                if seen is None and any("here are my first words" in str(item.content) for item in items):
+                    seen = time.monotonic()
+            first_chunk = server.completions[0].first_chunk_at
+    assert len(reply) == 2 * len(first_half)
+    assert seen is not None and seen - first_chunk < pause_s / 2, f"shown {seen - first_chunk:.2f} s after the chunk"

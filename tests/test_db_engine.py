@@ -14,7 +14,6 @@ import pytest
 
 from alerts.rules import parse_rule
 from alerts.store import AlertStore
-from chat.run_store import RunRecord, RunStore
 from core.db import Database, head_revision, run_once
 from quota.store import UsageStore
 from tests.replicas import SERVER_URL, fresh_database
@@ -22,6 +21,7 @@ from trading.broker import OrderRequest
 from trading.paper import PaperBroker
 from trading.risk import RiskReport
 from trading.tickets import EXECUTING, TicketBook
+from workspace.run_store import RunRecord, RunStore
 from workspace.store import WorkspaceStore
 
 PRE_ALEMBIC = Path(__file__).parent / "fixtures" / "pre_alembic"

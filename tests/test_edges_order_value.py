@@ -69,6 +69,37 @@ def test_a_sell_that_opens_a_short_is_held_to_the_position_limit():
     assert r.passed
 
 
+def test_open_orders_count_toward_the_position_limit():
+    """Review of issue 22: resting orders, each under the position limit alone, could build a position past it
+    together (each ticket judged against the filled position only). Shares still to fill on open orders count."""
+    buy = OrderRequest("AAPL", "buy", type="limit", qty=80, limit_price=240)  # 80 x 240 = 19.2% alone
+    assert report(buy).passed
+    r = report(buy, open_buy_qty=80)  # a second such order: 38.4% once both fill
+    assert [c.name for c in r.failures] == ["max position size"]
+    assert "position would be 38.4% of equity, over the 25% limit" in r.summary()
+    sell = OrderRequest("AAPL", "sell", type="limit", qty=80, limit_price=250)  # a short of 20% alone
+    assert report(sell).passed
+    r = report(sell, open_sell_qty=80)  # the same again: a short of 40% once both fill
+    assert [c.name for c in r.failures] == ["max position size"]
+    assert report(sell, position_qty=200, open_sell_qty=80).passed  # selling down a long stays a reduction
+
+
+def test_resting_paper_orders_cannot_together_pass_the_position_limit(tmp_path):
+    services = load_settings({"PAPER_LEDGER_PATH": str(tmp_path / "l.sqlite3"), "RISK_MAX_POSITION_PCT": "25"},
+                             dotenv_path=None)
+    desk = build_desk(services, session_id="s", user=None, price_of=lambda s: LAST,
+                      now=lambda: datetime(2020, 3, 2, 15, 0, tzinfo=UTC))
+    equity = desk.broker.account().equity
+    qty = int(equity * 0.2 / 240)  # each order alone is 20% of equity, resting below the market
+    first = desk.propose("AAPL", "buy", qty=qty, order_type="limit", limit_price=240)
+    second = desk.propose("AAPL", "buy", qty=qty, order_type="limit", limit_price=240)
+    assert first.risk.passed and second.risk.passed  # proposed while nothing rests yet
+    assert desk.confirm(first.id, None).ok
+    outcome = desk.confirm(second.id, None)  # the gate runs again at confirmation: the first order now rests
+    assert not outcome.ok and "max position size" in outcome.message
+    assert len(desk.broker.orders("open")) == 1
+
+
 def test_shorts_need_the_account_to_allow_them():
     order = OrderRequest("AAPL", "sell", qty=10)
     assert report(order).passed

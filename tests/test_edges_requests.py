@@ -131,6 +131,17 @@ def test_gradio_routes_have_their_own_cap(server):
     assert status == 413 and "MAX_UI_REQUEST_BYTES" in body
 
 
+def test_the_served_app_has_both_the_body_cap_and_the_content_security_policy(server):
+    """Review of issue 22: the app once handed Gradio the policy middleware in place of the body cap (a merge kept
+    one list and dropped the other), so a 100 MB body was read whole again. Both must be on the served app."""
+    url, _, _ = server
+    big = requests.post(url + "api/runs", data=b"x" * 1_100_000, headers={"Content-Type": "application/json"},
+                        timeout=10)
+    assert big.status_code == 413 and "MAX_REQUEST_BYTES" in big.json()["detail"]
+    page = requests.get(url, timeout=10)
+    assert "img-src 'self' data: blob:" in page.headers.get("content-security-policy", "")
+
+
 # --- item 9: X-Forwarded-For only from trusted proxies ----------------------------------------------------------
 def mcp_call(url: str, headers: dict) -> object:
     async def main():

@@ -84,9 +84,39 @@ def test_every_new_measure_is_applied_and_reported(pool):
         report = worker.hardening
         assert report["pid_namespace"] is True and report["parent_death_signal"] is True
         assert report["cpu_limit"] is True and missing_measures(report) == {}
+        assert report["process_count_limit"] is True  # the pool's default WORKER_MAX_PROCESSES
         assert raw(worker, "import os\nresult = os.getpid()") == 1  # the first process of its own namespace
     finally:
         worker.release()
+
+
+def test_a_worker_cannot_fork_without_end():
+    """Review of issue 22: inside its own PID namespace a worker could fork without a count limit (300 forks in a
+    row succeeded), and its memory and CPU limits hold per process, so they bounded nothing in all. Its user may
+    now run at most WORKER_MAX_PROCESSES processes and threads (RLIMIT_NPROC, counted over every worker)."""
+    limited = WorkerPool(512, 600, spare=False, test_raw_exec=True, cpu_s=60, max_processes=40)
+    worker = ready(limited)
+    try:
+        assert worker.hardening["process_count_limit"] is True
+        made = raw(worker, """
+            import os, time
+            made = 0
+            for _ in range(300):
+                try:
+                    pid = os.fork()
+                except OSError:
+                    break
+                if pid == 0:
+                    time.sleep(20)
+                    os._exit(0)
+                made += 1
+            result = made
+        """)
+        assert isinstance(made, int) and made < 40  # refused at the limit, well before the 300 it tried
+        assert raw(worker, "result = 'still answers'") == "still answers"
+    finally:
+        worker.release()
+        limited.close()
 
 
 def test_a_worker_cannot_signal_another_worker(pool):

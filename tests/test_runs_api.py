@@ -7,10 +7,10 @@ import time
 import pytest
 import requests
 
-from chat.run_store import FAILED, RESTART_NOTE, RunRecord, RunStore
 from chat.runs import RunRegistry
 from standins.live_app import running_app
 from standins.scripted_model import ScriptedModel, Slow, final
+from workspace.run_store import FAILED, RESTART_NOTE, RunRecord, RunStore
 
 
 def manager_reply(messages):
@@ -73,6 +73,22 @@ def test_a_slash_command_run_and_a_new_workspace_key_when_none_is_sent(server):
     assert started.headers["X-Smol-Workspace"] == key and len(key) >= 16
     view = wait(url, started.json()["id"], {"X-Smol-Workspace": key})
     assert view["status"] == "done" and "/quote" in view["answer"]
+
+
+def test_deleting_a_workspace_deletes_its_runs(server):
+    """Review of issue 22: a deleted (or idle-swept) workspace's runs stayed in the runs database for good: the
+    person's messages and answers outlived "delete everything", and swept anonymous workspaces left them behind."""
+    url, ui = server
+    ALICE, BOB = new_workspace(url), new_workspace(url)
+    kept = wait(url, post(url, "/help", BOB).json()["id"], BOB)
+    run = wait(url, post(url, "How did NVDA do this month?", ALICE).json()["id"], ALICE)
+    assert run["status"] == "done"
+    alice_id = ui.runtime.workspaces.store.resolve_key(ALICE["X-Smol-Workspace"])
+    store = ui.integrations.runs.store
+    assert store.recent(alice_id)
+    ui.runtime.workspaces.delete(alice_id)
+    assert store.recent(alice_id) == [] and store.get(alice_id, run["id"]) is None
+    assert store.get(ui.runtime.workspaces.store.resolve_key(BOB["X-Smol-Workspace"]), kept["id"]) is not None
 
 
 def test_another_workspace_cannot_read_or_stop_a_run(server):

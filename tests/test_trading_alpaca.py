@@ -173,7 +173,7 @@ def test_confirm_executes_once_and_double_confirm_is_a_no_op(alpaca):
     first = desk.confirm(ticket.id, "alice")
     second = desk.confirm(ticket.id, "alice")
     assert len(alpaca.orders) == 1
-    assert first.ok and "accepted" in first.message
+    assert first.ok and "Order placed" in first.message
     assert second.ok and "already confirmed" in second.message
 
 
@@ -199,7 +199,7 @@ def test_confirm_after_a_timeout_never_duplicates(alpaca):
     desk.confirm(ticket.id, "alice")
     assert len(alpaca.orders) == 1
     assert ticket.status == "executed" and ticket.result.client_order_id == ticket.client_order_id
-    assert "accepted" in outcome.message
+    assert "Order placed" in outcome.message
 
 
 def test_broker_refusal_reaches_the_chat(alpaca):

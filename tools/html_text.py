@@ -46,10 +46,22 @@ class _Enough(Exception):
     """Enough text was collected: stop reading the page."""
 
 
+class _OverBudget(Exception):
+    """The CPU budget ran out inside the tokenizer (e.g. in `close()`, which rescans an unfinished construct)."""
+
+
+TICK_EVERY = 16  # callbacks between CPU-time checks inside the tokenizer
+
+
 class _TextParser(HTMLParser):
-    def __init__(self, max_chars: int):
+    def __init__(self, max_chars: int, cpu_deadline: float = float("inf")):
         super().__init__(convert_charrefs=True)
         self.max_chars = max_chars
+        # thread CPU time past which the tokenizer stops: html.parser's close() treats an unfinished construct
+        # (`<a b='`, `</`, `<!--` repeated) as text one character run at a time and rescans the rest of the page
+        # for each run (quadratic: 200 kB of `<a b='` took 120 s), with nothing between feeds to check the clock.
+        self.cpu_deadline = cpu_deadline
+        self.ticks = 0
         self.parts: list[str] = []
         self.chars = 0
         self.stack: list[str] = []  # open elements, the innermost last
@@ -58,15 +70,35 @@ class _TextParser(HTMLParser):
         self.links: list[str | None] = []
         self.at_break = True  # the text so far ends with a paragraph break (or is empty): breaks do not pile up
 
+    def tick(self) -> None:
+        """Called from every tokenizer callback: each is preceded by at most one scan of the unread page."""
+        self.ticks += 1
+        if self.ticks % TICK_EVERY == 0 and time.thread_time() > self.cpu_deadline:
+            raise _OverBudget()
+
+    def handle_comment(self, data: str) -> None:
+        self.tick()
+
+    def handle_decl(self, decl: str) -> None:
+        self.tick()
+
+    def handle_pi(self, data: str) -> None:
+        self.tick()
+
+    def unknown_decl(self, data: str) -> None:
+        self.tick()
+
     # -- output -------------------------------------------------------------------------------
     def emit(self, text: str) -> None:
         if self.at_break and text.isspace():
             return
         self.at_break = False
+        if self.chars + len(text) >= self.max_chars:  # one run of text (close() hands the rest as one) is cut too
+            self.parts.append(text[:self.max_chars - self.chars])
+            self.chars = self.max_chars
+            raise _Enough()
         self.parts.append(text)
         self.chars += len(text)
-        if self.chars >= self.max_chars:
-            raise _Enough()
 
     def block(self) -> None:
         if self.hidden_at is None and not self.at_break:
@@ -75,6 +107,7 @@ class _TextParser(HTMLParser):
 
     # -- tags -----------------------------------------------------------------------------------
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tick()
         if tag == "body" and self.hidden_at is not None and "head" in self.stack[self.hidden_at - 1:]:
             del self.stack[self.hidden_at - 1:]  # an unclosed <head> ends where <body> starts
             self.hidden_at = None
@@ -109,11 +142,13 @@ class _TextParser(HTMLParser):
                 self.emit("[")
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tick()
         if tag in VOID:
             self.handle_starttag(tag, attrs)
         # <div/> and the like open and close nothing
 
     def handle_endtag(self, tag: str) -> None:
+        self.tick()
         if tag in VOID:
             return
         stack = self.stack
@@ -144,6 +179,7 @@ class _TextParser(HTMLParser):
                 self.emit(f"]({link})")
 
     def handle_data(self, data: str) -> None:
+        self.tick()
         if self.hidden_at is not None or not data:
             return
         self.emit(data if self.pre else _SPACES.sub(" ", data))
@@ -169,18 +205,21 @@ def html_to_text(html: str, *, cpu_s: float = DEFAULT_CPU_S, max_chars: int = DE
 
     Linear in len(html); raises `HtmlTooCostly` when it would take more than `cpu_s` seconds of this thread's CPU.
     """
-    parser = _TextParser(max_chars=max_chars)
     started = time.thread_time()
+    parser = _TextParser(max_chars=max_chars, cpu_deadline=started + cpu_s)
+    offset = 0
     try:
         for offset in range(0, len(html), CHUNK_CHARS):
             parser.feed(html[offset:offset + CHUNK_CHARS])
-            used = time.thread_time() - started
-            if used > cpu_s:
-                raise HtmlTooCostly(
-                    f"the page ({len(html) / 1000:,.0f} kB) took more than {cpu_s:g} s of CPU to turn into text "
-                    f"(stopped at {min(len(html), offset + CHUNK_CHARS) * 100 // max(1, len(html))}%), so it was "
-                    "not read.")
+            if time.thread_time() - started > cpu_s:
+                raise _OverBudget()
+        offset = len(html)
         parser.close()
     except _Enough:
         pass
+    except _OverBudget:
+        done = min(len(html), offset + CHUNK_CHARS)
+        raise HtmlTooCostly(
+            f"the page ({len(html) / 1000:,.0f} kB) took more than {cpu_s:g} s of CPU to turn into text "
+            f"(stopped at {done * 100 // max(1, len(html))}%), so it was not read.") from None
     return parser.text()

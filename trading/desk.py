@@ -164,11 +164,27 @@ class TradingDesk:
             message = user_message(exc)
             raise TradingInputError(f"No current price for {order.symbol}, so no ticket: {message}") from None
         position_qty = sum(p.qty for p in self.broker.positions() if p.symbol == order.symbol)
+        open_buy, open_sell = self._open_qty(order.symbol, price)
         return evaluate(
             order, limits=RiskLimits.from_settings(self.settings), price=price, account=self.broker.account(),
             position_qty=position_qty, asset=self.broker.asset(order.symbol), clock=self.broker.clock(),
-            orders_today=self.orders_today(),
+            orders_today=self.orders_today(), open_buy_qty=open_buy, open_sell_qty=open_sell,
         )
+
+    def _open_qty(self, symbol: str, price: float) -> tuple[float, float]:
+        """(buy, sell) shares of `symbol` still to fill on the account's open orders (a dollar order by `price`).
+        The two legs of a bracket (take-profit and stop-loss: one cancels the other) count once."""
+        left_by_group: dict[tuple[str, str], float] = {}
+        for o in self.broker.orders("open", limit=500):
+            if o.symbol != symbol or not o.is_open:
+                continue
+            qty = o.qty if o.qty is not None else (o.notional or 0.0) / price if price > 0 else 0.0
+            left = max(0.0, float(qty) - float(o.filled_qty or 0.0))
+            coid = o.client_order_id or ""
+            group = coid.rsplit("-", 1)[0] if coid.endswith(("-take_profit", "-stop_loss")) else o.id
+            left_by_group[(o.side, group)] = max(left, left_by_group.get((o.side, group), 0.0))
+        buy = sum(left for (side, _), left in left_by_group.items() if side == "buy")
+        return buy, sum(left for (side, _), left in left_by_group.items() if side != "buy")
 
     def ticket_card(self, ticket: Ticket) -> TicketCard:
         return TicketCard(ticket, views.ticket_markdown(ticket, self.mode_label(), self.now(),

@@ -118,8 +118,13 @@ def estimated_price(order: OrderRequest, price: float) -> float:
 
 
 def evaluate(order: OrderRequest, *, limits: RiskLimits, price: float, account: Account, position_qty: float,
-             asset: Asset, clock: Clock, orders_today: int) -> RiskReport:
-    """Every check, passed or failed, in a fixed order. Never raises for bad order values."""
+             asset: Asset, clock: Clock, orders_today: int, open_buy_qty: float = 0.0,
+             open_sell_qty: float = 0.0) -> RiskReport:
+    """Every check, passed or failed, in a fixed order. Never raises for bad order values.
+
+    `open_buy_qty` / `open_sell_qty`: shares of this symbol still to fill on the account's open orders. The
+    position-size check counts them as if they filled, so several resting orders, each under the limit on its
+    own, cannot together build a position (long or short) past it."""
     checks: list[RiskCheck] = []
 
     def check(name: str, passed: bool, ok: str, failed: str) -> None:
@@ -170,7 +175,7 @@ def evaluate(order: OrderRequest, *, limits: RiskLimits, price: float, account: 
         check("buying power", est_cost <= account.buying_power,
               f"${est_cost:,.2f} ≤ ${account.buying_power:,.2f} available",
               f"needs ${est_cost:,.2f} but only ${account.buying_power:,.2f} buying power is available")
-        after = (position_qty + est_qty) * est_price
+        after = (position_qty + max(0.0, open_buy_qty) + est_qty) * est_price
         after_pct = (after / equity * 100) if equity else float("inf")
         check("max position size", after_pct <= limits.max_position_pct,
               f"position would be {after_pct:.1f}% of equity (limit {limits.max_position_pct:g}%)",
@@ -184,7 +189,7 @@ def evaluate(order: OrderRequest, *, limits: RiskLimits, price: float, account: 
               f"selling {est_qty:g} of {position_qty:g} held" if covered else f"short sale of {asset.symbol} allowed",
               f"selling {est_qty:g} {asset.symbol} but only {position_qty:g} held, and {why_not}")
         # a sell that opens or grows a short is a position like a buy's: the same limit, on its absolute size
-        after = (position_qty - est_qty) * est_price
+        after = (position_qty - max(0.0, open_sell_qty) - est_qty) * est_price
         after_pct = (abs(after) / equity * 100) if equity else float("inf")
         if after >= -1e-9:
             check("max position size", True, "the sale reduces the position", "")

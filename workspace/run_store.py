@@ -13,6 +13,8 @@ from pathlib import Path
 
 from core.db import Database
 
+RUNS_DB = "runs.sqlite3"  # in DATA_DIR (or the DATABASE_URL's database)
+
 QUEUED, RUNNING, DONE, FAILED, STOPPED = "queued", "running", "done", "failed", "stopped"
 FINISHED = (DONE, FAILED, STOPPED)
 RESTART_NOTE = "The app restarted before this run finished."
@@ -111,6 +113,11 @@ class RunStore:
             return cur.execute("UPDATE runs SET status = ?, error = ?, updated = ? WHERE status IN (?, ?) "
                                "AND updated < ?", (FAILED, STALE_NOTE, now, QUEUED, RUNNING,
                                                    now - self.STALE_S)).rowcount
+
+    def delete_workspace(self, workspace: str) -> None:
+        """Every stored run of a workspace (it was deleted, by its person or as idle)."""
+        with self.db.tx() as cur:
+            cur.execute("DELETE FROM runs WHERE workspace = ?", (workspace,))
 
     def close(self) -> None:
         self.db.close()
