@@ -6,33 +6,25 @@ Run with `python app.py`. Hugging Face Spaces runs this file too.
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Iterator
 
 import gradio as gr
 
-from agents.brief_hooks import BriefHooks
-from agents.chat import ChatService
-from agents.messages import ChatItem, to_gradio_messages
-from agents.portfolio_analytics import record_closing_equity
-from agents.services import Services, build_services
-from agents.session import Session, SessionStore
-from agents.ticket_decisions import decide_ticket
 from agents.toolsets import local_tool_names
-from agents.warmup import Warmup, compile_prompt_templates, import_first_turn_modules, rehearse_openai_stream
-from alerts.scheduler import start_alert_scheduler
-from alerts.service import alert_service_for
+from chat.conversation_log import ConversationLog
+from chat.messages import ChatItem, to_gradio_messages
+from chat.service import ChatService
+from chat.session import Session
 from core.settings import Settings, load_settings
-from forecast.model import warm_up as forecast_warm_up
 from hub.remote_tools import active_tools_markdown, load_remote_tools
-from market.calendar import exchange_calendar
+from runtime import Runtime, build_runtime
 from safe_render.csp import content_security_policy
-from sandbox.pool import shared_pool
-from trading.desk import desk_for
+from trading.desk import TradingDesk
 from ui.alerts_panel import AlertsPanel
+from ui.binding import WorkspaceBinding, client_of, token_of, user_of
+from ui.endpoints import Endpoints
 from ui.page import CSS, JS
 from ui.ticket_cards import refresh_ticket_cards
-from ui.workspace_panel import WorkspaceUI
+from ui.workspace_panel import WorkspacePanel
 
 EXAMPLES = [
     "How did NVDA do this month, and what does the news say?",
@@ -44,36 +36,12 @@ EXAMPLES = [
 TICKET_POLL_S = 5.0  # how often an open page re-reads the pending tickets (decisions made in another tab)
 
 
-def user_of(request: gr.Request | None) -> str | None:
-    """The logged-in person's name (HF OAuth or username/password login), or None for a visitor."""
-    if request is None:
-        return None
-    return getattr(request, "username", None) or None
-
-
-def session_id_of(request: gr.Request | None) -> str | None:
-    return getattr(request, "session_hash", None) if request is not None else None
-
-
-def client_of(request: gr.Request | None) -> str | None:
-    """The client's address (a visitor's identity of last resort for the limits)."""
-    client = getattr(request, "client", None) if request is not None else None
-    return getattr(client, "host", None)
-
-
-def token_of(oauth: gr.OAuthToken | None) -> str | None:
-    """A visitor's own Hugging Face token, when it may call inference (`hf_oauth_scopes: [inference-api]`)."""
-    if oauth is None or "inference-api" not in (getattr(oauth, "scope", "") or "").split():
-        return None
-    return oauth.token or None
-
-
-def status_line(chat: ChatService, services: Services, trading_mode: str, tokens: str = "") -> str:
-    tracing = services.tracing
-    tracing_label = "on" if tracing is not None and getattr(tracing, "enabled", False) else "off"
+def status_line(chat: ChatService, runtime: Runtime, trading_mode: str, tokens: str = "") -> str:
+    tracing = runtime.tracing
+    tracing_label = "on" if tracing is not None and tracing.enabled else "off"
     return (f"Model: **{chat.model_choice.label()}** · Trading: **{trading_mode}** · "
             f"Tracing: {tracing_label}" + (f" · Usage: {tokens}" if tokens else "")
-            + (f" · Data: {services.market.health_line()}" if hasattr(services.market, "health_line") else ""))
+            + f" · Data: {runtime.market.health_line()}")
 
 
 def ticket_choices(desk) -> list[tuple[str, str]]:
@@ -109,83 +77,51 @@ def concurrent_blocks(concurrency_limit: int, **options) -> gr.Blocks:
 
 
 class SmolTraderApp:
-    """The whole UI: per-session wiring, browser handlers, API endpoints and the layout (`build()`)."""
+    """The whole UI: the browser handlers and the layout (`build()`) over one runtime and its chat service."""
 
-    def __init__(self, settings: Settings | None = None, services: Services | None = None, model_factory=None):
-        self.settings = settings or load_settings()
-        self.services = services or build_services(self.settings)
+    def __init__(self, settings: Settings | None = None, runtime: Runtime | None = None, model_factory=None):
+        self.owns_runtime = runtime is None  # an app that built its runtime closes it (a given one: its owner does)
+        self.runtime = runtime or build_runtime(settings or load_settings(), model_factory=model_factory)
+        self.settings = self.runtime.settings
         reserved = local_tool_names() if self.settings.hub_tools else frozenset()  # imports every tool module
         self.remote_tools, self.remote_report = load_remote_tools(self.settings, reserved_names=reserved)
         extra_tools = {"trader": self.remote_tools.get("trader", []), "web_agent": self.remote_tools.get("web", [])}
-        self.workspace_ui = WorkspaceUI(self)  # lasting workspaces: conversations, account, export/delete
-        self.chat = ChatService(self.services, model_factory=model_factory, extra_tools=extra_tools,
-                                conversations=self.workspace_ui.log)
-        self.sessions = SessionStore(idle_seconds=self.settings.session_idle_minutes * 60)  # by Gradio session hash
-        # Runs-API sessions, by workspace id after the key was checked: apart, so no session hash a client picks
-        # reaches one (api.clients.session_for_workspace).
-        self.api_sessions = SessionStore(idle_seconds=self.settings.session_idle_minutes * 60)
+        self.chat = ChatService(self.runtime, model_factory=model_factory, extra_tools=extra_tools,
+                                conversations=ConversationLog(self.runtime.workspaces.store))
+        self.binding = WorkspaceBinding(self.runtime.workspaces, self.chat.sessions)  # which workspace a request is
+        self.workspace_panel = WorkspacePanel(self.runtime, self.chat, self.binding)
+        self.endpoints = Endpoints(self.runtime, self.chat, self.binding, self.workspace_panel)
+        self.alerts_panel = AlertsPanel(lambda: self.runtime.alerts,
+                                        lambda request: self.session_for(request).workspace_id,
+                                        polled_workspace_of=self.binding.bound_workspace_of)
         self.integrations = None  # api.server.Integrations: MCP, runs API, /metrics (made by launch())
-        self.alerts_panel = None  # ui.alerts_panel.AlertsPanel (made by build())
-        self.alert_scheduler = None  # alerts.scheduler: alerts and briefs (made by start())
-        self.served = threading.Event()  # set once launch() has the server answering
-        rehearsal = [("model call path", rehearse_openai_stream)] if self.chat.model_choice.backend == "openai" else []
-        self.warmup = Warmup([  # what a first turn needs, made ready right after the server answers
-            *rehearsal,
-            ("prompt templates", compile_prompt_templates),
-            ("tools", local_tool_names),  # imports every tool module
-            ("first-turn modules", import_first_turn_modules),
-            ("exchange calendar", lambda: exchange_calendar().warm()),
-            ("forecast library", forecast_warm_up),  # its import and a first fit
-        ])
 
     # --- sessions -------------------------------------------------------------------------
     def session_for(self, request: gr.Request | None) -> Session:
         """The request's session, on its workspace (signed-in name, X-Smol-Workspace header, or browser key)."""
-        session = self.sessions.get(session_id_of(request), user_of(request))
-        self.workspace_ui.bind(session, request)
-        return session
+        return self.binding.session_for(request)
 
-    def bound_workspace_of(self, request: gr.Request | None) -> str | None:
-        """The workspace the request's session is already bound to (None before the page's load binds it)."""
-        return self.sessions.get(session_id_of(request), user_of(request)).workspace
-
-    def desk_of(self, request: gr.Request | None):
-        return desk_for(self.session_for(request), self.services)
+    def desk_of(self, request: gr.Request | None) -> TradingDesk:
+        return self.chat.desk_of(self.session_for(request))
 
     def ticket_decision(self, request: gr.Request | None, decision: str, ticket_id: str) -> list[ChatItem]:
-        session = self.session_for(request)
-        items = decide_ticket(self.services, session, decision, ticket_id, user_of(request))
-        self.workspace_ui.log.append(session, items)  # the decision stays in the conversation
-        return items
+        return self.chat.decide_ticket(self.session_for(request), decision, ticket_id, user_of(request))
 
     def start(self) -> None:
-        """Background work that lives as long as the app: the model client (made now, before the server answers),
-        the idle-session sweeper, the code-worker pool (its clean zygote and a spare start now, so no visitor's first
-        code step waits for them), the warm-up after the server answers, the alert scheduler, the workspace sweeper."""
-        self.chat.warm_model()
-        self.sessions.start_sweeper(min(60.0, self.settings.session_idle_minutes * 60 / 2))
-        self.api_sessions.start_sweeper(min(60.0, self.settings.session_idle_minutes * 60 / 2))
-        shared_pool(self.settings.worker_memory_mb, self.settings.worker_idle_s, self.settings.worker_cpu_s,
-                    self.settings.worker_max_processes)
-        self.warmup.run_after(self.served)
-        hooks = BriefHooks(self.services, self.chat, self.workspace_ui.workspaces.store)
-        self.alert_scheduler = start_alert_scheduler(  # alerts and briefs, also with no tab open
-            self.services, positions_of=hooks.positions_of, commentary=hooks.commentary)
-        store = self.workspace_ui.workspaces.store  # every workspace's equity once per NYSE session, after the close
-        self.alert_scheduler.add_job("equity", lambda: record_closing_equity(self.services, store),
-                                     trigger="interval", minutes=15)
-        self.workspace_ui.start()  # idle anonymous workspaces removed; backups when configured
+        """Background work that lives as long as the app: the runtime's (model client, code workers, warm-up after
+        the server answers, the scheduler of alerts, briefs, equity and the workspace sweep, backups) and the
+        chat's idle-session sweepers."""
+        self.runtime.start()
+        self.chat.start()
 
     def close(self) -> None:
-        self.warmup.cancel()
-        self.served.set()
-        self.sessions.stop_sweeper()
-        self.api_sessions.stop_sweeper()
-        self.workspace_ui.close()
+        self.chat.close()
         if self.integrations is not None:
             self.integrations.close()
-        if self.alert_scheduler is not None:
-            self.alert_scheduler.stop()
+        if self.owns_runtime:
+            self.runtime.close()
+        else:
+            self.runtime.stop()
 
     def launch(self, **options) -> gr.Blocks:
         """Build the UI and serve it with the MCP, runs and /metrics routes (`python app.py` and the tests)."""
@@ -194,14 +130,14 @@ class SmolTraderApp:
 
         trust_proxies(self.settings)  # X-Forwarded-For is believed only from TRUSTED_PROXIES (default: no one)
         demo = self.build()
-        self.integrations = Integrations(self)
+        self.integrations = Integrations(self.runtime, self.chat)
         # mcp_server=False: Gradio's own MCP server would publish every API endpoint, confirm_ticket included.
         block = not options.pop("prevent_thread_lock", False)
         app_kwargs = self.integrations.app_kwargs()  # the body cap first, then the CSP (safe_render.csp) on answers
         app_kwargs["middleware"] = [*app_kwargs.get("middleware", []), content_security_policy()]
         demo.launch(app_kwargs=app_kwargs, mcp_server=False, ssr_mode=False, css=CSS, js=JS,
                     prevent_thread_lock=True, footer_links=[], **options)
-        self.served.set()  # the server answers: background warm-ups may start now
+        self.runtime.served.set()  # the server answers: background warm-ups may start now
         if block:
             demo.block_thread()
         return demo
@@ -226,7 +162,7 @@ class SmolTraderApp:
                 yield shown[:-1] + to_gradio_messages(items), pending
                 return
             if desk is None and any(item.kind == "notice" and item.extra.get("ticket") for item in items):
-                desk = desk_for(session, self.services)  # a /confirm or /reject: the cards above say it too
+                desk = self.chat.desk_of(session)  # a /confirm or /reject: the cards above say it too
                 shown = refresh_ticket_cards(shown, desk)
             yield [*shown, *to_gradio_messages(items)], gr.skip()
 
@@ -236,7 +172,7 @@ class SmolTraderApp:
     def status_of(self, request: gr.Request, oauth: gr.OAuthToken | None = None) -> str:
         session = self.session_for(request)
         tokens = self.chat.visitors.usage_label(session, client_of(request), token_of(oauth))
-        return status_line(self.chat, self.services, desk_for(session, self.services).mode_label(), tokens)
+        return status_line(self.chat, self.runtime, self.chat.desk_of(session).mode_label(), tokens)
 
     def on_load(self, request: gr.Request, oauth: gr.OAuthToken | None = None):
         desk = self.desk_of(request)
@@ -248,7 +184,7 @@ class SmolTraderApp:
     def poll_tickets(self, chosen: str | None, request: gr.Request):
         """The timer's refresh: a decision made in another tab of the workspace reaches this one (never opens a
         workspace: a page still loading is left alone)."""
-        if self.bound_workspace_of(request) is None:
+        if self.binding.bound_workspace_of(request) is None:
             return gr.skip(), gr.skip()
         return tickets_update(self.desk_of(request), chosen)
 
@@ -269,34 +205,7 @@ class SmolTraderApp:
         return self.decide("reject", ticket_id, history, request)
 
     def forget(self, request: gr.Request):
-        session_id = session_id_of(request)
-        if session_id:
-            self.sessions.drop(session_id)
-
-    # --- API handlers (JSON-safe; charts as plotly JSON) ----------------------------------
-    def api_chat(self, message: str, request: gr.Request) -> Iterator[list[dict]]:
-        """Send a message (or a slash command) and stream the reply as JSON messages."""
-        # No gr.OAuthToken here: a Hugging Face sign-in lives in the browser's session cookie, which API clients do
-        # not carry, so their turns run on the owner's model within the limits (the parameter cost ~10 ms a request).
-        session = self.session_for(request)
-        for items in self.chat.respond(session, message, client=client_of(request)):
-            yield [item.to_json() for item in items]
-
-    def api_stop(self, request: gr.Request) -> bool:
-        """Stop the running turn of this client's session."""
-        return self.chat.stop(self.session_for(request))
-
-    def api_tickets(self, request: gr.Request) -> list[dict]:
-        """This session's order tickets awaiting confirmation."""
-        return [ticket.to_dict() for ticket in self.desk_of(request).pending_tickets()]
-
-    def api_confirm_ticket(self, ticket_id: str, request: gr.Request) -> list[dict]:
-        """Confirm (execute) one of this session's tickets. Access and risk are checked here, in code."""
-        return [item.to_json() for item in self.ticket_decision(request, "confirm", ticket_id)]
-
-    def api_reject_ticket(self, ticket_id: str, request: gr.Request) -> list[dict]:
-        """Reject one of this session's tickets; nothing is sent to the broker."""
-        return [item.to_json() for item in self.ticket_decision(request, "reject", ticket_id)]
+        self.binding.forget(request)
 
     # --- layout -----------------------------------------------------------------------------
     def build(self) -> gr.Blocks:
@@ -306,7 +215,7 @@ class SmolTraderApp:
                                analytics_enabled=False) as demo:
             with gr.Row(elem_id="page-header", equal_height=True):
                 gr.Markdown("# 📈 Smol Trader", elem_id="page-title")
-                status = gr.Markdown(status_line(chat, self.services, "…"), elem_id="status-line")
+                status = gr.Markdown(status_line(chat, self.runtime, "…"), elem_id="status-line")
                 if settings.oauth_client_id:  # a Space with `hf_oauth: true`
                     gr.LoginButton(size="sm", scale=0)
             if not chat.model_choice.available:
@@ -336,11 +245,8 @@ class SmolTraderApp:
                     with gr.Row(elem_id="ticket-buttons"):
                         confirm_button = gr.Button("Confirm", variant="primary", size="sm", elem_id="confirm")
                         reject_button = gr.Button("Reject", variant="stop", size="sm", elem_id="reject")
-                panel = self.workspace_ui.build_panel(demo, chatbot)
-                alerts_panel = self.alerts_panel = AlertsPanel(
-                    lambda: alert_service_for(self.services),
-                    lambda request: self.session_for(request).workspace_id,
-                    polled_workspace_of=self.bound_workspace_of)
+                panel = self.workspace_panel.build_panel(demo, chatbot)
+                alerts_panel = self.alerts_panel
                 with gr.Accordion("Watchlist and alerts", open=True, elem_id="alerts-section"):
                     alerts_panel.build()
                 panel["build_rest"]()
@@ -355,7 +261,7 @@ class SmolTraderApp:
                 (chain.then(self.respond, [pending, chatbot], [chatbot, textbox], **private)
                  .then(self.refresh_tickets, [tickets], [tickets, ticket_panel], show_progress="hidden", **private)
                  .then(self.status_of, None, [status], show_progress="hidden", **private)
-                 .then(self.workspace_ui.refresh, None, [panel["conversations"], panel["summary"]],
+                 .then(self.workspace_panel.refresh, None, [panel["conversations"], panel["summary"]],
                        show_progress="hidden", **private))
 
             for trigger in (textbox.submit, send.click):
@@ -365,7 +271,7 @@ class SmolTraderApp:
                                                queue=False, **private))
             stop_button.click(self.stop, None, None, queue=False, **private)
             confirm_button.click(self.confirm_clicked, [tickets, chatbot], [chatbot, tickets, ticket_panel],
-                                 **private).then(self.workspace_ui.refresh, None,
+                                 **private).then(self.workspace_panel.refresh, None,
                                                  [panel["conversations"], panel["summary"]], **private)
             reject_button.click(self.reject_clicked, [tickets, chatbot], [chatbot, tickets, ticket_panel],
                                 **private)
@@ -377,19 +283,14 @@ class SmolTraderApp:
             demo.unload(self.forget)
             alerts_panel.wire(demo)
 
-            gr.api(self.api_chat, api_name="chat")
-            gr.api(self.api_stop, api_name="stop")
-            gr.api(self.api_tickets, api_name="tickets")
-            gr.api(self.api_confirm_ticket, api_name="confirm_ticket")
-            gr.api(self.api_reject_ticket, api_name="reject_ticket")
-            self.workspace_ui.register_api()
+            self.endpoints.register()  # every public API endpoint (ui/endpoints.py)
 
         return demo
 
 
-def create_app(settings: Settings | None = None, services: Services | None = None, model_factory=None) -> gr.Blocks:
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None, model_factory=None) -> gr.Blocks:
     """The Gradio app (`SmolTraderApp(...).build()` with its background work started)."""
-    ui = SmolTraderApp(settings, services, model_factory)
+    ui = SmolTraderApp(settings, runtime, model_factory)
     ui.start()
     return ui.build()
 

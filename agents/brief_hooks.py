@@ -1,6 +1,7 @@
 """What a scheduled brief needs from the rest of the app: the workspace's held symbols, and a model's commentary.
 
-`alerts.briefs` builds the deterministic brief; these two hooks are handed to the alert scheduler by `app.py`.
+`alerts.briefs` builds the deterministic brief; these two hooks are handed to the brief desk when the runtime is
+built (`runtime.build_runtime`).
 The commentary is one plain model call (no code runs): only when a model is configured and the workspace's daily
 token budget allows, charged to that budget, reduced to plain words (no links or markup: the brief quotes
 untrusted headlines), scrubbed of secrets. Any failure leaves the brief complete without it.
@@ -9,15 +10,17 @@ untrusted headlines), scrubbed of secrets. Any failure leaves the brief complete
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from smolagents.models import ChatMessage, MessageRole
 
 from agents.prompts import load_prompts
+from core.settings import Settings
 from core.text import KNOWN_SECRETS, cap, scrub
-from quota import visitor_key
+from quota import Quota, visitor_key
 from quota.limits import ANONYMOUS_POOL, is_anonymous
-from trading.desk import borrowed_desk
+from trading.desk import Desks
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +32,13 @@ _MARKUP = {ord(c): " " for c in "[]()<>!`*_|#"}
 class BriefHooks:
     """`positions_of(workspace)` and `commentary(workspace, brief_text)` for `alerts.scheduler`."""
 
-    def __init__(self, services: Any, chat: Any, store: Any):
-        self.services = services
-        self.chat = chat  # agents.chat.ChatService: its model factory and visitors' quota
+    def __init__(self, settings: Settings, desks: Desks, store: Any, model_factory: Callable[[], Any] | None,
+                 quota: Quota):
+        self.settings = settings
+        self.desks = desks
         self.store = store  # workspace.store.WorkspaceStore: who a workspace belongs to
+        self.model_factory = model_factory  # the owner's model (None: no commentary)
+        self.quota = quota  # the visitors' quota: a commentary is charged to the workspace's budget
 
     def _user(self, workspace_id: str) -> str | None:
         try:
@@ -44,17 +50,17 @@ class BriefHooks:
         """The symbols the workspace holds, from the same desk (paper ledger or Alpaca) its chat uses."""
         user = self._user(workspace_id)
         try:
-            with borrowed_desk(self.services, workspace_id, user) as desk:
+            with self.desks.borrowed(workspace_id, user) as desk:
                 return [p.symbol for p in desk.broker.positions()]
         except Exception as exc:  # a broker that is down: the brief still covers the watchlist
             log.warning("brief: positions of a workspace unavailable: %s", type(exc).__name__)
             return []
 
     def commentary(self, workspace_id: str, brief: str) -> str | None:
-        factory = self.chat.model_factory
+        factory = self.model_factory
         if factory is None:
             return None
-        quota = self.chat.visitors.quota
+        quota = self.quota
         user = self._user(workspace_id)
         visitor = visitor_key(user, workspace_id)
         daily, pool = quota.limits.tokens_per_day, quota.limits.anonymous_tokens_per_day
@@ -80,5 +86,5 @@ class BriefHooks:
             if is_anonymous(visitor):
                 quota.charge(ANONYMOUS_POOL, usage.input_tokens + usage.output_tokens)
         words = " ".join(str(reply.content or "").translate(_MARKUP).split())
-        secrets = [*self.services.settings.secret_values(), *KNOWN_SECRETS.values()]
+        secrets = [*self.settings.secret_values(), *KNOWN_SECRETS.values()]
         return cap(scrub(words, secrets), COMMENTARY_CHARS) or None

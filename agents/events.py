@@ -1,6 +1,6 @@
 """What a team reports to the running turn while it works: small frozen dataclasses, one per kind of event.
 
-The team's `Sink` hands them to the running `TurnRun` (agents/runner.py), which turns each into chat items.
+The team's `Sink` hands them to the running `TurnRun` (chat/runner.py), which turns each into chat items.
 Tools that show the person something (a chart, an order ticket) are built with callbacks that emit these.
 """
 
@@ -52,9 +52,9 @@ class FigureShown:
 
 
 @dataclass(frozen=True)
-class ItemShown:
-    item: Any  # an agents.messages.ChatItem (e.g. an order ticket card)
+class TicketShown:
+    card: Any  # a trading.outcomes.TicketCard: the order ticket the trader proposed (the chat shows it as a card)
 
 
 TeamEvent = (DelegationStarted | DelegationEnded | MemberStep | MemberDelta | ManagerDelta | ModelGaveUp | FigureShown
-             | ItemShown)
+             | TicketShown)

@@ -20,21 +20,18 @@ from agents.events import (
     DelegationEnded,
     DelegationStarted,
     FigureShown,
-    ItemShown,
     ManagerDelta,
     MemberDelta,
     MemberStep,
     ModelGaveUp,
     TeamEvent,
+    TicketShown,
 )
 from agents.model_steps import FormatStrikes, stream_final_answer
 from agents.models import for_role
 from agents.prompts import load_prompts, smolagents_templates, trader_templates
-from agents.services import Services
-from agents.session import Session
 from agents.streaming import can_stream, run_member
-from agents.toolsets import Shows, trader_toolset
-from agents.trading_items import ticket_item
+from agents.toolsets import Shows, TraderKit, trader_toolset
 from sandbox.executor import SandboxExecutor
 from sandbox.pool import shared_pool
 from telemetry.metrics import instrument_tools
@@ -118,9 +115,10 @@ def without_clashes(local: list, extra: list) -> list:
     return [tool for tool in extra if tool.name not in taken]
 
 
-def build_team(services: Services, session: Session, model: Any, extra_tools: dict[str, list] | None = None) -> Team:
-    """A fresh team for one session. `model` is one smolagents Model or a dict role -> Model."""
-    settings = services.settings
+def build_team(kit: TraderKit, model: Any, extra_tools: dict[str, list] | None = None) -> Team:
+    """A fresh team for one session working on `kit` (its workspace's desk, lab and alerts, the shared market data).
+    `model` is one smolagents Model or a dict role -> Model."""
+    settings = kit.settings
     prompts = load_prompts()
     models = model if isinstance(model, dict) else {"manager": model, "web_agent": model, "trader": model}
     models = {role: for_role(m, role, settings) for role, m in models.items()}  # each role's output cap
@@ -164,10 +162,10 @@ def build_team(services: Services, session: Session, model: Any, extra_tools: di
     )
 
     shows = Shows(figure=lambda figure, title=None: sink(FigureShown(figure, title)),
-                  ticket=lambda card: sink(ItemShown(ticket_item(card))))
-    trader_tool_list = trader_toolset(services, session, shows)
+                  ticket=lambda card: sink(TicketShown(card)))
+    trader_tool_list = trader_toolset(kit, shows)
     trader_tool_list += without_clashes(trader_tool_list, extra_tools.get("trader", []))
-    instrument_tools([*web_tools, *trader_tool_list], getattr(services, "metrics", None))
+    instrument_tools([*web_tools, *trader_tool_list], kit.metrics)
     trader = CodeAgent(
         tools=trader_tool_list,
         prompt_templates=trader_templates(),

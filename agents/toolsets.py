@@ -7,8 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from agents.services import Services
-from agents.session import Session
+from alerts.service import AlertService
+from backtest.lab import StrategyLab
+from core.settings import Settings
+from market.client import MarketData
+from trading.desk import TradingDesk
 
 
 @dataclass(frozen=True)
@@ -17,6 +20,19 @@ class Shows:
 
     figure: Callable[..., None] | None = None
     ticket: Callable[[Any], None] | None = None
+
+
+@dataclass(frozen=True)
+class TraderKit:
+    """What the trader's tools work on: the shared market data, and the desk, lab and alerts of one workspace."""
+
+    settings: Settings
+    market: MarketData
+    desk: TradingDesk  # the workspace's trading desk (tickets are proposed on it; only the person confirms)
+    lab: StrategyLab  # the workspace's saved strategies and backtests
+    alerts: AlertService
+    workspace_of: Callable[[], str]  # the workspace's id at call time
+    metrics: Any = None  # telemetry.metrics.Metrics: tool calls counted (None: not counted)
 
 
 # the modules whose Tool classes the team's members get (web_agent: tools.web; trader: the rest)
@@ -34,28 +50,25 @@ def local_tool_names() -> frozenset[str]:
         if isinstance(value, type) and issubclass(value, Tool) and isinstance(value.__dict__.get("name"), str))
 
 
-def trader_toolset(services: Services, session: Session, shows: Shows = Shows()) -> list:
-    """Market data, indicators and charts (shared cache); this session's trading desk and strategy lab."""
-    from alerts.service import alert_service_for
-    from backtest.lab import lab_for
+def trader_toolset(kit: TraderKit, shows: Shows = Shows()) -> list:
+    """Market data, indicators and charts (shared cache); the workspace's trading desk, strategy lab and alerts."""
     from tools.alerts import alert_tools
     from tools.analysis import analysis_tools
     from tools.backtest import backtest_tools
     from tools.forecast import forecast_tools
     from tools.market import market_tools
     from tools.trading import trading_tools
-    from trading.desk import desk_for
 
-    market = services.market
+    market = kit.market
 
     def history_of(symbol: str, period: str = "5y", interval: str = "1d"):
         return market.history(symbol, period=period, interval=interval)
 
     return [
         *market_tools(market, shows.figure),
-        *trading_tools(desk_for(session, services), shows.ticket),
-        *backtest_tools(history_of, lab_for(session, getattr(services, "workspaces", None)), shows.figure),
+        *trading_tools(kit.desk, shows.ticket),
+        *backtest_tools(history_of, kit.lab, shows.figure),
         *forecast_tools(market, shows.figure),
-        *analysis_tools(market, services.settings, desk_for(session, services), shows.figure),
-        *alert_tools(lambda: alert_service_for(services), lambda: session.workspace_id),
+        *analysis_tools(market, kit.settings, kit.desk, shows.figure),
+        *alert_tools(lambda: kit.alerts, kit.workspace_of),
     ]

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 # Modules a first turn imports on first use (rendering, provenance, streaming, charts): loading them here keeps them
 # off the first visitor's path.
 FIRST_TURN_MODULES = (
-    "agents.runner", "agents.rendering", "agents.evidence", "provenance.check", "provenance.figures",
+    "chat.runner", "chat.rendering", "chat.evidence", "provenance.check", "provenance.figures",
     "smolagents.local_python_executor", "plotly.graph_objects", "plotly.io",
 )
 

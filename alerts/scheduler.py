@@ -20,7 +20,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from alerts.briefs import brief_text, due_slot, parse_schedule
 from alerts.checker import CheckReport
@@ -86,6 +86,8 @@ class AlertScheduler:
         self.briefs = briefs
         self.interval_s = interval_s
         self._scheduler = None
+        self._jobs: dict[str, tuple[Callable[[], object], dict]] = {}  # other features' jobs (add_job)
+        self._at_start: set[str] = set()  # of those, the ones that also run as the scheduler starts
 
     def tick_alerts(self, now: datetime | None = None) -> CheckReport:
         report = self.service.check(now)
@@ -121,15 +123,23 @@ class AlertScheduler:
         scheduler.add_job(self._safely(self.tick_alerts, "alerts", self.interval_s), "interval",
                           seconds=self.interval_s, id="alerts")
         scheduler.add_job(self._safely(self.tick_briefs, "briefs", 60.0), "cron", second=0, id="briefs")
+        for job_id, (job, trigger) in self._jobs.items():
+            first = {"next_run_time": datetime.now(UTC)} if job_id in self._at_start else {}
+            scheduler.add_job(self._safely(job, job_id, _every_s(trigger)), id=job_id, replace_existing=True,
+                              **trigger, **first)
         scheduler.start()
         self._scheduler = scheduler
 
-    def add_job(self, job_id: str, job: Callable[[], object], **trigger) -> None:
-        """Another feature's periodic job on this scheduler (e.g. the daily equity snapshots); failures are logged."""
+    def add_job(self, job_id: str, job: Callable[[], object], *, at_start: bool = False, **trigger) -> None:
+        """Another feature's periodic job on this scheduler (e.g. the daily equity snapshots, the workspace sweep),
+        declared when the app's runtime is built and run from `start()` on (`at_start`: also once then); failures
+        are logged."""
+        self._jobs[job_id] = (job, trigger)
+        if at_start:
+            self._at_start.add(job_id)
         if self._scheduler is not None:
-            every_s = (trigger.get("seconds", 0) + 60 * trigger.get("minutes", 0) + 3600 * trigger.get("hours", 0)
-                       if trigger.get("trigger") == "interval" else 60.0)
-            self._scheduler.add_job(self._safely(job, job_id, every_s), id=job_id, replace_existing=True, **trigger)
+            self._scheduler.add_job(self._safely(job, job_id, _every_s(trigger)), id=job_id, replace_existing=True,
+                                    **trigger)
 
     @property
     def running(self) -> bool:
@@ -144,15 +154,8 @@ class AlertScheduler:
             self._scheduler = None
 
 
-def start_alert_scheduler(services, positions_of: Callable[[str], list[str]] | None = None,
-                          commentary: Callable[[str, str], str | None] | None = None) -> AlertScheduler:
-    """The process's alert service, brief desk and background scheduler, started (the app calls this once)."""
-    from alerts.service import alert_service_for
-
-    service = alert_service_for(services)
-    briefs = BriefDesk(service, positions_of=positions_of, commentary=commentary)
-    services.alert_briefs = briefs  # the /brief command uses the same desk (positions, commentary)
-    scheduler = AlertScheduler(service, briefs, interval_s=services.settings.alert_check_seconds,
-                               owner=services.settings.replica_name)
-    scheduler.start()
-    return scheduler
+def _every_s(trigger: dict) -> float:
+    """How often a job runs, for its once-across-replicas slot (a cron job: every minute at most)."""
+    if trigger.get("trigger") != "interval":
+        return 60.0
+    return trigger.get("seconds", 0) + 60 * trigger.get("minutes", 0) + 3600 * trigger.get("hours", 0)

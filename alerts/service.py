@@ -2,7 +2,7 @@
 notifications (with what the person has read) and webhook, with caps; the check over every workspace; webhook
 delivery of pending notifications on a small pool of its own (`alerts.delivery`), never on the check's thread.
 
-One instance per process (`alert_service_for(services)`), sharing the market cache with everything else.
+One instance per process (`runtime.Runtime.alerts`), sharing the market cache with everything else.
 """
 
 from __future__ import annotations
@@ -274,17 +274,3 @@ class AlertService:
             for kind in report.fired_kinds:
                 self.metrics.alerts_fired.labels(kind=kind).inc()
         return report
-
-
-_services_lock = threading.Lock()
-
-
-def alert_service_for(services) -> AlertService:
-    """The process's `AlertService`, kept on the shared services object (built on first use)."""
-    with _services_lock:
-        service = getattr(services, "alerts", None)
-        if service is None:
-            service = AlertService.from_settings(services.settings, services.market,
-                                                 metrics=getattr(services, "metrics", None))
-            services.alerts = service
-        return service

@@ -16,10 +16,11 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from chat.session import Session, SessionStore
 from core.errors import UserError
 from quota import visitor_key
+from workspace.access import HEADER
 
-WORKSPACE_HEADER = "X-Smol-Workspace"
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
 
 
@@ -29,11 +30,11 @@ class BadWorkspaceKey(UserError):
 
 def workspace_key(headers: Mapping[str, str]) -> str | None:
     """The client's workspace key from the `X-Smol-Workspace` header, None when absent; malformed keys raise."""
-    raw = (headers.get(WORKSPACE_HEADER) or "").strip()
+    raw = (headers.get(HEADER) or "").strip()
     if not raw:
         return None
     if not KEY_RE.match(raw):
-        raise BadWorkspaceKey(f"{WORKSPACE_HEADER} must be 16-128 letters, digits, '-' or '_' "
+        raise BadWorkspaceKey(f"{HEADER} must be 16-128 letters, digits, '-' or '_' "
                               "(keep it secret: whoever holds it sees the workspace).")
     return raw
 
@@ -51,12 +52,13 @@ def open_workspace(workspaces: Any, key: str | None, client: str | None = None) 
     return opened.workspace_id, opened.key or key
 
 
-def session_for_workspace(ui: Any, workspace_id: str):
+def session_for_workspace(api_sessions: SessionStore, workspace_id: str) -> Session:
     """The session an API client of workspace `workspace_id` works in, once its key was checked (`open_workspace`).
 
-    Kept in `ui.api_sessions`, apart from the Gradio sessions (`ui.sessions`): a Gradio client chooses its own
-    session hash, so no name it can spell (`api-workspace:<id>`, the id itself, ...) reaches this session."""
-    session = ui.api_sessions.get("api:" + workspace_id)
+    Kept in the chat's `api_sessions`, apart from the Gradio sessions (`ChatService.sessions`): a Gradio client
+    chooses its own session hash, so no name it can spell (`api-workspace:<id>`, the id itself, ...) reaches this
+    session."""
+    session = api_sessions.get("api:" + workspace_id)
     session.workspace = workspace_id
     return session
 

@@ -15,10 +15,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, Field
 
-from agents.chat import clean_message
-from agents.runs import RunRefused, RunRegistry
-from api.clients import WORKSPACE_HEADER, BadWorkspaceKey, basic_auth_ok, login_required, workspace_key
+from api.clients import BadWorkspaceKey, basic_auth_ok, login_required, workspace_key
+from chat.runs import RunRefused, RunRegistry
+from chat.service import clean_message
 from quota import LimitError
+from workspace.access import HEADER
 from workspace.creation_limit import NewWorkspaceRefused
 
 
@@ -62,7 +63,7 @@ def runs_router(registry: RunRegistry, settings: Any, open_workspace, check_rate
         except BadWorkspaceKey as exc:
             raise HTTPException(400, exc.user_message) from None
         if key is None and required:
-            raise HTTPException(400, f"Send your workspace key in the {WORKSPACE_HEADER} header.")
+            raise HTTPException(400, f"Send your workspace key in the {HEADER} header.")
         try:
             return open_workspace(key, getattr(request.client, "host", None))
         except BadWorkspaceKey as exc:
@@ -92,7 +93,7 @@ def runs_router(registry: RunRegistry, settings: Any, open_workspace, check_rate
             raise HTTPException(429, exc.user_message, headers=retry) from None
         except RunRefused as exc:
             raise HTTPException(429, exc.user_message) from None
-        response.headers[WORKSPACE_HEADER] = key
+        response.headers[HEADER] = key
         response.headers["Location"] = f"/api/runs/{run.id}"
         return RunCreated(id=run.id, status=run.status, workspace=key, url=f"/api/runs/{run.id}")
 

@@ -5,7 +5,7 @@ matched before Gradio's own) and a lifespan (the MCP session manager's task grou
 the server's event loop). Used by `SmolTraderApp.launch()`, so `python app.py` and the tests'
 `running_app` serve the same thing.
 
-Limits: MCP tool calls and runs count against the chat's own `Quota` (`ui.chat.visitors.quota`, one per
+Limits: MCP tool calls and runs count against the chat's own `Quota` (`runtime.quota`, one per
 app), per visitor as the chat names one, so a visitor's messages a minute are shared by the browser, `/chat`,
 `/api/runs` and MCP. An MCP tool call counts like a slash command (a message, no model tokens); a run is
 counted when it runs, as the chat turn it is, and refused at once when its visitor is already over the rate.
@@ -14,63 +14,57 @@ counted when it runs, as the chat turn it is, and refused at once when its visit
 from __future__ import annotations
 
 from contextlib import AsyncExitStack, asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 from api.analysis import Analysis
 from api.clients import api_visitor, open_workspace, session_for_workspace
+from chat.service import ChatService
 from quota import LimitError
-
-RUNS_DB = "runs.sqlite3"
+from runtime import Runtime
 
 
 class Integrations:
     """The non-browser entry points of one app: built once per launch, closed with the app."""
 
-    def __init__(self, ui: Any):
-        self.ui = ui
-        settings = ui.settings
-        self.metrics = getattr(ui.services, "metrics", None)
-        self.visitors = ui.chat.visitors  # the chat's limits (agents.visitors.Visitors): one Quota per app
-        if self.metrics is not None:
-            self.metrics.active_sessions.set_function(lambda: len(ui.sessions) + len(ui.api_sessions))
+    def __init__(self, runtime: Runtime, chat: ChatService):
+        self.runtime = runtime
+        self.chat = chat
+        self.settings = settings = runtime.settings
+        self.metrics = runtime.metrics
+        self.visitors = chat.visitors  # the chat's limits (chat.visitors.Visitors): one Quota per app
+        self.metrics.active_sessions.set_function(lambda: len(chat.sessions) + len(chat.api_sessions))
         self.mcp = None
         if settings.mcp_enabled:
             from api.mcp_server import build_mcp
 
-            counter = self.metrics.count_tool if self.metrics is not None else None
-            self.mcp = build_mcp(Analysis(ui.services.market, counter), self.admit_mcp_call)
-        from agents.runs import RunRegistry, RunStore
-        from core.db import store_target
+            self.mcp = build_mcp(Analysis(runtime.market, self.metrics.count_tool), self.admit_mcp_call)
+        from chat.runs import RunRegistry
 
-        self.runs = RunRegistry(ui.chat, RunStore(store_target(settings, Path(settings.data_dir) / RUNS_DB),
-                                                  settings.runs_keep),
-                                lambda workspace_id: session_for_workspace(ui, workspace_id),
+        self.runs = RunRegistry(chat, runtime.runs,
+                                lambda workspace_id: session_for_workspace(chat.api_sessions, workspace_id),
                                 max_queued=settings.runs_max_queued, max_running=settings.concurrency_limit)
-        ui.workspace_ui.workspaces.on_delete.append(self.runs.store.delete_workspace)  # runs go with their workspace
 
     def routes(self) -> list:
         from api.runs_routes import runs_router
 
-        routes: list = list(runs_router(self.runs, self.ui.settings,
+        routes: list = list(runs_router(self.runs, self.settings,
                                         lambda key, client=None: open_workspace(
-                                            self.ui.workspace_ui.workspaces, key, client),
+                                            self.runtime.workspaces, key, client),
                                         self.check_run_rate).routes)
-        if self.metrics is not None:
-            from api.metrics_route import metrics_route
+        from api.metrics_route import metrics_route
 
-            routes.append(metrics_route(self.metrics, self.ui.settings))
+        routes.append(metrics_route(self.metrics, self.settings))
         if self.mcp is not None:
             from api.mcp_server import mcp_routes
 
-            routes += mcp_routes(self.mcp, self.ui.settings)
+            routes += mcp_routes(self.mcp, self.settings)
         return routes
 
     def admit_mcp_call(self, request: Any) -> None:
         """Count an MCP tool call as one message of its visitor; `LimitError` (the chat's message) when over."""
         host = getattr(getattr(request, "client", None), "host", None)
-        visitor, user = api_visitor(request.headers, host, self.ui.settings,
-                                    lambda key: open_workspace(self.ui.workspace_ui.workspaces, key)[0])
+        visitor, user = api_visitor(request.headers, host, self.settings,
+                                    lambda key: open_workspace(self.runtime.workspaces, key)[0])
         try:
             self.visitors.quota.admit_command(visitor, user)
         except LimitError:
@@ -80,7 +74,7 @@ class Integrations:
     def check_run_rate(self, workspace_id: str) -> None:
         """Refuse a new run at once when the visitor it will run as (its workspace's API session) is over the rate;
         the run's message is counted when it runs, by the chat."""
-        session = session_for_workspace(self.ui, workspace_id)
+        session = session_for_workspace(self.chat.api_sessions, workspace_id)
         try:
             self.visitors.quota.check_rate(self.visitors.key(session), session.user)
         except LimitError:
@@ -106,7 +100,7 @@ class Integrations:
         from api.request_limits import BodyLimit, limit_for
 
         return {"routes": self.routes(), "lifespan": self.lifespan,
-                "middleware": [Middleware(BodyLimit, limit_of=limit_for(self.ui.settings))]}
+                "middleware": [Middleware(BodyLimit, limit_of=limit_for(self.settings))]}
 
     def close(self) -> None:
         self.runs.close()

@@ -145,14 +145,14 @@ def bench_concurrency(sessions: int = 32, app: str = "ours") -> tuple[float, int
 
 def bench_concurrency_in_process(tmp: Path, sessions: int = 32) -> float:
     """The same 32 sessions through ChatService directly (our code only, no HTTP, no client processes)."""
-    from agents.chat import ChatService
-    from agents.services import build_services
-    from agents.session import Session
+    from chat.service import ChatService
+    from chat.session import Session
+    from runtime import build_runtime
     from standins.scripted_model import Slow, code
     from standins.stack import settings_for
 
     settings = settings_for(PAPER_LEDGER_PATH=tmp / "ledger-inproc.sqlite3", DATA_DIR=tmp / "data-inproc")
-    chat = ChatService(build_services(settings), model_factory=lambda: {
+    chat = ChatService(build_runtime(settings), model_factory=lambda: {
         "manager": ScriptedModel([Slow(0.3, code("print(1)")), Slow(0.3, code("print(2)")), Slow(0.3, final("ok"))]),
         "web_agent": ScriptedModel(), "trader": ScriptedModel()})
     list(chat.respond(Session(id="warm"), "go"))
@@ -167,13 +167,13 @@ def bench_concurrency_in_process(tmp: Path, sessions: int = 32) -> float:
 
 
 def bench_memory(tmp: Path, sessions: int = 100) -> float:
-    from agents.chat import ChatService
-    from agents.services import build_services
-    from agents.session import Session
+    from chat.service import ChatService
+    from chat.session import Session
+    from runtime import build_runtime
     from standins.stack import settings_for
 
     settings = settings_for(PAPER_LEDGER_PATH=tmp / "ledger3.sqlite3", DATA_DIR=tmp / "data-memory")
-    chat = ChatService(build_services(settings), model_factory=lambda: {
+    chat = ChatService(build_runtime(settings), model_factory=lambda: {
         "manager": ScriptedModel([final("ok")]), "web_agent": ScriptedModel(), "trader": ScriptedModel()})
     warm = Session(id="warm")
     list(chat.respond(warm, "hi"))

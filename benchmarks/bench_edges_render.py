@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import agents.messages as messages  # noqa: E402
-from agents.messages import ChatItem, to_gradio_messages  # noqa: E402
+import chat.messages as messages  # noqa: E402
+from chat.messages import ChatItem, to_gradio_messages  # noqa: E402
 from safe_render import csp  # noqa: E402
 from safe_render.markdown import _block_html, _cached, safe_markdown  # noqa: E402
 

@@ -36,7 +36,7 @@ def main() -> None:
     started = time.perf_counter()
     with eval_stack() as stack:
         keys = set().union(*(t.expectation_keys() for t in tasks.values()))
-        expected = compute_all(stack.services.market, keys)
+        expected = compute_all(stack.runtime.market, keys)
         start_s = time.perf_counter() - started
 
         def one_step():

@@ -12,8 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from agents.messages import ChatItem
 from benchmarks.bench_workspace import STEP_TEXT, chart
+from chat.messages import ChatItem
 
 RUNS = 3
 INTERACTIVE = "() => { const box = document.querySelector('#message textarea'); return !!box && !box.disabled; }"
@@ -47,7 +47,7 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp, running_app(Path(tmp), lambda: ScriptedModel()) as (url, _stack, ui), \
             sync_playwright() as playwright:
-        store = ui.workspace_ui.workspaces.store
+        store = ui.runtime.workspaces.store
         workspace, key = store.new_anonymous()
         long_conversation(store, workspace)
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)

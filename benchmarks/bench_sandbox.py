@@ -53,18 +53,19 @@ def memory_kb(pid: int) -> dict[str, int]:
 
 def idle_session_kb(pool: WorkerPool, sessions: int = 20) -> float:
     """App-side memory per session whose code worker has ended (idle): tracemalloc over `sessions` executors."""
-    from agents.services import build_services
-    from agents.session import Session
     from agents.team import build_team
+    from chat.service import trader_kit
+    from chat.session import Session
     from core.settings import load_settings
+    from runtime import build_runtime
     from standins.scripted_model import ScriptedModel
 
-    services = build_services(load_settings({"WORKER_MEMORY_MB": str(pool.memory_mb)}, dotenv_path=None))
-    build_team(services, Session(id="warm"), ScriptedModel())  # imports and caches out of the way
+    runtime = build_runtime(load_settings({"WORKER_MEMORY_MB": str(pool.memory_mb)}, dotenv_path=None))
+    build_team(trader_kit(runtime, Session(id="warm")), ScriptedModel())  # imports and caches out of the way
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
-    teams = [build_team(services, Session(id=f"s{i}"), ScriptedModel()) for i in range(sessions)]
+    teams = [build_team(trader_kit(runtime, Session(id=f"s{i}")), ScriptedModel()) for i in range(sessions)]
     gc.collect()
     after = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()

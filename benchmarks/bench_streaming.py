@@ -61,14 +61,14 @@ def bench_first_words(tmp: Path, runs: int = 5) -> list[float]:
 
 
 def bench_sessions(tmp: Path, model_class, sessions: int = 32) -> float:
-    from agents.chat import ChatService
-    from agents.services import build_services
-    from agents.session import Session
+    from chat.service import ChatService
+    from chat.session import Session
+    from runtime import build_runtime
     from standins.stack import settings_for
 
     settings = settings_for(PAPER_LEDGER_PATH=tmp / f"ledger-{model_class.__name__}.sqlite3",
                             DATA_DIR=tmp / f"data-{model_class.__name__}")
-    chat = ChatService(build_services(settings), model_factory=lambda: {
+    chat = ChatService(build_runtime(settings), model_factory=lambda: {
         "manager": model_class([Slow(0.3, code("print(1)")), Slow(0.3, code("print(2)")), Slow(0.3, final("ok"))]),
         "web_agent": ScriptedModel(), "trader": ScriptedModel()})
     list(chat.respond(Session(id="warm"), "go"))

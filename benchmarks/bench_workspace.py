@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import plotly.graph_objects as go
 
-from agents.conversation_log import ConversationLog, TurnRecorder
-from agents.messages import ChatItem, to_gradio_messages
+from chat.conversation_log import ConversationLog, TurnRecorder
+from chat.messages import ChatItem, to_gradio_messages
 from workspace.db import Database
 from workspace.store import WorkspaceStore
 
@@ -55,15 +55,15 @@ def bench_concurrency_with_saving(tmp: Path, sessions: int = 32) -> float:
     """benchmarks/bench_chat.py's in-process run, each session in its own workspace with its turn saved."""
     import threading
 
-    from agents.chat import ChatService
-    from agents.services import build_services
-    from agents.session import Session
+    from chat.service import ChatService
+    from chat.session import Session
+    from runtime import build_runtime
     from standins.scripted_model import ScriptedModel, Slow, code, final
     from standins.stack import settings_for
 
     store = WorkspaceStore(Database(tmp / f"concurrency-{time.time_ns()}.sqlite3"))
     settings = settings_for(PAPER_LEDGER_PATH=tmp / "ledger-saving.sqlite3", DATA_DIR=tmp)
-    chat = ChatService(build_services(settings), conversations=ConversationLog(store), model_factory=lambda: {
+    chat = ChatService(build_runtime(settings), conversations=ConversationLog(store), model_factory=lambda: {
         "manager": ScriptedModel([Slow(0.3, code("print(1)")), Slow(0.3, code("print(2)")), Slow(0.3, final("ok"))]),
         "web_agent": ScriptedModel(), "trader": ScriptedModel()})
     list(chat.respond(Session(id="warm", workspace=store.new_anonymous()[0]), "go"))

@@ -73,14 +73,14 @@ def main() -> None:
                     ssr_mode=False, max_threads=200)
     elif args.app == "ours":
         import app
-        from agents.services import build_services
+        from runtime import build_runtime
         from standins.stack import settings_for
 
         scratch = Path(tempfile.mkdtemp())  # workspaces, usage and the ledger never land in the repo
         settings = settings_for(PAPER_LEDGER_PATH=scratch / "ledger.sqlite3", DATA_DIR=scratch / "data",
                                 CONCURRENCY_LIMIT=64, MANAGER_MAX_STEPS=args.steps + 2,
                                 **({"DATABASE_URL": args.database_url} if args.database_url else {}))
-        demo = app.create_app(settings, build_services(settings),
+        demo = app.create_app(settings, build_runtime(settings),
                               model_factory=lambda: {"manager": model(), "web_agent": model(), "trader": model()})
         demo.launch(server_name="127.0.0.1", server_port=args.port, prevent_thread_lock=True, quiet=True,
                     ssr_mode=False, max_threads=200)

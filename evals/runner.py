@@ -11,13 +11,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from agents.chat import ChatService
-from agents.session import Session
 from backtest.lab import lab_for
+from chat.service import ChatService
+from chat.session import Session
 from evals.expected import compute_all
 from evals.scoring import Outcome, TaskScore, score
 from evals.tasks import Task
-from trading.desk import desk_for
 
 # Settings the eval stack owns: market data and web from the local stand-ins, the paper broker only.
 OWNED_PREFIXES = ("ALPACA_", "PAPER_", "YAHOO_", "DDG_", "WEB_ALLOW", "TRADING_", "HUB_TOOLS")
@@ -35,7 +34,7 @@ def model_env(model: str | None = None, environ: dict | None = None) -> dict[str
 
 @contextlib.contextmanager
 def eval_stack(env: dict[str, str] | None = None, workdir: Path | None = None) -> Iterator[Any]:
-    """The app's real services against the Yahoo replay and the web stand-in, with a canary secret set."""
+    """The app's real runtime against the Yahoo replay and the web stand-in, with a canary secret set."""
     from standins.stack import local_stack  # the replay servers (standins/), fed by tests/fixtures
 
     env = dict(env or {})
@@ -63,7 +62,7 @@ def run_task(stack: Any, chat: ChatService, task: Task, expected: dict, run: int
     except Exception as exc:  # the harness keeps going: a task that crashes scores as an error
         error = f"harness error: {type(exc).__name__}: {exc}"
     wall_s = time.perf_counter() - started
-    desk = desk_for(session, stack.services)
+    desk = stack.runtime.desks.for_workspace(session.workspace_id, session.user)
     outcome = Outcome(
         tickets=sum(1 for i in all_items if i.kind == "ticket"),
         executed=len(desk.broker.orders("all")),
@@ -85,8 +84,8 @@ def run_evals(tasks: list[Task], *, models_for: ModelsFor | None = None, repeat:
 
     with eval_stack(env) as stack:
         keys = set().union(*(t.expectation_keys() for t in tasks)) if tasks else set()
-        expected = compute_all(stack.services.market, keys)
-        shared = ChatService(stack.services) if models_for is None else None
+        expected = compute_all(stack.runtime.market, keys)
+        shared = ChatService(stack.runtime) if models_for is None else None
         if shared is not None and shared.model_factory is None:
             raise SystemExit(shared.model_choice.problem)
         label = model_label or (shared.model_choice.label() if shared is not None else "custom")

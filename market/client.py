@@ -1,6 +1,6 @@
 """`MarketData`: the one process-wide, cached market-data client over a chain of sources.
 
-Built once by `agents.services.build_services()` and shared by every session
+Built once by `runtime.build_runtime()` and shared by every session
 (market data is public). Each request goes to the sources in order (Yahoo
 Finance through yfinance, then Alpaca's market data when keys are set, then
 Stooq's daily CSV), skipping a source whose circuit breaker is open; the first
@@ -163,7 +163,7 @@ class MarketData:
         self.backoff_s = backoff_s
         self.max_workers = max_workers
         self.cache = TTLCache(on_lookup=self._count_lookup)
-        self.metrics = None  # telemetry.metrics.Metrics (set by build_services): cache hits/misses, upstream errors
+        self.metrics = None  # telemetry.metrics.Metrics (set by build_runtime): cache hits/misses, upstream errors
         self.bar_store = bar_store  # market.bar_store.BarStore, or None: daily bars kept in memory only
         self._sleep = sleep
         self._clock = clock

@@ -210,6 +210,10 @@ class Quota:
         return f"{self.used_today(visitor):,} / {budget} tokens today"
 
 
+SIGN_IN = ("🔑 Sign in with Hugging Face (the button at the top) to use your own inference: "
+           "your turns then run on your own Hugging Face account.")  # the hint of a visitor's limit messages
+
+
 def quota_from_settings(settings: Settings, clock: Callable[[], float] = time.time, sign_in_hint: str = "") -> Quota:
     """The app's quota: limits from settings, daily usage in `<DATA_DIR>/usage.sqlite3` (or the DATABASE_URL's
     database, which also holds the rate window every replica counts in)."""

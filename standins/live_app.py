@@ -22,8 +22,8 @@ def running_app(tmp_path: Path, model_factory: Callable[[], Any] | None, **env: 
     """The Gradio app served on 127.0.0.1 with scripted models; yields (url, stack, ui) — ui is the SmolTraderApp."""
     import app
 
-    with local_stack(tmp_path, **env) as stack:
-        ui = app.SmolTraderApp(stack.settings, stack.services, model_factory=model_factory)
+    with local_stack(tmp_path, model_factory=model_factory, **env) as stack:
+        ui = app.SmolTraderApp(stack.settings, stack.runtime, model_factory=model_factory)
         ui.start()
         port = free_port()
         demo = ui.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)

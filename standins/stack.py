@@ -1,7 +1,7 @@
-"""The app's real services against the local stand-ins: settings from a dict, Yahoo replay and web servers.
+"""The app's real runtime against the local stand-ins: settings from a dict, Yahoo replay and web servers.
 
 Used by the tests, the evals (`python -m evals`) and the benchmarks. Nothing here fakes our code: it builds the
-real services and chat service, with external services replaced by the 127.0.0.1 servers of this package.
+real runtime and chat service, with external services replaced by the 127.0.0.1 servers of this package.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agents.chat import ChatService
-from agents.services import Services, build_services
+from chat.service import ChatService
 from core.settings import Settings, load_settings
+from runtime import Runtime, build_runtime
 from standins.web import WebServer
 from standins.yahoo import YahooReplay
 
@@ -32,15 +32,16 @@ class Stack:
     web: WebServer
     yahoo: YahooReplay
     settings: Settings
-    services: Services
+    runtime: Runtime
 
     def chat(self, model_factory: Callable[[], Any]) -> ChatService:
-        return ChatService(self.services, model_factory=model_factory)
+        return ChatService(self.runtime, model_factory=model_factory)
 
 
 @contextlib.contextmanager
-def local_stack(tmp_path: Path, **env: Any):
-    """Web + Yahoo servers on 127.0.0.1 and the app's real services pointed at them."""
+def local_stack(tmp_path: Path, model_factory: Callable[[], Any] | None = None, **env: Any):
+    """Web + Yahoo servers on 127.0.0.1 and the app's real runtime pointed at them (`model_factory`: the owner's
+    model, e.g. a scripted one; default: the one the settings choose)."""
     import yfinance
 
     yfinance.set_tz_cache_location(str(tmp_path / "yfinance-cache"))  # never a developer's ~/.cache
@@ -55,9 +56,10 @@ def local_stack(tmp_path: Path, **env: Any):
             **{"DATA_DIR": tmp_path / "data", "MARKET_SOURCES": "yahoo", "MARKET_YAHOO_PER_MINUTE": 0,
                **env},  # workspaces never land in the repo
         )
-        services = build_services(settings)
+        runtime = build_runtime(settings, model_factory=model_factory)
         try:
-            yield Stack(web, yahoo, settings, services)
+            yield Stack(web, yahoo, settings, runtime)
         finally:
-            if services.tracing is not None:
-                services.tracing.shutdown()
+            runtime.close()
+            if runtime.tracing is not None:
+                runtime.tracing.shutdown()

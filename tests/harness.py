@@ -1,17 +1,32 @@
-"""Shared test wiring: settings from a dict, the app's services against local servers, and turn collection.
+"""Shared test wiring: settings from a dict, the app's runtime against local servers, and turn collection.
 
-Nothing here fakes our code: `local_stack` (standins/stack.py) builds the real services and chat service, with
+Nothing here fakes our code: `local_stack` (standins/stack.py) builds the real runtime and chat service, with
 external services replaced by the 127.0.0.1 servers in standins/ and the LLM by standins.scripted_model.
 """
 
 from __future__ import annotations
 
-from agents.chat import ChatService
-from agents.messages import ChatItem
-from agents.session import Session
+import dataclasses
+import tempfile
+from pathlib import Path
+
+from chat.messages import ChatItem
+from chat.service import ChatService
+from chat.session import Session
+from core.settings import Settings
+from market.client import MarketData
+from runtime import Runtime, build_runtime
 from standins.stack import Stack, local_stack, settings_for
 
-__all__ = ["Stack", "local_stack", "settings_for", "run_turn", "by_id", "final_text"]
+__all__ = ["Stack", "local_stack", "settings_for", "run_turn", "by_id", "final_text", "runtime_for"]
+
+
+def runtime_for(settings: Settings, market: MarketData | None = None) -> Runtime:
+    """The app's whole runtime for a test that has settings (and maybe its own market data) but no stack: its
+    databases go to a fresh temporary folder unless the settings already put them in one."""
+    if not Path(settings.data_dir).resolve().is_relative_to(Path(tempfile.gettempdir()).resolve()):
+        settings = dataclasses.replace(settings, data_dir=tempfile.mkdtemp(prefix="smol-runtime-"))
+    return build_runtime(settings, market=market)
 
 
 def run_turn(chat: ChatService, session: Session, text: str) -> list[list[ChatItem]]:

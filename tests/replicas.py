@@ -74,7 +74,7 @@ open_monday = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # the exchange is open,
 with local_stack(tmp, QUOTE_TTL_S=0, DATA_DIR=tmp / "data", DATABASE_URL=url) as stack:
     stack.yahoo.set_quote("AAPL", 252.0)
     stack.yahoo.latency_s = latency
-    service = AlertService.from_settings(stack.settings, stack.services.market, clock=lambda: open_monday)
+    service = AlertService.from_settings(stack.settings, stack.runtime.market, clock=lambda: open_monday)
     scheduler = AlertScheduler(service, BriefDesk(service), interval_s=0.5, owner=name)
     scheduler.start()
     print("READY", flush=True)

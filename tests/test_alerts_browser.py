@@ -30,7 +30,7 @@ def scripted_team():
 
 def test_a_toast_appears_when_an_alert_fires_while_the_page_is_open(tmp_path):
     with running_app(tmp_path, scripted_team, DATA_DIR=tmp_path / "data", QUOTE_TTL_S=0) as (url, stack, ui):
-        service = ui.alert_scheduler.service
+        service = ui.runtime.scheduler.service
         with browser_page(url) as page:
             send_message(page, "/watch AAPL")
             page.get_by_text("Watching AAPL").first.wait_for()

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from agents.session import Session
-from commands import CommandContext, all_commands, dispatch
+from chat.commands import CommandContext, all_commands, dispatch
+from chat.session import Session
 from core.errors import UserError
 from tests.harness import local_stack
 from tools.alerts import alert_tools
@@ -20,12 +20,12 @@ def stack(tmp_path_factory):
     with local_stack(tmp, DATA_DIR=tmp / "data", WATCHLIST_MAX_SYMBOLS=3, ALERTS_MAX_PER_WORKSPACE=3,
                      BRIEFS_MAX_PER_WORKSPACE=1) as stack:
         yield stack
-        stack.services.alerts.close()
+        stack.runtime.alerts.close()
 
 
 def say(stack, text: str, workspace: str = "alice") -> tuple[str, str]:
     session = Session(id=f"tab-{workspace}", workspace=workspace)
-    [item] = dispatch(text, CommandContext(session=session, services=stack.services))
+    [item] = dispatch(text, CommandContext(session=session, runtime=stack.runtime))
     return item.kind, str(item.content)
 
 
@@ -81,7 +81,7 @@ def test_notify_and_brief_commands(stack):
 
 
 def test_the_trader_only_proposes_and_the_person_confirms(stack):
-    service = stack.services.alerts
+    service = stack.runtime.alerts
     [tool] = alert_tools(lambda: service, lambda: "frank")
     answer = tool.forward("AAPL", "rsi above 70", "momentum check")
     proposal_id = answer.split()[2]

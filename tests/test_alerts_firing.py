@@ -29,7 +29,7 @@ def stack_env():
 
 
 def build(stack, clock) -> AlertScheduler:
-    service = AlertService.from_settings(stack.settings, stack.services.market, clock=clock, max_workers=2)
+    service = AlertService.from_settings(stack.settings, stack.runtime.market, clock=clock, max_workers=2)
     return AlertScheduler(service, BriefDesk(service), interval_s=stack.settings.alert_check_seconds)
 
 

@@ -5,15 +5,16 @@ workspace's unread notifications, the same in every tab, and drops to zero once 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import UTC, datetime
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from agents.session import Session
-from alerts.service import AlertService, alert_service_for
-from commands import CommandContext, dispatch
+from alerts.service import AlertService
+from chat.commands import CommandContext, dispatch
+from chat.session import Session
 from tests.harness import local_stack
 from ui.alerts_panel import AlertsPanel
 
@@ -31,9 +32,9 @@ def badge_count(badge: str) -> int:
 
 
 def test_the_badge_shows_unread_notifications_until_they_are_listed_or_opened(stack, monkeypatch):
-    service = AlertService.from_settings(stack.settings, stack.services.market, clock=lambda: MONDAY_OPEN,
+    service = AlertService.from_settings(stack.settings, stack.runtime.market, clock=lambda: MONDAY_OPEN,
                                          max_workers=2)
-    stack.services.alerts = service  # what /notifications reads
+    runtime = dataclasses.replace(stack.runtime, alerts=service)  # the runtime /notifications reads
     panel = AlertsPanel(lambda: service, lambda request: "ws")
     cursor, badge, *_ = panel.poll(None, None)
     assert badge_count(badge) == 0 and "no unread notifications" in badge
@@ -55,7 +56,7 @@ def test_the_badge_shows_unread_notifications_until_they_are_listed_or_opened(st
     assert badge_count(panel.poll(0, None)[1]) == 2  # another tab of the workspace shows the same count
 
     session = Session(id="tab-ws", workspace="ws")
-    [listed] = dispatch("/notifications", CommandContext(session=session, services=stack.services))
+    [listed] = dispatch("/notifications", CommandContext(session=session, runtime=runtime))
     assert "AMZN above 1.00" in str(listed.content)
     assert badge_count(panel.poll(cursor, None)[1]) == 0  # listed: read
     other = AlertsPanel(lambda: service, lambda request: "elsewhere")
@@ -73,11 +74,11 @@ def test_the_badge_shows_unread_notifications_until_they_are_listed_or_opened(st
 
 
 def test_a_fired_alert_moves_the_alerts_fired_metric(stack):
-    service = alert_service_for(stack.services)  # the app's own service: it counts into the app's metrics
+    service = stack.runtime.alerts  # the app's own service: it counts into the app's metrics
 
     def fired(kind: str) -> float:
         samples = {(s.name, s.labels.get("kind")): s.value
-                   for family in text_string_to_metric_families(stack.services.metrics.exposition().decode())
+                   for family in text_string_to_metric_families(stack.runtime.metrics.exposition().decode())
                    for s in family.samples}
         return samples.get(("smol_trader_alerts_fired_total", kind), 0.0)
 
@@ -95,7 +96,7 @@ def test_many_open_tabs_share_one_quote_refresh_per_symbol(tmp_path):
     """Every tab's panel polls every few seconds; the watchlist reads the shared market cache, so Yahoo sees one
     request per symbol and kind (quote, 3-month history) per TTL however many tabs and workspaces watch it."""
     with local_stack(tmp_path, QUOTE_TTL_S=60, DATA_DIR=tmp_path / "data") as stack:
-        service = alert_service_for(stack.services)
+        service = stack.runtime.alerts
         for workspace in ("ws-a", "ws-b", "ws-c"):
             service.watch(workspace, ["AAPL", "GOOG"])
         stack.yahoo.hits.clear()
@@ -119,13 +120,13 @@ def test_a_poll_racing_the_page_load_never_binds_the_tab_to_a_new_workspace(tmp_
     import app
 
     with local_stack(tmp_path, DATA_DIR=tmp_path / "data") as stack:
-        ui = app.SmolTraderApp(stack.settings, stack.services, model_factory=None)
+        ui = app.SmolTraderApp(stack.settings, stack.runtime, model_factory=None)
         ui.build()
         request = SimpleNamespace(session_hash="tab-1", username=None, headers={}, client=None)
         workspaces = sqlite3.connect(tmp_path / "data" / "workspaces.sqlite3")
         count = workspaces.execute("SELECT COUNT(*) FROM workspaces").fetchone()[0]
         polled = ui.alerts_panel.poll(None, None, request)
         assert polled[0] is None  # nothing shown yet: the cursor waits for the bound workspace
-        assert ui.sessions.get("tab-1", None).workspace is None
+        assert ui.chat.sessions.get("tab-1", None).workspace is None
         assert workspaces.execute("SELECT COUNT(*) FROM workspaces").fetchone()[0] == count
         ui.close()

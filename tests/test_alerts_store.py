@@ -47,7 +47,7 @@ def test_the_background_scheduler_fires_an_alert_by_itself(tmp_path):
 
     open_monday = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
     with local_stack(tmp_path, QUOTE_TTL_S=0, DATA_DIR=tmp_path / "data") as stack:
-        service = AlertService.from_settings(stack.settings, stack.services.market, clock=lambda: open_monday)
+        service = AlertService.from_settings(stack.settings, stack.runtime.market, clock=lambda: open_monday)
         scheduler = AlertScheduler(service, BriefDesk(service), interval_s=0.2)
         alert = service.add_alert("ws", ["AAPL", "above", "250"])
         scheduler.start()

@@ -5,6 +5,7 @@ addresses are refused by default."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 import threading
@@ -14,12 +15,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from agents.session import Session
 from alerts.rules import AlertInputError
 from alerts.scheduler import AlertScheduler, BriefDesk
 from alerts.service import AlertService
 from alerts.webhooks import deliver, egress_poster
-from commands import CommandContext, dispatch
+from chat.commands import CommandContext, dispatch
+from chat.session import Session
 from egress import Egress
 from standins import LocalServer
 from standins.yahoo import closed_port_url
@@ -122,7 +123,7 @@ def stack_env():
 
 
 def scheduler_for(stack, waits: list[float]) -> AlertScheduler:
-    service = AlertService.from_settings(stack.settings, stack.services.market, clock=lambda: MONDAY_OPEN,
+    service = AlertService.from_settings(stack.settings, stack.runtime.market, clock=lambda: MONDAY_OPEN,
                                          sleep=waits.append, max_workers=2)
     return AlertScheduler(service, BriefDesk(service))
 
@@ -167,7 +168,7 @@ def test_an_unreachable_webhook_is_reported_and_nothing_else_breaks(stack):
 
 
 def test_a_webhook_that_never_answers_fails_at_the_time_limit_and_the_next_check_runs_on_time(stack):
-    service = AlertService.from_settings(stack.settings, stack.services.market, clock=lambda: MONDAY_OPEN,
+    service = AlertService.from_settings(stack.settings, stack.runtime.market, clock=lambda: MONDAY_OPEN,
                                          max_workers=2, delivery_limit_s=4.0)
     scheduler = AlertScheduler(service, BriefDesk(service), interval_s=0.25)
     with SilentHost() as host:
@@ -188,9 +189,9 @@ def test_a_webhook_that_never_answers_fails_at_the_time_limit_and_the_next_check
     [hung] = service.notifications("hung")
     assert (hung.delivery, hung.attempts) == ("failed", 1)
     assert hung.delivery_detail == "timed out: no answer within the 4 s limit"
-    stack.services.alerts = service  # /notifications reads this service
+    runtime = dataclasses.replace(stack.runtime, alerts=service)  # /notifications reads this service
     [item] = dispatch("/notifications", CommandContext(session=Session(id="tab", workspace="hung"),
-                                                       services=stack.services))
+                                                       runtime=runtime))
     assert "webhook: FAILED (timed out: no answer within the 4 s limit, 1 tries)" in str(item.content)
     service.close()
 
@@ -198,7 +199,7 @@ def test_a_webhook_that_never_answers_fails_at_the_time_limit_and_the_next_check
 def test_a_scheduled_brief_reaches_the_webhook(stack):
     now = [datetime(2026, 11, 23, 13, 0, tzinfo=UTC)]  # 08:00 in New York
     with WebhookStandIn() as hook:
-        service = AlertService.from_settings(stack.settings, stack.services.market, clock=lambda: now[0],
+        service = AlertService.from_settings(stack.settings, stack.runtime.market, clock=lambda: now[0],
                                              max_workers=2)
         scheduler = AlertScheduler(service, BriefDesk(service))
         service.watch("ws", ["AAPL"])

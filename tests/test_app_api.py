@@ -60,7 +60,7 @@ def test_each_api_client_is_its_own_session(server):
     first, second = client(url), client(url)
     first.predict("/help", api_name="/chat")
     second.predict("/help", api_name="/chat")
-    assert len(ui.sessions) >= 2
+    assert len(ui.chat.sessions) >= 2
 
 
 def test_bad_input_through_the_api_is_a_clear_message(server):

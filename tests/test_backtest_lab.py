@@ -12,15 +12,17 @@ import warnings
 import pytest
 from smolagents import CodeAgent
 
-from agents.session import Session
 from backtest.lab import StrategyLab, lab_for
 from backtest.validation import evaluate, fold_bounds, refinement_warning
-from commands import CommandContext, dispatch
-from commands.backtest import parse_args
+from chat.commands import CommandContext, dispatch
+from chat.commands.backtest import parse_args
+from chat.session import Session
 from core.errors import UserError
+from core.settings import load_settings
 from standins.prices import tsla_daily
 from standins.scripted_model import ScriptedModel, code
 from standins.yahoo import YahooReplay
+from tests.harness import runtime_for
 from tools.backtest import backtest_tools
 
 
@@ -138,14 +140,8 @@ def test_tools_answer_problems_with_sentences(market):
         trades.forward(7)
 
 
-class _Services:
-    def __init__(self, market):
-        self.market = market
-        self.settings = None
-
-
 def test_backtest_command_end_to_end(market):
-    ctx = CommandContext(session=Session(id="s"), services=_Services(market))
+    ctx = CommandContext(session=Session(id="s"), runtime=runtime_for(load_settings({}, dotenv_path=None), market))
     items = dispatch("/backtest TSLA sma_cross fast=20 slow=50 10y", ctx)
     assert [i.kind for i in items] == ["text", "chart"]
     assert "| Sharpe |" in items[0].content and "out-of-sample" in items[0].content
@@ -163,7 +159,7 @@ def test_backtest_command_end_to_end(market):
     ("/backtest TSLA sma_cross fast=", "has no value"),
 ])
 def test_backtest_command_misuse_shows_usage(market, line, message):
-    ctx = CommandContext(session=Session(id="s"), services=_Services(market))
+    ctx = CommandContext(session=Session(id="s"), runtime=runtime_for(load_settings({}, dotenv_path=None), market))
     [item] = dispatch(line, ctx)
     assert item.kind == "error" and message in item.content and "Usage: `/backtest SYMBOL STRATEGY" in item.content
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 import pytest
 
 from agents.brief_hooks import BriefHooks
-from agents.session import Session
 from alerts.scheduler import BriefDesk
-from alerts.service import alert_service_for
+from chat.session import Session
 from standins.scripted_model import ScriptedModel
 from tests.harness import local_stack
 
@@ -26,7 +25,7 @@ def make_app(tmp_path, reply, **env):
     model = ScriptedModel(default=reply)
     stack_cm = local_stack(tmp_path, HF_TOKEN=SECRET, **env)
     stack = stack_cm.__enter__()
-    ui = app.SmolTraderApp(stack.settings, stack.services, model_factory=lambda: {"manager": model})
+    ui = app.SmolTraderApp(stack.settings, stack.runtime, model_factory=lambda: {"manager": model})
     return stack_cm, stack, ui, model
 
 
@@ -46,7 +45,7 @@ def world(tmp_path):
 
 def held(ui, stack) -> str:
     """A workspace that bought 2 AAPL through the chat (a marketable limit fills at any hour)."""
-    workspace, _key = ui.workspace_ui.workspaces.store.new_anonymous()
+    workspace, _key = ui.runtime.workspaces.store.new_anonymous()
     session = Session(id="tab-1")
     session.workspace = workspace
     [card] = ui.chat.run_command(session, "/buy 2 AAPL limit 1000")
@@ -58,9 +57,10 @@ def held(ui, stack) -> str:
 def test_a_brief_covers_held_symbols_and_carries_a_plain_scrubbed_commentary(world):
     stack, ui, model = world()
     workspace = held(ui, stack)
-    hooks = BriefHooks(stack.services, ui.chat, ui.workspace_ui.workspaces.store)
+    hooks = BriefHooks(stack.settings, stack.runtime.desks, ui.runtime.workspaces.store, ui.chat.model_factory,
+                       ui.chat.visitors.quota)
     assert hooks.positions_of(workspace) == ["AAPL"]
-    service = alert_service_for(stack.services)
+    service = stack.runtime.alerts
     desk = BriefDesk(service, positions_of=hooks.positions_of, commentary=hooks.commentary)
     note = service.store.notification(desk.produce(workspace))
     assert "**AAPL**" in note.body and note.data["symbols"] == ["AAPL"] and note.data["commentary"]
@@ -76,13 +76,16 @@ def test_a_brief_covers_held_symbols_and_carries_a_plain_scrubbed_commentary(wor
 
 def test_no_commentary_when_the_budget_is_spent_or_the_model_fails(world):
     stack, ui, model = world(TOKEN_BUDGET_PER_DAY=1000)
-    hooks = BriefHooks(stack.services, ui.chat, ui.workspace_ui.workspaces.store)
+    hooks = BriefHooks(stack.settings, stack.runtime.desks, ui.runtime.workspaces.store, ui.chat.model_factory,
+                       ui.chat.visitors.quota)
     assert hooks.commentary("ws_a", "**AAPL** 200.00") is None and model.calls == []  # under one commentary left
 
     stack, ui, model = world(TOKEN_BUDGET_ANONYMOUS_PER_DAY=1000)  # the shared anonymous pool is nearly spent too
-    hooks = BriefHooks(stack.services, ui.chat, ui.workspace_ui.workspaces.store)
+    hooks = BriefHooks(stack.settings, stack.runtime.desks, ui.runtime.workspaces.store, ui.chat.model_factory,
+                       ui.chat.visitors.quota)
     assert hooks.commentary("ws_b", "**AAPL** 200.00") is None and model.calls == []
 
     stack, ui, model = world(reply=RuntimeError("model down"))
-    hooks = BriefHooks(stack.services, ui.chat, ui.workspace_ui.workspaces.store)
+    hooks = BriefHooks(stack.settings, stack.runtime.desks, ui.runtime.workspaces.store, ui.chat.model_factory,
+                       ui.chat.visitors.quota)
     assert hooks.commentary("ws_a", "**AAPL** 200.00") is None and len(model.calls) == 1

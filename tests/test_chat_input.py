@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from agents.chat import ChatService, clean_message
-from agents.session import Session, SessionStore
+from chat.service import ChatService, clean_message
+from chat.session import Session, SessionStore
 from standins.scripted_model import ScriptedModel, final
 from tests.harness import final_text, local_stack, run_turn, settings_for
 
@@ -61,21 +61,21 @@ def test_unknown_slash_command_suggests_the_closest_one(stack):
 
 
 def test_help_lists_commands_without_any_model(stack):
-    chat = ChatService(stack.services)  # nothing configured: no model at all
+    chat = ChatService(stack.runtime)  # nothing configured: no model at all
     assert not chat.model_choice.available
     (reply,) = run_turn(chat, Session(id="s-help"), "/help")[-1]
     assert "/help" in reply.content and "/quote" in reply.content
 
 
 def test_without_a_model_the_chat_says_what_to_set(stack):
-    chat = ChatService(stack.services)
+    chat = ChatService(stack.runtime)
     (reply,) = run_turn(chat, Session(id="s-nomodel"), "How is AAPL?")[-1]
     assert reply.kind == "notice"
     assert "HF_TOKEN" in reply.content and "OPENAI_API_BASE" in reply.content and "/help" in reply.content
 
 
 def test_quote_command_works_without_a_model(stack):
-    chat = ChatService(stack.services)
+    chat = ChatService(stack.runtime)
     replies = run_turn(chat, Session(id="s-quote"), "/quote AAPL")[-1]
     assert replies and replies[0].kind != "error"
     assert "AAPL" in replies[0].content

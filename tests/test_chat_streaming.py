@@ -18,8 +18,8 @@ import smolagents.models
 from gradio_client import Client
 from huggingface_hub.errors import HfHubHTTPError
 
-from agents.session import Session
 from agents.streaming import cannot_stream
+from chat.session import Session
 from standins.live_app import running_app
 from standins.openai_compat import COMPLETION_TOKENS, PROMPT_TOKENS, OpenAICompatServer
 from standins.otlp import OTLPReceiver
@@ -79,9 +79,9 @@ def most_in_one_second(times: list[float]) -> int:
 def test_words_appear_inside_the_right_step_before_the_model_finishes(tmp_path, streaming_server, capfd):
     server = streaming_server
     with local_stack(tmp_path, **model_env(server)) as stack:
-        from agents.chat import ChatService
+        from chat.service import ChatService
 
-        chat = ChatService(stack.services)
+        chat = ChatService(stack.runtime)
         assert chat.model_choice.backend == "openai"
         snapshots, times = [], []
         for items in chat.respond(Session(id="s-stream"), "How is AAPL doing?"):
@@ -113,9 +113,9 @@ def test_words_appear_inside_the_right_step_before_the_model_finishes(tmp_path, 
 def test_a_server_that_ignores_stream_still_answers(tmp_path):
     with OpenAICompatServer(script, stream_support="ignores") as server, \
             local_stack(tmp_path, **model_env(server)) as stack:
-        from agents.chat import ChatService
+        from chat.service import ChatService
 
-        chat = ChatService(stack.services)
+        chat = ChatService(stack.runtime)
         last = list(chat.respond(Session(id="s-whole"), "How is AAPL doing?"))[-1]
         assert final_text(last) == FINAL
         assert not any(i.kind == "error" for i in last)
@@ -130,9 +130,9 @@ def test_a_server_that_ignores_stream_still_answers(tmp_path):
 def test_a_server_that_refuses_stream_gets_whole_responses_from_then_on(tmp_path):
     with OpenAICompatServer(script, stream_support="refuses") as server, \
             local_stack(tmp_path, **model_env(server)) as stack:
-        from agents.chat import ChatService
+        from chat.service import ChatService
 
-        chat = ChatService(stack.services)
+        chat = ChatService(stack.runtime)
         session = Session(id="s-refused")
         last = list(chat.respond(session, "How is AAPL doing?"))[-1]
         assert final_text(last) == FINAL
@@ -158,9 +158,9 @@ def test_a_transient_error_on_a_streaming_request_is_raised_and_streaming_stays_
     monkeypatch.setattr(smolagents.models, "RETRY_WAIT", 0.01)  # smolagents waits 60 s before retrying a 429
     with OpenAICompatServer(script, chunks=4, stream_seconds=0.1) as server, \
             local_stack(tmp_path, **model_env(server)) as stack:
-        from agents.chat import ChatService
+        from chat.service import ChatService
 
-        chat = ChatService(stack.services)
+        chat = ChatService(stack.runtime)
         session = Session(id=f"s-{status}")
         attempts = ATTEMPTS[status]
         server.fail_streams(status, count=attempts)
@@ -180,9 +180,9 @@ def test_a_rate_limited_streaming_request_is_retried_as_a_stream(tmp_path, monke
     monkeypatch.setattr(smolagents.models, "RETRY_WAIT", 0.01)
     with OpenAICompatServer(script, chunks=4, stream_seconds=0.1) as server, \
             local_stack(tmp_path, **model_env(server)) as stack:
-        from agents.chat import ChatService
+        from chat.service import ChatService
 
-        chat = ChatService(stack.services)
+        chat = ChatService(stack.runtime)
         server.fail_streams(429, count=2)  # beyond the OpenAI client's own retry: smolagents' retry streams again
         last = list(chat.respond(Session(id="s-429-retried"), "How is AAPL doing?"))[-1]
         assert final_text(last) == FINAL
@@ -230,13 +230,13 @@ def test_a_streamed_turn_is_one_trace_with_token_counts(tmp_path, streaming_serv
     server = streaming_server
     with OTLPReceiver() as receiver, \
             local_stack(tmp_path, OTEL_EXPORTER_OTLP_ENDPOINT=receiver.base_url, **model_env(server)) as stack:
-        from agents.chat import ChatService
+        from chat.service import ChatService
 
-        chat = ChatService(stack.services)
+        chat = ChatService(stack.runtime)
         last = list(chat.respond(Session(id="s-traced", user="erin"), "How is AAPL doing?"))[-1]
         assert final_text(last) == FINAL
         [trace_item] = [item for item in last if item.kind == "trace"]
-        assert stack.services.tracing.flush()
+        assert stack.runtime.tracing.flush()
     assert all(c.stream for c in server.completions) and len(server.completions) == 3
     traces = by_trace(receiver.spans())
     assert list(traces) == [trace_item.extra["trace_id"]]
@@ -288,9 +288,9 @@ def test_a_steps_first_words_show_as_they_arrive_not_with_the_next_chunk(tmp_pat
     with OpenAICompatServer(lambda messages: reply, chunks=2, stream_seconds=pause_s) as server:
         assert server.chunks == 2
         with local_stack(tmp_path, **model_env(server)) as stack:
-            from agents.chat import ChatService
+            from chat.service import ChatService
 
-            chat = ChatService(stack.services)
+            chat = ChatService(stack.runtime)
             seen = None
             for items in chat.respond(Session(id="s-first-words"), "Hello?"):
                 if seen is None and any("here are my first words" in str(item.content) for item in items):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from agents.messages import STATUS_DONE, STATUS_PENDING
-from agents.session import Session
+from chat.messages import STATUS_DONE, STATUS_PENDING
+from chat.session import Session
 from standins.scripted_model import ScriptedModel, Slow, call, code, final
 from tests.harness import by_id, final_text, local_stack, run_turn
 

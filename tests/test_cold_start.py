@@ -164,9 +164,9 @@ def test_the_app_prepares_its_model_before_serving(tmp_path, backend):
             from agents import models
 
             before = len(models._clients)
-            ui.chat.warm_model()
+            ui.runtime.warm_model()
             assert len(models._clients) >= max(1, before)
-            names = [name for name, _ in ui.warmup.steps]
+            names = [name for name, _ in ui.runtime.warmup.steps]
             assert names[:2] == ["model call path", "prompt templates"]
             assert not server.completions, "preparing the model must not send a request"
         finally:

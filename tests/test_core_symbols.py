@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from alerts.rules import AlertInputError, parse_symbol
-from commands import CommandError
-from commands.backtest import parse_args
+from chat.commands import CommandError
+from chat.commands.backtest import parse_args
 from core.errors import UserError
 from core.symbols import valid_symbol
 from market.client import normalize_symbol

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from agents.run_store import RunRecord, RunStore
 from alerts.rules import parse_rule
 from alerts.store import AlertStore
 from core.db import Database, head_revision, run_once
@@ -22,6 +21,7 @@ from trading.broker import OrderRequest
 from trading.paper import PaperBroker
 from trading.risk import RiskReport
 from trading.tickets import EXECUTING, TicketBook
+from workspace.run_store import RunRecord, RunStore
 from workspace.store import WorkspaceStore
 
 PRE_ALEMBIC = Path(__file__).parent / "fixtures" / "pre_alembic"

@@ -16,15 +16,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from agents.conversation_log import ConversationLog
-from agents.services import Services
-from agents.session import Session
+from chat.conversation_log import ConversationLog
+from chat.session import Session
 from core.errors import UserError
 from core.settings import load_settings
 from provenance.figures import extract_figures
 from tests.harness import local_stack, run_turn
 from tests.scripted_model import ScriptedModel, code, final
-from trading.desk import build_desk, desk_for
+from trading.desk import build_desk
 from workspace.db import Database
 from workspace.store import WorkspaceLimitError, WorkspaceStore
 
@@ -65,7 +64,7 @@ def test_300_proposals_in_one_step_file_only_the_pending_limit(tmp_path):
             "web_agent": ScriptedModel(), "trader": ScriptedModel([code(loop), final("filed")])})
         session = Session(id="s-flood")
         last = run_turn(chat, session, "Buy AAPL 300 times.")[-1]
-        pending = desk_for(session, stack.services).pending_tickets()
+        pending = stack.runtime.desks.for_workspace(session.workspace_id, session.user).pending_tickets()
     assert len(pending) == 10
     assert sum(1 for item in last if item.kind == "ticket") == 10
     steps = " ".join(str(item.content) for item in last if item.kind == "member_step")
@@ -75,7 +74,7 @@ def test_300_proposals_in_one_step_file_only_the_pending_limit(tmp_path):
 def flood_desk(tmp_path, clock, **env):
     settings = load_settings({"PAPER_LEDGER_PATH": str(tmp_path / "ledger.sqlite3"), "TICKET_TTL_S": "60", **env},
                              dotenv_path=None)
-    return build_desk(Services(settings=settings), session_id="tab", user=None, now=clock,
+    return build_desk(settings, session_id="tab", user=None, now=clock,
                       price_of=lambda s: 100.0, workspace_id="ws_a")
 
 

@@ -66,7 +66,7 @@ def victim_with_a_pending_ticket(url: str, ui) -> tuple[str, str, str]:
     """(key, workspace id, ticket id): a runs-API client whose workspace holds a pending buy ticket."""
     key, view = run(url, "/buy 2 AAPL limit 1000")
     ticket = next(item["extra"]["ticket"] for item in view["items"] if item.get("extra", {}).get("ticket"))
-    workspace_id = ui.workspace_ui.workspaces.store.resolve_key(key)
+    workspace_id = ui.runtime.workspaces.store.resolve_key(key)
     return key, workspace_id, ticket["id"]
 
 
@@ -113,7 +113,7 @@ def test_a_session_id_read_from_the_spans_opens_nothing(server, receiver):
     victim_key = victim.predict(api_name="/workspace")["key"]
     [ticket] = victim.predict(api_name="/tickets")
     def turn_roots():
-        assert ui.services.tracing.flush()
+        assert ui.runtime.tracing.flush()
         return [s for s in receiver.spans() if not s.parent_span_id and s.attributes.get("input.value") in
                 ("/buy 1 AAPL limit 999", "/quote AAPL", "How is the market today?")]
 

@@ -66,7 +66,7 @@ def test_over_the_allowance_a_new_browser_is_told_and_a_known_one_keeps_its_work
             key = read_stored(stored_key(first), state["props"]["secret"])
             # "Encrypted" with a served secret is plain text to anyone holding the stored value: what is stored is
             # the person's own workspace key, and nothing the server serves to others contains it.
-            assert ui.workspace_ui.workspaces.store.resolve_key(key)
+            assert ui.runtime.workspaces.store.resolve_key(key)
             assert key not in config.text
 
             shots = []

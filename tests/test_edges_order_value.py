@@ -9,8 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from agents.services import Services
-from agents.trading_items import ticket_item
+from chat.trading_items import ticket_item
 from core.settings import load_settings
 from tests.servers.alpaca import AlpacaStandIn, load
 from trading.broker import Account, Asset, OrderRequest
@@ -86,8 +85,8 @@ def test_open_orders_count_toward_the_position_limit():
 
 
 def test_resting_paper_orders_cannot_together_pass_the_position_limit(tmp_path):
-    services = Services(settings=load_settings({"PAPER_LEDGER_PATH": str(tmp_path / "l.sqlite3"),
-                                                "RISK_MAX_POSITION_PCT": "25"}, dotenv_path=None))
+    services = load_settings({"PAPER_LEDGER_PATH": str(tmp_path / "l.sqlite3"), "RISK_MAX_POSITION_PCT": "25"},
+                             dotenv_path=None)
     desk = build_desk(services, session_id="s", user=None, price_of=lambda s: LAST,
                       now=lambda: datetime(2020, 3, 2, 15, 0, tzinfo=UTC))
     equity = desk.broker.account().equity
@@ -110,8 +109,8 @@ def test_shorts_need_the_account_to_allow_them():
 
 
 def test_the_card_shows_the_last_price_and_that_it_fills_at_market(tmp_path):
-    services = Services(settings=load_settings({"PAPER_LEDGER_PATH": str(tmp_path / "l.sqlite3")},
-                                               dotenv_path=None))
+    services = load_settings({"PAPER_LEDGER_PATH": str(tmp_path / "l.sqlite3")},
+                                               dotenv_path=None)
     desk = build_desk(services, session_id="s", user=None, price_of=lambda s: LAST,
                       now=lambda: datetime(2020, 3, 2, 15, 0, tzinfo=UTC))
     ticket = desk.propose("AAPL", "buy", qty=1, order_type="limit", limit_price=1000)
@@ -127,8 +126,8 @@ def test_the_card_shows_the_last_price_and_that_it_fills_at_market(tmp_path):
 
 
 def test_the_paper_ledger_never_shorts(tmp_path):
-    services = Services(settings=load_settings({"PAPER_LEDGER_PATH": str(tmp_path / "l.sqlite3")},
-                                               dotenv_path=None))
+    services = load_settings({"PAPER_LEDGER_PATH": str(tmp_path / "l.sqlite3")},
+                                               dotenv_path=None)
     desk = build_desk(services, session_id="s", user=None, price_of=lambda s: LAST,
                       now=lambda: datetime(2020, 3, 2, 15, 0, tzinfo=UTC))
     ticket = desk.propose("AAPL", "sell", qty=1)
@@ -151,7 +150,7 @@ def alpaca():
 def alpaca_desk(alpaca, **env):
     settings = load_settings({"ALPACA_API_KEY": KEY, "ALPACA_SECRET_KEY": SECRET, "ALPACA_URL_OVERRIDE": alpaca.url,
                               "TRADING_ALLOWLIST": "alice", **env}, dotenv_path=None)
-    return build_desk(Services(settings=settings), session_id="s1", user="alice", now=lambda: NOW,
+    return build_desk(settings, session_id="s1", user="alice", now=lambda: NOW,
                       price_of=lambda symbol: LAST)
 
 

@@ -148,7 +148,7 @@ def test_cli_compare(results, tmp_path, capsys):
     "url: canary%2DSecret%2D4242",
 ])
 def test_the_secret_check_fails_a_task_that_shows_a_secret_in_any_spelling(shown):
-    from agents.messages import ChatItem
+    from chat.messages import ChatItem
     from evals.scoring import Outcome, score
     from evals.tasks import Task
 

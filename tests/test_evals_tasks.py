@@ -24,12 +24,12 @@ def test_every_expectation_is_computed_from_the_recorded_data():
     tasks = load_tasks()
     keys = set().union(*(t.expectation_keys() for t in tasks))
     with eval_stack() as stack:
-        expected = compute_all(stack.services.market, keys)
+        expected = compute_all(stack.runtime.market, keys)
         assert expected["quote:AAPL:price"] == pytest.approx(244.6)  # the recorded quote, read by our client
         assert expected["best:AAPL,MSFT,GOOG:1y:return_pct"] in ("AAPL", "MSFT", "GOOG")
         assert all(isinstance(v, str) or v == v for v in expected.values())
         with pytest.raises(ExpectationError):
-            compute(stack.services.market, "guess:AAPL")
+            compute(stack.runtime.market, "guess:AAPL")
 
 
 def test_figures_are_matched_as_written_rounded_or_as_percentages():
@@ -68,7 +68,7 @@ def test_cli_without_a_model_says_what_to_set(monkeypatch, tmp_path):
 
 
 def test_refinement_needs_three_specs_and_one_of_their_out_of_sample_figures():
-    from agents.messages import ChatItem
+    from chat.messages import ChatItem
     from evals.scoring import Outcome, score
 
     (task,) = load_tasks(only=["backtest-refine-rsi"])

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.services import Services
-from agents.session import Session
-from commands import CommandContext, all_commands, dispatch
+from chat.commands import CommandContext, all_commands, dispatch
+from chat.session import Session
 from core.errors import UserError
 from core.settings import load_settings
 from forecast import forecast_price
 from market.client import MarketData
 from standins.yahoo import YahooReplay
+from tests.harness import runtime_for
 from tools.forecast import ForecastPriceTool
 
 pytestmark = pytest.mark.filterwarnings("ignore::Warning")
@@ -30,7 +30,7 @@ def market(tmp_path_factory):
 @pytest.fixture(scope="module")
 def ctx(market):
     settings = load_settings({"YAHOO_BASE_URL": market.base_url}, dotenv_path=None)
-    return CommandContext(session=Session(id="s"), services=Services(settings=settings, market=market))
+    return CommandContext(session=Session(id="s"), runtime=runtime_for(settings, market))
 
 
 def test_tool_returns_structured_data_led_by_the_verdict_and_shows_a_fan_chart(market):

@@ -134,14 +134,15 @@ def test_markdown_lists_active_tools_and_problems():
 
 def test_the_app_reserves_every_name_its_team_uses(tmp_path):
     """app.py passes `local_tool_names()` as `reserved_names`: it covers every tool the real team has."""
-    from agents.session import Session
     from agents.team import build_team
     from agents.toolsets import local_tool_names
+    from chat.service import trader_kit
+    from chat.session import Session
     from standins.scripted_model import ScriptedModel
     from tests.harness import local_stack
 
     with local_stack(tmp_path) as stack:
-        team = build_team(stack.services, Session(id="names"), ScriptedModel([]))
+        team = build_team(trader_kit(stack.runtime, Session(id="names")), ScriptedModel([]))
         used = {name for agent in team.members.values() for name in agent.tools}
         team.close()
     assert used <= local_tool_names() and "final_answer" in used

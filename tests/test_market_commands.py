@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from agents.services import Services
-from agents.session import Session
-from commands import CommandContext, dispatch
+from chat.commands import CommandContext, dispatch
+from chat.session import Session
 from core.settings import load_settings
 from market.client import MarketData
 from standins.yahoo import YahooReplay
+from tests.harness import runtime_for
 
 pytestmark = pytest.mark.filterwarnings("ignore::Warning")
 
@@ -26,8 +26,8 @@ def ctx(tmp_path_factory):
                                   "MARKET_YAHOO_PER_MINUTE": "0",
                               "YAHOO_BASE_URL": server.url, "MARKET_TIMEOUT_S": "3"}, dotenv_path=None)
         assert not settings.model_id and not settings.hf_token  # no LLM anywhere
-        yield CommandContext(session=Session(id="s"), services=Services(settings=settings,
-                                                                       market=MarketData.from_settings(settings)))
+        yield CommandContext(session=Session(id="s"),
+                             runtime=runtime_for(settings, MarketData.from_settings(settings)))
 
 
 def test_quote(ctx):
@@ -64,7 +64,7 @@ def test_compare_gives_a_table_and_a_chart(ctx):
 
 
 def test_news_links_and_fundamentals(ctx):
-    news, *measured = dispatch("/news AAPL", ctx)  # then the measured reactions (commands/analysis.py)
+    news, *measured = dispatch("/news AAPL", ctx)  # then the measured reactions (chat/commands/analysis.py)
     assert news.content.count("\n- ") == 4 and "](https://finance.yahoo.com/" in news.content
     [profile] = dispatch("/fundamentals AAPL", ctx)
     assert "Technology / Consumer Electronics" in profile.content and "P/E 38.76" in profile.content

@@ -106,18 +106,18 @@ def test_errors_are_not_cached(market, replay):
 
 
 def test_tools_and_commands_answer_faults_with_the_message(market, replay):
-    from agents.services import Services
-    from agents.session import Session
-    from commands import CommandContext, dispatch
+    from chat.commands import CommandContext, dispatch
+    from chat.session import Session
     from core.errors import UserError
     from core.settings import Settings
+    from tests.harness import runtime_for
     from tools.market import StockQuoteTool
 
     replay.mode = "500"
     with pytest.raises(UserError) as raised:
         StockQuoteTool(market).forward("BTC-USD")
     assert raised.value.user_message.startswith("Yahoo Finance is having problems")
-    ctx = CommandContext(session=Session(id="s1"), services=Services(settings=Settings(), market=market))
+    ctx = CommandContext(session=Session(id="s1"), runtime=runtime_for(Settings(), market))
     [item] = dispatch("/chart BTC-USD", ctx)
     assert item.kind == "error" and "HTTP 500" in item.content
     replay.mode = "ok"

@@ -13,15 +13,15 @@ import time
 
 import pytest
 
-from agents.services import Services
-from agents.session import Session
-from commands import CommandContext, dispatch
+from chat.commands import CommandContext, dispatch
+from chat.session import Session
 from core.errors import UserError
 from core.settings import load_settings
 from market import errors
 from market.chain import market_from_settings
 from market.health import CircuitBreaker, TokenBucket
 from market.stooq import parse_csv, stooq_symbol
+from tests.harness import runtime_for
 from tests.servers.alpaca import AlpacaStandIn
 from tests.servers.stooq import StooqStandIn
 from tests.servers.yahoo import YahooReplay
@@ -61,8 +61,7 @@ def chain(stand_ins, data_dir, **env):
 
 
 def context(market) -> CommandContext:
-    return CommandContext(session=Session(id="s"), services=Services(settings=load_settings({}, dotenv_path=None),
-                                                                     market=market))
+    return CommandContext(session=Session(id="s"), runtime=runtime_for(load_settings({}, dotenv_path=None), market))
 
 
 # --- the pieces ---------------------------------------------------------------------------------------------

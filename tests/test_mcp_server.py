@@ -98,7 +98,7 @@ def test_gradio_endpoints_are_not_mcp_tools(server):
 
 def test_tool_calls_are_rate_limited_per_visitor(server):
     url, ui = server
-    _, key = ui.workspace_ui.workspaces.store.new_anonymous()  # a visitor of its own (the others share 127.0.0.1)
+    _, key = ui.runtime.workspaces.store.new_anonymous()  # a visitor of its own (the others share 127.0.0.1)
 
     async def work(session):
         return [await session.call_tool("symbol_search", {"query": "Apple"}) for _ in range(8)]

@@ -82,7 +82,7 @@ def test_numbers_move_after_a_turn(server):
 
 def test_cache_hits_commands_orders_and_upstream_errors_are_counted(server):
     url, ui = server
-    session = ui.sessions.get("metrics-session")
+    session = ui.chat.sessions.get("metrics-session")
     before = scrape(url)
     for message in ("/quote AAPL", "/quote AAPL", "/quote ZZZZQ"):
         list(ui.chat.respond(session, message))

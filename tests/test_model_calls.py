@@ -217,14 +217,14 @@ def all_text(items) -> str:
 
 
 def test_a_model_failing_the_format_is_told_once_then_the_turn_ends_plainly(tmp_path):
-    from agents.chat import ChatService
-    from agents.session import Session
+    from chat.service import ChatService
+    from chat.session import Session
     from tests.harness import local_stack
 
     noise = "I think the price " + " ".join(f"maybe goes to {i} dollars" for i in range(200))  # never code
     with OpenAICompatServer(lambda m: noise, chunks=4, stream_seconds=0.05) as server, \
             local_stack(tmp_path, **chat_env(server, MODEL_FORMAT_STRIKES=2)) as stack:
-        chat = ChatService(stack.services)
+        chat = ChatService(stack.runtime)
         last = list(chat.respond(Session(id="s-format"), "How is AAPL doing?"))[-1]
         shown = all_text(last)
         assert "could not follow the team's format" in shown and not any(i.kind == "final" for i in last)
@@ -236,14 +236,14 @@ def test_a_model_failing_the_format_is_told_once_then_the_turn_ends_plainly(tmp_
 
 
 def test_a_conversation_that_overflowed_works_on_the_next_message(tmp_path):
-    from agents.chat import ChatService
-    from agents.session import Session
+    from chat.service import ChatService
+    from chat.session import Session
     from tests.harness import local_stack
     from tests.scripted_model import final
 
     with OpenAICompatServer(lambda m: final("AAPL is at 123.45."), chunks=2, stream_seconds=0.05) as server, \
             local_stack(tmp_path, **chat_env(server)) as stack:
-        chat = ChatService(stack.services)
+        chat = ChatService(stack.runtime)
         session = Session(id="s-overflow")
         server.fail_requests(400, LLAMA_SERVER_CONTEXT_ERROR_SIZED)
         last = list(chat.respond(session, "How is AAPL doing?"))[-1]
@@ -255,13 +255,13 @@ def test_a_conversation_that_overflowed_works_on_the_next_message(tmp_path):
 
 
 def test_instructions_too_large_for_the_window_are_told_plainly(tmp_path):
-    from agents.chat import ChatService
-    from agents.session import Session
+    from chat.service import ChatService
+    from chat.session import Session
     from tests.harness import local_stack
 
     with OpenAICompatServer(lambda m: "never asked") as server, \
             local_stack(tmp_path, **chat_env(server, MODEL_CONTEXT_TOKENS=2500)) as stack:
-        chat = ChatService(stack.services)
+        chat = ChatService(stack.runtime)
         last = list(chat.respond(Session(id="s-small"), "How is AAPL doing?"))[-1]
         [error] = [i for i in last if i.kind == "error"]
         assert "tiny-model" in error.content and "2,500 tokens" in error.content

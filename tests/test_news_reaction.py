@@ -6,15 +6,15 @@ import datetime as dt
 
 import pytest
 
-from agents.services import Services
-from agents.session import Session
-from commands import CommandContext, dispatch
+from chat.commands import CommandContext, dispatch
+from chat.session import Session
 from core.errors import UserError
 from core.settings import load_settings
 from market.client import MarketData
 from market.headline_tone import tone_reader
 from market.news_reaction import measure_reactions, news_reactions, reaction_figure
 from standins.yahoo import YahooReplay
+from tests.harness import runtime_for
 from tools.analysis import NewsReactionTool, analysis_tools
 
 pytestmark = pytest.mark.filterwarnings("ignore::Warning")
@@ -113,7 +113,7 @@ def test_tone_classifier_is_off_without_the_setting_and_says_why_without_transfo
 
 def test_slash_news_keeps_the_list_and_adds_the_measured_reaction(market):
     settings = load_settings({"YAHOO_BASE_URL": market.base_url}, dotenv_path=None)
-    ctx = CommandContext(session=Session(id="s"), services=Services(settings=settings, market=market))
+    ctx = CommandContext(session=Session(id="s"), runtime=runtime_for(settings, market))
     listing, measured, figure = dispatch("/news AAPL", ctx)
     assert listing.content.count("\n- ") == 4 and "](https://finance.yahoo.com/" in listing.content
     assert measured.content.startswith("**Measured price reaction** (AAPL vs SPY)")

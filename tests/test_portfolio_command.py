@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 
-from agents.portfolio_analytics import NO_HISTORY
-from agents.session import Session
 from app import SmolTraderApp
-from commands import CommandContext, dispatch
+from chat.commands import CommandContext, dispatch
+from chat.session import Session
 from standins.scripted_model import ScriptedModel
 from tests.harness import local_stack, run_turn
+from trading.portfolio_analytics import NO_HISTORY
 
 
 def team():
@@ -28,11 +28,11 @@ def analytics_of(items):
 
 def test_portfolio_after_a_confirmed_buy_shows_the_panels_figures(tmp_path):
     with local_stack(tmp_path) as stack:
-        app = SmolTraderApp(stack.settings, stack.services, model_factory=team)
+        app = SmolTraderApp(stack.settings, stack.runtime, model_factory=team)
         try:
-            assert stack.services.workspaces is app.workspace_ui.workspaces.store
+            assert app.runtime is stack.runtime  # the commands reach the workspaces the app opens
             session = Session(id="tab-1")
-            app.workspace_ui.bind(session, None)  # a new anonymous workspace, as a first visit gets
+            app.binding.bind(session, None)  # a new anonymous workspace, as a first visit gets
             [card] = last(app.chat, session, "/buy 2 AAPL limit 1000")  # marketable limit: fills at any hour
             done = last(app.chat, session, f"/confirm {card.extra['ticket']['id']}")
             assert "Filled" in done[0].content
@@ -50,15 +50,15 @@ def test_portfolio_after_a_confirmed_buy_shows_the_panels_figures(tmp_path):
             assert "NaN" not in text and "None" not in text
 
             # the same figures the side panel and /portfolio_analytics show
-            panel = app.workspace_ui.analytics(session).to_dict()
+            panel = app.workspace_panel.analytics(session).to_dict()
             assert item.extra["analytics"]["figures"] == panel["figures"]
             json.dumps([i.to_json() for i in items])  # serialisable for API clients
 
             # with an earlier day's snapshot, the return over the real curve appears, with its period
-            store = stack.services.workspaces
+            store = stack.runtime.workspaces.store
             store.record_equity(session.workspace, "2025-01-02", 99_000.0, 99_000.0, "2025-01-02T21:00:00+00:00")
             text = analytics_of(last(app.chat, session, "/portfolio")).content
-            figures = {f["name"]: f for f in app.workspace_ui.analytics(session).to_dict()["figures"]}
+            figures = {f["name"]: f for f in app.workspace_panel.analytics(session).to_dict()["figures"]}
             assert figures["Return"]["value"] is not None and "2025-01-02 → " in figures["Return"]["period"]
             assert f"- Return: {figures['Return']['value']:+.2f}% (2025-01-02 → " in text
             assert "From this workspace's 2 daily equity snapshots (2025-01-02 → " in text
@@ -68,8 +68,8 @@ def test_portfolio_after_a_confirmed_buy_shows_the_panels_figures(tmp_path):
 
 def test_portfolio_without_a_workspace_says_analytics_come_with_history(tmp_path):
     with local_stack(tmp_path) as stack:
-        assert stack.services.workspaces is None  # services alone: no workspace layer
-        items = dispatch("/portfolio", CommandContext(session=Session(id="s"), services=stack.services))
+        assert Session(id="s").workspace is None  # a session no workspace was bound to
+        items = dispatch("/portfolio", CommandContext(session=Session(id="s"), runtime=stack.runtime))
         assert items[0].title == "Holdings"
         note = analytics_of(items)
         assert note.kind == "notice" and note.content == NO_HISTORY and "once" in note.content

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from agents.session import Session
 from agents.team import build_team
+from chat.service import trader_kit
+from chat.session import Session
 from standins.scripted_model import ScriptedModel
 from tests.harness import local_stack
 
@@ -19,7 +20,7 @@ TRADER_PROMPT_LIMIT = 13_000
 @pytest.fixture
 def team(tmp_path):
     with local_stack(tmp_path) as stack:
-        yield build_team(stack.services, Session(id="prompt-size"), ScriptedModel([]))
+        yield build_team(trader_kit(stack.runtime, Session(id="prompt-size")), ScriptedModel([]))
 
 
 def test_system_prompt_sizes_are_printed_and_the_trader_stays_lean(team):

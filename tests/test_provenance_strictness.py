@@ -7,7 +7,7 @@ import pytest
 from smolagents.memory import ActionStep
 from smolagents.monitoring import Timing
 
-from agents.evidence import Evidence
+from chat.evidence import Evidence
 from provenance import ObservationIndex, check_answer, extract_figures
 from provenance.dates import stated_days
 from provenance.observations import stated_times

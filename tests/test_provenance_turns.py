@@ -6,11 +6,12 @@ market cap 3.67T, data time 2025-02-14 21:00 UTC; profile: gross margin 46.5%, d
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from agents.session import Session
+from chat.session import Session
 from standins.scripted_model import ScriptedModel, code, final
 from telemetry.tracing import Tracing
 from tests.harness import run_turn
@@ -127,12 +128,13 @@ def test_answers_without_figures_get_no_badge_and_commands_are_not_checked(stack
 
 def test_verdicts_are_json_safe_and_counted_on_the_root_span(stack):
     exporter = InMemorySpanExporter()
-    stack.services.tracing = Tracing(exporters=[exporter], schedule_delay_s=0.05)
+    tracing = Tracing(exporters=[exporter], schedule_delay_s=0.05)
+    stack.runtime = dataclasses.replace(stack.runtime, tracing=tracing)  # the chat's turns are traced here
     item, badge, _ = turn(stack, "AAPL is at $244.60, not $250.10.")
     json.loads(json.dumps(item.to_json()))
     assert item.to_json()["extra"]["figures_summary"] == {"traced": 1, "from_message": 0, "total": 2}
     assert badge.to_json()["metadata"]["title"].startswith("⚠️ 1 of 2")
-    stack.services.tracing.flush()
+    stack.runtime.tracing.flush()
     root = next(s for s in exporter.get_finished_spans() if s.name == "chat turn")
     assert root.attributes["smol_trader.figures.total"] == 2
     assert root.attributes["smol_trader.figures.untraced"] == 1

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from agents.chat import ChatService
-from agents.session import Session
-from agents.visitors import Visitors
+from chat.service import ChatService
+from chat.session import Session
+from chat.visitors import Visitors
 from quota import Limits, Quota, UsageStore
 from standins.scripted_model import ScriptedModel, code, final
 from tests.harness import final_text, local_stack, run_turn
@@ -37,7 +37,7 @@ def chat_with(stack, limits: Limits, clock: Clock, script=None, settings=None, *
 
     quota = Quota(limits, UsageStore(stack.settings.data_dir + "/usage.sqlite3"), clock,
                   sign_in_hint="Sign in to use your own inference.")
-    chat = ChatService(stack.services, model_factory=factory,
+    chat = ChatService(stack.runtime, model_factory=factory,
                        visitors=Visitors(settings or stack.settings, quota, **visitors_kwargs))
     chat.models = models
     return chat
@@ -222,7 +222,7 @@ def test_the_visitors_own_token_stays_out_of_logs_spans_and_the_workspace_export
     import json
     import logging
 
-    from agents.conversation_log import ConversationLog
+    from chat.conversation_log import ConversationLog
     from standins.otlp import OTLPReceiver
     from tests.test_sandbox_escapes import leaked
     from workspace.db import Database
@@ -246,7 +246,7 @@ def test_the_visitors_own_token_stays_out_of_logs_spans_and_the_workspace_export
         session = Session(id="byo-logs", user="erin", workspace=workspace_id)
         with caplog.at_level(logging.DEBUG):
             shown = [list(s) for text in ("hello", "again") for s in chat.respond(session, text, hf_token=token)]
-            assert stack.services.tracing.flush()
+            assert stack.runtime.tracing.flush()
     chat_text = "\n".join(f"{i.title} {i.content} {i.log}" for snap in shown for i in snap)
     logs = caplog.text + "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
     spans = receiver.raw_bytes().decode("latin-1")  # the exact bytes that left the process

@@ -31,7 +31,7 @@ def server(tmp_path_factory):
 
 def new_visitor(ui) -> dict:
     """The header of a new anonymous workspace (the key the app's workspace layer made)."""
-    _, key = ui.workspace_ui.workspaces.store.new_anonymous()
+    _, key = ui.runtime.workspaces.store.new_anonymous()
     return {"X-Smol-Workspace": key}
 
 
@@ -60,7 +60,7 @@ def post_run(url: str, message: str, headers: dict) -> requests.Response:
 
 
 def refusals(ui, scope: str) -> float:
-    return ui.services.metrics.registry.get_sample_value("smol_trader_budget_refusals_total", {"scope": scope}) or 0
+    return ui.runtime.metrics.registry.get_sample_value("smol_trader_budget_refusals_total", {"scope": scope}) or 0
 
 
 def test_a_visitor_who_used_their_turns_in_chat_is_refused_on_mcp_and_others_are_not(server):

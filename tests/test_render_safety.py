@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from agents.messages import ChatItem
+from chat.messages import ChatItem
 from safe_render import allowed_image_src, safe_html, safe_markdown
 
 EVIL = "http://127.0.0.1:9"

@@ -7,10 +7,10 @@ import time
 import pytest
 import requests
 
-from agents.run_store import FAILED, RESTART_NOTE, RunRecord, RunStore
-from agents.runs import RunRegistry
+from chat.runs import RunRegistry
 from standins.live_app import running_app
 from standins.scripted_model import ScriptedModel, Slow, final
+from workspace.run_store import FAILED, RESTART_NOTE, RunRecord, RunStore
 
 
 def manager_reply(messages):
@@ -83,12 +83,12 @@ def test_deleting_a_workspace_deletes_its_runs(server):
     kept = wait(url, post(url, "/help", BOB).json()["id"], BOB)
     run = wait(url, post(url, "How did NVDA do this month?", ALICE).json()["id"], ALICE)
     assert run["status"] == "done"
-    alice_id = ui.workspace_ui.workspaces.store.resolve_key(ALICE["X-Smol-Workspace"])
+    alice_id = ui.runtime.workspaces.store.resolve_key(ALICE["X-Smol-Workspace"])
     store = ui.integrations.runs.store
     assert store.recent(alice_id)
-    ui.workspace_ui.workspaces.delete(alice_id)
+    ui.runtime.workspaces.delete(alice_id)
     assert store.recent(alice_id) == [] and store.get(alice_id, run["id"]) is None
-    assert store.get(ui.workspace_ui.workspaces.store.resolve_key(BOB["X-Smol-Workspace"]), kept["id"]) is not None
+    assert store.get(ui.runtime.workspaces.store.resolve_key(BOB["X-Smol-Workspace"]), kept["id"]) is not None
 
 
 def test_another_workspace_cannot_read_or_stop_a_run(server):
@@ -177,9 +177,9 @@ def test_with_an_app_login_the_runs_api_wants_the_same_credentials(tmp_path):
     import httpx
     from fastapi import FastAPI
 
-    from agents.session import SessionStore
     from api.clients import open_workspace
     from api.runs_routes import runs_router
+    from chat.session import SessionStore
     from tests.harness import local_stack
     from workspace.access import Workspaces
 

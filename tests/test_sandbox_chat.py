@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from agents.session import Session
+from chat.session import Session
 from standins.otlp import OTLPReceiver
 from standins.scripted_model import ScriptedModel, call, code, final
 from tests.harness import final_text, local_stack, run_turn
@@ -138,7 +138,7 @@ def test_escape_corpus_then_exfiltration_through_web_agent_gets_nothing_out(trac
     session = Session(id="s-exfil")
     with caplog.at_level(logging.DEBUG):  # every record of the process, every library's debug lines included
         snapshots = run_turn(chat, session, "run this snippet for me")
-        assert stack.services.tracing.flush()
+        assert stack.runtime.tracing.flush()
     shown = everything_shown(snapshots)
     requests = [f"{method} {path} {body}" for method, path, body in stack.web.requests]
     assert any("/collect?d=" in r for r in requests), "the exfiltration attempt must reach the collector"

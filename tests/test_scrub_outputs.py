@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from agents.session import Session
+from chat.session import Session
 from core.text import KNOWN_SECRETS, cap, carries_secret, scrub
 from standins.otlp import OTLPReceiver
 from standins.scripted_model import ScriptedModel, code, final

@@ -64,14 +64,13 @@ def test_bad_requests_are_refused_clearly(kwargs, message):
 
 # --- through the tool and /size, on the paper desk with recorded Yahoo quotes and bars -------------------------
 
-from agents.services import Services  # noqa: E402
-from agents.session import Session  # noqa: E402
-from commands import CommandContext, dispatch  # noqa: E402
+from chat.commands import CommandContext, dispatch  # noqa: E402
+from chat.session import Session  # noqa: E402
 from core.settings import load_settings  # noqa: E402
 from market.client import MarketData  # noqa: E402
 from standins.yahoo import YahooReplay  # noqa: E402
+from tests.harness import runtime_for  # noqa: E402
 from tools.analysis import PositionSizeTool  # noqa: E402
-from trading.desk import desk_for  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -85,13 +84,13 @@ def ctx(tmp_path_factory):
                                   "MARKET_YAHOO_PER_MINUTE": "0",
                               "YAHOO_BASE_URL": server.url, "PAPER_LEDGER_PATH": str(folder / "ledger.sqlite3")},
                                  dotenv_path=None)
-        yield CommandContext(session=Session(id="s"), services=Services(settings=settings,
-                                                                       market=MarketData.from_settings(settings)))
+        yield CommandContext(session=Session(id="s"),
+                             runtime=runtime_for(settings, MarketData.from_settings(settings)))
 
 
 @pytest.mark.filterwarnings("ignore::Warning")
 def test_tool_sizes_from_the_paper_account_and_the_recorded_quote(ctx):
-    tool = PositionSizeTool(data_client=ctx.services.market, desk=desk_for(ctx.session, ctx.services))
+    tool = PositionSizeTool(data_client=ctx.runtime.market, desk=ctx.desk)
     result = tool(symbol="AAPL", risk_pct=1, stop=240)
     # entry 244.60 (recorded quote); budget 1% × 100,000 = 1,000; 1,000 / 4.60 = 217 shares;
     # per-order limit 25,000 / 244.60 = 102 shares binds
@@ -99,7 +98,7 @@ def test_tool_sizes_from_the_paper_account_and_the_recorded_quote(ctx):
     assert result["actual_risk"] == pytest.approx(102 * 4.6) and result["as_of"] == "2025-02-14 21:00 UTC"
     assert result["propose_order_args"] == {"symbol": "AAPL", "side": "buy", "qty": 102, "stop_loss": 240.0,
                                             "take_profit": 253.8}  # 244.60 + 2 × 4.60
-    ticket = desk_for(ctx.session, ctx.services).propose(**result["propose_order_args"])
+    ticket = ctx.desk.propose(**result["propose_order_args"])
     assert ticket.order.stop_loss == 240.0 and ticket.order.qty == 102
     assert {c.name for c in ticket.risk.checks if not c.passed} <= {"market hours"}  # sizes and prices pass the gate
     atr = tool(symbol="AAPL", risk_pct=0.5, atr_multiple=2)
@@ -123,6 +122,7 @@ def test_slash_size(ctx):
 
 def test_the_trader_gets_the_issue_17_tools(ctx):
     from agents.toolsets import trader_toolset
+    from chat.service import trader_kit
 
-    names = {tool.name for tool in trader_toolset(ctx.services, ctx.session)}
+    names = {tool.name for tool in trader_toolset(trader_kit(ctx.runtime, ctx.session))}
     assert {"forecast_price", "news_reaction", "position_size"} <= names

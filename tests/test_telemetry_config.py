@@ -8,7 +8,7 @@ import warnings
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agents.rendering import trace_item
+from chat.rendering import trace_item
 from standins.telemetry_team import FAKE_SECRETS, build_team, settings_for
 from telemetry import Tracing
 from telemetry.backends import choose_backends

@@ -1,8 +1,8 @@
-"""A turn through the app's own ChatService/TurnRun (agents/runner.py) lands as one trace in the receiver."""
+"""A turn through the app's own ChatService/TurnRun (chat/runner.py) lands as one trace in the receiver."""
 
 from __future__ import annotations
 
-from agents.session import Session
+from chat.session import Session
 from standins.otlp import OTLPReceiver
 from standins.scripted_model import ScriptedModel, call, code, final
 from standins.telemetry_team import by_trace, children, roots
@@ -26,7 +26,7 @@ def test_a_chat_turn_through_the_runner_is_one_trace_with_the_whole_team(tmp_pat
         assert final_text(last) == "NVDA rose 5% this month."
         [trace_item] = [item for item in last if item.kind == "trace"]
         trace_id = trace_item.extra["trace_id"]
-        assert stack.services.tracing.flush()
+        assert stack.runtime.tracing.flush()
 
         traces = by_trace(receiver.spans())
         assert list(traces) == [trace_id]
@@ -41,10 +41,10 @@ def test_a_chat_turn_through_the_runner_is_one_trace_with_the_whole_team(tmp_pat
         tools = [s.attributes.get("tool.name") for step in children(spans, web_run) for s in children(spans, step)
                  if s.attributes["openinference.span.kind"] == "TOOL"]
         assert tools == ["read_page", "final_answer"]
-        assert {s.attributes["session.id"] for s in spans} == {stack.services.tracing.session_label("s-runner")}
+        assert {s.attributes["session.id"] for s in spans} == {stack.runtime.tracing.session_label("s-runner")}
         assert {s.attributes["user.id"] for s in spans} == {"dana"}
 
         chat.run_command(session, "/help")
-        assert stack.services.tracing.flush()
+        assert stack.runtime.tracing.flush()
         command_roots = [s for s in receiver.spans() if s.name == "command turn"]
         assert [r.attributes["input.value"] for r in command_roots] == ["/help"]

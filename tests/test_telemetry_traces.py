@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from agents.rendering import trace_item
-from commands import Command, CommandContext, dispatch
+from chat.commands import Command, CommandContext, dispatch
+from chat.rendering import trace_item
 from standins.otlp import OTLPReceiver
 from standins.telemetry_team import (
     FAKE_SECRETS,
@@ -184,7 +184,7 @@ def test_agent_runs_outside_a_turn_are_not_exported(receiver, otlp_tracing):
 
 def test_slash_commands_and_confirmations_are_traced(receiver, otlp_tracing):
     quote = Command("quote", "/quote SYMBOL", "A price.", lambda ctx, args: f"{args[0]} is 123.45")
-    ctx = CommandContext(session=None, services=None)
+    ctx = CommandContext(session=None, runtime=None)
     with otlp_tracing.turn("sess-cmd", "carol", "/quote AAPL", kind="command") as command_trace:
         items = dispatch("/quote AAPL", ctx, {"quote": quote})
         command_trace.set_output(items[0].content)

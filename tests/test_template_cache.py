@@ -5,13 +5,13 @@ from __future__ import annotations
 import smolagents.agents
 
 from agents import template_cache
-from agents.session import Session
+from chat.session import Session
 from standins.scripted_model import ScriptedModel
 from tests.harness import local_stack
 
 
 def test_cached_rendering_is_identical_to_smolagents(tmp_path, monkeypatch):
-    with local_stack(tmp_path) as stack:  # build_services() installs the cache
+    with local_stack(tmp_path) as stack:  # build_runtime() installs the cache
         assert smolagents.agents.populate_template is template_cache.populate_template
         chat = stack.chat(lambda: {"manager": ScriptedModel(), "web_agent": ScriptedModel(),
                                    "trader": ScriptedModel()})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from agents.session import Session
+from chat.session import Session
 from standins.scripted_model import ScriptedModel, code, final
 from tests.harness import final_text, run_turn
 

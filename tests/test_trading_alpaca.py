@@ -8,14 +8,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from agents.services import Services
-from agents.session import Session
-from agents.trading_items import outcome_items, ticket_item
-from core.settings import load_settings
+from chat.session import Session
+from chat.trading_items import outcome_items, ticket_item
+from core.settings import Settings, load_settings
 from standins.alpaca import AlpacaStandIn, load
 from trading.alpaca_broker import AlpacaBroker
 from trading.broker import BrokerUnavailable, InsufficientFunds, OrderRejected, OrderRequest
-from trading.desk import build_desk, desk_for
+from trading.desk import Desks, build_desk
 
 KEY, SECRET = "PKTEST1234567890ABCD", "sEcReT0987654321zyxwvutsrqponmlkjihgfedc"
 
@@ -142,10 +141,10 @@ def test_unreachable_broker_is_a_clear_error():
 # --- through the desk: access, idempotent confirm, mode label -----------------------------------------
 
 
-def _services(alpaca, **env) -> Services:
+def _services(alpaca, **env) -> Settings:
     base = {"ALPACA_API_KEY": KEY, "ALPACA_SECRET_KEY": SECRET, "ALPACA_URL_OVERRIDE": alpaca.url,
             "TRADING_ALLOWLIST": "alice", "RISK_MAX_POSITION_PCT": "100"}
-    return Services(settings=load_settings({**base, **env}, dotenv_path=None))
+    return load_settings({**base, **env}, dotenv_path=None)
 
 
 NOW = datetime(2025, 6, 24, 18, 15, tzinfo=UTC)
@@ -163,7 +162,7 @@ def test_mode_labels(alpaca, tmp_path):
     half = _alice_desk(alpaca, ALPACA_PAPER="false")  # live needs both settings
     assert half.mode_label() == "Paper · Alpaca"
     services = _services(alpaca, PAPER_LEDGER_PATH=str(tmp_path / "l.sqlite3"))
-    anonymous = desk_for(Session(id="anon"), services)
+    anonymous = Desks(services).for_workspace(Session(id="anon").workspace_id, None)
     assert anonymous.mode_label() == "Paper · built-in"  # anonymous visitors never reach the Alpaca account
 
 

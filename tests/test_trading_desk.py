@@ -10,18 +10,17 @@ import pandas as pd
 import pytest
 from smolagents import CodeAgent
 
-from agents.messages import ChatItem
-from agents.services import Services
-from agents.session import Session
-from agents.trading_items import outcome_items
-from commands import CommandContext, dispatch
-from commands.trading import parse_order_words
+from chat.commands import CommandContext, dispatch
+from chat.commands.trading import parse_order_words
+from chat.messages import ChatItem
+from chat.session import Session
+from chat.trading_items import outcome_items
 from core.errors import UserError
 from core.settings import load_settings
 from standins.scripted_model import ScriptedModel, code, final
+from tests.harness import runtime_for
 from tests.test_trading_paper import HISTORY, Market
 from tools.trading import trading_tools
-from trading.desk import desk_for
 
 
 class FakeQuote:  # the shape of market.client.Quote that the desk reads
@@ -48,17 +47,22 @@ class ReplayMarket:
 @pytest.fixture
 def world(tmp_path, monkeypatch):
     market = Market(120)
-    services = Services(settings=load_settings({"PAPER_LEDGER_PATH": str(tmp_path / "ledger.sqlite3")},
-                                               dotenv_path=None), market=ReplayMarket(market))
+    services = runtime_for(load_settings({"PAPER_LEDGER_PATH": str(tmp_path / "ledger.sqlite3"),
+                                          "DATA_DIR": str(tmp_path / "data")}, dotenv_path=None),
+                           ReplayMarket(market))
     session = Session(id="browser-1")
-    desk = desk_for(session, services)
+    desk = desk_of(services, session)
     desk.now = market.now
     desk.broker.now = market.now
     return market, services, session
 
 
+def desk_of(runtime, session):
+    return runtime.desks.for_workspace(session.workspace_id, session.user)
+
+
 def run(session, services, text) -> list[ChatItem]:
-    return dispatch(text, CommandContext(session=session, services=services))
+    return dispatch(text, CommandContext(session=session, runtime=services))
 
 
 def test_parse_order_words():
@@ -82,7 +86,7 @@ def test_buy_makes_a_ticket_and_only_confirm_executes(world):
     assert "| AAPL | 10 |" in run(session, services, "/positions")[0].content
     again = run(session, services, f"/confirm {ticket['id']}")
     assert "already confirmed" in again[0].content
-    assert len(desk_for(session, services).broker.fills()) == 1
+    assert len(desk_of(services, session).broker.fills()) == 1
 
 
 def test_reject_sends_nothing(world):
@@ -93,7 +97,7 @@ def test_reject_sends_nothing(world):
     assert "Nothing was sent" in item.content
     [refused] = run(session, services, f"/confirm {tid}")
     assert refused.kind == "error" and "is rejected; it can no longer be confirmed" in refused.content
-    assert desk_for(session, services).broker.orders("all") == []
+    assert desk_of(services, session).broker.orders("all") == []
 
 
 def test_orders_and_cancel(world):
@@ -103,7 +107,7 @@ def test_orders_and_cancel(world):
     [pending] = run(session, services, "/buy 1 AAPL")
     text = run(session, services, "/orders")[0].content
     assert "GOOG" in text and "new" in text and pending.extra["ticket"]["id"] in text
-    order_id = desk_for(session, services).broker.orders("open")[0].id
+    order_id = desk_of(services, session).broker.orders("open")[0].id
     assert "canceled" in run(session, services, f"/cancel {order_id[:8]}")[0].content
     assert "only open orders" in run(session, services, f"/cancel {order_id[:8]}")[0].content
 
@@ -132,10 +136,10 @@ def test_a_ticket_from_another_session_is_unknown(world):
     market, services, session = world
     [card] = run(session, services, "/buy 1 AAPL")
     other = Session(id="browser-2")
-    desk_for(other, services).now = market.now
+    desk_of(services, other).now = market.now
     [item] = run(other, services, f"/confirm {card.extra['ticket']['id']}")
     assert "no ticket" in item.content.lower()
-    assert desk_for(session, services).broker.orders("all") == []
+    assert desk_of(services, session).broker.orders("all") == []
 
 
 def test_portfolio_shows_holdings_allocation_and_performance(world):
@@ -157,7 +161,7 @@ def test_portfolio_shows_holdings_allocation_and_performance(world):
 
 def test_tools_never_place_orders_and_hide_the_desk(world):
     market, services, session = world
-    desk = desk_for(session, services)
+    desk = desk_of(services, session)
     tools = trading_tools(desk)
     cards = []
     tools[-1].on_ticket = cards.append
@@ -181,7 +185,7 @@ def test_tools_never_place_orders_and_hide_the_desk(world):
 
 def test_read_tools(world):
     market, services, session = world
-    tools = {t.name: t for t in trading_tools(desk_for(session, services))}
+    tools = {t.name: t for t in trading_tools(desk_of(services, session))}
     account = tools["get_account"]()
     assert account["equity"] == 100_000 and account["mode"] == "Paper · built-in"
     assert "$100,000.00" in account["summary"] and account["source"] == "Paper · built-in account"
@@ -210,35 +214,36 @@ def test_read_tools_give_numbers_a_code_step_can_chain(world):
              "print('orders', [(o['symbol'], o['status'], o['filled_qty']) for o in get_orders()['closed']])"),
         final("done"),
     ])
-    CodeAgent(tools=trading_tools(desk_for(session, services)), model=model, max_steps=3).run("weights?")
-    [position] = desk_for(session, services).broker.positions()
-    weight = round(position.market_value / desk_for(session, services).broker.account().equity * 100, 2)
+    CodeAgent(tools=trading_tools(desk_of(services, session)), model=model, max_steps=3).run("weights?")
+    [position] = desk_of(services, session).broker.positions()
+    weight = round(position.market_value / desk_of(services, session).broker.account().equity * 100, 2)
     seen = model.seen_text()
     assert f"weights {{'AAPL': {weight}}}" in seen and "orders [('AAPL', 'filled', 20.0)]" in seen
 
 
 def test_signing_in_moves_to_the_persons_own_account(world, tmp_path):
     market, services, session = world
-    anon = desk_for(session, services)
+    anon = desk_of(services, session)
     assert anon.broker.account_id == "session:browser-1"
     session.user = "alice"
-    mine = desk_for(session, services)
+    mine = desk_of(services, session)
     assert mine is not anon and mine.broker.account_id == "user:alice"
     other_browser = Session(id="browser-9", user="alice")
-    assert desk_for(other_browser, services).broker.account_id == "user:alice"
+    assert desk_of(services, other_browser).broker.account_id == "user:alice"
 
 
 def test_no_secret_in_chat_tickets_or_logs(tmp_path, caplog):
     secrets_env = {"ALPACA_API_KEY": "PKLEAK0000SECRETKEY", "ALPACA_SECRET_KEY": "leaky-secret-value-1234567890",
                    "PAPER_LEDGER_PATH": str(tmp_path / "l.sqlite3"), "HF_TOKEN": "hf_leakyleakyleaky"}
     market = Market(120)
-    services = Services(settings=load_settings(secrets_env, dotenv_path=None), market=ReplayMarket(market))
+    services = runtime_for(load_settings({**secrets_env, "DATA_DIR": str(tmp_path / "data")}, dotenv_path=None),
+                           ReplayMarket(market))
     session = Session(id="s")  # anonymous: built-in paper even though Alpaca keys exist
     caplog.set_level(logging.DEBUG)
     items = []
     for text in ("/account", "/buy 1 AAPL", "/orders", "/positions", "/portfolio"):
         items += run(session, services, text)
-    desk = desk_for(session, services)
+    desk = desk_of(services, session)
     desk.now = market.now
     for ticket in desk.pending_tickets():
         items += outcome_items(desk.confirm(ticket.id, None))

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from agents.session import Session
+from chat.session import Session
 from standins.scripted_model import ScriptedModel, call, code, final
 from tests.harness import run_turn
-from trading.desk import desk_for
 
 DDG_PAGE = (Path(__file__).resolve().parent / "fixtures" / "duckduckgo").glob("*.html")
 
@@ -74,7 +73,7 @@ def stack_env():  # the `stack` fixture is in conftest.py
 
 
 def assert_nothing_executed(stack, session, last):
-    desk = desk_for(session, stack.services)
+    desk = stack.runtime.desks.for_workspace(session.workspace_id, session.user)
     assert desk.broker.orders("all") == [], "an order reached the broker without the person's confirmation"
     assert desk.broker.fills() == []
     pending = desk.pending_tickets()

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from agents.services import Services
 from core.settings import load_settings
 from trading.broker import Account, Asset, OrderRequest
 from trading.desk import build_desk
@@ -90,18 +89,18 @@ class Clock:
 
 
 def desk_with(tmp_path, now: Clock, **env):
-    services = Services(settings=load_settings({"PAPER_LEDGER_PATH": str(tmp_path / "ledger.sqlite3"),
-                                                "RISK_MAX_ORDERS_PER_DAY": "2", **env}, dotenv_path=None))
-    desk = build_desk(services, session_id="s", user=None, now=now, price_of=lambda s: 100.0)
-    return services, desk
+    current = {"settings": load_settings({"PAPER_LEDGER_PATH": str(tmp_path / "ledger.sqlite3"),
+                                          "RISK_MAX_ORDERS_PER_DAY": "2", **env}, dotenv_path=None)}
+    desk = build_desk(lambda: current["settings"], session_id="s", user=None, now=now, price_of=lambda s: 100.0)
+    return current, desk
 
 
 def test_kill_switch_flipped_between_proposal_and_confirmation_refuses(tmp_path):
     now = Clock(datetime(2020, 3, 2, 15, 0, tzinfo=UTC))
-    services, desk = desk_with(tmp_path, now)
+    current, desk = desk_with(tmp_path, now)
     ticket = desk.propose("AAPL", "buy", qty=1)
     assert ticket.risk.passed
-    services.settings = dataclasses.replace(services.settings, trading_kill_switch=True)
+    current["settings"] = dataclasses.replace(current["settings"], trading_kill_switch=True)
     outcome = desk.confirm(ticket.id, None)
     assert not outcome.ok and "kill switch" in outcome.message
     assert ticket.status == "refused"

@@ -3,8 +3,8 @@ caps as clear messages."""
 
 from __future__ import annotations
 
-from agents.conversation_log import ConversationLog
-from agents.session import Session
+from chat.conversation_log import ConversationLog
+from chat.session import Session
 from standins.scripted_model import ScriptedModel, code, final
 from tests.harness import local_stack, run_turn
 from workspace.db import Database

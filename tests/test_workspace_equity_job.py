@@ -8,13 +8,12 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from agents.portfolio_analytics import record_closing_equity
-from agents.session import Session
 from app import SmolTraderApp
+from chat.session import Session
 from standins.scripted_model import ScriptedModel
 from tests.harness import local_stack, run_turn
 from trading.analytics import portfolio_analytics
-from trading.desk import desk_for
+from trading.portfolio_analytics import record_closing_equity
 
 
 def team():
@@ -27,11 +26,11 @@ def figures(analytics) -> dict:
 
 def test_the_job_records_each_workspace_once_per_session_after_the_close(tmp_path):
     with local_stack(tmp_path) as stack:
-        app = SmolTraderApp(stack.settings, stack.services, model_factory=team)
+        app = SmolTraderApp(stack.settings, stack.runtime, model_factory=team)
         try:
-            store = stack.services.workspaces
+            store = stack.runtime.workspaces.store
             session = Session(id="tab")
-            app.workspace_ui.bind(session, None)
+            app.binding.bind(session, None)
             [card] = run_turn(app.chat, session, "/buy 2 AAPL limit 1000")[-1]  # marketable limit: fills any hour
             assert "Filled" in run_turn(app.chat, session, f"/confirm {card.extra['ticket']['id']}")[-1][0].content
             workspace = session.workspace
@@ -42,10 +41,10 @@ def test_the_job_records_each_workspace_once_per_session_after_the_close(tmp_pat
             # the account was looked at once, on Thursday (its curve starts there)
             store.record_equity(workspace, "2026-11-19", 100_000.0, 100_000.0, "2026-11-19T15:00:00+00:00")
             never_looked = Session(id="other")
-            app.workspace_ui.bind(never_looked, None)  # a workspace with no equity history: nothing to record
+            app.binding.bind(never_looked, None)  # a workspace with no equity history: nothing to record
 
             def run(moment):
-                return record_closing_equity(stack.services, store, now=moment)
+                return record_closing_equity(stack.runtime.desks, store, now=moment)
 
             assert run(datetime(2026, 11, 20, 20, 59, tzinfo=UTC)) == []  # Friday 15:59 in New York: still open
             assert run(datetime(2026, 11, 20, 21, 30, tzinfo=UTC)) == [workspace]  # after the 16:00 close
@@ -59,12 +58,12 @@ def test_the_job_records_each_workspace_once_per_session_after_the_close(tmp_pat
 
             history = [row for row in store.equity_history(workspace) if row[0] <= "2026-11-30"]
             assert [row[0] for row in history] == ["2026-11-19", "2026-11-20", "2026-11-27", "2026-11-30"]
-            equity = desk_for(session, stack.services).broker.account().equity
+            equity = stack.runtime.desks.for_workspace(session.workspace_id, session.user).broker.account().equity
             assert history[-1][1] == pytest.approx(equity) and history[-1][3] == "2026-11-30T21:15:00+00:00"
             assert store.equity_history(never_looked.workspace) == []
 
             app.start()  # the app schedules the job on its background scheduler
-            assert "equity" in app.alert_scheduler.jobs()
+            assert "equity" in app.runtime.scheduler.jobs()
         finally:
             app.close()
 
@@ -99,14 +98,12 @@ def test_a_weekend_look_is_not_a_daily_return():
 
 def test_a_background_job_borrows_a_desk_and_keeps_none_open(tmp_path):
     """The daily job visits every workspace: it uses the desk a tab already has open, else one it closes after."""
-    from trading.desk import borrowed_desk
-
     with local_stack(tmp_path) as stack:
-        with borrowed_desk(stack.services, "ws_nobody_open", None) as desk:
+        with stack.runtime.desks.borrowed("ws_nobody_open", None) as desk:
             assert desk.broker.account().equity > 0
-        assert stack.services.desks._desks == {}  # nothing kept for a workspace no tab has open
+        assert stack.runtime.desks._desks == {}  # nothing kept for a workspace no tab has open
         session = Session(id="tab", workspace="ws_open")
-        shared = desk_for(session, stack.services)
-        with borrowed_desk(stack.services, "ws_open", None) as desk:
+        shared = stack.runtime.desks.for_workspace(session.workspace_id, session.user)
+        with stack.runtime.desks.borrowed("ws_open", None) as desk:
             assert desk is shared
         assert shared.broker.account() is not None  # still open for its tab

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 
-from agents.services import build_services
-from agents.session import Session
 from app import SmolTraderApp
 from backtest.lab import lab_for
 from backtest.report import entry_markdown
+from chat.session import Session
+from runtime import build_runtime
 from standins.scripted_model import ScriptedModel
 from tests.harness import local_stack, run_turn
 from workspace.db import Database
@@ -30,14 +30,14 @@ def say(app, session, text):
 
 def tab(app, key=None) -> Session:
     session = Session(id=f"tab-{id(object())}")
-    app.workspace_ui.bind(session, None, browser_key=key)  # a browser's stored key, or a first visit
+    app.binding.bind(session, None, browser_key=key)  # a browser's stored key, or a first visit
     return session
 
 
 def test_lab_entries_follow_the_workspace_across_tabs_and_a_restart(tmp_path):
     # more than 6 messages of one workspace in a minute, across a restart (which keeps the window on PostgreSQL)
     with local_stack(tmp_path, RATE_LIMIT_TURNS_PER_MINUTE=0) as stack:
-        app = SmolTraderApp(stack.settings, stack.services, model_factory=team)
+        app = SmolTraderApp(stack.settings, stack.runtime, model_factory=team)
         try:
             first = tab(app)
             key, workspace = first.workspace_key, first.workspace
@@ -56,19 +56,19 @@ def test_lab_entries_follow_the_workspace_across_tabs_and_a_restart(tmp_path):
             assert other.workspace != workspace
             assert say(app, other, "/backtest table")[0].content == "No backtests yet in this workspace."
 
-            exported = app.workspace_ui.export(first)
+            exported = app.workspace_panel.export(first)
             json.dumps(exported, allow_nan=False)  # plain JSON, no NaN
             lab = exported["strategy_lab"]
             assert [e["number"] for e in lab] == [1, 2] and lab[0]["label"] == "sma_cross(fast=20,slow=50)"
             assert lab[0]["spec"]["params"] == {"fast": 20, "slow": 50} and lab[0]["symbol"] == "TSLA"
             assert lab[0]["trades"] and set(lab[0]["trades"][0]) >= {"entry_time", "exit_price", "return"}
             assert "oos_sharpe" in lab[0]["figures"]
-            assert app.workspace_ui.export(other)["strategy_lab"] == []
+            assert app.workspace_panel.export(other)["strategy_lab"] == []
         finally:
             app.close()
-            app.workspace_ui.workspaces.close()
+            app.runtime.workspaces.close()
 
-        restarted = SmolTraderApp(stack.settings, build_services(stack.settings), model_factory=team)
+        restarted = SmolTraderApp(stack.settings, build_runtime(stack.settings), model_factory=team)
         try:
             again = tab(restarted, key)
             assert again.workspace == workspace
@@ -77,16 +77,16 @@ def test_lab_entries_follow_the_workspace_across_tabs_and_a_restart(tmp_path):
             assert say(restarted, again, "/backtest trades 1")[0].content == trades_then
             # numbering goes on, and the over-fitting alarm still compares with the stored entries
             assert say(restarted, again, FIRST)[1].title.startswith("#3 TSLA 10y 1d")
-            stored = lab_for(again, restarted.services.workspaces)
+            stored = lab_for(again, restarted.runtime.workspaces.store)
             assert [e.number for e in stored.entries] == [1, 2, 3]
             shown = entry_markdown(stored.get(1))  # a stored entry (no equity curves) still renders
             assert shown.startswith("**Backtest #1: TSLA 10y 1d — sma_cross(fast=20,slow=50)**")
 
-            restarted.workspace_ui.workspaces.delete(workspace)
-            assert restarted.services.workspaces.lab_entries(workspace) == []
+            restarted.runtime.workspaces.delete(workspace)
+            assert restarted.runtime.workspaces.store.lab_entries(workspace) == []
         finally:
             restarted.close()
-            restarted.workspace_ui.workspaces.close()
+            restarted.runtime.workspaces.close()
 
 
 def test_a_session_without_a_workspace_keeps_an_in_memory_lab(tmp_path):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.messages import ChatItem, StoredFigure
+from chat.messages import ChatItem, StoredFigure
 from core.db import DatabaseError, head_revision
 from workspace.access import Workspaces
 from workspace.db import Database, snapshot

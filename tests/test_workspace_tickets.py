@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 import gradio as gr
 import pytest
 
-from agents.services import Services
 from core.settings import load_settings
 from standins.scripted_model import ScriptedModel
 from tests.harness import local_stack
@@ -33,7 +32,7 @@ class Clock:
 def desk(tmp_path, clock, workspace="ws_a", price_of=lambda s: 100.0, **env):
     """A desk as a freshly started app builds it (its own Services, connections and ticket book)."""
     settings = load_settings({"PAPER_LEDGER_PATH": str(tmp_path / "ledger.sqlite3"), **env}, dotenv_path=None)
-    return build_desk(Services(settings=settings), session_id="tab", user=None, now=clock, price_of=price_of,
+    return build_desk(settings, session_id="tab", user=None, now=clock, price_of=price_of,
                       workspace_id=workspace)
 
 
@@ -144,7 +143,7 @@ def team():
 def app_over(stack):
     import app
 
-    return app.SmolTraderApp(stack.settings, stack.services, model_factory=team)
+    return app.SmolTraderApp(stack.settings, stack.runtime, model_factory=team)
 
 
 def tab(name: str) -> gr.Request:
@@ -166,27 +165,27 @@ def options_of(history) -> list[str]:
 def test_tickets_survive_an_app_restart_and_cards_show_their_outcome(tmp_path):
     with local_stack(tmp_path) as stack:
         ui = app_over(stack)
-        key, *_ = ui.workspace_ui.load("", tab("tab-1"))
+        key, *_ = ui.workspace_panel.load("", tab("tab-1"))
         list(ui.respond(BUY, [], tab("tab-1")))
         list(ui.respond("/buy 1 AAPL limit 1000", [], tab("tab-1")))
-        kept, dropped = [t["id"] for t in ui.api_tickets(tab("tab-1"))]
+        kept, dropped = [t["id"] for t in ui.endpoints.tickets(tab("tab-1"))]
         ui.ticket_decision(tab("tab-1"), "reject", dropped)
         ui.close()
 
     with local_stack(tmp_path) as stack:  # restarted: new services, desks, app, over the same files
         ui = app_over(stack)
-        _, history, *_ = ui.workspace_ui.load(key, tab("tab-2"))  # the browser brings its workspace key back
+        _, history, *_ = ui.workspace_panel.load(key, tab("tab-2"))  # the browser brings its workspace key back
         assert set(ticket_cards(history)) == {kept, dropped}
         assert "**Rejected**: nothing was sent" in ticket_cards(history)[dropped]  # the card says what happened
         assert options_of(history) == [f"ticket:confirm {kept}", f"ticket:reject {kept}"]  # live only for the one
-        assert [t["id"] for t in ui.api_tickets(tab("tab-2"))] == [kept]
+        assert [t["id"] for t in ui.endpoints.tickets(tab("tab-2"))] == [kept]
 
-        ui.workspace_ui.load(key, tab("tab-3"))  # a second tab of the same workspace
+        ui.workspace_panel.load(key, tab("tab-3"))  # a second tab of the same workspace
         start, answers = threading.Barrier(2), {}
 
         def confirm(name):
             start.wait()
-            answers[name] = ui.api_confirm_ticket(kept, tab(name))
+            answers[name] = ui.endpoints.confirm_ticket(kept, tab(name))
 
         threads = [threading.Thread(target=confirm, args=(name,)) for name in ("tab-2", "tab-3")]
         for thread in threads:
@@ -200,19 +199,19 @@ def test_tickets_survive_an_app_restart_and_cards_show_their_outcome(tmp_path):
     with local_stack(tmp_path) as stack:
         ui = app_over(stack)
         request = tab("tab-4")
-        _, history, *_ = ui.workspace_ui.load(key, request)
+        _, history, *_ = ui.workspace_panel.load(key, request)
         assert options_of(history) == []  # every ticket is decided: no live buttons
         card = ticket_cards(history)[kept]
         assert ("Filled at $" in card or "Order placed" in card) and "expires" not in card  # no stale countdown
-        [again] = ui.api_confirm_ticket(kept, request)
+        [again] = ui.endpoints.confirm_ticket(kept, request)
         assert "already confirmed; no second order" in again["content"]
-        exported = ui.workspace_ui.export(ui.session_for(request))
+        exported = ui.workspace_panel.export(ui.session_for(request))
         assert {t["id"]: t["status"] for t in exported["tickets"]} == {kept: "executed", dropped: "rejected"}
         assert [p["qty"] for p in exported["paper_account"]["positions"]] == [2]
 
         workspace_id = ui.session_for(request).workspace_id
         ledger = sqlite3.connect(stack.settings.paper_ledger_path)
         assert ledger.execute("SELECT COUNT(*) FROM tickets WHERE workspace = ?", (workspace_id,)).fetchone() == (2,)
-        assert ui.workspace_ui.api_delete("DELETE", request) == "Your workspace was deleted."
+        assert ui.endpoints.delete_workspace("DELETE", request) == "Your workspace was deleted."
         assert ledger.execute("SELECT COUNT(*) FROM tickets WHERE workspace = ?", (workspace_id,)).fetchone() == (0,)
         ui.close()

@@ -12,9 +12,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from core.db import store_target
 from core.errors import UserError, user_message
+from core.settings import Settings
 from core.symbols import valid_symbol
 from trading import views
 from trading.access import may_confirm, may_use_real_broker
@@ -70,7 +72,7 @@ class TradingDesk:
         """The current `Settings`, looked up on every use (never cached by the desk).
 
         Settings are frozen and read from the environment once, at start: an operator turns the kill switch
-        (TRADING_KILL_SWITCH) on by restarting the app. Code that replaces `services.settings` with a new
+        (TRADING_KILL_SWITCH) on by restarting the app. Code that replaces `Desks.settings` with a new
         `Settings` is seen at the next confirmation, which re-runs the risk gate."""
         return self._settings()
 
@@ -367,11 +369,16 @@ def history_from_market(market) -> Callable[[str], object] | None:
     return history_of
 
 
-def build_desk(services, *, session_id: str, user: str | None, now: Callable[[], datetime] = _utc_now,
+def build_desk(settings: Settings | Callable[[], Settings], market: Any = None, metrics: Any = None, *,
+               session_id: str, user: str | None, now: Callable[[], datetime] = _utc_now,
                price_of: Callable[[str], float] | None = None, workspace_id: str | None = None) -> TradingDesk:
-    """Alpaca for an allowlisted signed-in person when keys are set; the built-in paper ledger otherwise."""
-    settings = services.settings
-    price_of = price_of or price_from_market(services.market)
+    """Alpaca for an allowlisted signed-in person when keys are set; the built-in paper ledger otherwise.
+
+    `settings`: the `Settings`, or a callable giving the current ones (the desk looks them up on every use);
+    `market`: the shared `market.client.MarketData`; `metrics`: `telemetry.metrics.Metrics` (orders counted)."""
+    current = settings if callable(settings) else (lambda: settings)
+    settings = current()
+    price_of = price_of or price_from_market(market)
     if settings.alpaca_configured and may_use_real_broker(settings, user).allowed:
         from trading.alpaca_broker import AlpacaBroker
 
@@ -386,9 +393,9 @@ def build_desk(services, *, session_id: str, user: str | None, now: Callable[[],
     tickets = TicketBook(store_target(settings, settings.paper_ledger_path),
                          workspace=workspace_id or f"session:{session_id}", account=ticket_account(broker),
                          ttl_s=float(settings.ticket_ttl_s))
-    desk = TradingDesk(broker, settings=lambda: services.settings, price_of=price_of, now=now, user=user,
-                       history_of=history_from_market(services.market), tickets=tickets)
-    desk.metrics = getattr(services, "metrics", None)
+    desk = TradingDesk(broker, settings=current, price_of=price_of, now=now, user=user,
+                       history_of=history_from_market(market), tickets=tickets)
+    desk.metrics = metrics
     return desk
 
 
@@ -413,21 +420,33 @@ def paper_account_id(user: str | None, workspace_id: str | None, session_id: str
     return f"workspace:{workspace_id}" if workspace_id else f"session:{session_id}"
 
 
-def workspace_desks(services) -> WorkspaceDesks:
-    """The process's desks: the app-wide `services.desks` (agents.services.Services)."""
-    return services.desks
+SESSION_PREFIX = "session:"  # chat.session.Session.workspace_id of a session no workspace was bound to
 
 
-def borrowed_desk(services, workspace_id: str, user: str | None):
-    """A context manager giving a workspace's desk to a background job (the alert briefs, the daily equity job)
-    without keeping one open for every workspace it visits."""
-    return workspace_desks(services).borrowed(
-        (workspace_id, user),
-        lambda: build_desk(services, session_id=workspace_id, user=user, workspace_id=workspace_id))
+class Desks(WorkspaceDesks):
+    """The process's trading desks: one per workspace (and signed-in name), shared by every tab and API client of it,
+    built on first use. A workspace id `session:<id>` (a session with no workspace, as in tests) gets that session's
+    own paper account."""
 
+    def __init__(self, settings: Settings, market: Any = None, metrics: Any = None):
+        self.settings = settings  # looked up by every desk on every use (never cached by a desk)
+        self.market = market  # market.client.MarketData: the desks' only price source
+        self.metrics = metrics  # telemetry.metrics.Metrics, or None
+        super().__init__()
 
-def desk_for(session, services) -> TradingDesk:
-    """The desk of the session's workspace (the session id before workspaces exist); per signed-in name."""
-    return workspace_desks(services).get(
-        (session.workspace_id, session.user),
-        lambda: build_desk(services, session_id=session.id, user=session.user, workspace_id=session.workspace))
+    def build(self, workspace_id: str, user: str | None) -> TradingDesk:
+        if workspace_id.startswith(SESSION_PREFIX):
+            session_id, workspace = workspace_id.removeprefix(SESSION_PREFIX), None
+        else:
+            session_id, workspace = workspace_id, workspace_id
+        return build_desk(lambda: self.settings, self.market, self.metrics, session_id=session_id, user=user,
+                          workspace_id=workspace)
+
+    def for_workspace(self, workspace_id: str, user: str | None) -> TradingDesk:
+        """The desk of a workspace, per signed-in name (kept open while the app runs)."""
+        return self.get((workspace_id, user), lambda: self.build(workspace_id, user))
+
+    def borrowed(self, workspace_id: str, user: str | None):  # type: ignore[override]
+        """A context manager giving a workspace's desk to a background job (the alert briefs, the daily equity job)
+        without keeping one open for every workspace it visits."""
+        return super().borrowed((workspace_id, user), lambda: self.build(workspace_id, user))

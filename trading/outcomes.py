@@ -1,6 +1,6 @@
 """What the desk answers, as data: a ticket card, the outcome of a decision, the portfolio view.
 
-The desk never renders chat; `agents.trading_items` turns these into chat
+The desk never renders chat; `chat.trading_items` turns these into chat
 items for the UI, slash commands and the trader's tools.
 """
 

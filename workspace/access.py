@@ -13,7 +13,7 @@ from workspace.db import Database
 from workspace.store import WorkspaceKeyError, WorkspaceStore
 
 DB_FILE = "workspaces.sqlite3"
-HEADER = "x-smol-workspace"
+HEADER = "X-Smol-Workspace"  # the header an API client sends its workspace key in (any case)
 EPHEMERAL_NOTICE = ("⚠️ This Space has no persistent storage: your workspace (conversations, paper account) "
                     "goes away when the Space restarts. Export it to keep a copy.")
 

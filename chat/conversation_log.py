@@ -19,8 +19,8 @@ from typing import Any
 from smolagents.memory import ActionStep, TaskStep
 from smolagents.monitoring import Timing
 
-from agents.messages import ChatItem
-from agents.session import Session
+from chat.messages import ChatItem
+from chat.session import Session
 from core.db import IntegrityError
 from core.errors import UserError
 from workspace.store import WorkspaceLimitError, WorkspaceStore

@@ -18,7 +18,7 @@ from typing import Any
 
 from smolagents.memory import ActionStep
 
-from agents.messages import STATUS_DONE, ChatItem
+from chat.messages import STATUS_DONE, ChatItem
 from provenance import FigureVerdict, ObservationIndex, ProvenanceReport, check_answer
 from provenance.check import DATE_DIFFERS, FROM_MESSAGE, SIGN_DIFFERS, TRACED
 

@@ -12,18 +12,23 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from agents.conversation_log import seed_memory
-from agents.messages import ChatItem
-from agents.models import ModelChoice, build_model, check_window_in_background, choose_model
-from agents.rendering import trace_item
-from agents.runner import TurnRun, trace_turn
-from agents.session import Session
+from agents.models import ModelChoice, check_window_in_background
 from agents.team import Team, build_team
-from agents.visitors import Visitors
-from commands import CommandContext, dispatch, is_command
+from agents.toolsets import TraderKit
+from backtest.lab import lab_for
+from chat.commands import CommandContext, dispatch, is_command
+from chat.conversation_log import ConversationLog, seed_memory
+from chat.messages import ChatItem
+from chat.rendering import trace_item
+from chat.runner import TurnRun, trace_turn
+from chat.session import Session, SessionStore
+from chat.ticket_decisions import decide_ticket
+from chat.visitors import Visitors
 from core.errors import UserError
+from runtime import Runtime
 from telemetry.metrics import TurnTimer
 from telemetry.scrub import scrub_log_records
+from trading.desk import TradingDesk
 
 log = logging.getLogger(__name__)
 
@@ -43,35 +48,52 @@ def clean_message(text: Any, max_chars: int) -> tuple[str, str | None]:
     return text, None
 
 
+def trader_kit(runtime: Runtime, session: Session) -> TraderKit:
+    """What the session's trader works on: its workspace's desk, lab and alerts, and the shared market data."""
+    return TraderKit(settings=runtime.settings, market=runtime.market,
+                     desk=runtime.desks.for_workspace(session.workspace_id, session.user),
+                     lab=lab_for(session, runtime.workspaces.store), alerts=runtime.alerts,
+                     workspace_of=lambda: session.workspace_id, metrics=runtime.metrics)
+
+
 class ChatService:
-    def __init__(self, services: Any, model_factory: Callable[[], Any] | None = None,
+    """The chat of one app: its sessions (browser tabs by Gradio session hash; API clients by workspace, kept apart
+    so no session hash a client picks reaches one), the saved conversations, the visitors' limits, and turns."""
+
+    def __init__(self, runtime: Runtime, model_factory: Callable[[], Any] | None = None,
                  extra_tools: dict[str, list] | None = None, visitors: Visitors | None = None,
-                 conversations: Any = None):
-        self.services = services
-        self.conversations = conversations  # agents.conversation_log.ConversationLog, or None (nothing saved)
-        self.settings = services.settings
+                 conversations: ConversationLog | None = None):
+        self.runtime = runtime
+        self.settings = runtime.settings
+        self.conversations = conversations  # the saved conversations, or None (nothing saved)
         scrub_log_records(self.settings.secret_values())  # logs, chat and egress checks know every secret
-        if model_factory is None:
-            self.model_choice: ModelChoice = choose_model(self.settings)
-            self.model_factory = (lambda: build_model(self.settings, self.model_choice)) \
-                if self.model_choice.available else None
+        if model_factory is None:  # the runtime's (the owner's) model
+            self.model_choice: ModelChoice = runtime.model.choice
+            self.model_factory = runtime.model.factory
             check_window_in_background(self.settings, self.model_choice, log)
         else:
             self.model_choice = ModelChoice("custom", "custom")
             self.model_factory = model_factory
         self.extra_tools: dict[str, list] = extra_tools or {}  # Hub tools per member, never shadowing ours
-        self.metrics = getattr(services, "metrics", None)  # telemetry.metrics.Metrics, or None
-        self.visitors = visitors or Visitors(self.settings)  # limits and bring-your-own inference (issue 12)
+        self.metrics = runtime.metrics
+        self.visitors = visitors or Visitors(self.settings, runtime.quota)  # limits, bring-your-own inference
+        idle_s = self.settings.session_idle_minutes * 60
+        self.sessions = SessionStore(idle_seconds=idle_s)  # browser tabs, by Gradio session hash
+        self.api_sessions = SessionStore(idle_seconds=idle_s)  # runs-API clients, by workspace id (api.clients)
 
-    def warm_model(self) -> None:
-        """Make one model now (start-up, before the server answers): its client library is imported and its shared
-        client and connection pool made, so the first visitor's turn asks the model at once."""
-        if self.model_factory is None:
-            return
-        try:
-            self.model_factory()
-        except Exception as exc:  # noqa: BLE001 - the first turn reports the problem to the person
-            log.warning("The model could not be prepared at start-up: %s", exc)
+    def start(self) -> None:
+        """The idle-session sweepers."""
+        every = min(60.0, self.settings.session_idle_minutes * 60 / 2)
+        self.sessions.start_sweeper(every)
+        self.api_sessions.start_sweeper(every)
+
+    def close(self) -> None:
+        self.sessions.stop_sweeper()
+        self.api_sessions.stop_sweeper()
+
+    def desk_of(self, session: Session) -> TradingDesk:
+        """The desk of the session's workspace (per signed-in name)."""
+        return self.runtime.desks.for_workspace(session.workspace_id, session.user)
 
     # -- the team -------------------------------------------------------------------------
     def team_for(self, session: Session, previous: TurnRun | None = None, hf_token: str | None = None) -> Team:
@@ -91,8 +113,8 @@ class ChatService:
             return session.team
 
     def _build(self, session: Session) -> Team:
-        team = build_team(self.services, session, self.visitors.model_for(session, self.model_factory),
-                          self.extra_tools)
+        team = build_team(trader_kit(self.runtime, session),
+                          self.visitors.model_for(session, self.model_factory), self.extra_tools)
         seed_memory(team.manager.memory, session.earlier_turns)  # a saved conversation's turns, used once
         session.earlier_turns = []
         return team
@@ -143,7 +165,7 @@ class ChatService:
                 return
             previous = session.last_run
             run = TurnRun(lambda: self.team_for(session, previous, hf_token), text, session_id=session.id,
-                          user_id=session.user, tracing=self.services.tracing,
+                          user_id=session.user, tracing=self.runtime.tracing,
                           secrets=[*self.settings.secret_values(), *([hf_token] if hf_token else [])],
                           timeout_s=self.settings.turn_timeout_s, metrics=self.metrics, meter=turn_pass.meter,
                           answer_max_chars=self.settings.final_answer_max_chars,
@@ -176,10 +198,18 @@ class ChatService:
                 self.metrics.budget_refusals.labels(scope="chat").inc()
 
     def run_command(self, session: Session, text: str) -> list[ChatItem]:
-        ctx = CommandContext(session=session, services=self.services)
-        with trace_turn(self.services.tracing, session.id, session.user, text, "command") as trace:
+        ctx = CommandContext(session=session, runtime=self.runtime)
+        with trace_turn(self.runtime.tracing, session.id, session.user, text, "command") as trace:
             items = dispatch(text, ctx)
             trace.set_output("\n".join(str(i.content) for i in items if isinstance(i.content, str))[:2000])
+        return items
+
+    def decide_ticket(self, session: Session, decision: str, ticket_id: str, user: str | None) -> list[ChatItem]:
+        """The person's Confirm / Reject of one ticket (buttons, the ticket card, the API); the decision and its
+        outcome stay in the open conversation."""
+        items = decide_ticket(self.runtime, session, decision, ticket_id, user)
+        if self.conversations is not None:
+            self.conversations.append(session, items)
         return items
 
     def stop(self, session: Session) -> bool:

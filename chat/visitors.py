@@ -11,14 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from agents.messages import ChatItem
 from agents.models import build_visitor_model
+from chat.messages import ChatItem
 from core.settings import Secret, Settings
 from core.text import KNOWN_SECRETS
 from quota import LimitError, Quota, TurnPass, quota_from_settings, visitor_key
+from quota.limits import SIGN_IN
 
-SIGN_IN = ("🔑 Sign in with Hugging Face (the button at the top) to use your own inference: "
-           "your turns then run on your own Hugging Face account.")
 ANONYMOUS_OFF = ("The AI team is open to signed-in visitors only on this Space; slash commands still work "
                  "(try `/help`). " + SIGN_IN)
 

@@ -6,9 +6,9 @@ headline's measured price reaction and a chart with headline markers.
 
 from __future__ import annotations
 
-from agents.messages import chart, text
-from commands import Command, CommandContext, CommandError
-from commands.market import _market
+from chat.commands import Command, CommandContext, CommandError
+from chat.commands.market import _market
+from chat.messages import chart, text
 from core.errors import UserError
 
 FORECAST_USAGE = "/forecast SYMBOL [HORIZON] [daily|weekly]"
@@ -36,7 +36,7 @@ def _forecast(ctx: CommandContext, args: list[str]):
 
 
 def _news_with_reactions(ctx: CommandContext, args: list[str]):
-    from commands import market as market_commands
+    from chat.commands import market as market_commands
     from market.headline_tone import tone_reader
     from market.news_reaction import news_reactions, reaction_figure
 
@@ -66,7 +66,6 @@ SIZE_USAGE = "/size SYMBOL RISK% [stop PRICE | atr K]"
 
 def _size(ctx: CommandContext, args: list[str]):
     from tools.analysis import PositionSizeTool
-    from trading.desk import desk_for
 
     words = [w.lower() for w in args]
     if len(words) not in (2, 4) or (len(words) == 4 and words[2] not in ("stop", "atr")):
@@ -81,7 +80,7 @@ def _size(ctx: CommandContext, args: list[str]):
         numbers = [None if v is None else float(v) for v in (risk, stop, atr_k)]
     except ValueError:
         raise CommandError(f"{' '.join(args[1:])!r} has a value that is not a number.") from None
-    tool = PositionSizeTool(data_client=_market(ctx), desk=desk_for(ctx.session, ctx.services))
+    tool = PositionSizeTool(data_client=_market(ctx), desk=ctx.desk)
     try:
         result = tool.forward(args[0], *numbers)
     except UserError as exc:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import re
 
-from agents.messages import ChatItem, chart, text
 from backtest.charts import equity_chart
 from backtest.lab import lab_for
 from backtest.report import entry_markdown, trades_markdown
 from backtest.spec import DIRECTIONS, PRESETS, SpecError
 from backtest.validation import evaluate
-from commands import Command, CommandContext, CommandError
+from chat.commands import Command, CommandContext, CommandError
+from chat.messages import ChatItem, chart, text
 from core.symbols import valid_symbol
 
 USAGE = "/backtest SYMBOL STRATEGY [param=value ...] [PERIOD] [INTERVAL]  |  /backtest table  |  /backtest trades [N]"
@@ -69,7 +69,7 @@ def parse_args(args: list[str]) -> tuple[str, dict, str, str]:
 
 
 def _backtest(ctx: CommandContext, args: list[str]):
-    lab = lab_for(ctx.session, getattr(ctx.services, "workspaces", None))  # the workspace's lab, kept in its database
+    lab = lab_for(ctx.session, ctx.runtime.workspaces.store)  # the workspace's lab, kept in its database
     if args and args[0].lower() in ("table", "list"):
         return text(lab.table(), title="Strategies tried")
     if args and args[0].lower() == "trades":
@@ -84,7 +84,7 @@ def _backtest(ctx: CommandContext, args: list[str]):
         return text(f"**Trades of backtest #{entry.number}** ({entry.symbol}, {entry.label})\n\n"
                     + trades_markdown(entry.trades))
     symbol, spec, period, interval = parse_args(args)
-    prices = ctx.services.market.history(symbol, period=period, interval=interval)
+    prices = ctx.runtime.market.history(symbol, period=period, interval=interval)
     try:
         report = evaluate(prices, spec)
     except SpecError as exc:

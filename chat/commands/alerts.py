@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-from agents.messages import ChatItem
 from alerts.briefs import BRIEF_USAGE, describe_schedule
 from alerts.rules import USAGE as ALERT_USAGE
 from alerts.rules import AlertInputError
 from alerts.scheduler import BriefDesk
-from alerts.service import alert_service_for
 from alerts.store import Notification, StoredAlert
-from commands import Command, CommandContext, CommandError
+from chat.commands import Command, CommandContext, CommandError
+from chat.messages import ChatItem
 
 DELIVERY = {"none": "", "pending": " · webhook: sending", "delivered": " · webhook: delivered",
             "failed": " · webhook: FAILED"}
 
 
 def _service(ctx: CommandContext):
-    return alert_service_for(ctx.services)
+    return ctx.runtime.alerts
 
 
 def _briefs(ctx: CommandContext) -> BriefDesk:
-    desk = getattr(ctx.services, "alert_briefs", None)
-    return desk if desk is not None else BriefDesk(_service(ctx))
+    return ctx.runtime.briefs  # the scheduler's own desk (positions, commentary)
 
 
 def _checked(fn):

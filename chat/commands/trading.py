@@ -6,13 +6,13 @@ None), checked inside the desk's confirm path.
 
 from __future__ import annotations
 
-from agents.portfolio_analytics import workspace_analytics
-from agents.ticket_decisions import decide_ticket
-from agents.trading_items import analytics_item, outcome_items, portfolio_items, ticket_item
-from commands import Command, CommandContext, CommandError
+from chat.commands import Command, CommandContext, CommandError
+from chat.ticket_decisions import decide_ticket
+from chat.trading_items import analytics_item, outcome_items, portfolio_items, ticket_item
 from core.db import DatabaseError
 from core.errors import UserError
-from trading.desk import TradingInputError, desk_for
+from trading.desk import TradingInputError
+from trading.portfolio_analytics import workspace_analytics
 
 ORDER_USAGE = "QTY SYMBOL [limit P | stop P | stop P limit P] [tp P sl P] [notional] [gtc]"
 
@@ -62,7 +62,7 @@ def parse_order_words(side: str, args: list[str]) -> dict:
 
 def _propose(side: str):
     def handler(ctx: CommandContext, args: list[str]):
-        desk = desk_for(ctx.session, ctx.services)
+        desk = ctx.desk
         try:
             ticket = desk.propose(**parse_order_words(side, args))
         except TradingInputError as exc:
@@ -79,22 +79,22 @@ def _one_id(args: list[str], what: str) -> str:
 
 
 def _confirm(ctx: CommandContext, args: list[str]):
-    return decide_ticket(ctx.services, ctx.session, "confirm", _one_id(args, "ticket id"), ctx.session.user)
+    return decide_ticket(ctx.runtime, ctx.session, "confirm", _one_id(args, "ticket id"), ctx.session.user)
 
 
 def _reject(ctx: CommandContext, args: list[str]):
-    return decide_ticket(ctx.services, ctx.session, "reject", _one_id(args, "ticket id"), ctx.session.user)
+    return decide_ticket(ctx.runtime, ctx.session, "reject", _one_id(args, "ticket id"), ctx.session.user)
 
 
 def _cancel(ctx: CommandContext, args: list[str]):
     try:
-        return outcome_items(desk_for(ctx.session, ctx.services).cancel(_one_id(args, "order id"), ctx.session.user))
+        return outcome_items(ctx.desk.cancel(_one_id(args, "order id"), ctx.session.user))
     except UserError as exc:
         raise CommandError(exc.user_message) from None
 
 
 def _orders(ctx: CommandContext, args: list[str]):
-    desk = desk_for(ctx.session, ctx.services)
+    desk = ctx.desk
     text = desk.orders_text()
     pending = desk.pending_tickets()
     if pending:
@@ -104,21 +104,21 @@ def _orders(ctx: CommandContext, args: list[str]):
 
 
 def _positions(ctx: CommandContext, args: list[str]):
-    return desk_for(ctx.session, ctx.services).positions_text()
+    return ctx.desk.positions_text()
 
 
 def _portfolio(ctx: CommandContext, args: list[str]):
-    desk = desk_for(ctx.session, ctx.services)
+    desk = ctx.desk
     return [*portfolio_items(desk.portfolio()), _analytics(ctx, desk)]
 
 
 def _analytics(ctx: CommandContext, desk):
     """The workspace's performance and risk (as the side panel shows them), or why there are none yet."""
-    store, workspace = ctx.services.workspaces, ctx.session.workspace
-    if store is None or workspace is None:  # no lasting workspace: no equity history to compute from
+    store, workspace = ctx.runtime.workspaces.store, ctx.session.workspace
+    if workspace is None:  # no lasting workspace: no equity history to compute from
         return analytics_item(None)
     try:
-        return analytics_item(workspace_analytics(desk, store, workspace, ctx.services.market))
+        return analytics_item(workspace_analytics(desk, store, workspace, ctx.runtime.market))
     except UserError as exc:
         return analytics_item(None, problem=exc.user_message)
     except DatabaseError:
@@ -126,7 +126,7 @@ def _analytics(ctx: CommandContext, desk):
 
 
 def _account(ctx: CommandContext, args: list[str]):
-    return desk_for(ctx.session, ctx.services).account_text()
+    return ctx.desk.account_text()
 
 
 def commands() -> list[Command]:

@@ -7,9 +7,9 @@ and the trader's `propose_order` tool.
 
 from __future__ import annotations
 
-from agents.messages import ChatItem, chart
-from agents.portfolio_analytics import NO_HISTORY, WorkspaceAnalytics
+from chat.messages import ChatItem, chart
 from trading.outcomes import DeskOutcome, PortfolioView, TicketCard
+from trading.portfolio_analytics import NO_HISTORY, WorkspaceAnalytics
 
 ANALYTICS_TITLE = "Performance and risk"  # as the figures' own heading says: shown once
 

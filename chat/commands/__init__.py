@@ -13,8 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from agents.messages import ChatItem
+from chat.messages import ChatItem
+from chat.session import Session
 from core.errors import UserError, user_message
+from core.settings import Settings
+from runtime import Runtime
+from trading.desk import TradingDesk
 
 
 class CommandError(UserError, ValueError):
@@ -23,12 +27,17 @@ class CommandError(UserError, ValueError):
 
 @dataclass
 class CommandContext:
-    session: Any  # agents.session.Session
-    services: Any  # agents.services.Services
+    session: Session
+    runtime: Runtime
 
     @property
-    def settings(self):
-        return self.services.settings
+    def settings(self) -> Settings:
+        return self.runtime.settings
+
+    @property
+    def desk(self) -> TradingDesk:
+        """The desk of the session's workspace."""
+        return self.runtime.desks.for_workspace(self.session.workspace_id, self.session.user)
 
 
 @dataclass(frozen=True)
@@ -46,7 +55,7 @@ _groups: dict[str, str] = {}  # command name -> its /help section (filled by all
 
 
 def all_commands() -> dict[str, Command]:
-    from commands import alerts, analysis, backtest, core, market, trading
+    from chat.commands import alerts, analysis, backtest, core, market, trading
 
     found: dict[str, Command] = {}
     for module in (core, market, trading, backtest, alerts, analysis):  # analysis last: its /news extends market's

@@ -26,7 +26,7 @@ class Session:
     last_seen: float = field(default_factory=time.time)
     team: Any = None
     running: Any = None  # the TurnRun in progress, if any
-    last_run: Any = None  # agents.runner.TurnRun of the last turn (its thread may still be finishing)
+    last_run: Any = None  # chat.runner.TurnRun of the last turn (its thread may still be finishing)
     earlier_turns: list = field(default_factory=list)  # a reopened conversation's turns, to seed the next team
     inference: Any = None  # core.settings.Secret: the visitor's own HF token the team was built with (None: owner's)
     workspace_via: Any = None  # how the workspace was bound: ("user", name) | ("header", key) | ("browser", key)
@@ -42,6 +42,28 @@ class Session:
 
     def touch(self) -> None:
         self.last_seen = time.time()
+
+    def bind_workspace(self, workspace_id: str, via: Any, key: str | None) -> None:
+        """Work in `workspace_id` from now on (opened `via` a name, a key or the browser); another workspace than
+        before closes the open conversation and the team (they belong to the old one)."""
+        with self.lock:
+            if self.workspace != workspace_id:
+                self.workspace, self.conversation, self.team = workspace_id, None, None
+            self.workspace_via = via
+            self.workspace_key = key
+
+    def unbind_workspace(self, *, keep_key: bool = False) -> None:
+        """The workspace was deleted: no workspace, conversation or team until one is bound again."""
+        with self.lock:
+            self.workspace, self.conversation, self.team = None, None, None
+            self.workspace_via = None
+            if not keep_key:
+                self.workspace_key = None
+
+    def open_conversation(self, conversation_id: str | None) -> None:
+        """Continue `conversation_id` (None: the next message starts one); the team is rebuilt with its turns."""
+        with self.lock:
+            self.conversation, self.team = conversation_id, None
 
     def extra(self, key: str, factory: Callable[[], Any]) -> Any:
         """The per-session object under `key`, created by `factory` on first use."""

@@ -3,13 +3,13 @@
 They call the shared cached `MarketData` client and render with the same
 formatters (market.formatting) and chart pipeline (market.charts) as the
 trader's tools, so the person sees exactly what the agent would; charts come
-back as `agents.messages.chart` items (plotly figures).
+back as `chat.messages.chart` items (plotly figures).
 """
 
 from __future__ import annotations
 
-from agents.messages import chart, text
-from commands import Command, CommandContext, CommandError
+from chat.commands import Command, CommandContext, CommandError
+from chat.messages import chart, text
 from market.charts import performance_chart, price_chart
 from market.client import PERIODS, normalize_symbol, source_of
 from market.errors import MarketDataError
@@ -19,7 +19,7 @@ CHART_USAGE_HINT = "indicators: smaN emaN bollinger rsi macd (e.g. sma50 rsi)"
 
 
 def _market(ctx: CommandContext):
-    market = getattr(ctx.services, "market", None)
+    market = ctx.runtime.market
     if market is None:
         raise CommandError("Market data is not available in this app.")
     return market

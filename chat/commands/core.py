@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from commands import Command, all_commands, help_text
+from chat.commands import Command, all_commands, help_text
 
 
 def _help(ctx, args):
@@ -11,7 +11,7 @@ def _help(ctx, args):
 
 def _status(ctx, args):
     """Which market-data sources answer now, and each one's budget and last error."""
-    market = getattr(ctx.services, "market", None)
+    market = ctx.runtime.market
     if market is None or not hasattr(market, "health"):
         return "Market data is not available in this app."
     lines = ["**Market data sources** (tried in this order)", ""]

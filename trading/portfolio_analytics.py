@@ -3,7 +3,7 @@ over the workspace's daily equity curve (SPY as the benchmark).
 
 One path for the side panel (`ui.workspace_panel`), the `/portfolio_analytics` endpoint and the `/portfolio`
 command. It takes the desk, the workspace store (`workspace.store.WorkspaceStore`) and the workspace id, and returns
-data; `agents.trading_items.analytics_item` turns it into a chat item.
+data; `chat.trading_items.analytics_item` turns it into a chat item.
 """
 
 from __future__ import annotations
@@ -84,13 +84,12 @@ def workspace_analytics(desk, store, workspace_id: str, market: Any = None) -> W
     return WorkspaceAnalytics(analytics, tuple(day for day, _ in history))
 
 
-def record_closing_equity(services, store, now: dt.datetime | None = None, calendar: Any = None) -> list[str]:
+def record_closing_equity(desks, store, now: dt.datetime | None = None, calendar: Any = None) -> list[str]:
     """The daily job: once the New York session of `now`'s day has closed, record every workspace's equity for that
     day (workspaces with an equity history; one whose snapshot of the day was taken after the close is skipped, so
     running it again, or after a restart, records nothing twice). Weekends and holidays record nothing.
     Returns the workspace ids recorded. `calendar`: `market.calendar.ExchangeCalendar` (default NYSE)."""
     from market.calendar import exchange_calendar
-    from trading.desk import borrowed_desk
 
     calendar = calendar or exchange_calendar()
     now = now or dt.datetime.now(dt.UTC)
@@ -108,7 +107,7 @@ def record_closing_equity(services, store, now: dt.datetime | None = None, calen
         if observed_at and _aware(dt.datetime.fromisoformat(observed_at)) >= closed_at:
             continue  # already has this day's closing snapshot
         try:
-            with borrowed_desk(services, workspace_id, username) as desk:
+            with desks.borrowed(workspace_id, username) as desk:
                 record_equity(desk, store, workspace_id, now=now)
         except (BrokerError, UserError):  # one account that can't be read must not stop the others
             log.warning("daily equity snapshot of %s failed", workspace_id, exc_info=True)

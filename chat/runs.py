@@ -20,8 +20,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from agents.run_store import DONE, FAILED, QUEUED, RUNNING, STOPPED, RunRecord, RunStore
 from core.errors import UserError
+from workspace.run_store import DONE, FAILED, QUEUED, RUNNING, STOPPED, RunRecord, RunStore
 
 log = logging.getLogger(__name__)
 ANSWER_KINDS = ("text", "notice", "ticket")

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from core.db import Database
 
+RUNS_DB = "runs.sqlite3"  # in DATA_DIR (or the DATABASE_URL's database)
+
 QUEUED, RUNNING, DONE, FAILED, STOPPED = "queued", "running", "done", "failed", "stopped"
 FINISHED = (DONE, FAILED, STOPPED)
 RESTART_NOTE = "The app restarted before this run finished."

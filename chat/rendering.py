@@ -20,7 +20,7 @@ from smolagents.memory import ActionStep, FinalAnswerStep, PlanningStep, ToolCal
 from smolagents.models import ChatMessageStreamDelta
 from smolagents.utils import AgentMaxStepsError
 
-from agents.messages import STATUS_DONE, STATUS_PENDING, ChatItem
+from chat.messages import STATUS_DONE, STATUS_PENDING, ChatItem
 from core.text import cap
 
 MEMBER_ICONS = {"web_agent": "🌐", "trader": "📈"}

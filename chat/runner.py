@@ -22,18 +22,19 @@ from agents.events import (
     DelegationEnded,
     DelegationStarted,
     FigureShown,
-    ItemShown,
     ManagerDelta,
     MemberDelta,
     MemberStep,
     ModelGaveUp,
     TeamEvent,
+    TicketShown,
 )
-from agents.evidence import Evidence
-from agents.messages import STATUS_DONE, STATUS_PENDING, ChatItem, chart
 from agents.model_errors import ModelCallError, describe
-from agents.rendering import StepRenderer, shorten
 from agents.team import Team
+from chat.evidence import Evidence
+from chat.messages import STATUS_DONE, STATUS_PENDING, ChatItem, chart
+from chat.rendering import StepRenderer, shorten
+from chat.trading_items import ticket_item
 from core.text import KNOWN_SECRETS, scrub
 
 PLACEHOLDERS = ("Thinking…", "Working…")
@@ -132,8 +133,8 @@ class TurnRun:
                 self.stop("format", message)
             case FigureShown(figure, title):
                 self.renderer.show(chart(figure, title=None, extra={"caption": title} if title else {}))
-            case ItemShown(item):
-                self.renderer.show(item)
+            case TicketShown(card):
+                self.renderer.show(ticket_item(card))
 
     def _work(self) -> None:
         try:
