@@ -24,8 +24,12 @@ __all__ = ["Stack", "local_stack", "settings_for", "run_turn", "by_id", "final_t
 def runtime_for(settings: Settings, market: MarketData | None = None) -> Runtime:
     """The app's whole runtime for a test that has settings (and maybe its own market data) but no stack: its
     databases go to a fresh temporary folder unless the settings already put them in one."""
-    if not Path(settings.data_dir).resolve().is_relative_to(Path(tempfile.gettempdir()).resolve()):
+    temp = Path(tempfile.gettempdir()).resolve()
+    if not Path(settings.data_dir).resolve().is_relative_to(temp):
         settings = dataclasses.replace(settings, data_dir=tempfile.mkdtemp(prefix="smol-runtime-"))
+    if not Path(settings.paper_ledger_path).resolve().is_relative_to(temp):  # the ledger and the ticket book too
+        ledger = str(Path(settings.data_dir) / "paper_ledger.sqlite3")
+        settings = dataclasses.replace(settings, paper_ledger_path=ledger)
     return build_runtime(settings, market=market)
 
 
