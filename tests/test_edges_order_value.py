@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import tempfile
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -149,7 +151,9 @@ def alpaca():
 
 def alpaca_desk(alpaca, **env):
     settings = load_settings({"ALPACA_API_KEY": KEY, "ALPACA_SECRET_KEY": SECRET, "ALPACA_URL_OVERRIDE": alpaca.url,
-                              "TRADING_ALLOWLIST": "alice", **env}, dotenv_path=None)
+                              "TRADING_ALLOWLIST": "alice",
+                              "PAPER_LEDGER_PATH": str(Path(tempfile.mkdtemp(prefix="smol-orders-")) / "l.sqlite3"),
+                              **env}, dotenv_path=None)
     return build_desk(settings, session_id="s1", user="alice", now=lambda: NOW,
                       price_of=lambda symbol: LAST)
 

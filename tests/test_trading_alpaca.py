@@ -4,7 +4,9 @@ through AlpacaBroker and the desk."""
 from __future__ import annotations
 
 import json
+import tempfile
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -144,7 +146,8 @@ def test_unreachable_broker_is_a_clear_error():
 def _services(alpaca, **env) -> Settings:
     base = {"ALPACA_API_KEY": KEY, "ALPACA_SECRET_KEY": SECRET, "ALPACA_URL_OVERRIDE": alpaca.url,
             "TRADING_ALLOWLIST": "alice", "RISK_MAX_POSITION_PCT": "100"}
-    return load_settings({**base, **env}, dotenv_path=None)
+    ledger = Path(tempfile.mkdtemp(prefix="smol-alpaca-")) / "ledger.sqlite3"  # never the repo's data/
+    return load_settings({**base, "PAPER_LEDGER_PATH": str(ledger), **env}, dotenv_path=None)
 
 
 NOW = datetime(2025, 6, 24, 18, 15, tzinfo=UTC)
