@@ -43,7 +43,8 @@ class ModelFormatError(ModelCallError):
     kind = "format"
 
 
-def _status(exc: BaseException) -> int | None:
+def status_of(exc: BaseException) -> int | None:
+    """The HTTP status of a model client's error (openai, LiteLLM, huggingface_hub, httpx, requests), if any."""
     for holder in (exc, getattr(exc, "response", None)):
         for name in ("status_code", "status"):
             value = getattr(holder, name, None)
@@ -78,7 +79,7 @@ def classify(exc: BaseException) -> str:
     unreachable, other."""
     if isinstance(exc, ModelCallError):
         return exc.kind
-    status = _status(exc)
+    status = status_of(exc)
     text = _text(exc)
     if any(word in text for word in CONTEXT_WORDS):
         return "context"
@@ -118,7 +119,7 @@ def describe(exc: BaseException, model: str = "the model") -> str:
     kind = classify(cause)
     if isinstance(cause, ModelCallError):
         return cause.user_message
-    status = _status(cause)
+    status = status_of(cause)
     first = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
     said = f" (HTTP {status})" if status else ""
     if kind == "context":

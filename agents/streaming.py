@@ -35,6 +35,7 @@ from agents.model_errors import (
     classify,
     parameter_named,
     requested_tokens,
+    status_of,
 )
 from agents.template_cache import populate_template
 
@@ -63,16 +64,6 @@ def as_deltas(message: ChatMessage) -> Iterator[ChatMessageStreamDelta]:
 CANNOT_STREAM_STATUSES = frozenset({400, 404, 405, 415, 422, 501})
 # Error classes (by name, in any client library) that say "try again later" even without a status.
 TRANSIENT_NAMES = ("timeout", "connection", "ratelimit", "serviceunavailable", "internalserver")
-
-
-def status_of(exc: BaseException) -> int | None:
-    """The HTTP status of a model client's error (openai, LiteLLM, huggingface_hub, httpx, requests), if any."""
-    for holder in (exc, getattr(exc, "response", None)):
-        for name in ("status_code", "status"):
-            value = getattr(holder, name, None)
-            if isinstance(value, int) and 100 <= value <= 599:
-                return value
-    return None
 
 
 def is_transient(exc: BaseException) -> bool:
