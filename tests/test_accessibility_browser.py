@@ -69,6 +69,8 @@ def test_no_serious_axe_violations(app_url, browser, width, height, scheme):
     page.get_by_text(ANSWER).last.wait_for()
     assert_accessible(page, f"after a turn with nested steps and a ticket card {where}")
     page.locator("#chatbot").get_by_text("Manager · step 1").first.click()  # a collapsed step, opened
+    code_block = page.locator("#chatbot pre code.language-python").first
+    code_block.scroll_into_view_if_needed()  # its code, highlighted and in view (axe skips text it cannot see)
     assert_accessible(page, f"with a step open {where}")
 
     send_message(page, "/chart AAPL 6mo")

@@ -70,6 +70,30 @@ html, body {overflow-x: hidden;}
  --button-cancel-border-color: #b91c1c !important; --button-primary-text-color: #ffffff !important;
  --button-cancel-text-color: #ffffff !important;}
 #chatbot .duration {color: #52525b !important; opacity: 1 !important;}
+/* a step's content at full opacity (Gradio dims it to 0.8, nested 0.64) and code tokens >= 4.5:1 in both themes */
+#chatbot .thought-group .message-content, #chatbot .message-wrap .prose.chatbot.md {opacity: 1 !important;}
+#chatbot .md .token.keyword, #chatbot .md .token.atrule, #chatbot .md .token.attr-value {color: #a40e26 !important;}
+#chatbot .md .token.string, #chatbot .md .token.char, #chatbot .md .token.attr-name, #chatbot .md .token.regex,
+#chatbot .md .token.inserted, #chatbot .md .token.selector {color: #0a3069 !important;}
+#chatbot .md .token.function, #chatbot .md .token.class-name {color: #6639ba !important;}
+#chatbot .md .token.builtin, #chatbot .md .token.number, #chatbot .md .token.boolean, #chatbot .md .token.constant,
+#chatbot .md .token.property, #chatbot .md .token.tag, #chatbot .md .token.symbol,
+#chatbot .md .token.deleted {color: #0550ae !important;}
+#chatbot .md .token.comment, #chatbot .md .token.prolog, #chatbot .md .token.doctype,
+#chatbot .md .token.cdata {color: #57606a !important;}
+#chatbot .md .token.punctuation, #chatbot .md .token.operator, #chatbot .md .token.variable,
+#chatbot .md .token.important, #chatbot .md .token.entity, #chatbot .md .token.url {color: inherit !important;}
+.dark #chatbot .md .token.keyword, .dark #chatbot .md .token.atrule,
+.dark #chatbot .md .token.attr-value {color: #ff9492 !important;}
+.dark #chatbot .md .token.string, .dark #chatbot .md .token.char, .dark #chatbot .md .token.attr-name,
+.dark #chatbot .md .token.regex, .dark #chatbot .md .token.inserted,
+.dark #chatbot .md .token.selector {color: #a5d6ff !important;}
+.dark #chatbot .md .token.function, .dark #chatbot .md .token.class-name {color: #d2a8ff !important;}
+.dark #chatbot .md .token.builtin, .dark #chatbot .md .token.number, .dark #chatbot .md .token.boolean,
+.dark #chatbot .md .token.constant, .dark #chatbot .md .token.property, .dark #chatbot .md .token.tag,
+.dark #chatbot .md .token.symbol, .dark #chatbot .md .token.deleted {color: #79c0ff !important;}
+.dark #chatbot .md .token.comment, .dark #chatbot .md .token.prolog, .dark #chatbot .md .token.doctype,
+.dark #chatbot .md .token.cdata {color: #a1a1aa !important;}
 .dark #chatbot .duration {color: #a1a1aa !important;}
 #chatbot [role="button"] .icon-button {pointer-events: none;}
 #chatbot .chart-summary {font-size: 0.85rem; margin: 0.25rem 0.5rem;}
