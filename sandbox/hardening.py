@@ -125,8 +125,9 @@ def _attempt(report: dict, name: str, action, skip: Collection[str]) -> None:
 
 def parent_is_alive(watch_fd: int) -> bool:
     """False once the process holding the other end of the `watch_fd` pipe is gone (the read end is at EOF)."""
-    readable, _, _ = select.select([watch_fd], [], [], 0)
-    return not readable
+    poller = select.poll()  # not select(): it refuses descriptors numbered 1024 or more
+    poller.register(watch_fd, select.POLLIN)
+    return not poller.poll(0)
 
 
 def die_with_parent(watch_fd: int) -> None:

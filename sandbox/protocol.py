@@ -65,6 +65,19 @@ def check_message(message: Any) -> dict:
     return message
 
 
+def readable_within(fd: int, timeout_s: float | None) -> bool:
+    """True when `fd` can be read (data or end of file) within `timeout_s` seconds (None: wait for it).
+
+    poll(), not select(): select() refuses descriptors numbered 1024 or more, which a busy app holds.
+    """
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    try:
+        return bool(poller.poll(None if timeout_s is None else int(timeout_s * 1000 + 0.999)))
+    except (OSError, ValueError) as exc:
+        raise ChannelClosed(str(exc)) from None
+
+
 class Channel:
     """Reads and writes message lines on two file descriptors; reads have a deadline."""
 
@@ -89,11 +102,7 @@ class Channel:
             if len(self._buffer) > MAX_MESSAGE_BYTES:
                 raise ProtocolError("message too long")
             wait = None if deadline is None else max(0.0, deadline - time.monotonic())
-            try:
-                readable, _, _ = select.select([self.read_fd], [], [], wait)
-            except (OSError, ValueError) as exc:
-                raise ChannelClosed(str(exc)) from None
-            if not readable:
+            if not readable_within(self.read_fd, wait):
                 return None
             try:
                 chunk = os.read(self.read_fd, 1 << 16)

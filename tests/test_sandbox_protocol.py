@@ -193,3 +193,39 @@ def test_a_claim_still_in_flight_when_the_session_ends_gives_its_worker_back(poo
     executor.close()  # before the claim has finished
     executor._claim.join(30)
     assert executor.worker is None
+
+
+def test_a_worker_starts_and_runs_while_the_app_holds_descriptors_above_1024():
+    """A busy app holds many sockets and files; select() refused descriptors numbered 1024 or more (the worker
+    "failed to start (filedescriptor out of range in select())")."""
+    held = []
+    try:
+        while not held or held[-1] < 1100:
+            held.append(os.open(os.devnull, os.O_RDONLY))
+        pool = WorkerPool(memory_mb=512, idle_s=600, spare=False)
+        executor = SandboxExecutor(["math"], pool)
+        try:
+            executor.send_tools({})
+            assert executor("import math\nmath.floor(41.5) + 1").output == 42
+            assert min(executor.worker.channel.read_fd, executor.worker.channel.write_fd) >= 1024
+        finally:
+            executor.close()
+            pool.close()
+    finally:
+        for fd in held:
+            os.close(fd)
+
+
+def test_a_channel_reads_from_a_descriptor_above_1024():
+    read_fd, write_fd = os.pipe()
+    high_read, high_write = os.dup2(read_fd, 1500), os.dup2(write_fd, 1501)
+    os.close(read_fd)
+    os.close(write_fd)
+    try:
+        channel = Channel(high_read, high_write)
+        assert channel.receive(timeout_s=0.05) is None  # nothing yet: a timeout, not an error
+        channel.send({"type": "ping"})
+        assert channel.receive(timeout_s=1.0) == {"type": "ping"}
+    finally:
+        os.close(high_read)
+        os.close(high_write)
