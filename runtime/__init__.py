@@ -116,6 +116,7 @@ class Runtime:
     def close(self) -> None:
         """The process is done with the runtime: its background work stops and its stores' connections close."""
         self.stop()
+        self.desks.close_all()
         self.alerts.close()
         self.workspaces.close()
         self.quota.store.close()

@@ -83,3 +83,12 @@ def stack(tmp_path, stack_env):
 
     with local_stack(tmp_path, **stack_env) as stack:
         yield stack
+
+
+@pytest.fixture(autouse=True)
+def _close_runtimes():
+    """Runtimes built by `tests.harness.runtime_for` are closed after their test (their database files with them)."""
+    yield
+    from tests.harness import close_test_runtimes
+
+    close_test_runtimes()

@@ -30,7 +30,19 @@ def runtime_for(settings: Settings, market: MarketData | None = None) -> Runtime
     if not Path(settings.paper_ledger_path).resolve().is_relative_to(temp):  # the ledger and the ticket book too
         ledger = str(Path(settings.data_dir) / "paper_ledger.sqlite3")
         settings = dataclasses.replace(settings, paper_ledger_path=ledger)
-    return build_runtime(settings, market=market)
+    runtime = build_runtime(settings, market=market)
+    _open_runtimes.append(runtime)
+    return runtime
+
+
+_open_runtimes: list[Runtime] = []
+
+
+def close_test_runtimes() -> None:
+    """Close the runtimes `runtime_for` built (conftest.py calls it after every test: each holds database files
+    open, and a suite that kept them all would pass 1,024 descriptors)."""
+    while _open_runtimes:
+        _open_runtimes.pop().close()
 
 
 def run_turn(chat: ChatService, session: Session, text: str) -> list[list[ChatItem]]:

@@ -31,6 +31,8 @@ class FakeQuote:  # the shape of market.client.Quote that the desk reads
 class ReplayMarket:
     """Quotes and daily history from the recorded 2020 Yahoo charts (the shape of market.client.MarketData)."""
 
+    bar_store = None  # MarketData's kept bars: none here
+
     def __init__(self, market: Market):
         self.market = market
 

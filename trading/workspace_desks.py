@@ -48,3 +48,10 @@ class WorkspaceDesks:
             gone = [self._desks.pop(key) for key in list(self._desks) if key[0] == workspace_id]
         for desk in gone:
             desk.close()
+
+    def close_all(self) -> None:
+        """Close every desk (the process is done with them)."""
+        with self._lock:
+            gone, self._desks = list(self._desks.values()), {}
+        for desk in gone:
+            desk.close()
