@@ -377,7 +377,7 @@ class Settings:
                                      "it is refused", number(0.05))
     worker_cpu_s: int = setting("WORKER_CPU_S", 300, "CPU seconds one model-code worker may use in its whole life "
                                 "(RLIMIT_CPU)", number(1))
-    worker_max_processes: int = setting("WORKER_MAX_PROCESSES", 4096, "processes and threads the model-code workers "
+    worker_max_processes: int = setting("WORKER_MAX_PROCESSES", 256, "processes and threads the model-code workers "
                                         "may run together as their user, nobody (RLIMIT_NPROC)", number(8))
 
     section("Market data sources")  # --- #27 market data sources ---

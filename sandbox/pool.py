@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 SPARE_READY_TIMEOUT_S = 60.0
 DEFAULT_CPU_S = 300
-DEFAULT_MAX_PROCESSES = 4096  # WORKER_MAX_PROCESSES: all workers together (256 starved busy apps)
+DEFAULT_MAX_PROCESSES = 256  # WORKER_MAX_PROCESSES
 
 
 def confinement_warning(missing: dict[str, str]) -> str:
