@@ -10,6 +10,7 @@ import os
 import gradio as gr
 
 from agents.toolsets import local_tool_names
+from api.gradio_endpoints import GradioEndpoints
 from chat.conversation_log import ConversationLog
 from chat.messages import ChatItem, to_gradio_messages
 from chat.service import ChatService
@@ -21,7 +22,6 @@ from safe_render.csp import content_security_policy
 from trading.desk import TradingDesk
 from ui.alerts_panel import AlertsPanel
 from ui.binding import WorkspaceBinding, client_of, token_of, user_of
-from ui.endpoints import Endpoints
 from ui.page import CSS, JS
 from ui.ticket_cards import refresh_ticket_cards
 from ui.workspace_panel import WorkspacePanel
@@ -90,7 +90,7 @@ class SmolTraderApp:
                                 conversations=ConversationLog(self.runtime.workspaces.store))
         self.binding = WorkspaceBinding(self.runtime.workspaces, self.chat.sessions)  # which workspace a request is
         self.workspace_panel = WorkspacePanel(self.runtime, self.chat, self.binding)
-        self.endpoints = Endpoints(self.runtime, self.chat, self.binding, self.workspace_panel)
+        self.endpoints = GradioEndpoints(self.runtime, self.chat, self.binding, self.workspace_panel)
         self.alerts_panel = AlertsPanel(lambda: self.runtime.alerts,
                                         lambda request: self.session_for(request).workspace_id,
                                         polled_workspace_of=self.binding.bound_workspace_of)
@@ -213,6 +213,9 @@ class SmolTraderApp:
         private = {"api_visibility": "private"}
         with concurrent_blocks(settings.concurrency_limit, title="Smol Trader", fill_height=True,
                                analytics_enabled=False) as demo:
+            # The public Gradio API endpoints first (api/surface.py): Gradio names a later event whose function has
+            # the same name `<name>_1`, and the page's private `stop` click took `/stop` from the API's `stop`.
+            self.endpoints.register()
             with gr.Row(elem_id="page-header", equal_height=True):
                 gr.Markdown("# 📈 Smol Trader", elem_id="page-title")
                 status = gr.Markdown(status_line(chat, self.runtime, "…"), elem_id="status-line")
@@ -282,8 +285,6 @@ class SmolTraderApp:
              .then(self.on_load, None, [status, tickets, ticket_panel], **private))
             demo.unload(self.forget)
             alerts_panel.wire(demo)
-
-            self.endpoints.register()  # every public API endpoint (ui/endpoints.py)
 
         return demo
 

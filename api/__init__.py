@@ -1,5 +1,4 @@
-"""Plain-HTTP and MCP entry points served beside the Gradio UI: MCP tools, the runs API, /metrics.
-
-Everything here sits at the app layer (it may import agents/ and tools/); `api.server.serving_kwargs(ui)`
-is the one place the routes are put on Gradio's FastAPI app.
+"""Every public entry point outside the browser page: the Gradio API endpoints and, beside the UI, MCP tools, the
+runs API and /metrics. `api.surface` declares them all; `api.server.Integrations.app_kwargs()` is the one place the
+plain HTTP routes are put on Gradio's FastAPI app.
 """

@@ -2,7 +2,7 @@
 
 `WorkspacePanel(runtime, chat, binding)` is made by `SmolTraderApp`; `build_panel()` lays out the panel inside
 `SmolTraderApp.build()`. What a request's workspace is, is `ui.binding`'s; the JSON endpoints are in
-`ui.endpoints`; backup and the idle-workspace sweep are the runtime's scheduled jobs.
+`api.gradio_endpoints`; backup and the idle-workspace sweep are the runtime's scheduled jobs.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""Every public Gradio API endpoint, declared here and only here (JSON-safe; charts as plotly JSON).
+"""The public Gradio API endpoints (JSON-safe; charts as plotly JSON); their names are declared in `api.surface`.
 
-`Endpoints.register()` is called inside `SmolTraderApp.build()`'s Blocks. The HTTP routes beside the UI (MCP, the
-runs API, /metrics) are `api/`'s; the browser's own events are private (`api_visibility="private"`).
+`GradioEndpoints.register()` is called inside `SmolTraderApp.build()`'s Blocks; the browser's own events are private
+(`api_visibility="private"`).
 """
 
 from __future__ import annotations
@@ -10,16 +10,14 @@ from collections.abc import Iterator
 
 import gradio as gr
 
+from api.surface import GRADIO_ENDPOINTS
 from chat.service import ChatService
 from runtime import Runtime
 from ui.binding import WorkspaceBinding, client_of, user_of
 from ui.workspace_panel import WorkspacePanel
 
-ENDPOINTS = ("chat", "stop", "tickets", "confirm_ticket", "reject_ticket", "workspace", "open_conversation",
-             "export_workspace", "portfolio_analytics", "delete_workspace")
 
-
-class Endpoints:
+class GradioEndpoints:
     def __init__(self, runtime: Runtime, chat: ChatService, binding: WorkspaceBinding, panel: WorkspacePanel):
         self.runtime = runtime
         self.chat_service = chat
@@ -27,7 +25,7 @@ class Endpoints:
         self.panel = panel  # the export and the analytics are the panel's figures
 
     def register(self) -> None:
-        for name in ENDPOINTS:
+        for name in GRADIO_ENDPOINTS:
             gr.api(getattr(self, name), api_name=name)
 
     # --- the chat ----------------------------------------------------------------------------------
