@@ -73,3 +73,28 @@ def test_portfolio_without_a_workspace_says_analytics_come_with_history(tmp_path
         assert items[0].title == "Holdings"
         note = analytics_of(items)
         assert note.kind == "notice" and note.content == NO_HISTORY and "once" in note.content
+
+
+def test_looking_at_the_account_records_nothing(tmp_path):
+    """The side panel's summary, Performance & risk and /portfolio are reads: the equity curve is recorded after a
+    fill and by the after-close job, never because somebody (or a polling tab) looked."""
+    with local_stack(tmp_path) as stack:
+        app = SmolTraderApp(stack.settings, stack.runtime, model_factory=team)
+        try:
+            session = Session(id="tab-1")
+            app.binding.bind(session, None)
+            store = stack.runtime.workspaces.store
+            assert "Equity" in app.workspace_panel.summary(session)
+            assert app.workspace_panel.analytics(session).to_dict()["figures"] is not None
+            last(app.chat, session, "/portfolio")
+            assert store.equity_history(session.workspace) == []
+
+            [card] = last(app.chat, session, "/buy 2 AAPL limit 1000")
+            last(app.chat, session, f"/confirm {card.extra['ticket']['id']}")
+            [(day, equity, _cash, observed)] = store.equity_history(session.workspace)  # the fill started the curve
+            for _ in range(3):
+                app.workspace_panel.summary(session)
+                app.workspace_panel.analytics(session)
+            assert store.equity_history(session.workspace) == [(day, equity, _cash, observed)]
+        finally:
+            app.close()

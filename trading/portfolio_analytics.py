@@ -51,27 +51,40 @@ class WorkspaceAnalytics:
         return self.analytics.to_dict()
 
 
-def record_equity(desk, store, workspace_id: str, now: dt.datetime | None = None):
-    """Today's equity snapshot of the workspace (the true equity curve); returns (account, positions, earlier
-    snapshots). Resting paper orders that crossed are filled first. Raises `BrokerError` when the account can't be
-    read. `now`: the moment recorded (default the desk's clock)."""
+def equity_now(desk, store, workspace_id: str, now: dt.datetime | None = None):
+    """The account as it is now, read only: (account, positions, snapshots of earlier days). Resting paper orders that
+    crossed are filled first (the paper ledger fills them when it is looked at). Raises `BrokerError` when the account
+    can't be read."""
     desk.broker.sweep()
     account, positions = desk.broker.account(), desk.broker.positions()
-    now = now or desk.now()
-    today = trading_date(now)
+    today = trading_date(now or desk.now())
     earlier = [row for row in store.equity_history(workspace_id) if row[0] < today]
-    store.record_equity(workspace_id, today, account.equity, account.cash, now.isoformat())
+    return account, positions, earlier
+
+
+def record_equity(desk, store, workspace_id: str, now: dt.datetime | None = None):
+    """Record today's equity snapshot of the workspace (the true equity curve): after a fill and by the daily
+    after-close job, never because somebody looked. Returns what `equity_now` does. `now`: the moment recorded
+    (default the desk's clock)."""
+    now = now or desk.now()
+    account, positions, earlier = equity_now(desk, store, workspace_id, now)
+    store.record_equity(workspace_id, trading_date(now), account.equity, account.cash, now.isoformat())
     return account, positions, earlier
 
 
 def workspace_analytics(desk, store, workspace_id: str, market: Any = None) -> WorkspaceAnalytics:
-    """Return vs SPY, volatility, beta, VaR, drawdown, concentration over the workspace's daily equity (today's
-    snapshot is recorded first). `market` is `market.client.MarketData` (None: no benchmark)."""
+    """Return vs SPY, volatility, beta, VaR, drawdown, concentration over the workspace's daily equity snapshots, with
+    today's equity as it is now as the last point (shown, not stored). `market` is `market.client.MarketData` (None:
+    no benchmark)."""
+    history = [(day, equity) for day, equity, _, _ in store.equity_history(workspace_id)]
     try:
-        _, positions, _ = record_equity(desk, store, workspace_id)
+        account, positions, _ = equity_now(desk, store, workspace_id)
     except BrokerError:
         positions = []
-    history = [(day, equity) for day, equity, _, _ in store.equity_history(workspace_id)]
+    else:
+        if history:  # a workspace with a curve: today's point is the account now (in place of an earlier snapshot)
+            today = trading_date(desk.now())
+            history = [(day, equity) for day, equity in history if day < today] + [(today, account.equity)]
     benchmark: list[tuple[str, float]] = []
     if history and market is not None:
         try:
@@ -86,8 +99,9 @@ def workspace_analytics(desk, store, workspace_id: str, market: Any = None) -> W
 
 def record_closing_equity(desks, store, now: dt.datetime | None = None, calendar: Any = None) -> list[str]:
     """The daily job: once the New York session of `now`'s day has closed, record every workspace's equity for that
-    day (workspaces with an equity history; one whose snapshot of the day was taken after the close is skipped, so
-    running it again, or after a restart, records nothing twice). Weekends and holidays record nothing.
+    day (workspaces with an equity history, which starts at their first fill; one whose snapshot of the day was taken
+    after the close is skipped, so running it again, or after a restart, records nothing twice). Weekends and holidays
+    record nothing.
     Returns the workspace ids recorded. `calendar`: `market.calendar.ExchangeCalendar` (default NYSE)."""
     from market.calendar import exchange_calendar
 

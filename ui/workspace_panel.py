@@ -24,7 +24,7 @@ from runtime import Runtime
 from trading.analytics import Analytics
 from trading.broker import BrokerError
 from trading.desk import TradingDesk
-from trading.portfolio_analytics import record_equity, workspace_analytics
+from trading.portfolio_analytics import equity_now, workspace_analytics
 from ui.binding import WorkspaceBinding, client_of, user_of
 from ui.ticket_cards import refresh_ticket_cards
 
@@ -66,16 +66,11 @@ class WorkspacePanel:
         content = desk.ticket_card(live).markdown if live is not None else f"{item.content}\n\n**Expired.**"
         return item.with_(content=content, extra={**item.extra, "ticket": {**ticket, "status": status}})
 
-    def record_equity(self, session: Session, desk):
-        """Today's equity snapshot of the workspace (the true equity curve); returns (account, positions, earlier
-        snapshots). Resting paper orders that crossed are filled first."""
-        return record_equity(desk, self.workspaces.store, session.workspace_id)
-
     def summary(self, session: Session) -> str:
-        """Equity and day P&L, open positions with value, pending tickets (the day's equity is recorded)."""
+        """Equity and day P&L, open positions with value, pending tickets (a read: nothing is recorded)."""
         desk = self.desk(session)
         try:
-            account, positions, earlier = self.record_equity(session, desk)
+            account, positions, earlier = equity_now(desk, self.workspaces.store, session.workspace_id)
         except BrokerError as exc:
             return f"**Account:** unavailable ({exc.user_message})"
         now = desk.now()
