@@ -41,3 +41,13 @@ def browser_page(url: str, init_script: str | None = None):
 def send_message(page, text: str) -> None:
     page.fill("#message textarea", text)
     page.click("#send")
+
+
+def wait_settled(page, timeout_ms: int = 15_000) -> None:
+    """The page as a person sees it once loaded: the load events have answered (the status line names the trading
+    mode instead of "…"), no Gradio update is pending, and the page script's debounced layout pass (100 ms) ran."""
+    page.wait_for_function("() => { const s = document.querySelector('#status-line');"
+                           " return s && s.innerText.includes('Trading:') && !s.innerText.includes('…'); }",
+                           timeout=timeout_ms)
+    page.wait_for_function("document.querySelectorAll('.pending, .generating').length === 0", timeout=timeout_ms)
+    page.wait_for_timeout(300)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.axe import assert_accessible
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, send_message
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, send_message, wait_settled
 from tests.live_app import running_app
 from tests.scripted_model import ScriptedModel, call, code, final
 
@@ -56,6 +56,7 @@ def open_page(browser, url: str, width: int, height: int, scheme: str):
     page.set_default_timeout(30_000)
     page.goto(f"{url}?__theme={scheme}")
     page.wait_for_selector("#message textarea")
+    wait_settled(page)
     return page
 
 

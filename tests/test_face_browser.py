@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, send_message
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, send_message, wait_settled
 from tests.live_app import running_app
 from tests.scripted_model import ScriptedModel
 
@@ -62,7 +62,7 @@ def test_the_page_fits_and_the_ticket_card_tells_the_truth(app_url, tmp_path):
                 page.set_default_timeout(30_000)
                 page.goto(f"{app_url}?__theme={scheme}")
                 page.wait_for_selector("#message textarea")
-                page.wait_for_timeout(300)
+                wait_settled(page)  # measured as a person sees it, not while the load events still answer
                 view = f"at {width}x{height} {scheme}"
                 assert_fits(page, f"on load {view}")
                 assert page.locator("#chatbot").get_by_text("/help").first.is_visible()  # examples in the chat
