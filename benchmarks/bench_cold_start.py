@@ -34,8 +34,8 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 
 from gradio_client import Client  # noqa: E402
 
-from tests.live_app import free_port  # noqa: E402
-from tests.servers.openai_compat import OpenAICompatServer  # noqa: E402
+from standins.live_app import free_port  # noqa: E402
+from standins.openai_compat import OpenAICompatServer  # noqa: E402
 
 MARKER = "ZEBRA"  # the first streamed chunk holds it; the client sees the model's words when it sees this
 REPLY = f"Thought: {MARKER} answering now, as asked by the benchmark.\n<code>\nfinal_answer(\"done\")\n</code>"

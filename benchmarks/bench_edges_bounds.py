@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 
 from egress import Egress, client
-from tests.servers.web import WebServer
+from standins.web import WebServer
 from tools.html_text import html_to_text
 
 

@@ -42,7 +42,7 @@ def settings_for(env: dict):
 
 def year_of_bars(latency: float) -> None:
     from market.chain import market_from_settings
-    from tests.servers.yahoo import YahooReplay
+    from standins.yahoo import YahooReplay
 
     header(f"A year of AAPL daily bars (Yahoo stand-in, {latency * 1000:.0f} ms a request)")
     data = Path(tempfile.mkdtemp(prefix="bench-sources-"))
@@ -81,9 +81,9 @@ def alert_load(seconds: float, n_symbols: int, n_rules: int, chain: bool) -> dic
     from alerts.service import AlertService
     from alerts.store import AlertStore
     from market.chain import market_from_settings
-    from tests.servers.alpaca import AlpacaStandIn
-    from tests.servers.stooq import StooqStandIn
-    from tests.servers.yahoo import YahooReplay
+    from standins.alpaca import AlpacaStandIn
+    from standins.stooq import StooqStandIn
+    from standins.yahoo import YahooReplay
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-sources-alerts-"))
     symbols = [f"S{i:03d}X" for i in range(n_symbols)]
@@ -92,7 +92,7 @@ def alert_load(seconds: float, n_symbols: int, n_rules: int, chain: bool) -> dic
     with YahooReplay(aliases=aliases) as yahoo, AlpacaStandIn("k", "s") as alpaca, StooqStandIn() as stooq:
         # the stand-ins of Alpaca and Stooq serve the same recordings under the benchmark's names
         for server_bars in (alpaca, stooq):
-            from tests.servers.daily_bars import DerivedBars
+            from standins.daily_bars import DerivedBars
 
             bars = DerivedBars()
             bars._bars.update({s: bars.bars(aliases[s]) for s in symbols})

@@ -39,9 +39,9 @@ def long_conversation(store, workspace: str) -> None:
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
+    from standins.live_app import running_app
+    from standins.scripted_model import ScriptedModel
     from tests.browser import CHROMIUM, CHROMIUM_ARGS
-    from tests.live_app import running_app
-    from tests.scripted_model import ScriptedModel
     from workspace.access import HEADER
 
     rows = []

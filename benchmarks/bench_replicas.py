@@ -40,7 +40,7 @@ warnings.simplefilter("ignore")
 
 from gradio_client import Client  # noqa: E402
 
-from tests.live_app import free_port  # noqa: E402
+from standins.live_app import free_port  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 ITEM = '{"role": "assistant", "kind": "step", "content": "' + "x" * 2000 + '"}'
@@ -121,7 +121,7 @@ def bench_alert_check(target: str, rules: int = 10_000, symbols: int = 500) -> t
     from alerts.store import AlertStore, utc_text
     from benchmarks.bench_alerts import SOURCES, rule_words
     from market.client import MarketData
-    from tests.servers.yahoo import YahooReplay
+    from standins.yahoo import YahooReplay
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-replicas-"))
     yfinance.set_tz_cache_location(str(tmp / "yf"))
