@@ -62,7 +62,8 @@ def free_port() -> int:
 def llama():
     port = free_port()
     process = subprocess.Popen([BIN, "-m", GGUF, "--host", "127.0.0.1", "--port", str(port), "--ctx-size", "8192",
-                                "--parallel", "1", "--threads", "2", "--no-warmup"],
+                                "--parallel", "1", "--threads", "2", "--no-warmup",
+                                "--temp", "0", "--seed", "7"],  # greedy: the same words on every run
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -115,7 +116,7 @@ def test_streams_words_with_usage_and_knows_its_window(llama):
     model = model_for(llama, MODEL_MAX_OUTPUT_TOKENS=24)
     deltas = []
     with contextlib.suppress(ModelOutputCapError):  # a tiny model may well talk on to the cap: usage comes first
-        for delta in model.generate_stream([SYSTEM, msg("user", "New task:\nSay hello to the person.")]):
+        for delta in model.generate_stream([SYSTEM, msg("user", "New task:\nCount from one to twenty in words.")]):
             deltas.append(delta)
     assert sum(1 for d in deltas if d.content) > 2  # words arrive in pieces
     usage = [d.token_usage for d in deltas if d.token_usage]
