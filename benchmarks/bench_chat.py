@@ -190,7 +190,31 @@ def bench_memory(tmp: Path, sessions: int = 100) -> float:
     return grown / sessions / 1e6
 
 
+def concurrency_only(rounds: int) -> None:
+    """Issue 24's row alone: 32 sessions through HTTP against the bare-Gradio floor, alternating, `rounds` times."""
+    rows = []
+    for _ in range(rounds):
+        wall, answered = bench_concurrency()
+        floor, _ = bench_concurrency(app="bare")
+        rows.append((wall, floor, answered))
+    print("| round | Smol Trader (32 × 3 × 300 ms, HTTP) | bare-Gradio floor | ratio | target |")
+    print("|---|---|---|---|---|")
+    for i, (wall, floor, answered) in enumerate(rows, 1):
+        print(f"| {i} | {wall:.2f} s ({answered}/32) | {floor:.2f} s | {wall / floor:.2f}× | ≤ 1.2× |")
+    ratios = sorted(wall / floor for wall, floor, _ in rows)
+    print(f"| median | | | {ratios[len(ratios) // 2]:.2f}× | ≤ 1.2× |")
+
+
 def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--concurrency-only", type=int, metavar="ROUNDS", default=0,
+                        help="only the 32-session row against the bare-Gradio floor, this many rounds")
+    args = parser.parse_args()
+    if args.concurrency_only:
+        concurrency_only(args.concurrency_only)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         startup = bench_startup()
