@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import sqlite3
 import time
 from urllib.parse import urlparse
 
@@ -22,6 +21,8 @@ from mcp.client.streamable_http import streamablehttp_client
 from tests.live_app import running_app
 from tests.scripted_model import ScriptedModel
 
+pytestmark = pytest.mark.slow  # its tests take seconds in total (servers, subprocesses, workers): out of the fast loop
+
 LIMIT = "the limit is 3 per minute"
 
 
@@ -29,9 +30,9 @@ def team():
     return {"manager": ScriptedModel(), "web_agent": ScriptedModel(), "trader": ScriptedModel()}
 
 
-def workspaces_made(data_dir) -> int:
-    with sqlite3.connect(data_dir / "workspaces.sqlite3") as db:
-        return db.execute("SELECT COUNT(*) FROM workspaces").fetchone()[0]
+def workspaces_made(stack) -> int:
+    """Workspaces in the app's store (SQLite or PostgreSQL, through the store's own database handle)."""
+    return stack.runtime.workspaces.store.db.one("SELECT COUNT(*) FROM workspaces")[0]
 
 
 def raw_post(url: str, path: str, head: dict[str, str], body_chunks,
@@ -93,19 +94,19 @@ def chunked(total: int, piece: int = 65536):
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("edges-requests")
     with running_app(tmp, team, DATA_DIR=tmp / "data", RATE_LIMIT_TURNS_PER_MINUTE=3) as (url, stack, ui):
-        yield url, ui, tmp / "data"
+        yield url, ui, stack
 
 
 # --- item 7: the request-body cap ---------------------------------------------------------------------------------
 def test_a_declared_100_mb_run_is_refused_before_its_body_is_read(server):
-    url, ui, data = server
-    before = workspaces_made(data)
+    url, ui, stack = server
+    before = workspaces_made(stack)
     started = time.monotonic()
     status, sent, body = raw_post(url, "/api/runs", {"Content-Length": str(100_000_000)}, [b'{"message": "'])
     assert status == 413 and "The request body is too large: the limit is 1,000,000 bytes (MAX_REQUEST_BYTES)" in body
-    assert sent == 13  # answered while 99,999,987 bytes were still to come: the cap did not wait for the body
+    assert sent <= 13  # answered with 99,999,987+ bytes still to come (often before the first): it did not wait
     assert time.monotonic() - started < 5
-    assert workspaces_made(data) == before  # nothing was made of it
+    assert workspaces_made(stack) == before  # nothing was made of it
 
 
 def test_a_chunked_body_is_refused_as_it_passes_the_cap(server):
@@ -176,13 +177,13 @@ def test_a_trusted_proxy_is_believed(tmp_path):
 
 # --- item 8: anonymous workspaces per address and per day -------------------------------------------------------
 def test_300_keyless_runs_do_not_make_300_workspaces(tmp_path):
-    with running_app(tmp_path, team, DATA_DIR=tmp_path / "data", RUNS_MAX_QUEUED=1) as (url, ui, _):
+    with running_app(tmp_path, team, DATA_DIR=tmp_path / "data", RUNS_MAX_QUEUED=1) as (url, stack, _):
         session = requests.Session()
         answers = [session.post(url + "api/runs", json={"message": "/help"}, timeout=10) for _ in range(300)]
         made = [a for a in answers if a.status_code == 202]
         refused = [a for a in answers if a.status_code == 429]
-        assert len(made) == 50 == ui.settings.anon_workspaces_per_address_day
-        assert len(refused) == 250 and workspaces_made(tmp_path / "data") == 50
+        assert len(made) == 50 == stack.settings.anon_workspaces_per_address_day
+        assert len(refused) == 250 and workspaces_made(stack) == 50
         detail = refused[-1].json()["detail"]
         assert detail.startswith("Too many new workspaces from your address today (the limit is 50 a day).")
         assert 1 <= int(refused[-1].headers["Retry-After"]) <= 86401
@@ -194,7 +195,7 @@ def test_300_keyless_runs_do_not_make_300_workspaces(tmp_path):
 
 def test_gradio_clients_without_a_key_share_the_same_allowance(tmp_path):
     with running_app(tmp_path, team, DATA_DIR=tmp_path / "data", ANON_WORKSPACES_PER_ADDRESS_DAY=2) \
-            as (url, ui, _):
+            as (url, stack, _):
         def fresh():
             return Client(url, verbose=False, analytics_enabled=False, download_files=False)
 
@@ -206,7 +207,7 @@ def test_gradio_clients_without_a_key_share_the_same_allowance(tmp_path):
         keyed = Client(url, verbose=False, analytics_enabled=False, download_files=False,
                        headers={"X-Smol-Workspace": keys[0]})
         assert keyed.predict(api_name="/workspace")["key"] == keys[0]
-        assert workspaces_made(tmp_path / "data") == 2
+        assert workspaces_made(stack) == 2
 
 
 # --- the allowance and the settings, without a server -------------------------------------------------------------
