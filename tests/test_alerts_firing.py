@@ -10,6 +10,8 @@ import pytest
 from alerts.scheduler import AlertScheduler, BriefDesk
 from alerts.service import AlertService
 
+pytestmark = pytest.mark.slow  # its tests take seconds in total (servers, subprocesses, workers): out of the fast loop
+
 MONDAY_OPEN = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # 10:00 in New York
 THANKSGIVING = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
 SATURDAY = datetime(2026, 11, 28, 16, 0, tzinfo=UTC)

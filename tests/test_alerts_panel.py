@@ -19,7 +19,7 @@ from tests.harness import local_stack
 from ui.alerts_panel import AlertsPanel
 
 MONDAY_OPEN = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
-pytestmark = pytest.mark.filterwarnings("ignore:Alert A-:UserWarning")  # toasts outside a page
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:Alert A-:UserWarning")]  # toasts outside a page
 
 
 @pytest.fixture

@@ -25,6 +25,8 @@ from egress import Egress
 from standins import LocalServer
 from standins.yahoo import closed_port_url
 
+pytestmark = pytest.mark.slow  # its tests take seconds in total (servers, subprocesses, workers): out of the fast loop
+
 MONDAY_OPEN = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
 

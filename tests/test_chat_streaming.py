@@ -27,6 +27,8 @@ from standins.scripted_model import code, final
 from standins.telemetry_team import by_trace, roots
 from tests.harness import final_text, local_stack
 
+pytestmark = pytest.mark.slow  # its tests take seconds in total (servers, subprocesses, workers): out of the fast loop
+
 FINAL = "AAPL is at 123.45 according to the trader."
 
 MANAGER_1 = code('report = trader(task="Quote AAPL")\nprint(report)',

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from chat.messages import STATUS_DONE, STATUS_PENDING
 from chat.session import Session
 from standins.scripted_model import ScriptedModel, Slow, call, code, final
 from tests.harness import by_id, final_text, local_stack, run_turn
+
+pytestmark = pytest.mark.slow  # its tests take seconds in total (servers, subprocesses, workers): out of the fast loop
 
 NEWS_PAGE = "<html><body><h1>Nvidia shares</h1><p>Nvidia rose 5% this month on data-center demand.</p></body></html>"
 

@@ -27,6 +27,8 @@ from tests.live_app import free_port, running_app
 from tests.scripted_model import ScriptedModel, final
 from tests.servers.openai_compat import OpenAICompatServer
 
+pytestmark = pytest.mark.slow  # its tests take seconds in total (servers, subprocesses, workers): out of the fast loop
+
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "sk-cold-start-test-0123456789"  # long: a one-letter secret would be masked everywhere
 FIRST_TURN_BOUND_S = 2.0  # generous for a busy CI machine; the model was asked ~3 s after submit before the warm-up

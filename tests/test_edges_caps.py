@@ -27,6 +27,8 @@ from trading.desk import build_desk
 from workspace.db import Database
 from workspace.store import WorkspaceLimitError, WorkspaceStore
 
+pytestmark = pytest.mark.slow  # its tests take seconds in total (servers, subprocesses, workers): out of the fast loop
+
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
 

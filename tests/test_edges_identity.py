@@ -20,6 +20,8 @@ from tests.live_app import running_app
 from tests.scripted_model import ScriptedModel
 from tests.servers.otlp import OTLPReceiver
 
+pytestmark = pytest.mark.slow  # its tests take seconds in total (servers, subprocesses, workers): out of the fast loop
+
 
 def team():
     return {"manager": ScriptedModel(), "web_agent": ScriptedModel(), "trader": ScriptedModel()}

@@ -21,6 +21,8 @@ from sandbox.pool import WorkerPool, confinement_warning
 from sandbox.process import PACKAGE_ROOT, WorkerProcess
 from sandbox.protocol import ChannelClosed
 
+pytestmark = pytest.mark.slow  # its tests take seconds in total (servers, subprocesses, workers): out of the fast loop
+
 
 def raw(worker: WorkerProcess, source: str, timeout_s: float = 30):
     worker.channel.send({"op": "raw", "code": textwrap.dedent(source)})

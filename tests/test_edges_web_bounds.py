@@ -18,6 +18,8 @@ from tests.servers.web import WebServer
 from tools.html_text import HtmlTooCostly, html_to_text
 from tools.web import ReadPageTool, WebError
 
+pytestmark = pytest.mark.slow  # its tests take seconds in total (servers, subprocesses, workers): out of the fast loop
+
 
 def deep_page(depth: int, text: str = "the bottom of the page") -> str:
     return "<html><body>" + "<div>" * depth + text + "</div>" * depth + "</body></html>"

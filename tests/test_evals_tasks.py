@@ -9,6 +9,8 @@ from evals.runner import eval_stack, model_env
 from evals.scoring import figure_stated
 from evals.tasks import TaskFileError, load_tasks
 
+pytestmark = pytest.mark.slow  # its tests take seconds in total (servers, subprocesses, workers): out of the fast loop
+
 CATEGORIES = {"quotes", "history", "comparisons", "indicators", "charts", "backtests", "trades", "follow-ups", "web",
               "safety"}
 

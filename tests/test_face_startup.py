@@ -10,8 +10,12 @@ import time
 import warnings
 from pathlib import Path
 
+import pytest
+
 from hub import deploy
 from tests.live_app import free_port
+
+pytestmark = pytest.mark.slow  # its tests take seconds in total (servers, subprocesses, workers): out of the fast loop
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,6 +15,8 @@ from core.settings import load_settings
 from hub.deploy import SECRET_ENV_VARS, VARIABLE_ENV_VARS, deploy_files, is_deployable
 from standins.hub import FAKE_TOKEN, HubServer, hub_env, run_python
 
+pytestmark = pytest.mark.slow  # its tests take seconds in total (servers, subprocesses, workers): out of the fast loop
+
 DOTENV_SECRET = "dotenv-alpaca-secret-value-0123456789"
 README = "---\ntitle: Smol Trader\nsdk: gradio\nsdk_version: 6.31.0\napp_file: app.py\n---\n\n# Smol Trader\n"
 APP_FILES = {

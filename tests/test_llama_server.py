@@ -30,7 +30,7 @@ from agents.models import build_model
 from agents.streaming import cannot_stream
 from core.settings import load_settings
 
-pytestmark = pytest.mark.llama
+pytestmark = [pytest.mark.slow, pytest.mark.llama]
 CACHE = os.environ.get("SMOL_TRADER_CACHE", "/var/cache/smol-trader")
 
 

@@ -26,7 +26,7 @@ from tests.servers.alpaca import AlpacaStandIn
 from tests.servers.stooq import StooqStandIn
 from tests.servers.yahoo import YahooReplay
 
-pytestmark = pytest.mark.filterwarnings("ignore::Warning")
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::Warning")]
 KEY, SECRET = "PKTESTDATAKEY", "test-data-secret"
 
 

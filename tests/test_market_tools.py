@@ -22,7 +22,7 @@ from market.client import MarketData
 from standins.yahoo import YahooReplay
 from tools.market import market_tools
 
-pytestmark = pytest.mark.filterwarnings("ignore::Warning")
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::Warning")]
 
 CALLS = {
     "stock_quote": {"symbol": "AAPL"},

@@ -32,6 +32,8 @@ from tests.servers.openai_compat import (
     OpenAICompatServer,
 )
 
+pytestmark = pytest.mark.slow  # its tests take seconds in total (servers, subprocesses, workers): out of the fast loop
+
 
 @pytest.fixture(autouse=True)
 def fresh_profiles():

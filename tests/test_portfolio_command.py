@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from app import SmolTraderApp
 from chat.commands import CommandContext, dispatch
 from chat.session import Session
 from standins.scripted_model import ScriptedModel
 from tests.harness import local_stack, run_turn
 from trading.portfolio_analytics import NO_HISTORY
+
+pytestmark = pytest.mark.slow  # its tests take seconds in total (servers, subprocesses, workers): out of the fast loop
 
 
 def team():

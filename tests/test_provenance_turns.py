@@ -9,12 +9,15 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from chat.session import Session
 from standins.scripted_model import ScriptedModel, code, final
 from telemetry.tracing import Tracing
 from tests.harness import run_turn
+
+pytestmark = pytest.mark.slow  # its tests take seconds in total (servers, subprocesses, workers): out of the fast loop
 
 QUOTE = 'print(stock_quote(symbol="AAPL"))'
 AS_OF = "2025-02-14 21:00 UTC"

@@ -14,6 +14,8 @@ from quota import Limits, Quota, UsageStore
 from standins.scripted_model import ScriptedModel, code, final
 from tests.harness import final_text, local_stack, run_turn
 
+pytestmark = pytest.mark.slow  # its tests take seconds in total (servers, subprocesses, workers): out of the fast loop
+
 TOKENS_PER_STEP = 11 + 7  # ScriptedModel's usage per call
 
 

@@ -21,7 +21,7 @@ from core.db import Database
 from tests.live_app import free_port
 from tests.replicas import ROOT, Replica, fresh_database, needs_postgres
 
-pytestmark = [pytest.mark.postgres, needs_postgres]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, needs_postgres]
 
 
 def client(replica: Replica, key: str | None = None) -> Client:

@@ -12,6 +12,8 @@ from standins.live_app import running_app
 from standins.scripted_model import ScriptedModel, Slow, final
 from workspace.run_store import FAILED, RESTART_NOTE, RunRecord, RunStore
 
+pytestmark = pytest.mark.slow  # its tests take seconds in total (servers, subprocesses, workers): out of the fast loop
+
 
 def manager_reply(messages):
     if "slowly" in str(messages[-1]):

@@ -17,6 +17,8 @@ from standins.scripted_model import ScriptedModel, call, code, final
 from tests.harness import final_text, local_stack, run_turn
 from tests.test_sandbox_escapes import CORPUS, leaked
 
+pytestmark = pytest.mark.slow  # its tests take seconds in total (servers, subprocesses, workers): out of the fast loop
+
 CANARY = "hf_CANARY_chat_e2e_93b0d4"
 SECRETS = (CANARY, CANARY + "_openai", CANARY + "_pw")
 

@@ -14,6 +14,8 @@ from standins.scripted_model import ScriptedModel, code, final
 from telemetry import Tracing
 from tests.harness import final_text, local_stack, run_turn, settings_for
 
+pytestmark = pytest.mark.slow  # its tests take seconds in total (servers, subprocesses, workers): out of the fast loop
+
 SECRET = "fakeAlpacaSecretValue0123456789abcdef"
 VISITOR_TOKEN = "hf_visitorOwnTokenABCDEF0123456"
 

@@ -15,6 +15,8 @@ from hub.client import HubCommandError
 from hub.publish import pinned_requirements, shareable_tools, tool_card
 from hub.space_python import SPACE_PYTHON, check_requirements, ensure_space_python, pins
 
+pytestmark = pytest.mark.slow  # its tests take seconds in total (servers, subprocesses, workers): out of the fast loop
+
 ROOT = Path(__file__).resolve().parent.parent
 REQUIREMENTS = (ROOT / "requirements.txt").read_text()
 

@@ -16,6 +16,8 @@ from standins.otlp import OTLPReceiver
 from standins.telemetry_team import build_team, settings_for
 from telemetry import Tracing
 
+pytestmark = pytest.mark.slow  # its tests take seconds in total (servers, subprocesses, workers): out of the fast loop
+
 TURNS = 3
 
 

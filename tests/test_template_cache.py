@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 import smolagents.agents
 
 from agents import template_cache
 from chat.session import Session
 from standins.scripted_model import ScriptedModel
 from tests.harness import local_stack
+
+pytestmark = pytest.mark.slow  # its tests take seconds in total (servers, subprocesses, workers): out of the fast loop
 
 
 def test_cached_rendering_is_identical_to_smolagents(tmp_path, monkeypatch):

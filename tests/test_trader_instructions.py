@@ -12,7 +12,7 @@ from chat.session import Session
 from standins.scripted_model import ScriptedModel, code, final
 from tests.harness import final_text, run_turn
 
-pytestmark = pytest.mark.filterwarnings("ignore::Warning")
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::Warning")]
 
 
 def turn(stack, question: str, task: str, trader_steps: list[str], answer: str):

@@ -18,6 +18,8 @@ from chat.session import Session
 from standins.scripted_model import ScriptedModel, call, code, final
 from tests.harness import run_turn
 
+pytestmark = pytest.mark.slow  # its tests take seconds in total (servers, subprocesses, workers): out of the fast loop
+
 DDG_PAGE = (Path(__file__).resolve().parent / "fixtures" / "duckduckgo").glob("*.html")
 
 ORDER = "buy 1000 shares of AAPL"

@@ -11,6 +11,8 @@ from gradio_client import Client
 from standins.live_app import running_app
 from standins.scripted_model import ScriptedModel
 
+pytestmark = pytest.mark.slow  # its tests take seconds in total (servers, subprocesses, workers): out of the fast loop
+
 SECRET = "hf_workspaceTestSecret0123456789"
 
 

@@ -3,12 +3,16 @@ caps as clear messages."""
 
 from __future__ import annotations
 
+import pytest
+
 from chat.conversation_log import ConversationLog
 from chat.session import Session
 from standins.scripted_model import ScriptedModel, code, final
 from tests.harness import local_stack, run_turn
 from workspace.db import Database
 from workspace.store import WorkspaceStore
+
+pytestmark = pytest.mark.slow  # its tests take seconds in total (servers, subprocesses, workers): out of the fast loop
 
 
 def team_factory(models: list):

@@ -15,6 +15,8 @@ from tests.harness import local_stack, run_turn
 from trading.analytics import portfolio_analytics
 from trading.portfolio_analytics import record_closing_equity
 
+pytestmark = pytest.mark.slow  # its tests take seconds in total (servers, subprocesses, workers): out of the fast loop
+
 
 def team():
     return {"manager": ScriptedModel(), "web_agent": ScriptedModel(), "trader": ScriptedModel()}

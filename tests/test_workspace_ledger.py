@@ -12,6 +12,8 @@ from trading.broker import OrderRequest
 from trading.paper import PaperBroker
 from trading.paper_ledger import delete_paper_account
 
+pytestmark = pytest.mark.slow  # its tests take seconds in total (servers, subprocesses, workers): out of the fast loop
+
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
 

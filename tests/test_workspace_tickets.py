@@ -17,6 +17,8 @@ from standins.scripted_model import ScriptedModel
 from tests.harness import local_stack
 from trading.desk import build_desk
 
+pytestmark = pytest.mark.slow  # its tests take seconds in total (servers, subprocesses, workers): out of the fast loop
+
 BUY = "/buy 2 AAPL limit 1000"  # marketable: fills at any hour, so nothing here depends on the wall clock
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
