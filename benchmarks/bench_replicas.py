@@ -183,8 +183,11 @@ def _people(urls: list[str], go, ready, results) -> None:
     go.wait()
 
     def person(c):
-        result = c.submit("go", api_name="/chat").result(timeout=600)
-        results.put((time.time(), result[-1]["kind"]))
+        try:
+            result = c.submit("go", api_name="/chat").result(timeout=600)
+            results.put((time.time(), result[-1]["kind"]))
+        except Exception as exc:  # a refused or failed turn is counted as unanswered, not waited for
+            results.put((time.time(), f"error: {type(exc).__name__}"))
 
     threads = [threading.Thread(target=person, args=(c,)) for c in clients]
     for thread in threads:

@@ -79,6 +79,9 @@ def main() -> None:
         scratch = Path(tempfile.mkdtemp())  # workspaces, usage and the ledger never land in the repo
         settings = settings_for(PAPER_LEDGER_PATH=scratch / "ledger.sqlite3", DATA_DIR=scratch / "data",
                                 CONCURRENCY_LIMIT=64, MANAGER_MAX_STEPS=args.steps + 2,
+                                # every simulated person comes from 127.0.0.1: one address's daily allowance of
+                                # new anonymous workspaces (50) would refuse the 51st
+                                ANON_WORKSPACES_PER_ADDRESS_DAY=100_000,
                                 **({"DATABASE_URL": args.database_url} if args.database_url else {}))
         demo = app.create_app(settings, build_runtime(settings),
                               model_factory=lambda: {"manager": model(), "web_agent": model(), "trader": model()})
