@@ -18,9 +18,10 @@ import ctypes.util
 import functools
 import os
 import resource
-import select
 import signal
 from collections.abc import Collection
+
+from sandbox.protocol import readable_within
 
 PR_SET_PDEATHSIG = 1
 PR_GET_PDEATHSIG = 2
@@ -125,9 +126,7 @@ def _attempt(report: dict, name: str, action, skip: Collection[str]) -> None:
 
 def parent_is_alive(watch_fd: int) -> bool:
     """False once the process holding the other end of the `watch_fd` pipe is gone (the read end is at EOF)."""
-    poller = select.poll()  # not select(): it refuses descriptors numbered 1024 or more
-    poller.register(watch_fd, select.POLLIN)
-    return not poller.poll(0)
+    return not readable_within(watch_fd, 0)
 
 
 def die_with_parent(watch_fd: int) -> None:
