@@ -186,6 +186,6 @@ def fit(messages: list, budget: int, counter: TokenCounter, model: str = "the mo
     raise ContextTooSmallError(
         f"📏 {model} has a context window of {window or budget:,} tokens, and the team's instructions with your "
         f"message need about {needed:,} (plus room for the answer). Run the model with a larger context "
-        "(llama-server `--ctx-size 16384`, Ollama `OLLAMA_CONTEXT_LENGTH=16384`, vLLM `--max-model-len`) and set "
-        "`MODEL_CONTEXT_TOKENS` to it, or choose a model with a larger window."
+        "(llama-server `--ctx-size 16384`, llama-cpp-python `--n_ctx 16384`, Ollama `OLLAMA_CONTEXT_LENGTH=16384`, "
+        "vLLM `--max-model-len`) and set `MODEL_CONTEXT_TOKENS` to it, or choose a model with a larger window."
     )

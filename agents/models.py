@@ -214,8 +214,8 @@ def window_problem(settings: Settings, choice: ModelChoice) -> str | None:
         return None
     return (f"{choice.model_id} has a context window of {window:,} tokens ({profile.window_source}); the team needs "
             f"at least {TEAM_MIN_CONTEXT_TOKENS:,} (8,192 or more for conversations). Run the model with a larger "
-            "context (llama-server --ctx-size 16384, Ollama OLLAMA_CONTEXT_LENGTH=16384, vLLM --max-model-len) and "
-            "set MODEL_CONTEXT_TOKENS to it.")
+            "context (llama-server --ctx-size 16384, llama-cpp-python --n_ctx 16384, Ollama "
+            "OLLAMA_CONTEXT_LENGTH=16384, vLLM --max-model-len) and set MODEL_CONTEXT_TOKENS to it.")
 
 
 def check_window_in_background(settings: Settings, choice: ModelChoice, log: Any) -> None:
