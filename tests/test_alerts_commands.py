@@ -98,3 +98,11 @@ def test_the_trader_only_proposes_and_the_person_confirms(stack):
 def test_help_lists_the_new_commands():
     names = set(all_commands())
     assert {"watch", "unwatch", "watchlist", "alert", "alerts", "notifications", "notify", "brief"} <= names
+
+
+def test_buy_of_an_unknown_symbol_says_so_without_a_usage_line(stack):
+    """Issue 23, item 9: the words were right, the symbol has no price: no unrelated "Usage:" line under it."""
+    kind, text = say(stack, "/buy 1 NOSUCHSYMBOL", "dave")
+    assert kind == "error" and text.startswith("No current price for NOSUCHSYMBOL, so no ticket") and "Usage" not in text
+    kind, text = say(stack, "/buy many AAPL", "dave")  # the words were wrong: the usage helps
+    assert kind == "error" and "many" in text and "Usage: `/buy" in text

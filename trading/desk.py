@@ -44,6 +44,10 @@ class TradingInputError(UserError, ValueError):
     """An order request that cannot become a ticket; the message says why, for the chat or the model."""
 
 
+class NoCurrentPrice(TradingInputError):
+    """The order was well formed but its symbol has no price now (unknown, delisted, or market data down)."""
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -162,7 +166,7 @@ class TradingDesk:
             price = float(self.price_of(order.symbol))
         except Exception as exc:
             message = user_message(exc)
-            raise TradingInputError(f"No current price for {order.symbol}, so no ticket: {message}") from None
+            raise NoCurrentPrice(f"No current price for {order.symbol}, so no ticket: {message}") from None
         position_qty = sum(p.qty for p in self.broker.positions() if p.symbol == order.symbol)
         open_buy, open_sell = self._open_qty(order.symbol, price)
         return evaluate(

@@ -7,11 +7,12 @@ None), checked inside the desk's confirm path.
 from __future__ import annotations
 
 from chat.commands import Command, CommandContext, CommandError
+from chat.messages import ChatItem
 from chat.ticket_decisions import decide_ticket
 from chat.trading_items import analytics_item, outcome_items, portfolio_items, ticket_item
 from core.db import DatabaseError
 from core.errors import UserError
-from trading.desk import TradingInputError
+from trading.desk import NoCurrentPrice, TradingInputError
 from trading.portfolio_analytics import workspace_analytics
 
 ORDER_USAGE = "QTY SYMBOL [limit P | stop P | stop P limit P] [tp P sl P] [notional] [gtc]"
@@ -65,6 +66,8 @@ def _propose(side: str):
         desk = ctx.desk
         try:
             ticket = desk.propose(**parse_order_words(side, args))
+        except NoCurrentPrice as exc:  # the words were right: no usage line under it
+            return [ChatItem(content=exc.user_message, kind="error")]
         except TradingInputError as exc:
             raise CommandError(exc.user_message) from None
         return [ticket_item(desk.ticket_card(ticket))]
