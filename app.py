@@ -181,12 +181,16 @@ class SmolTraderApp:
     def refresh_tickets(self, chosen: str | None, request: gr.Request):
         return tickets_update(self.desk_of(request), chosen)
 
-    def poll_tickets(self, chosen: str | None, request: gr.Request):
-        """The timer's refresh: a decision made in another tab of the workspace reaches this one (never opens a
-        workspace: a page still loading is left alone)."""
+    def poll_tickets(self, chosen: str | None, seen: str, request: gr.Request):
+        """The timer's refresh: a decision made in another tab of the workspace reaches this one, its tickets and,
+        when a ticket changed since this tab last looked, its account summary (never opens a workspace: a page
+        still loading is left alone)."""
         if self.binding.bound_workspace_of(request) is None:
-            return gr.skip(), gr.skip()
-        return tickets_update(self.desk_of(request), chosen)
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        desk = self.desk_of(request)
+        version = desk.tickets.version()
+        summary = gr.skip() if version == seen else self.workspace_panel.summary(self.binding.session_for(request))
+        return *tickets_update(desk, chosen), summary, version
 
     def decide(self, decision: str, ticket_id: str | None, history: list, request: gr.Request):
         """Confirm/Reject buttons of the side panel: the card in the chat and the panel say what happened."""
@@ -279,7 +283,9 @@ class SmolTraderApp:
             reject_button.click(self.reject_clicked, [tickets, chatbot], [chatbot, tickets, ticket_panel],
                                 **private)
             panel["decided"].then(self.refresh_tickets, [tickets], [tickets, ticket_panel], **private)
-            ticket_timer.tick(self.poll_tickets, [tickets], [tickets, ticket_panel], show_progress="hidden",
+            tickets_seen = gr.State("")  # the workspace's tickets version this tab's summary shows
+            ticket_timer.tick(self.poll_tickets, [tickets, tickets_seen],
+                              [tickets, ticket_panel, panel["summary"], tickets_seen], show_progress="hidden",
                               concurrency_limit=None, **private)
             (demo.load(*panel["load"], **private)  # the browser's workspace first
              .then(self.on_load, None, [status, tickets, ticket_panel], **private))

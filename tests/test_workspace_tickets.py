@@ -217,3 +217,28 @@ def test_tickets_survive_an_app_restart_and_cards_show_their_outcome(tmp_path):
         assert ui.endpoints.delete_workspace("DELETE", request) == "Your workspace was deleted."
         assert ledger.execute("SELECT COUNT(*) FROM tickets WHERE workspace = ?", (workspace_id,)).fetchone() == (0,)
         ui.close()
+
+
+def test_another_tabs_panel_shows_a_decision_at_its_next_poll(tmp_path):
+    """Issue 23: "Panels refresh after any decision, in every tab of the workspace": the second tab's timer brings
+    the new position into its account summary, and re-reads the account only when a ticket changed."""
+    with local_stack(tmp_path) as stack:
+        ui = app_over(stack)
+        try:
+            key, *_ = ui.workspace_panel.load("", tab("tab-1"))
+            ui.workspace_panel.load(key, tab("tab-2"))  # the same workspace in a second tab
+            _, _, summary, seen = ui.poll_tickets(None, "", tab("tab-2"))
+            assert "No open positions." in summary
+            assert not isinstance(ui.poll_tickets(None, seen, tab("tab-2"))[2], str)  # nothing changed: skipped
+
+            list(ui.respond(BUY, [], tab("tab-1")))
+            [ticket] = [t["id"] for t in ui.endpoints.tickets(tab("tab-1"))]
+            dropdown, section, summary, newer = ui.poll_tickets(None, seen, tab("tab-2"))
+            assert newer != seen and "1 ticket(s) awaiting you" in summary and section["visible"] is True
+            ui.endpoints.confirm_ticket(ticket, tab("tab-1"))  # decided in the first tab
+
+            dropdown, section, summary, latest = ui.poll_tickets(ticket, newer, tab("tab-2"))
+            assert latest != newer and "- AAPL: 2 ×" in summary and "awaiting you" not in summary
+            assert section["visible"] is False and dropdown["choices"] == []  # nothing left to offer
+        finally:
+            ui.close()

@@ -157,6 +157,14 @@ class TicketBook:
                 (self.workspace, self.account, PENDING))]
         return [t for t in (self.get(i, now) for i in ids) if t is not None and t.status == PENDING]
 
+    def version(self) -> str:
+        """Changes whenever a ticket of this account is created or changes status (a decision, an expiry read, a
+        fill): one indexed read, for pages polling whether the account may have changed."""
+        with self._lock:
+            [row] = self._db.read("SELECT COUNT(*) AS n, MAX(updated_at) AS latest FROM tickets "
+                                  "WHERE workspace = ? AND account = ?", (self.workspace, self.account))
+        return f"{row['n']}:{row['latest'] or ''}"
+
     def all(self) -> list[Ticket]:
         with self._lock:
             rows = self._db.read("SELECT * FROM tickets WHERE workspace = ? AND account = ? "
