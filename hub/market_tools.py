@@ -45,8 +45,8 @@ ROOT = Path(__file__).resolve().parent.parent
 EMBEDDED_MODULES = ("core/errors.py", "core/symbols.py", "core/text.py", "market/errors.py", "market/cache.py",
                     "market/http.py", "market/yahoo.py", "market/health.py", "market/sources.py",
                     "market/performance.py", "market/client.py",
-                    "market/downsample.py", "market/indicators.py", "market/charts.py", "market/formatting.py",
-                    "hub/market_client.py")
+                    "market/downsample.py", "market/indicators.py", "core/chart_style.py", "market/charts.py",
+                    "market/formatting.py", "hub/market_client.py")
 # Tool.from_code exec()s the code in a module it does not register, under smolagents' own
 # `from __future__ import annotations`; dataclasses then look their module up in sys.modules.
 LOADER_PREAMBLE = ("import sys\nimport types\n\nfrom smolagents import Tool\n\n"

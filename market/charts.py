@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from core.chart_style import DOWN, NEUTRAL, UP, styled
 from market.client import origin, split_symbols
 from market.downsample import MAX_CHART_BARS, downsample_ohlcv
 from market.indicators import compute_indicators
@@ -45,7 +46,7 @@ def price_figure(frame, title: str):
                                  close=values("Close"), name="Price", showlegend=False), row=1, col=1)
     up = (frame["Close"] >= frame["Open"]).to_numpy()
     fig.add_trace(go.Bar(x=x, y=frame["Volume"].fillna(0).round(0).to_numpy(), name="Volume", showlegend=False,
-                         marker_color=["#26a69a" if u else "#ef5350" for u in up]), row=row["volume"], col=1)
+                         marker_color=[UP if u else DOWN for u in up]), row=row["volume"], col=1)
     for column in frame.columns:
         if column.startswith(("SMA_", "EMA_")):
             label = f"{column.split('_')[0]} {column.split('_')[1]}"
@@ -59,7 +60,7 @@ def price_figure(frame, title: str):
         fig.add_trace(go.Scatter(x=x, y=values(column), mode="lines", name=f"RSI {column.split('_')[1]}",
                                  line={"width": 1.2, "color": "#ff9800"}), row=row["rsi"], col=1)
         for level in (30, 70):
-            fig.add_hline(y=level, line={"width": 1, "dash": "dash", "color": "#9e9e9e"}, row=row["rsi"], col=1)
+            fig.add_hline(y=level, line={"width": 1, "dash": "dash", "color": NEUTRAL}, row=row["rsi"], col=1)
         fig.update_yaxes(range=[0, 100], title_text="RSI", row=row["rsi"], col=1)
     if has_macd:
         fig.add_trace(go.Bar(x=x, y=values("MACD_hist"), name="MACD hist", marker_color="#90a4ae"),
@@ -73,10 +74,8 @@ def price_figure(frame, title: str):
         fig.update_xaxes(rangebreaks=[{"bounds": ["sat", "mon"]}])  # no empty weekends for exchange-traded symbols
     fig.update_yaxes(title_text="Price", row=1, col=1)
     fig.update_yaxes(title_text="Volume", row=row["volume"], col=1)
-    fig.update_layout(title={"text": title}, height=300 + 130 * (len(panels) - 1), hovermode="x unified",
-                      margin={"l": 50, "r": 20, "t": 50, "b": 30}, xaxis_rangeslider_visible=False,
-                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0}, template="plotly_white")
-    return fig
+    return styled(fig, title={"text": title}, height=300 + 130 * (len(panels) - 1), hovermode="x unified",
+                  xaxis_rangeslider_visible=False)
 
 
 def performance_figure(closes, title: str, max_points: int = 600):
@@ -98,11 +97,8 @@ def performance_figure(closes, title: str, max_points: int = 600):
         rebased = (series / float(first.iloc[0]) * 100).round(2)
         fig.add_trace(go.Scatter(x=thinned.index.strftime("%Y-%m-%d").tolist(), y=rebased.to_numpy(),
                                  mode="lines", name=symbol, connectgaps=True))
-    fig.add_hline(y=100, line={"width": 1, "dash": "dash", "color": "#9e9e9e"})
-    fig.update_layout(title={"text": title}, yaxis_title="Rebased to 100", hovermode="x unified", height=420,
-                      margin={"l": 50, "r": 20, "t": 50, "b": 30}, template="plotly_white",
-                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
-    return fig
+    fig.add_hline(y=100, line={"width": 1, "dash": "dash", "color": NEUTRAL})
+    return styled(fig, title={"text": title}, height=420, yaxis_title="Rebased to 100", hovermode="x unified")
 
 
 def price_chart(frame, symbol: str, period: str, indicators=("sma50",), max_bars: int = MAX_CHART_BARS) -> go.Figure:

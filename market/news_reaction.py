@@ -150,24 +150,25 @@ def reaction_figure(reaction: NewsReaction, bars: int = 90):
     """Closes with a marker on each headline's reaction session (hover: the headline and its returns)."""
     import plotly.graph_objects as go
 
+    from core.chart_style import DOWN, NEUTRAL, UP, styled
+
     measured = [r for r in reaction.rows if r.reaction_date is not None]
     first = min([r.reaction_date for r in measured], default=reaction.as_of)
     closes = reaction.closes
     shown = closes[closes.index >= min(first, closes.index[-min(bars, len(closes))])]
     figure = go.Figure(go.Scatter(x=[str(d) for d in shown.index], y=shown.round(4).tolist(), mode="lines",
-                                  name=f"{reaction.symbol} close", line={"color": "#37474f", "width": 1.5}))
+                                  name=f"{reaction.symbol} close", line={"color": NEUTRAL, "width": 1.5}))
     if measured:
         def label(r: HeadlineReaction) -> str:
             move = "n/a" if r.return_pct is None else f"{r.return_pct:+.2f}%"
             abnormal = "" if r.abnormal_pct is None else f", abnormal {r.abnormal_pct:+.2f}%"
             return f"{r.title[:90]}<br>{r.reaction_date}: {move}{abnormal}"
 
-        colors = ["#9e9e9e" if r.return_pct is None else "#26a69a" if r.return_pct >= 0 else "#ef5350"
+        colors = [NEUTRAL if r.return_pct is None else UP if r.return_pct >= 0 else DOWN
                   for r in measured]
         figure.add_trace(go.Scatter(x=[str(r.reaction_date) for r in measured], y=[r.close_after for r in measured],
                                     mode="markers", name="headline", marker={"size": 10, "color": colors,
                                                                              "symbol": "diamond"},
                                     text=[label(r) for r in measured], hoverinfo="text"))
-    figure.update_layout(title=f"{reaction.symbol}: headlines and the price, data to {reaction.as_of}", height=360,
-                         margin={"l": 40, "r": 20, "t": 50, "b": 30}, showlegend=False)
-    return figure
+    return styled(figure, title=f"{reaction.symbol}: headlines and the price, data to {reaction.as_of}", height=360,
+                  showlegend=False)

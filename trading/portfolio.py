@@ -14,6 +14,7 @@ from collections.abc import Callable
 import pandas as pd
 import plotly.graph_objects as go
 
+from core.chart_style import NEUTRAL, styled
 from trading import views
 from trading.broker import Account, Position
 from trading.outcomes import PortfolioView
@@ -49,8 +50,7 @@ def allocation_figure(positions: list[Position], cash: float) -> go.Figure:
     labels = [p.symbol for p in positions if p.market_value > 0] + (["Cash"] if cash > 0 else [])
     values = [p.market_value for p in positions if p.market_value > 0] + ([cash] if cash > 0 else [])
     fig = go.Figure(go.Pie(labels=labels, values=values, hole=0.45, textinfo="label+percent"))
-    fig.update_layout(title="Allocation", margin=dict(l=10, r=10, t=40, b=10), height=360)
-    return fig
+    return styled(fig, title="Allocation", height=360)
 
 
 def performance_series(positions: list[Position], history_of: Callable[[str], object]) -> pd.Series | None:
@@ -79,10 +79,9 @@ def performance_figure(portfolio: pd.Series, benchmark: pd.Series | None, benchm
         aligned = benchmark[benchmark.index >= portfolio.index[0]]
         if not aligned.empty:
             fig.add_trace(go.Scatter(x=aligned.index, y=aligned / aligned.iloc[0] * 100, name=benchmark_symbol,
-                                     mode="lines", line=dict(dash="dash")))
-    fig.update_layout(title=f"Current holdings vs {benchmark_symbol} (rebased to 100)", yaxis_title="index",
-                      margin=dict(l=10, r=10, t=40, b=10), height=360, legend=dict(orientation="h"))
-    return fig
+                                     mode="lines", line=dict(dash="dash", color=NEUTRAL)))
+    return styled(fig, title=f"Current holdings vs {benchmark_symbol} (rebased to 100)", height=360,
+                  yaxis_title="index", hovermode="x unified")
 
 
 def portfolio_view(account: Account, positions: list[Position], mode: str, *, realized_pl: float | None = None,
