@@ -37,9 +37,20 @@ def assert_fits(page, when: str) -> None:
     assert box["sideways"] <= 0, f"the page scrolls sideways {when}: {box}"
 
 
-def chart_background(page) -> str:
-    return page.evaluate("""() => getComputedStyle(
-        [...document.querySelectorAll('#chatbot .js-plotly-plot .main-svg')][0]).backgroundColor""")
+def chart_background(page) -> dict:
+    """The chart's own background and the colour a person sees behind it (the first opaque one up the tree), with
+    that colour's luminance (0 black, 1 white)."""
+    return page.evaluate("""() => {
+      const svg = document.querySelector('#chatbot .js-plotly-plot .main-svg');
+      const own = getComputedStyle(svg).backgroundColor;
+      let el = svg, seen = own;
+      while (el && (/rgba\\(.*, 0\\)$/.test(seen) || seen === 'transparent')) {
+        el = el.parentElement;
+        seen = el ? getComputedStyle(el).backgroundColor : 'rgb(255, 255, 255)';
+      }
+      const [r, g, b] = seen.match(/[0-9.]+/g).map(Number);
+      return {own, seen, luminance: (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255};
+    }""")
 
 
 @pytest.fixture(scope="module")
@@ -81,11 +92,12 @@ def test_the_page_fits_and_the_ticket_card_tells_the_truth(app_url, tmp_path):
                 send_message(page, "/chart AAPL 6mo")
                 page.locator("#chatbot .js-plotly-plot").first.wait_for()
                 page.wait_for_timeout(500)
-                background = chart_background(page)
+                background = chart_background(page)  # the app's template: transparent, the bubble shows through
+                assert background["own"] in ("rgba(0, 0, 0, 0)", "transparent"), background
                 if scheme == "dark":
-                    assert background in ("rgba(0, 0, 0, 0)", "transparent"), background
+                    assert background["luminance"] < 0.3, background
                 else:
-                    assert background == "rgb(255, 255, 255)", background
+                    assert background["luminance"] > 0.85, background
                 assert_fits(page, f"after a chart {view}")
 
                 send_message(page, "/buy 1 AAPL limit 100")
@@ -116,5 +128,41 @@ def test_the_page_fits_and_the_ticket_card_tells_the_truth(app_url, tmp_path):
                 assert_fits(page, f"after Confirm {view}")
                 page.screenshot(path=str(tmp_path / f"face-{width}-{scheme}.png"))
                 context.close()
+        finally:
+            browser.close()
+
+
+def test_times_are_shown_in_the_browsers_zone_with_utc_on_hover(app_url):
+    """A reply's "YYYY-MM-DD HH:MM UTC" and the panel's "as of" read in the person's zone; hovering shows UTC."""
+    from playwright.sync_api import sync_playwright
+
+    require_chromium()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1366, "height": 768}, timezone_id="Asia/Tokyo")
+            page = context.new_page()
+            page.set_default_timeout(30_000)
+            page.goto(app_url)
+            page.wait_for_selector("#message textarea")
+            wait_settled(page)
+            send_message(page, "/quote AAPL")
+            reply = page.locator("#chatbot .message", has_text="AAPL").last
+            reply.locator("time[data-local]").first.wait_for()
+            shown = reply.locator("time[data-local]").first
+            title, text = shown.get_attribute("title"), shown.inner_text()
+            stamp = re.fullmatch(r"(\d{4}-\d{2}-\d{2}) (\d{2}):(\d{2}) UTC", title or "")
+            assert stamp, title  # UTC on hover
+            assert "UTC" not in text, text
+            hour = (int(stamp.group(2)) + 9) % 24  # Tokyo is UTC+9 all year
+            assert re.search(rf"\b0?{hour % 12 or 12}:{stamp.group(3)}\s?[AP]M\b|\b{hour:02d}:{stamp.group(3)}\b",
+                             text), (title, text)
+            assert "UTC" not in reply.inner_text().replace("UTC on hover", ""), reply.inner_text()
+            # code keeps its text as written (only prose and a tool's plain-text blocks change)
+            assert page.evaluate("document.querySelectorAll('#chatbot code:not(.language-text) time').length") == 0
+            panel = page.locator("#workspace-summary time[data-local]").first  # the account's "as of"
+            panel.wait_for(state="attached")
+            assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", panel.get_attribute("title") or "")
+            context.close()
         finally:
             browser.close()

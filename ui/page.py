@@ -206,6 +206,46 @@ JS = r"""
     }
   };
 
+  // Times written as UTC text by the server ("2026-12-07 15:37 UTC", "... 15:37:05 UTC") become <time> elements,
+  // in the places that changed since the last pass. Only inside rendered markdown (.md: messages, cards, panels),
+  // which Gradio replaces whole when it changes; never in a widget's own text (Svelte updates those nodes in place),
+  // inputs or an existing <time>.
+  const UTC_TEXT = /\b(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2})(:\d{2})? UTC\b/g;
+  // A tool's plain-text block (a quote, an observation) is data and converts; code in any language is left as
+  // written.
+  const SKIP = 'script, style, textarea, input, time, .js-plotly-plot, [contenteditable], code:not(.language-text)';
+  const utcTexts = (root) => {
+    if (!root || !root.isConnected) return;
+    const base = root.nodeType === Node.ELEMENT_NODE ? root : root.parentElement;
+    if (!base || (base.closest && base.closest(SKIP))) return;
+    const found = [];
+    const walker = document.createTreeWalker(base, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const parent = node.parentElement;
+      if (node.nodeValue.includes(' UTC') && parent && parent.closest('.md') && !parent.closest(SKIP)) {
+        found.push(node);
+      }
+    }
+    for (const node of found) {
+      const text = node.nodeValue;
+      UTC_TEXT.lastIndex = 0;
+      if (!UTC_TEXT.test(text)) continue;
+      const parts = document.createDocumentFragment();
+      let at = 0;
+      UTC_TEXT.lastIndex = 0;
+      for (const match of text.matchAll(UTC_TEXT)) {
+        parts.append(text.slice(at, match.index));
+        const el = document.createElement('time');
+        el.setAttribute('datetime', `${match[1]}T${match[2]}${match[3] || ''}Z`);
+        el.textContent = match[0];
+        parts.append(el);
+        at = match.index + match[0].length;
+      }
+      parts.append(text.slice(at));
+      node.replaceWith(parts);
+    }
+  };
+
   // Times in the browser's zone, UTC on hover: <time datetime="...ISO...">.
   const localTimes = (root) => {
     for (const el of root.querySelectorAll('time[datetime]:not([data-local])')) {
@@ -261,16 +301,25 @@ JS = r"""
     if (e.key === 'Enter' && !e.shiftKey && e.target.closest && e.target.closest('#message')) sent();
   }, true);
   let pending = null;
-  const changed = () => {  // at most ten times a second, whatever the number of changes
+  const touched = new Set([document.body]);  // where the page changed since the last pass
+  const changed = (records) => {  // at most ten times a second, whatever the number of changes
+    if (Array.isArray(records)) {
+      for (const record of records) if (record instanceof MutationRecord) touched.add(record.target);
+    }
     if (pending) return;
     pending = setTimeout(() => {
       pending = null;
+      const roots = [...touched];
+      touched.clear();
+      for (const root of roots) {
+        try { utcTexts(root); } catch (error) { console.warn('smol-trader page script:', error); }
+      }
       for (const step of [localTimes, mend, summarise, announce, fit, watchScroll, toBottom]) {
         try { step(document); } catch (error) { console.warn('smol-trader page script:', error); }
       }
     }, 100);
   };
-  new MutationObserver(changed).observe(document.body, {childList: true, subtree: true});
+  new MutationObserver(changed).observe(document.body, {childList: true, subtree: true, characterData: true});
   const sizes = new ResizeObserver(changed);
   const observeBot = () => { const bot = document.querySelector('#chatbot'); if (bot) sizes.observe(bot); };
   observeBot();

@@ -77,7 +77,7 @@ class WorkspacePanel:
         day = (f"{account.equity - earlier[-1][1]:+,.2f} since {earlier[-1][0]}" if earlier
                else "n/a (first day of this account)")
         lines = [f"**Equity** ${account.equity:,.2f} · **cash** ${account.cash:,.2f}",
-                 f"**Day P&L** {day}", f"<sub>{desk.mode_label()}, as of {now:%H:%M:%S %Z}</sub>", ""]
+                 f"**Day P&L** {day}", f"<sub>{desk.mode_label()}, as of {now:%Y-%m-%d %H:%M:%S} UTC</sub>", ""]
         lines += [f"- {p.symbol}: {p.qty:g} × ${p.current_price:,.2f} = **${p.market_value:,.2f}** "
                   f"({p.unrealized_pl:+,.2f})" for p in positions] or ["No open positions."]
         pending = desk.pending_tickets()
