@@ -78,6 +78,11 @@ def shoot(out: Path) -> list[Path]:
                     page.wait_for_timeout(800)
                     made.append(out / f"chart-{size}-{scheme}.png")
                     page.screenshot(path=str(made[-1]))
+                    send_message(page, "/forecast AAPL 10")  # the fan with room, in the app's chart template
+                    page.locator("#chatbot .js-plotly-plot").nth(1).wait_for()
+                    page.wait_for_timeout(800)
+                    made.append(out / f"forecast-{size}-{scheme}.png")
+                    page.screenshot(path=str(made[-1]))
                     send_message(page, "/buy 1 AAPL limit 100")
                     page.locator("#chatbot h2", has_text="Order ticket").last.wait_for()
                     page.wait_for_timeout(500)
