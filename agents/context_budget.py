@@ -5,7 +5,9 @@
 
 1. earlier turns become their question and answer (the task message and the last two messages of that turn);
 2. older observations and outputs of the current turn keep their first and last lines;
-3. earlier turns are dropped, oldest first (one note says how many);
+3. earlier turns are dropped, oldest first, `DROP_BLOCK` at a time (one note says how many): the kept part then
+   stays the same for the next few requests, so a local server reuses its prompt cache for it instead of reading
+   the whole window again (llama-server, SmolLM2-135M on 2 cores: a 7,590-token prompt 54 s cold, 0.3 s cached);
 4. older steps of the current turn are dropped, oldest first (one note says how many);
 5. the current task is shortened (a member's task, a long message).
 
@@ -27,6 +29,7 @@ from agents.model_errors import ContextTooSmallError
 PER_MESSAGE_TOKENS = 6  # role markers and separators a chat template adds around each message
 SHORT_CHARS = 600  # what an older observation keeps (first and last lines)
 ANSWER_CHARS = 1500  # what an earlier turn's question and answer keep each
+DROP_BLOCK = 3  # earlier turns dropped together, counted from the oldest (see step 3)
 
 
 class TokenCounter:
@@ -159,10 +162,11 @@ def fit(messages: list, budget: int, counter: TokenCounter, model: str = "the mo
         current[i] = with_text(current[i], ends(text_of(current[i]), SHORT_CHARS))
         if fits():
             return assemble()
-    # 3. earlier turns go, oldest first
+    # 3. earlier turns go, oldest first, a block at a time (the same block on the next requests: a stable prefix)
     while earlier:
-        earlier.pop(0)
-        dropped_turns += 1
+        block = min(DROP_BLOCK, len(earlier))
+        del earlier[:block]
+        dropped_turns += block
         if fits():
             return assemble()
     # 4. older steps of the current turn go, oldest first

@@ -82,6 +82,20 @@ def test_a_long_conversation_is_fitted_newest_step_whole_system_first():
                                         text_of(m)))
 
 
+def test_a_growing_conversation_keeps_the_same_prefix_for_several_requests():
+    """Earlier turns are dropped a block at a time, so consecutive requests share what they keep and a local
+    server reuses its prompt cache for it (dropping one turn per request shifted the whole prompt every time)."""
+    counter, budget = TokenCounter(), 8192 - 1536
+    kept = []
+    for turns in range(4, 30):
+        before, after = fit(conversation(turns), budget, counter), fit(conversation(turns + 1), budget, counter)
+        assert counter.total(after) <= budget
+        earlier = len(before) - 7  # the previous request without its current turn (a task and three steps)
+        kept.append([text_of(m) for m in after[:earlier]] == [text_of(m) for m in before[:earlier]])
+    assert kept[0] and not all(kept)  # it had to drop: the test reaches the interesting part
+    assert sum(kept) >= 0.6 * len(kept), kept
+
+
 def test_fitting_costs_nothing_when_the_request_fits():
     messages = conversation(1, 100)
     assert fit(messages, 8192, TokenCounter()) == messages
