@@ -18,7 +18,7 @@ COLORWAY = ("#1e88e5", "#f4511e", "#43a047", "#8e24aa", "#fb8c00", "#00897b", "#
 NEUTRAL = "#64748b"  # a line or marker that must read on white and on the dark bubble alike (closes, exits)
 UP, DOWN = "#26a69a", "#ef5350"
 GRID = "rgba(128,128,128,0.18)"
-MARGIN = {"l": 48, "r": 24, "t": 56, "b": 32}
+MARGIN = {"l": 48, "r": 24, "t": 40, "b": 32}  # the title and a top legend push the top as needed
 
 
 @cache
@@ -30,11 +30,15 @@ def chart_template():
             "title": {"standoff": 8}}
     return go.layout.Template(layout={
         "font": {"family": FONT, "size": 12, "color": "#27272a"},
-        "title": {"font": {"size": 14}, "x": 0.01, "xanchor": "left"},
+        # the title keeps its own room at the top (automargin), so a legend wrapped over several rows on a phone
+        # sits under it instead of over it
+        "title": {"font": {"size": 14}, "x": 0.01, "xanchor": "left", "automargin": True, "yref": "container",
+                  "y": 1, "yanchor": "top", "pad": {"t": 6}},
         "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
         "colorway": list(COLORWAY),
         "xaxis": axis, "yaxis": axis,
-        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "bgcolor": "rgba(0,0,0,0)"},
+        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "bgcolor": "rgba(0,0,0,0)",
+                   "traceorder": "normal"},
         "hoverlabel": {"font": {"family": FONT}},
         "margin": MARGIN,
     })
