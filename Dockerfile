@@ -24,6 +24,10 @@ WORKDIR /home/user/app
 COPY --chown=user:user requirements.txt ./
 RUN pip install --no-cache-dir -r requirements.txt
 COPY --chown=user:user . .
+# PYTHONDONTWRITEBYTECODE keeps a running container from writing .pyc files, so compile the app's own modules here,
+# once: otherwise every start compiles them again (~0.3 s of a cold start on 2 cores; pip already compiled the
+# libraries).
+RUN python -m compileall -q -j 0 -x '(^|/)(tests|benchmarks|docs|site)/' .
 
 USER user
 # Every database of the app (paper ledger, runs, workspaces) lives in DATA_DIR: keep it on a volume.
