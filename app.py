@@ -287,7 +287,7 @@ class SmolTraderApp:
             ticket_timer.tick(self.poll_tickets, [tickets, tickets_seen],
                               [tickets, ticket_panel, panel["summary"], tickets_seen], show_progress="hidden",
                               concurrency_limit=None, **private)
-            (demo.load(*panel["load"], **private)  # the browser's workspace first
+            (demo.load(*panel["load"], js=panel["load_js"], **private)  # the browser's workspace first
              .then(self.on_load, None, [status, tickets, ticket_panel], **private))
             demo.unload(self.forget)
             alerts_panel.wire(demo)

@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 
 from chat.conversation_log import ConversationLog, TurnRecorder
 from chat.messages import ChatItem, to_gradio_messages
+from core.chart_style import styled
 from workspace.db import Database
 from workspace.store import WorkspaceStore
 
@@ -29,7 +30,7 @@ def chart(days: int = 250) -> go.Figure:
     x = [f"2026-{1 + i // 28 % 12:02d}-{1 + i % 28:02d}" for i in range(days)]
     figure = go.Figure(go.Candlestick(x=x, open=close, high=close + 1, low=close - 1, close=close))
     figure.add_trace(go.Bar(x=x, y=rng.integers(1_000_000, 9_000_000, days), yaxis="y2"))
-    return figure
+    return styled(figure, title="Chart", height=430)  # as every chart of the app (core/chart_style.py)
 
 
 def turn_items(n_steps: int, with_chart: bool) -> list[list[ChatItem]]:

@@ -31,6 +31,7 @@ class Session:
     inference: Any = None  # core.settings.Secret: the visitor's own HF token the team was built with (None: owner's)
     workspace_via: Any = None  # how the workspace was bound: ("user", name) | ("header", key) | ("browser", key)
     workspace_key: str | None = None  # the workspace key shown to this tab (never stored server-side)
+    time_zone: str | None = None  # the browser's IANA zone (e.g. "Asia/Tokyo"), for times shown in widget labels
     extras: dict[str, Any] = field(default_factory=dict)  # domain objects made on first use (e.g. the strategy lab)
     lock: threading.RLock = field(default_factory=threading.RLock)
 

@@ -8,7 +8,9 @@ never offers a decided ticket.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -163,6 +165,12 @@ def test_times_are_shown_in_the_browsers_zone_with_utc_on_hover(app_url):
             panel = page.locator("#workspace-summary time[data-local]").first  # the account's "as of"
             panel.wait_for(state="attached")
             assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", panel.get_attribute("title") or "")
+            # the conversation list (a widget's labels, made on the server) uses the zone the browser sent
+            label = page.locator("#conversations label").first
+            label.wait_for(state="attached")
+            text = label.text_content() or ""
+            tokyo = [dt.datetime.now(ZoneInfo("Asia/Tokyo")) - dt.timedelta(minutes=m) for m in (0, 1, 2)]
+            assert any(f"· {t:%H:%M}" in text for t in tokyo) and "UTC" not in text, text
             context.close()
         finally:
             browser.close()

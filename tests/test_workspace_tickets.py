@@ -8,6 +8,7 @@ import sqlite3
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import gradio as gr
 import pytest
@@ -240,5 +241,28 @@ def test_another_tabs_panel_shows_a_decision_at_its_next_poll(tmp_path):
             dropdown, section, summary, latest = ui.poll_tickets(ticket, newer, tab("tab-2"))
             assert latest != newer and "- AAPL: 2 ×" in summary and "awaiting you" not in summary
             assert section["visible"] is False and dropdown["choices"] == []  # nothing left to offer
+        finally:
+            ui.close()
+
+
+def test_conversation_times_use_the_zone_the_browser_sent(tmp_path):
+    """The conversation list's short times are made on the server: in the browser's zone when it sent a known one,
+    else in UTC and saying so; a made-up zone name is ignored."""
+    from ui.workspace_panel import known_zone
+
+    assert known_zone("Asia/Tokyo") == "Asia/Tokyo"
+    assert known_zone("Mars/Olympus") is None and known_zone("../../etc/passwd") is None and known_zone("") is None
+    with local_stack(tmp_path) as stack:
+        ui = app_over(stack)
+        try:
+            key, *_ = ui.workspace_panel.load("", tab("tab-1"), "Asia/Tokyo")
+            list(ui.respond("/help", [], tab("tab-1")))
+            [(label, _)] = ui.workspace_panel.conversation_choices(ui.session_for(tab("tab-1")))
+            now = datetime.now(UTC)
+            tokyo = [(now - timedelta(minutes=m)).astimezone(ZoneInfo("Asia/Tokyo")) for m in (0, 1)]
+            assert any(label.endswith(f"· {t:%H:%M}") for t in tokyo), label
+            ui.workspace_panel.load(key, tab("tab-2"), "Mars/Olympus")
+            [(label, _)] = ui.workspace_panel.conversation_choices(ui.session_for(tab("tab-2")))
+            assert label.endswith(" UTC"), label
         finally:
             ui.close()

@@ -13,6 +13,7 @@ import time
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import gradio as gr
 
@@ -29,6 +30,8 @@ from ui.binding import WorkspaceBinding, client_of, user_of
 from ui.ticket_cards import refresh_ticket_cards
 
 STORAGE_KEY = "smol-trader-workspace"
+# The load event sends the browser's IANA time zone with the workspace key (Intl; empty where it is unavailable).
+LOAD_JS = "(key, zone) => [key, (Intl.DateTimeFormat().resolvedOptions().timeZone || '')]"
 
 
 class WorkspacePanel:
@@ -44,7 +47,7 @@ class WorkspacePanel:
 
     # --- what the panel shows -----------------------------------------------------------------------
     def conversation_choices(self, session: Session) -> list[tuple[str, str]]:
-        return [(f"{c.title} · {_when(c.updated_at)}", c.id)
+        return [(f"{c.title} · {_when(c.updated_at, session.time_zone)}", c.id)
                 for c in self.workspaces.store.conversations(session.workspace_id)]
 
     def history(self, session: Session) -> list:
@@ -93,8 +96,11 @@ class WorkspacePanel:
         return workspace_analytics(desk, self.workspaces.store, session.workspace_id, market).analytics
 
     # --- browser handlers ---------------------------------------------------------------------------
-    def load(self, browser_key: str | None, request: gr.Request):
+    def load(self, browser_key: str | None, request: gr.Request, time_zone: str = ""):
+        """The page's first event: its workspace (the browser's key), its conversation and panel, and the browser's
+        time zone (sent by the page's `Intl` settings; an unknown name is ignored: UTC)."""
         session = self.binding.unbound_session_for(request)
+        session.time_zone = known_zone(time_zone)
         notice = self.binding.bind(session, request, browser_key or "")
         if session.conversation is None:
             newest = self.workspaces.store.conversations(session.workspace_id)[:1]
@@ -189,8 +195,10 @@ class WorkspacePanel:
             summary = gr.Markdown("…", elem_id="workspace-summary")
         private = {"api_visibility": "private"}
         decided = chatbot.option_select(self.option_selected, [chatbot], [chatbot, summary], **private)
-        parts: dict = {"summary": summary, "decided": decided,
-                       "load": (self.load, [key_state], [key_state, chatbot, None, summary, notice])}
+        # the browser's time zone, filled in by the load event's JS (widget labels cannot be converted on the page)
+        zone = gr.Textbox(visible=False, elem_id="browser-time-zone")
+        parts: dict = {"summary": summary, "decided": decided, "load_js": LOAD_JS,
+                       "load": (self.load, [key_state, zone], [key_state, chatbot, None, summary, notice])}
 
         def build_rest() -> None:
             with gr.Accordion("Conversations", open=True, elem_id="conversations-section"):
@@ -224,7 +232,7 @@ class WorkspacePanel:
             really.click(self.delete_workspace_clicked, None,
                          [key_state, chatbot, conversations, summary, confirm_drop, notice], **private)
             parts["conversations"] = conversations
-            parts["load"] = (self.load, [key_state], [key_state, chatbot, conversations, summary, notice])
+            parts["load"] = (self.load, [key_state, zone], [key_state, chatbot, conversations, summary, notice])
 
         parts["build_rest"] = build_rest
         return parts
@@ -248,6 +256,20 @@ def _account_data(desk) -> dict:
         return {"mode": desk.mode_label(), "error": exc.user_message}
 
 
-def _when(timestamp: float) -> str:
-    moment = datetime.fromtimestamp(timestamp, UTC)
-    return moment.strftime("%H:%M") if time.time() - timestamp < 86400 else moment.strftime("%b %d")
+def known_zone(name: str | None) -> str | None:
+    """`name` when it is an IANA time zone this machine knows (a browser sends e.g. "Europe/Paris"), else None."""
+    if not name or len(name) > 64:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return name
+
+
+def _when(timestamp: float, zone: str | None = None) -> str:
+    """A conversation's last change, short: the time today, else the day; in the browser's zone (UTC if unknown,
+    then said)."""
+    moment = datetime.fromtimestamp(timestamp, ZoneInfo(zone) if zone else UTC)
+    shown = moment.strftime("%H:%M") if time.time() - timestamp < 86400 else moment.strftime("%b %d")
+    return shown if zone else f"{shown} UTC"
