@@ -196,3 +196,28 @@ def test_ten_failed_steps_fit_in_8192_tokens(llama):  # ~25 s on the idle 2-core
         agent.memory.steps.append(step)
     messages = agent.write_memory_to_messages()
     assert prompt_tokens(model, messages) < 8192
+
+
+@pytest.mark.timeout(900)
+def test_a_model_that_cannot_follow_the_format_gets_one_plain_ending(llama, tmp_path):
+    """The finding itself, on the real server: SmolLM2-135M does not write the team's code format (it ran eight steps
+    of the parser's "regex pattern … was not found" and ended with its own noise as the answer). Now the turn ends
+    after a few steps with one plain message saying why: it could not follow the team's format or, decoding
+    greedily as here, it repeated itself (`agents/model_steps.py`); never its noise as an answer, never the parser's
+    complaint step after step. (The reminder-then-end path is pinned with a scripted server in test_model_calls.)"""
+    from chat.service import ChatService
+    from chat.session import Session
+    from tests.harness import local_stack
+
+    with local_stack(tmp_path, OPENAI_API_BASE=llama + "/v1", MODEL_ID="smollm2", MODEL_TIMEOUT_S=600,
+                     MODEL_FORMAT_STRIKES=2, MODEL_MAX_OUTPUT_TOKENS=512) as stack:
+        chat = ChatService(stack.runtime)
+        try:
+            last = list(chat.respond(Session(id="s-tiny"), "How is AAPL doing?"))[-1]
+        finally:
+            chat.close()
+    shown = "\n".join(str(item.content) for item in last)
+    endings = ("could not follow the team's format", "kept writing the same words over and over")
+    assert sum(shown.count(e) for e in endings) == 1, shown[-2000:]
+    assert not any(item.kind == "final" for item in last)  # its noise is not passed off as an answer
+    assert shown.count("regex pattern") <= 2  # the parser's complaint is not repeated step after step
