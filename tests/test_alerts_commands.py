@@ -103,6 +103,7 @@ def test_help_lists_the_new_commands():
 def test_buy_of_an_unknown_symbol_says_so_without_a_usage_line(stack):
     """Issue 23, item 9: the words were right, the symbol has no price: no unrelated "Usage:" line under it."""
     kind, text = say(stack, "/buy 1 NOSUCHSYMBOL", "dave")
-    assert kind == "error" and text.startswith("No current price for NOSUCHSYMBOL, so no ticket") and "Usage" not in text
+    assert kind == "error" and text.startswith("No current price for NOSUCHSYMBOL, so no ticket")
+    assert "Usage" not in text
     kind, text = say(stack, "/buy many AAPL", "dave")  # the words were wrong: the usage helps
     assert kind == "error" and "many" in text and "Usage: `/buy" in text
