@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
-import time
 
 import pytest
 import requests
@@ -23,9 +21,16 @@ from smolagents import CodeAgent
 from smolagents.monitoring import LogLevel
 
 from agents.model_errors import ModelOutputCapError, classify, describe
-from agents.model_server import forget_profiles
 from agents.model_steps import stream_final_answer
-from tests.test_llama_server import GGUF, found, free_port, model_for, msg
+from tests.test_llama_server import (
+    GGUF,
+    found,
+    free_port,
+    fresh_profiles,  # noqa: F401  (autouse: each test learns the dialect anew)
+    model_for,
+    msg,
+    served,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.llama]
 
@@ -42,32 +47,9 @@ SYSTEM = msg("system", "You are a helpful assistant of a stock-market team. Answ
 @pytest.fixture(scope="module")
 def server():
     port = free_port()
-    process = subprocess.Popen([PYTHON, "-m", "llama_cpp.server", "--model", GGUF, "--host", "127.0.0.1",
-                                "--port", str(port), "--n_ctx", str(WINDOW), "--n_threads", "2", "--seed", "7"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            with contextlib.suppress(requests.RequestException):
-                if requests.get(f"{base}/v1/models", timeout=1).ok:
-                    break
-            if process.poll() is not None:
-                raise RuntimeError("llama-cpp-python's server exited")
-            time.sleep(0.3)
-        else:
-            raise RuntimeError("llama-cpp-python's server did not start")
+    with served([PYTHON, "-m", "llama_cpp.server", "--model", GGUF, "--host", "127.0.0.1", "--port", str(port),
+                 "--n_ctx", str(WINDOW), "--n_threads", "2", "--seed", "7"], port, "/v1/models", limit_s=120) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-@pytest.fixture(autouse=True)
-def fresh_profiles():
-    forget_profiles()
-    yield
-    forget_profiles()
 
 
 def test_the_server_really_refuses_list_content(server):

@@ -59,30 +59,37 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def llama():
-    port = free_port()
-    process = subprocess.Popen([BIN, "-m", GGUF, "--host", "127.0.0.1", "--port", str(port), "--ctx-size", "8192",
-                                "--parallel", "1", "--threads", "2", "--no-warmup",
-                                "--temp", "0", "--seed", "7",  # greedy: the same words on every run
-                                "--flash-attn", "on"],  # a 7,590-token prompt: 54 s instead of 94 s on CPU
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+@contextlib.contextmanager
+def served(argv: list[str], port: int, ready_path: str, limit_s: float = 60):
+    """A model server started from `argv` on 127.0.0.1:`port`, once `ready_path` answers; stopped afterwards."""
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + limit_s
         while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{base}/health", timeout=1).ok:
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(base + ready_path, timeout=1).ok:
                     break
-            except requests.RequestException:
-                pass
+            if process.poll() is not None:
+                raise RuntimeError(f"{argv[0]} exited")
             time.sleep(0.2)
         else:
-            raise RuntimeError("llama-server did not start")
+            raise RuntimeError(f"{argv[0]} did not start")
         yield base
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def llama():
+    port = free_port()
+    with served([BIN, "-m", GGUF, "--host", "127.0.0.1", "--port", str(port), "--ctx-size", "8192",
+                 "--parallel", "1", "--threads", "2", "--no-warmup",
+                 "--temp", "0", "--seed", "7",  # greedy: the same words on every run
+                 "--flash-attn", "on"],  # a 7,590-token prompt: 54 s instead of 94 s on CPU
+                port, "/health") as base:
+        yield base
 
 
 @pytest.fixture(autouse=True)
