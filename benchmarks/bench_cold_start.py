@@ -8,7 +8,7 @@ visitor). Measured per app and round:
 
 1. start → first HTTP answer: from spawning the process until `GET /` answers;
 2. first visitor right after start: submit → the model is asked (the server's clock when the request arrives);
-3. warm: submit → the model is asked, the median of 5 further turns, each from a new client;
+3. warm: submit → the model is asked, the median of 10 further turns, each from a new client;
 4. warm: the model's first chunk written → visible to the client (the first streamed output holding its words).
 
 Each figure is the median over `--rounds` starts; ratios are this app's figure over GradioUI's from the same run.
@@ -43,7 +43,7 @@ from standins.openai_compat import OpenAICompatServer  # noqa: E402
 
 MARKER = "ZEBRA"  # the first streamed chunk holds it; the client sees the model's words when it sees this
 REPLY = f"Thought: {MARKER} answering now, as asked by the benchmark.\n<code>\nfinal_answer(\"done\")\n</code>"
-WARM_TURNS = 5
+WARM_TURNS = 10
 ENDPOINTS = {"ours": "/chat", "gradioui": "/_stream_response"}
 
 

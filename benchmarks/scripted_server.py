@@ -83,10 +83,14 @@ def main() -> None:
                                 # new anonymous workspaces (50) would refuse the 51st
                                 ANON_WORKSPACES_PER_ADDRESS_DAY=100_000,
                                 **({"DATABASE_URL": args.database_url} if args.database_url else {}))
-        demo = app.create_app(settings, build_runtime(settings),
-                              model_factory=lambda: {"manager": model(), "web_agent": model(), "trader": model()})
-        demo.launch(server_name="127.0.0.1", server_port=args.port, prevent_thread_lock=True, quiet=True,
-                    ssr_mode=False, max_threads=200)
+        ui = app.SmolTraderApp(settings, build_runtime(settings),
+                               model_factory=lambda: {"manager": model(), "web_agent": model(), "trader": model()})
+        ui.start()
+        # served as `python app.py` serves: the warm-up runs once the server answers, then the collector resumes
+        ui.launch(server_name="127.0.0.1", server_port=args.port, prevent_thread_lock=True, quiet=True,
+                  max_threads=200)
+        app.collect_from_now_on()
+        ui.runtime.warmup.done.wait(120)  # a steady state: the warm-up's imports never land inside a measurement
     else:
         from smolagents import CodeAgent, GradioUI
 
