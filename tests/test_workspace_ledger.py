@@ -25,9 +25,12 @@ def test_a_concurrent_read_never_sees_half_an_order(tmp_path):
     ledger = broker(tmp_path / "l.sqlite3")  # one instance, one connection: shared by every tab of a workspace
     done, seen = threading.Event(), []
 
-    def trade():
-        for i in range(60):
+    def trade():  # 60 orders at least, and on until the readers have read between orders (a busy CI machine may
+        # let the trader run its 60 alone); a reader that never gets a turn fails the count below
+        i = 0
+        while i < 60 or (len(seen) <= 20 and i < 2000):
             ledger.submit(OrderRequest("AAPL", "buy" if i % 2 == 0 else "sell", qty=3))
+            i += 1
         done.set()
 
     def read():
