@@ -333,7 +333,7 @@ def startup_log():
 def collect_from_now_on() -> None:
     """The cyclic garbage collector back on once the server answers, with start-up's objects out of its way.
 
-    Start-up makes about a million objects (gradio, openai's types, the app) that live as long as the process and no
+    Start-up makes ~570,000 objects (gradio, openai's types, the app) that live as long as the process and no
     cyclic garbage; collecting while making them took about a second of a 4-second start on 2 cores. `python app.py`
     pauses the collector before its first import; here everything made so far is frozen (`gc.freeze`: a permanent
     generation no later collection walks, so a full collection during a turn does not scan the libraries either)

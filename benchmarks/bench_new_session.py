@@ -9,7 +9,6 @@ A new Gradio session copies the description of every block of the page (`gradio.
 
 from __future__ import annotations
 
-import inspect
 import os
 import statistics
 import sys
@@ -39,11 +38,11 @@ def main() -> None:
 
     import app
     from standins.stack import local_stack
+    from ui.component_signatures import page_constructors
 
     with tempfile.TemporaryDirectory() as tmp, local_stack(Path(tmp)) as stack:
         demo = app.SmolTraderApp(stack.settings, stack.runtime, model_factory=None).build()
-        inits = {init for cls in {type(block) for block in demo.blocks.values()} for klass in cls.__mro__
-                 if inspect.isfunction(init := vars(klass).get("__init__")) and "__signature__" in vars(init)}
+        inits = page_constructors(demo)  # each carries its signature (the app's build stored them)
         rows = []
         for label in ("without remembered signatures", "with remembered signatures (the app)"):
             stored = {init: vars(init).pop("__signature__") for init in inits} if label.startswith("without") else {}

@@ -8,12 +8,7 @@ import json
 
 import app
 from tests.harness import local_stack
-from ui.component_signatures import remember_signatures
-
-
-def constructors(demo):
-    return {init for cls in {type(block) for block in demo.blocks.values()} for klass in cls.__mro__
-            if inspect.isfunction(init := vars(klass).get("__init__"))}
+from ui.component_signatures import page_constructors, remember_signatures
 
 
 def descriptions(demo) -> str:
@@ -26,7 +21,7 @@ def test_every_constructor_on_the_page_carries_its_signature_and_the_description
     with local_stack(tmp_path) as stack:
         ui = app.SmolTraderApp(stack.settings, stack.runtime, model_factory=None)
         demo = ui.build()
-        inits = constructors(demo)
+        inits = page_constructors(demo)
         assert len(inits) > 10
         missing = [init.__qualname__ for init in inits if "__signature__" not in vars(init)]
         assert not missing, f"constructors Gradio would inspect on every new session: {missing}"

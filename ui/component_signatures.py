@@ -16,14 +16,16 @@ import inspect
 from typing import Any
 
 
+def page_constructors(demo: Any) -> set:
+    """The constructors (plain functions) of every class and base class of `demo`'s blocks."""
+    return {init for cls in {type(block) for block in demo.blocks.values()} for klass in cls.__mro__
+            if inspect.isfunction(init := vars(klass).get("__init__"))}
+
+
 def remember_signatures(demo: Any) -> int:
-    """Store `inspect.signature` on the constructor of every class (and base class) of `demo`'s blocks; returns how
-    many constructors got one (idempotent: a constructor that has a signature already is left alone)."""
-    stored = 0
-    for cls in {type(block) for block in demo.blocks.values()}:
-        for klass in cls.__mro__:
-            init = vars(klass).get("__init__")
-            if inspect.isfunction(init) and "__signature__" not in vars(init):
-                init.__signature__ = inspect.signature(init)
-                stored += 1
-    return stored
+    """Store `inspect.signature` on each of `page_constructors(demo)`; returns how many got one (idempotent: a
+    constructor that has a signature already is left alone)."""
+    missing = [init for init in page_constructors(demo) if "__signature__" not in vars(init)]
+    for init in missing:
+        init.__signature__ = inspect.signature(init)
+    return len(missing)
